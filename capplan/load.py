@@ -1,0 +1,197 @@
+"""Load analysis: what the traffic looks like, and the peak a plan starts from. Pure; no I/O.
+
+Percentiles are taken over the rate at the data's own interval with linear interpolation between
+order statistics (numpy's default, Hyndman & Fan type 7), so anyone can check them with
+`numpy.percentile`; a 1-minute p99 and a 1-hour p99 are different numbers and the output names the
+interval.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from capplan.errors import CapplanError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from capplan.ingest import Traffic
+
+# Iglewicz & Hoaglin (1993): a modified z-score 0.6745 (x - median) / MAD above 3.5 marks an outlier.
+MODIFIED_Z_LIMIT = 3.5
+PLANNING_WINDOW_DAYS = 28
+# A calendar day with fewer than this share of its expected samples is partial (first/last day).
+FULL_DAY_SHARE = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class Anomaly:
+    date: str
+    value: float
+    modified_z: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlanningPeak:
+    value: float
+    date: str
+    method: str
+    window_start: str
+    window_end: str
+    excluded: tuple[Anomaly, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LoadProfile:
+    interval_seconds: float
+    unit: str
+    mean: float
+    peak: float
+    peak_time: pd.Timestamp
+    peak_to_mean: float | None
+    p50: float
+    p95: float
+    p99: float
+    p999: float
+    daily_peaks: pd.Series  # max per calendar day in the local zone, full days only (date index)
+    daily_peaks_step: str  # "day", or the native step when the data are coarser than a day
+    partial_days_dropped: tuple[str, ...]
+    hourly_mean: pd.DataFrame | None  # weekday (0 = Monday) x hour-of-day mean rate
+    hourly_p95: pd.DataFrame | None
+    busiest_hour: tuple[int, int, float] | None  # weekday, hour, mean rate
+    planning_peak: PlanningPeak
+    anomalies: tuple[Anomaly, ...]
+    local_timezone: str
+
+
+def modified_z(values, center=None):
+    """Iglewicz-Hoaglin modified z-scores: 0.6745 (x - median) / MAD (0 where MAD is 0)."""
+    import numpy as np
+
+    x = np.asarray(values, dtype=float)
+    med = np.median(x) if center is None else center
+    mad = np.median(np.abs(x - med))
+    if mad == 0:
+        return np.zeros_like(x)
+    return 0.6745 * (x - med) / mad
+
+
+def daily_peaks(rate: pd.Series, interval_seconds: float, timezone: str = "UTC"
+                ) -> tuple[pd.Series, tuple[str, ...]]:
+    """Max of each calendar day in `timezone`; partial days (under half their samples) dropped."""
+    import pandas as pd
+
+    local = rate.tz_convert(timezone)
+    days = local.index.normalize().tz_localize(None)
+    grouped = local.groupby(days)
+    peaks = grouped.max()
+    peaks.index = pd.DatetimeIndex(peaks.index).as_unit("ns")
+    if interval_seconds >= 86400:
+        return peaks, ()
+    expected = 86400.0 / interval_seconds
+    counts = grouped.size()
+    partial = counts < FULL_DAY_SHARE * expected
+    # Only the first and last day can be partial by construction of an export; an inner day with
+    # few samples is a gap, and its max is still a real observation, so it stays.
+    drop = [d for d in (counts.index[0], counts.index[-1]) if partial.loc[d]]
+    if len(drop) >= len(peaks):
+        return peaks, ()
+    peaks = peaks.drop(drop)
+    return peaks, tuple(str(pd.Timestamp(d).date()) for d in drop)
+
+
+def find_anomalies(peaks: pd.Series, window: int = PLANNING_WINDOW_DAYS + 1) -> tuple[Anomaly, ...]:
+    """Daily peaks far above their neighbourhood: modified z-score over a centred window > 3.5.
+
+    The window (29 days by default, shifted inwards at the ends of the series) includes the day
+    itself; median and MAD are robust to it, which is the point of using them.
+    """
+    import numpy as np
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    n = len(peaks)
+    if n < 7:
+        return ()
+    v = peaks.to_numpy(dtype=float)
+    w = min(window, n)
+    windows = sliding_window_view(v, w)  # (n - w + 1, w)
+    start = np.clip(np.arange(n) - w // 2, 0, n - w)
+    med_all = np.median(windows, axis=1)
+    mad_all = np.median(np.abs(windows - med_all[:, None]), axis=1)
+    med, mad = med_all[start], mad_all[start]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(mad > 0, 0.6745 * (v - med) / mad, 0.0)
+    hits = np.flatnonzero((z > MODIFIED_Z_LIMIT) & (v > 1.2 * med))
+    return tuple(Anomaly(str(peaks.index[i].date()), float(v[i]), float(z[i]),
+                         f"{v[i] / med[i]:.2f}x the median daily peak of the {w} days around it")
+                 for i in hits)
+
+
+def choose_planning_peak(peaks: pd.Series, anomalies: tuple[Anomaly, ...],
+                         window_days: int = PLANNING_WINDOW_DAYS) -> PlanningPeak:
+    """The highest daily peak of the recent window, leaving out flagged one-off spikes.
+
+    A recent high peak (not the mean, not the all-time max) is what today's fleet must carry; a
+    single anomalous day (a daylight-saving fold, a scraper) is flagged rather than planned for.
+    """
+    import numpy as np
+    import pandas as pd
+
+    end = peaks.index[-1]
+    start = max(end - pd.Timedelta(days=window_days - 1), peaks.index[0])
+    recent = peaks[peaks.index >= start]
+    flagged = {a.date for a in anomalies}
+    excluded = tuple(a for a in anomalies if pd.Timestamp(a.date) >= start)
+    keep = recent[[str(d.date()) not in flagged for d in recent.index]]
+    if keep.empty:  # every recent day flagged: plan for what was seen
+        keep, excluded = recent, ()
+    i = int(np.argmax(keep.to_numpy()))
+    value = float(keep.iloc[i])
+    n_days = len(recent)
+    method = (f"highest daily peak of the last {n_days} day(s) "
+              f"({start.date()} to {end.date()})")
+    if excluded:
+        method += ", leaving out " + "; ".join(
+            f"{a.date} ({a.value:,.6g}, {a.reason})" for a in excluded) + " as a one-off spike"
+    return PlanningPeak(value=value, date=str(keep.index[i].date()), method=method,
+                        window_start=str(start.date()), window_end=str(end.date()),
+                        excluded=excluded)
+
+
+def analyze_load(traffic: Traffic) -> LoadProfile:
+    """Summarise a traffic series: level, peak, percentiles, daily peaks, weekly shape."""
+    import numpy as np
+
+    rate = traffic.rate
+    if rate.empty:
+        raise CapplanError(f"{traffic.source.path}: no usable rows to analyse")
+    values = rate.to_numpy(dtype=float)
+    mean = float(values.mean())
+    i_peak = int(np.argmax(values))
+    p50, p95, p99, p999 = (float(x) for x in np.percentile(values, [50, 95, 99, 99.9]))
+    peaks, partial = daily_peaks(rate, traffic.interval_seconds, traffic.local_timezone)
+    anomalies = find_anomalies(peaks)
+    planning = choose_planning_peak(peaks, anomalies)
+    hourly_mean = hourly_p95 = busiest = None
+    if traffic.interval_seconds <= 3600:
+        local = rate.tz_convert(traffic.local_timezone)
+        keys = [local.index.dayofweek, local.index.hour]
+        grouped = local.groupby(keys)
+        hourly_mean = grouped.mean().unstack()
+        hourly_p95 = grouped.quantile(0.95).unstack()
+        hourly_mean.index.name = hourly_p95.index.name = "weekday"
+        hourly_mean.columns.name = hourly_p95.columns.name = "hour"
+        stacked = hourly_mean.stack()
+        wd, hr = stacked.idxmax()
+        busiest = (int(wd), int(hr), float(stacked.max()))
+    return LoadProfile(
+        interval_seconds=traffic.interval_seconds, unit=traffic.unit, mean=mean,
+        peak=float(values[i_peak]), peak_time=rate.index[i_peak],
+        peak_to_mean=float(values[i_peak] / mean) if mean > 0 else None,
+        p50=p50, p95=p95, p99=p99, p999=p999, daily_peaks=peaks,
+        daily_peaks_step="day" if traffic.interval_seconds < 86400 else "native",
+        partial_days_dropped=partial, hourly_mean=hourly_mean, hourly_p95=hourly_p95,
+        busiest_hour=busiest, planning_peak=planning, anomalies=anomalies,
+        local_timezone=traffic.local_timezone)

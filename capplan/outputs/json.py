@@ -1,0 +1,175 @@
+"""The JSON contract (schema 1). Fields are added in later versions, never renamed.
+
+Every number is a plain JSON number (requests per second unless the name says otherwise); no NaN
+or infinity is ever written (they become null).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import TYPE_CHECKING
+
+from capplan import __version__
+
+if TYPE_CHECKING:
+    from capplan.ingest import Traffic
+    from capplan.load import LoadProfile
+    from capplan.plan import Plan
+
+SCHEMA = 1
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _num(x):
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _clean(obj):
+    """Recursively turn numpy scalars into Python numbers and non-finite floats into null."""
+    import numpy as np
+
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return _num(obj)
+    return obj
+
+
+def dumps(doc: dict) -> bytes:
+    return (json.dumps(_clean(doc), indent=2, allow_nan=False) + "\n").encode("utf-8")
+
+
+def input_section(traffic: Traffic) -> dict:
+    q, src = traffic.quality, traffic.source
+    return {"path": src.path, "sha256": src.sha256, "format": src.format, "sheet": src.sheet,
+            "time_column": src.time_column, "value_column": src.value_column,
+            "series": src.series, "value_kind": src.value_kind, "rows": q.rows_read,
+            "first": q.first.isoformat(), "last": q.last.isoformat(),
+            "interval_seconds": traffic.interval_seconds, "timezone": traffic.local_timezone}
+
+
+def quality_section(traffic: Traffic) -> dict:
+    q = traffic.quality
+    return {"rows_read": q.rows_read, "rows_used": q.rows_used, "rows_dropped": q.rows_dropped,
+            "dropped": [{"reason": d.reason, "count": d.count, "first_lines": list(d.first_lines)}
+                        for d in q.dropped],
+            "duplicate_timestamps": q.duplicate_timestamps, "duplicates_kept": q.duplicates_kept,
+            "sorted_by_capplan": q.sorted_by_capplan, "interval_seconds": q.interval_seconds,
+            "gaps": q.gaps, "longest_gap_seconds": q.longest_gap_seconds,
+            "missing_seconds": q.missing_seconds, "zero_values": q.zero_values,
+            "first": q.first.isoformat(), "last": q.last.isoformat(),
+            "timezone_assumed": q.timezone_assumed, "notes": list(q.notes)}
+
+
+def load_section(load: LoadProfile) -> dict:
+    pp = load.planning_peak
+    doc = {"unit": load.unit, "interval_seconds": load.interval_seconds,
+           "mean": load.mean, "peak": load.peak, "peak_time": load.peak_time.isoformat(),
+           "peak_to_mean": load.peak_to_mean, "p50": load.p50, "p95": load.p95, "p99": load.p99,
+           "p999": load.p999,
+           "percentile_method": "linear interpolation between order statistics (numpy default) "
+                                f"on the rate at the data's own {load.interval_seconds:g} s interval",
+           "planning_peak": {"value": pp.value, "date": pp.date, "method": pp.method,
+                             "excluded": [a.date for a in pp.excluded]},
+           "anomalies": [{"date": a.date, "value": a.value, "modified_z": a.modified_z,
+                          "reason": a.reason} for a in load.anomalies],
+           "daily_peaks": [{"date": str(d.date()), "peak": float(v)}
+                           for d, v in load.daily_peaks.items()],
+           "partial_days_dropped": list(load.partial_days_dropped),
+           "timezone": load.local_timezone}
+    if load.busiest_hour is not None:
+        wd, hr, v = load.busiest_hour
+        doc["busiest_hour"] = {"weekday": WEEKDAYS[wd], "hour": hr, "mean": v}
+        doc["weekly_profile"] = {
+            "mean": {WEEKDAYS[int(w)]: [_num(x) for x in row] for w, row in
+                     load.hourly_mean.reindex(columns=range(24)).iterrows()},
+            "p95": {WEEKDAYS[int(w)]: [_num(x) for x in row] for w, row in
+                    load.hourly_p95.reindex(columns=range(24)).iterrows()}}
+    else:
+        doc["busiest_hour"] = None
+    return doc
+
+
+def analysis_doc(traffic: Traffic, load: LoadProfile) -> dict:
+    return {"schema": SCHEMA, "capplan": __version__, "input": input_section(traffic),
+            "quality": quality_section(traffic), "load": load_section(load)}
+
+
+def capacity_section(plan: Plan) -> dict:
+    c = plan.capacity
+    doc = {"per_instance_limit": c.per_instance_limit, "limit_source": c.limit_source,
+           "target_utilization": c.target_utilization,
+           "usable_per_instance": c.usable_per_instance,
+           "current_instances": c.current_instances,
+           "current_utilization": c.current_utilization, "spare": c.spare, "zones": c.zones,
+           "redundancy": c.describe_redundancy(),
+           "instances_needed_today": plan.today_instances_needed,
+           "current_fleet_carries": plan.today_capacity,
+           "assumptions": list(c.assumptions)}
+    return doc
+
+
+def growth_section(plan: Plan) -> dict:
+    f = plan.forecast
+    cp = f.change_point
+    return {"model": f.model, "monthly_growth": f.monthly_growth,
+            "worst_monthly_growth": f.worst_monthly_growth, "worst_quantile": f.worst_quantile,
+            "target": f.target, "history_used": f.history_used, "step_days": f.step_days,
+            "chosen_because": f.chosen_because, "interval_widening": f.interval_widening,
+            "capped": f.capped, "parameters": f.parameters,
+            "change_point": None if cp is None else {
+                "date": cp.date, "kind": cp.kind, "growth_before": cp.before_growth_monthly,
+                "growth_after": cp.after_growth_monthly},
+            "recurring_peaks": list(f.recurring_peaks),
+            "backtest": [{"model": b.model, "mase": b.mase, "coverage_80": b.coverage_80,
+                          "coverage_95": b.coverage_95, "origins": b.origins,
+                          "horizon_steps": b.horizon_steps, "note": b.note} for b in f.backtest],
+            "forecast": [{"date": r.date, "nominal": r.nominal, "worst_case": r.worst_case}
+                         for r in f.path.itertuples(index=False)],
+            "assumptions": list(f.assumptions)}
+
+
+def scenario_section(plan: Plan, name: str) -> dict:
+    s = plan.scenarios[name]
+    cost = plan.cost_per_instance
+    return {"runway": s.runway, "runway_months": s.runway_months, "order_by": s.order_by,
+            "assumptions": list(s.assumptions),
+            "months": [{"month": r.month, "date": r.date, "peak": r.peak,
+                        "instances": r.instances, "add": r.add, "event": r.event,
+                        "beyond_fleet_limit": r.beyond_fleet_limit,
+                        "cost": (r.instances * cost if cost is not None and r.instances is not None
+                                 else None)} for r in s.months]}
+
+
+def plan_doc(plan: Plan, *, traffic: Traffic | None = None, load: LoadProfile | None = None,
+             extra: dict | None = None) -> dict:
+    doc = {"schema": SCHEMA, "capplan": __version__, "start": plan.start, "months": plan.months,
+           "planning_peak": plan.planning_peak}
+    if traffic is not None:
+        doc["input"] = input_section(traffic)
+        doc["quality"] = quality_section(traffic)
+    else:
+        doc["input"] = None
+    if load is not None:
+        doc["load"] = load_section(load)
+    doc["capacity"] = capacity_section(plan)
+    doc["growth"] = growth_section(plan)
+    doc["events"] = [{"name": e.name, "start": e.start.isoformat(), "duration_hours": e.duration_hours,
+                      "multiplier": e.multiplier} for e in plan.events]
+    doc["scenarios"] = {name: scenario_section(plan, name) for name in plan.scenarios}
+    doc["lead_time_days"] = plan.lead_time_days
+    doc["cost_per_instance"] = plan.cost_per_instance
+    doc["notes"] = list(plan.notes)
+    if extra:
+        doc.update(extra)
+    return doc

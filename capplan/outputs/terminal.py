@@ -1,0 +1,148 @@
+"""The terminal summary: rich tables, numbers formatted for people (the engine keeps precision)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from capplan.ingest import Traffic
+    from capplan.load import LoadProfile
+    from capplan.plan import Plan
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def fmt_rate(x: float | None) -> str:
+    if x is None:
+        return "-"
+    if abs(x) >= 100:
+        return f"{x:,.0f}"
+    if abs(x) >= 1:
+        return f"{x:,.2f}"
+    return f"{x:.4g}"
+
+
+def fmt_seconds(s: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if s >= size:
+            v = s / size
+            return f"{v:g} {unit}" if v == int(v) else f"{v:.1f} {unit}"
+    return f"{s:g} s"
+
+
+def print_quality(console: Console, traffic: Traffic) -> None:
+    q, src = traffic.quality, traffic.source
+    console.print(f"[bold]{src.path}[/] ({src.format}{', sheet ' + src.sheet if src.sheet else ''}): "
+                  f"time {src.time_column!r}, value {src.value_column!r} ({src.value_kind})")
+    zone = (f"naive times read as {q.timezone_assumed}" if q.timezone_assumed
+            else "times carried their offset")
+    console.print(f"  {q.rows_read:,} rows read, {q.rows_used:,} used; {q.first:%Y-%m-%d %H:%M} to "
+                  f"{q.last:%Y-%m-%d %H:%M} UTC; interval {fmt_seconds(q.interval_seconds)}; {zone}")
+    for d in q.dropped:
+        lines = ", ".join(str(n) for n in d.first_lines)
+        console.print(f"  [yellow]dropped {d.count:,} row(s): {d.reason}[/] (first at line(s) {lines})")
+    if q.duplicate_timestamps:
+        console.print(f"  [yellow]{q.duplicate_timestamps:,} duplicate timestamp(s)[/]: kept "
+                      f"{q.duplicates_kept}")
+    if q.sorted_by_capplan:
+        console.print("  rows were not in time order: sorted")
+    if q.gaps:
+        console.print(f"  [yellow]{q.gaps:,} gap(s)[/]: longest {fmt_seconds(q.longest_gap_seconds)}, "
+                      f"{fmt_seconds(q.missing_seconds)} missing in all (not filled)")
+    if q.zero_values:
+        console.print(f"  {q.zero_values:,} zero value(s) (outages or idle periods?)")
+    for n in q.notes:
+        console.print(f"  {n}")
+
+
+def print_load(console: Console, load: LoadProfile) -> None:
+    t = Table(title=f"Load ({load.unit}; percentiles at the {fmt_seconds(load.interval_seconds)} "
+                    "interval)", title_justify="left")
+    for col in ("mean", "peak", "peak/mean", "p50", "p95", "p99", "p99.9"):
+        t.add_column(col, justify="right")
+    t.add_row(fmt_rate(load.mean), fmt_rate(load.peak),
+              "-" if load.peak_to_mean is None else f"{load.peak_to_mean:.2f}",
+              fmt_rate(load.p50), fmt_rate(load.p95), fmt_rate(load.p99), fmt_rate(load.p999))
+    console.print(t)
+    console.print(f"  peak at {load.peak_time:%Y-%m-%d %H:%M} UTC")
+    if load.busiest_hour:
+        wd, hr, v = load.busiest_hour
+        console.print(f"  busiest hour: {WEEKDAYS[wd]} {hr:02d}:00 ({load.local_timezone}), mean "
+                      f"{fmt_rate(v)}")
+    pp = load.planning_peak
+    console.print(f"  [bold]planning peak {fmt_rate(pp.value)}[/] on {pp.date}: {pp.method}")
+    others = [a for a in load.anomalies if a not in pp.excluded]
+    if others:
+        shown = ", ".join(f"{a.date} ({fmt_rate(a.value)})" for a in others[:5])
+        more = f" and {len(others) - 5} more" if len(others) > 5 else ""
+        console.print(f"  one-off daily peaks flagged in the history: {shown}{more}")
+
+
+def print_plan(console: Console, plan: Plan) -> None:
+    c, f = plan.capacity, plan.forecast
+    console.print()
+    if c.sized:
+        console.print(f"[bold]Capacity[/]: {c.limit_source}; target utilization "
+                      f"{c.target_utilization:.0%} -> {fmt_rate(c.usable_per_instance)} req/s "
+                      f"usable per instance; {c.describe_redundancy()}")
+        for a in c.assumptions:
+            console.print(f"  note: {a}")
+        if plan.today_capacity is not None:
+            console.print(f"  today's {c.current_instances} instances carry "
+                          f"{fmt_rate(plan.today_capacity)} req/s at the target; the planning peak "
+                          f"needs {plan.today_instances_needed}")
+    else:
+        console.print("[bold]Capacity[/]: not given, so this plan is of the load only. Add "
+                      "--per-instance RPS, or --instances N --utilization U, to get instances.")
+    console.print(f"[bold]Growth[/]: {f.model}, {f.monthly_growth:+.1%} a month; "
+                  f"{f.chosen_because}")
+    if f.backtest:
+        bt = Table(title="Backtest (rolling origins; lower MASE is better, 1 = seasonal naive "
+                         "in-sample)", title_justify="left")
+        for col in ("model", "MASE", "cover 80%", "cover 95%", "origins"):
+            bt.add_column(col, justify="right" if col != "model" else "left")
+        for b in f.backtest:
+            mark = " *" if b.model == f.model else ""
+            bt.add_row(b.model + mark, "-" if b.mase is None else f"{b.mase:.3f}",
+                       "-" if b.coverage_80 is None else f"{b.coverage_80:.0%}",
+                       "-" if b.coverage_95 is None else f"{b.coverage_95:.0%}", str(b.origins))
+        console.print(bt)
+    for a in f.assumptions[2:]:
+        console.print(f"  {a}")
+    for r in f.recurring_peaks:
+        console.print(f"  recurring peak {r}")
+    t = Table(title=f"Plan from {plan.start}, {plan.months} month(s)", title_justify="left")
+    t.add_column("month", justify="right")
+    t.add_column("date")
+    for name in plan.scenarios:
+        label = name.replace("_", " ")
+        t.add_column(f"{label} peak", justify="right")
+        if c.sized:
+            t.add_column(f"{label} inst.", justify="right")
+            t.add_column("add", justify="right")
+    nominal, worst = plan.scenarios["nominal"], plan.scenarios["worst_case"]
+    for rn, rw in zip(nominal.months, worst.months):
+        row = [str(rn.month), rn.date]
+        for r in (rn, rw):
+            peak = fmt_rate(r.peak) + (f" ({r.event})" if r.event else "")
+            row.append(peak)
+            if c.sized:
+                row += ["beyond limit" if r.beyond_fleet_limit else str(r.instances),
+                        "-" if r.add is None else str(r.add)]
+        t.add_row(*row)
+    console.print(t)
+    if c.sized and c.current_instances:
+        for s in (nominal, worst):
+            label = s.name.replace("_", " ")
+            if s.runway:
+                extra = f"; order by {s.order_by}" if plan.lead_time_days else ""
+                console.print(f"  [bold]{label} runway[/]: today's fleet runs out on {s.runway} "
+                              f"({s.runway_months:.2f} months){extra}")
+            else:
+                console.print(f"  [bold]{label} runway[/]: today's fleet lasts the "
+                              f"{plan.months}-month horizon")
+    for n in plan.notes:
+        console.print(f"  note: {n}")

@@ -1,0 +1,197 @@
+"""The whole flow as library calls: ingest -> load -> capacity -> growth -> plan.
+
+`cli.py` parses flags into `Settings` and calls these; so can any other program. Only `ingest`
+(and the USL load-test reader) read files here; nothing is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from capplan.errors import CapplanError
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything a run needs, after the config file and the flags are merged."""
+
+    months: int = 6
+    per_instance: float | None = None
+    instances: int | None = None
+    utilization: float | None = None
+    target_utilization: float = 0.6
+    spare: int = 0
+    zones: int = 1
+    growth: str | None = None
+    worst_growth: str | None = None
+    worst_quantile: float = 0.95
+    model: str | None = None
+    events: tuple[str, ...] = ()
+    events_file: str | None = None
+    lead_time: int = 0
+    cost_per_instance: float | None = None
+    latency_slo: str | None = None
+    load_test: str | None = None
+    fleet_usl: str | None = None
+    service_time: str | None = None
+    service: str | None = None
+    title: str | None = None
+    paper: str = "A4"
+    # ingest
+    time_column: str | None = None
+    value_column: str | None = None
+    series: str | None = None
+    sheet: str | None = None
+    timezone: str = "UTC"
+    per_interval: bool = False
+    counter: bool = False
+    extra: dict = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> Settings:
+        known = {f for f in cls.__dataclass_fields__}
+        clean = {k: v for k, v in values.items() if k in known and v is not None}
+        if "events" in clean:
+            clean["events"] = tuple(clean["events"])
+        return cls(**clean)
+
+
+def check_months(months: int) -> None:
+    if months < 1:
+        raise CapplanError(f"--months {months}: the horizon must be at least 1 month")
+    if months > 60:
+        raise CapplanError(f"--months {months}: capplan plans at most 60 months ahead; growth "
+                           "forecasts past five years are not worth sizing a fleet on")
+
+
+def load_events(settings: Settings):
+    from capplan.events import parse_event, read_events_file
+
+    events = [parse_event(e) for e in settings.events]
+    if settings.events_file:
+        p = Path(settings.events_file)
+        if not p.is_file():
+            raise CapplanError(f"--events {p}: no such file: check the path")
+        events += list(read_events_file(p.read_text(encoding="utf-8-sig"), str(p)))
+    return tuple(events)
+
+
+def analyze(path: str, settings: Settings):
+    """Read and analyse one traffic file: (Traffic, LoadProfile)."""
+    from capplan.ingest import read_traffic
+    from capplan.load import analyze_load
+
+    traffic = read_traffic(path, time_column=settings.time_column,
+                           value_column=settings.value_column, series=settings.series,
+                           sheet=settings.sheet, timezone=settings.timezone,
+                           per_interval=settings.per_interval, counter=settings.counter)
+    return traffic, analyze_load(traffic)
+
+
+@dataclass(frozen=True, slots=True)
+class ForecastResult:
+    traffic: object | None
+    load: object | None
+    plan: object
+    usl: object | None = None  # the per-instance load-test fit (capplan.usl.USLFit)
+    fleet_usl: object | None = None  # the scale-out fit
+    queueing: object | None = None  # capplan.queueing.Worksheet
+
+
+def _capacity(settings: Settings, planning_peak: float | None):
+    """The capacity model, with the USL fits when load tests are given."""
+    from capplan.capacity import build_capacity
+
+    per_instance = settings.per_instance
+    source = None
+    usl_fit = fleet_fit = None
+    if settings.load_test:
+        from capplan.usl import fit_usl, per_instance_limit, read_load_test
+
+        usl_fit = fit_usl(*read_load_test(settings.load_test))
+        if per_instance is None:
+            per_instance, source = per_instance_limit(usl_fit, settings.latency_slo)
+    if settings.fleet_usl:
+        from capplan.usl import fit_usl, read_load_test
+
+        fleet_fit = fit_usl(*read_load_test(settings.fleet_usl))
+    capacity = build_capacity(
+        planning_peak=planning_peak, per_instance=per_instance, instances=settings.instances,
+        utilization=settings.utilization, target_utilization=settings.target_utilization,
+        spare=settings.spare, zones=settings.zones,
+        fleet_usl=fleet_fit.model if fleet_fit is not None else None,
+        per_instance_source=source)
+    return capacity, usl_fit, fleet_fit
+
+
+def forecast(path: str, settings: Settings) -> ForecastResult:
+    """A traffic file to a plan: the `capplan forecast` flow."""
+    from capplan.growth import forecast_peaks, parse_growth
+    from capplan.plan import build_plan
+
+    check_months(settings.months)
+    events = load_events(settings)
+    traffic, load = analyze(path, settings)
+    if len(load.daily_peaks) < 1:
+        raise CapplanError(f"{path}: not one full day of data: capplan plans from daily peaks; "
+                           "export at least a day (two weeks or more for a growth fit)")
+    peak = load.planning_peak.value
+    capacity, usl_fit, fleet_fit = _capacity(settings, peak)
+    if settings.growth is not None:
+        from capplan.growth import fixed_growth
+        import pandas as pd
+
+        g = parse_growth(settings.growth)
+        wg = parse_growth(settings.worst_growth, "--worst-growth") if settings.worst_growth else None
+        fc = fixed_growth(pd.Timestamp(load.daily_peaks.index[-1]), peak, settings.months, g, wg)
+    else:
+        wg = parse_growth(settings.worst_growth, "--worst-growth") if settings.worst_growth else None
+        fc = forecast_peaks(load.daily_peaks, settings.months,
+                            worst_quantile=settings.worst_quantile, worst_growth=wg,
+                            model=settings.model)
+    start = fc.start.date()
+    plan = build_plan(start=start, planning_peak=peak, capacity=capacity, forecast=fc,
+                      events=events, months=settings.months, lead_time_days=settings.lead_time,
+                      cost_per_instance=settings.cost_per_instance)
+    queue = _queueing(settings, load.mean, peak, capacity)
+    return ForecastResult(traffic, load, plan, usl_fit, fleet_fit, queue)
+
+
+def plan_from_numbers(settings: Settings, *, peak: float, mean: float | None = None,
+                      today: dt.date | None = None) -> ForecastResult:
+    """A what-if plan from a stated peak and growth rate: the `capplan plan` flow."""
+    import pandas as pd
+
+    from capplan.growth import fixed_growth, parse_growth
+    from capplan.plan import build_plan
+
+    check_months(settings.months)
+    if peak is None or peak <= 0:
+        raise CapplanError("--peak must be a positive rate in req/s (today's planning peak)")
+    if mean is not None and not 0 < mean <= peak:
+        raise CapplanError(f"--mean {mean:g} must be positive and no more than --peak {peak:g}")
+    events = load_events(settings)
+    capacity, usl_fit, fleet_fit = _capacity(settings, peak)
+    g = parse_growth(settings.growth) if settings.growth is not None else 0.0
+    wg = parse_growth(settings.worst_growth, "--worst-growth") if settings.worst_growth else None
+    today = today or dt.datetime.now(dt.timezone.utc).date()
+    fc = fixed_growth(pd.Timestamp(today), peak, settings.months, g, wg)
+    plan = build_plan(start=today, planning_peak=peak, capacity=capacity, forecast=fc,
+                      events=events, months=settings.months, lead_time_days=settings.lead_time,
+                      cost_per_instance=settings.cost_per_instance)
+    queue = _queueing(settings, mean, peak, capacity)
+    return ForecastResult(None, None, plan, usl_fit, fleet_fit, queue)
+
+
+def _queueing(settings: Settings, mean, peak, capacity):
+    if not settings.service_time:
+        return None
+    from capplan.queueing import parse_duration_seconds, worksheet
+
+    service_time = parse_duration_seconds(settings.service_time, "--service-time")
+    slo = parse_duration_seconds(settings.latency_slo, "--latency-slo") if settings.latency_slo else None
+    return worksheet(mean_rate=mean, peak_rate=peak, service_time=service_time,
+                     instances=settings.instances, target_utilization=capacity.target_utilization,
+                     latency_slo=slo)
