@@ -86,6 +86,17 @@ class CapacityModel:
             return self.fleet_usl.throughput(n) * self.target_utilization
         return base * self.usable_per_instance
 
+    def cells_for(self, peak: float) -> tuple[int | None, int | None]:
+        """Independent cells (shards) of at most N* instances that carry `peak` together, when
+        one fleet cannot: each cell carries target x X(N*), redundancy applied per cell."""
+        if self.fleet_usl is None:
+            return None, None
+        n = self.fleet_usl.n_star_floor()
+        per_cell = self.fleet_usl.throughput(n) * self.target_utilization
+        if per_cell <= 0:
+            return None, None
+        return math.ceil(peak / per_cell - EPS), self.with_redundancy(n)
+
     def describe_redundancy(self) -> str:
         parts = [f"N+{self.spare}" if self.spare else "N+0 (no spare instance)"]
         if self.zones > 1:

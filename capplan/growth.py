@@ -473,7 +473,7 @@ def month_grid(months: int):
 
 
 def fixed_growth(start, planning_peak: float, months: int, monthly_growth: float,
-                 worst_growth: float | None = None) -> PeakForecast:
+                 worst_growth: float | None = None, stated: bool = True) -> PeakForecast:
     """A stated compound growth rate from the planning peak: peak(t) = P0 (1 + g)^(t / month)."""
     import numpy as np
     import pandas as pd
@@ -502,7 +502,9 @@ def fixed_growth(start, planning_peak: float, months: int, monthly_growth: float
                         worst_paths=worst[None, :], worst_quantile=1.0, model="fixed growth",
                         monthly_growth=monthly_growth, worst_monthly_growth=wg,
                         target="stated rate", history_used="none (growth given)",
-                        step_days=1.0, path=path, chosen_because="growth given with --growth",
+                        step_days=1.0, path=path,
+                        chosen_because="growth given with --growth" if stated else
+                        "no --growth given: the peak is held flat",
                         assumptions=tuple(assumptions))
 
 

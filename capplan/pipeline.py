@@ -177,7 +177,8 @@ def plan_from_numbers(settings: Settings, *, peak: float, mean: float | None = N
     g = parse_growth(settings.growth) if settings.growth is not None else 0.0
     wg = parse_growth(settings.worst_growth, "--worst-growth") if settings.worst_growth else None
     today = today or dt.datetime.now(dt.timezone.utc).date()
-    fc = fixed_growth(pd.Timestamp(today), peak, settings.months, g, wg)
+    fc = fixed_growth(pd.Timestamp(today), peak, settings.months, g, wg,
+                      stated=settings.growth is not None)
     plan = build_plan(start=today, planning_peak=peak, capacity=capacity, forecast=fc,
                       events=events, months=settings.months, lead_time_days=settings.lead_time,
                       cost_per_instance=settings.cost_per_instance)
@@ -192,6 +193,11 @@ def _queueing(settings: Settings, mean, peak, capacity):
 
     service_time = parse_duration_seconds(settings.service_time, "--service-time")
     slo = parse_duration_seconds(settings.latency_slo, "--latency-slo") if settings.latency_slo else None
+    servers = None
+    if capacity.per_instance_limit is not None:
+        # Little's Law: an instance that completes X req/s at 100% with service time s keeps
+        # X s requests in service, its number of servers.
+        servers = max(1, round(capacity.per_instance_limit * service_time))
     return worksheet(mean_rate=mean, peak_rate=peak, service_time=service_time,
                      instances=settings.instances, target_utilization=capacity.target_utilization,
-                     latency_slo=slo)
+                     latency_slo=slo, servers_per_instance=servers)

@@ -32,6 +32,8 @@ class MonthRow:
     add: int | None
     event: str | None  # the event(s) that set this month's peak, if any
     beyond_fleet_limit: bool = False  # no fleet size can carry it (USL: past X(N*))
+    cells: int | None = None  # when beyond: independent cells of `cell_size` that carry it
+    cell_size: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +112,7 @@ def build_plan(*, start: dt.date, planning_peak: float, capacity: CapacityModel,
     current = capacity.current_instances
     today_capacity = capacity.carried_by(current) if (current and capacity.sized) else None
     scenarios = {}
+    beyond_notes: set[int] = set()
     for name, paths, q in (("nominal", forecast.nominal_paths, 0.5),
                            ("worst_case", forecast.worst_paths, forecast.worst_quantile)):
         rolled = _rolling_month_max(paths * mult[None, :])
@@ -128,10 +131,15 @@ def build_plan(*, start: dt.date, planning_peak: float, capacity: CapacityModel,
                 event = ", ".join(names) or None
             inst = capacity.instances_for(peak) if capacity.sized else None
             beyond = capacity.sized and inst is None
+            cells = cell_size = None
+            if beyond:
+                cells, cell_size = capacity.cells_for(peak)
+                beyond_notes.add(m)
             add = (inst - current) if (inst is not None and current is not None) else None
             end_date = start + dt.timedelta(days=m * DAYS_PER_MONTH)
             rows.append(MonthRow(m, end_date.isoformat(), peak, inst,
-                                 max(add, 0) if add is not None else None, event, beyond))
+                                 max(add, 0) if add is not None else None, event, beyond,
+                                 cells, cell_size))
         run_days = _runway(curve, grid, today_capacity, planning_peak)
         runway = runway_months = order_by = None
         if run_days is not None:
@@ -144,6 +152,18 @@ def build_plan(*, start: dt.date, planning_peak: float, capacity: CapacityModel,
             if forecast.worst_paths.shape[0] > 1 else
             f"worst-case growth {forecast.worst_monthly_growth:.1%} a month",)
         scenarios[name] = Scenario(name, tuple(rows), runway, runway_months, order_by, assumptions)
+    if beyond_notes and capacity.fleet_usl is not None:
+        u = capacity.fleet_usl
+        first = min(beyond_notes)
+        cells, size = capacity.cells_for(max(r.peak for s_ in scenarios.values()
+                                             for r in s_.months if r.beyond_fleet_limit))
+        cause = (f"kappa = {u.kappa:.3g} (coherency)" if u.kappa > 0 else
+                 f"sigma = {u.sigma:.3g} (contention)")
+        notes.append(f"from month {first} the peak exceeds what any single fleet carries: the "
+                     f"scale-out fit peaks at X(N*) = {u.throughput(u.n_star_floor()):,.6g} "
+                     f"req/s at {u.n_star_floor()} instances, because of {cause}; adding "
+                     f"instances past N* lowers throughput. {cells} independent cells (shards) "
+                     f"of at most {size} instances each would carry the highest peak")
     return Plan(start=start.isoformat(), months=months, planning_peak=planning_peak,
                 capacity=capacity, forecast=forecast, events=tuple(events), scenarios=scenarios,
                 today_instances_needed=today_needed, today_capacity=today_capacity,

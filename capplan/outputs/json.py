@@ -146,7 +146,8 @@ def scenario_section(plan: Plan, name: str) -> dict:
             "assumptions": list(s.assumptions),
             "months": [{"month": r.month, "date": r.date, "peak": r.peak,
                         "instances": r.instances, "add": r.add, "event": r.event,
-                        "beyond_fleet_limit": r.beyond_fleet_limit,
+                        "beyond_fleet_limit": r.beyond_fleet_limit, "cells": r.cells,
+                        "cell_size": r.cell_size,
                         "cost": (r.instances * cost if cost is not None and r.instances is not None
                                  else None)} for r in s.months]}
 

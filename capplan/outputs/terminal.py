@@ -85,9 +85,10 @@ def print_plan(console: Console, plan: Plan) -> None:
     c, f = plan.capacity, plan.forecast
     console.print()
     if c.sized:
+        usable = (f"{fmt_rate(c.usable_per_instance)} req/s usable per instance"
+                  if c.usable_per_instance is not None else "the fleet's X(N) times the target")
         console.print(f"[bold]Capacity[/]: {c.limit_source}; target utilization "
-                      f"{c.target_utilization:.0%} -> {fmt_rate(c.usable_per_instance)} req/s "
-                      f"usable per instance; {c.describe_redundancy()}")
+                      f"{c.target_utilization:.0%} -> {usable}; {c.describe_redundancy()}")
         for a in c.assumptions:
             console.print(f"  note: {a}")
         if plan.today_capacity is not None:
@@ -130,7 +131,8 @@ def print_plan(console: Console, plan: Plan) -> None:
             peak = fmt_rate(r.peak) + (f" ({r.event})" if r.event else "")
             row.append(peak)
             if c.sized:
-                row += ["beyond limit" if r.beyond_fleet_limit else str(r.instances),
+                row += [f"{r.cells} cells x {r.cell_size}" if r.beyond_fleet_limit
+                        else str(r.instances),
                         "-" if r.add is None else str(r.add)]
         t.add_row(*row)
     console.print(t)
@@ -146,3 +148,63 @@ def print_plan(console: Console, plan: Plan) -> None:
                               f"{plan.months}-month horizon")
     for n in plan.notes:
         console.print(f"  note: {n}")
+
+
+def print_usl(console: Console, fit, latency_slo: str | None = None) -> None:
+    m = fit.model
+    t = Table(title=f"Universal Scalability Law ({fit.source})", title_justify="left")
+    for col in ("coefficient", "value", "std. error", "95% interval (t, n-3 df)"):
+        t.add_column(col, justify="right" if col != "coefficient" else "left")
+    for name, label, v in (("sigma", "sigma (contention)", m.sigma),
+                           ("kappa", "kappa (coherency)", m.kappa),
+                           ("lambda", "lambda (X of one)", m.lambda_)):
+        se = fit.stderr.get(name) if fit.stderr else None
+        ci = fit.ci.get(name) if fit.ci else None
+        t.add_row(label, f"{v:.6g}", "-" if se is None else f"{se:.3g}",
+                  "-" if ci is None else f"[{ci[0]:.4g}, {ci[1]:.4g}]")
+    console.print(t)
+    if m.n_star is not None:
+        flag = " (extrapolated)" if fit.is_extrapolation(m.n_star) else ""
+        console.print(f"  peak: X(N*) = {fmt_rate(m.x_max)} at N* = {m.n_star:.2f}{flag}")
+    if m.amdahl_ceiling is not None:
+        console.print(f"  Amdahl ceiling lambda/sigma = {fmt_rate(m.amdahl_ceiling)}")
+    if fit.r_squared is not None:
+        console.print(f"  R^2 = {fit.r_squared:.4f}, residual standard error "
+                      f"{fit.residual_se:.4g} on {len(fit.n) - 3} df")
+    if latency_slo:
+        from capplan.queueing import parse_duration_seconds
+
+        r = parse_duration_seconds(latency_slo, "--latency-slo")
+        n = m.concurrency_at_latency(r)
+        flag = " (extrapolated)" if fit.is_extrapolation(n) else ""
+        console.print(f"  at latency {latency_slo}: X = {fmt_rate(m.throughput_at_latency(r))} at "
+                      f"concurrency {n:.1f}{flag}")
+    for w in fit.warnings:
+        console.print(f"  [yellow]warning[/]: {w}")
+
+
+def print_capacity_models(console: Console, result) -> None:
+    if result.usl is not None:
+        print_usl(console, result.usl)
+    if result.fleet_usl is not None:
+        console.print("[bold]Fleet scale-out[/] (instances against throughput):")
+        print_usl(console, result.fleet_usl)
+    w = result.queueing
+    if w is not None:
+        console.print("[bold]Queueing worksheet[/] (Little's Law, M/M/c per instance)")
+        if w.in_flight_mean is not None:
+            console.print(f"  in flight at the mean: {w.in_flight_mean:,.4g}; at the peak: "
+                          f"{w.in_flight_peak:,.4g}")
+        if w.queue_peak is not None:
+            qm = "-" if w.queue_mean is None else f"{w.queue_mean:,.4g}"
+            console.print(f"  queue length per instance ({w.servers_per_instance} server(s)): "
+                          f"mean load {qm}, peak {w.queue_peak:,.4g}")
+        if w.utilization_table:
+            t = Table(title="p99 by utilization (one instance)", title_justify="left")
+            for col in ("utilization", "p99 wait", "p99 response"):
+                t.add_column(col, justify="right")
+            for rho, w99, r99 in w.utilization_table:
+                t.add_row(f"{rho:.0%}", f"{w99 * 1000:,.3g} ms", f"{r99 * 1000:,.3g} ms")
+            console.print(t)
+        for line in w.at_peak:
+            console.print(f"  {line}")

@@ -1,0 +1,351 @@
+"""The Universal Scalability Law: one immutable model, fitted by nonlinear least squares.
+
+Gunther's form (N. J. Gunther, Guerrilla Capacity Planning, Springer 2007, eq. 4.31):
+
+    X(N) = lambda N / (1 + sigma (N - 1) + kappa N (N - 1))
+
+sigma is contention (the serial fraction), kappa coherency (crosstalk), lambda the throughput of
+one. kappa = 0 is Amdahl's law. The fit bounds sigma and kappa at zero as the R `usl` package does
+(nlxb, bounds 0 <= sigma, kappa <= 1) and reports a coefficient that lands on its bound.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from capplan.errors import CapplanError
+
+CONCURRENCY_NAMES = ("concurrency", "threads", "users", "nodes", "instances", "n", "load",
+                     "processors", "clients", "workers", "vus", "connections", "servers", "cpus")
+THROUGHPUT_NAMES = ("throughput", "rps", "x", "qps", "tps", "requests_per_second", "rate",
+                    "ops", "ops_per_sec")
+LATENCY_NAMES = ("latency", "response_time", "r", "rt", "latency_ms", "latency_s", "duration",
+                 "mean_latency", "avg_latency")
+MIN_MEASUREMENTS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class USL:
+    sigma: float
+    kappa: float
+    lambda_: float
+
+    def throughput(self, n: float) -> float:
+        """X(N), Gunther 2007 eq. 4.31."""
+        return self.lambda_ * n / (1 + self.sigma * (n - 1) + self.kappa * n * (n - 1))
+
+    def latency(self, n: float) -> float:
+        """R(N) = N / X(N) by Little's Law (N requests in flight at throughput X)."""
+        return (1 + self.sigma * (n - 1) + self.kappa * n * (n - 1)) / self.lambda_
+
+    @property
+    def n_star(self) -> float | None:
+        """Peak concurrency N* = sqrt((1 - sigma) / kappa) (Gunther 2007 eq. 4.33); None when
+        kappa = 0 (throughput rises towards the Amdahl ceiling without a peak)."""
+        if self.kappa <= 0:
+            return None
+        return math.sqrt(max(1 - self.sigma, 0.0) / self.kappa)
+
+    @property
+    def x_max(self) -> float | None:
+        """The highest throughput, X(N*)."""
+        n = self.n_star
+        return None if n is None else self.throughput(n)
+
+    @property
+    def amdahl_ceiling(self) -> float | None:
+        """lambda / sigma: the limit of X(N) as N grows when kappa = 0 (Amdahl's law)."""
+        return None if self.sigma <= 0 else self.lambda_ / self.sigma
+
+    def throughput_at_latency(self, r: float) -> float:
+        """X(R): solve R = (1 + sigma (N-1) + kappa N (N-1)) / lambda for N, then X = N / R.
+
+        kappa N^2 + (sigma - kappa) N + (1 - sigma - lambda R) = 0, the positive root.
+        """
+        n = self.concurrency_at_latency(r)
+        return n / r
+
+    def concurrency_at_latency(self, r: float) -> float:
+        s, k, lam = self.sigma, self.kappa, self.lambda_
+        if r < 1 / lam:
+            raise CapplanError(f"a latency objective of {r:g} s is below the latency of a single "
+                               f"request ({1 / lam:g} s): no load meets it")
+        if k == 0:
+            return (lam * r - 1 + s) / s if s > 0 else lam * r
+        b, c = s - k, 1 - s - lam * r
+        return (-b + math.sqrt(b * b - 4 * k * c)) / (2 * k)
+
+    def concurrency_at_throughput(self, x: float) -> float | None:
+        """N(X): the smaller N with X(N) = x (the rising side of the curve); None when x is
+        beyond X(N*) (or the Amdahl ceiling).
+
+        X kappa N^2 + (X sigma - X kappa - lambda) N + X (1 - sigma) = 0.
+        """
+        s, k, lam = self.sigma, self.kappa, self.lambda_
+        if x <= 0:
+            return 0.0
+        if k == 0:
+            denom = lam - x * s
+            return None if denom <= 0 else x * (1 - s) / denom
+        b = x * s - x * k - lam
+        disc = b * b - 4 * x * k * x * (1 - s)
+        if disc < 0:
+            return None
+        return (-b - math.sqrt(disc)) / (2 * x * k)
+
+    def n_star_floor(self) -> int:
+        """The whole number of instances with the highest throughput (floor or ceil of N*)."""
+        n = self.n_star
+        if n is None:
+            return 10**9
+        lo, hi = max(1, math.floor(n)), max(1, math.ceil(n))
+        return lo if self.throughput(lo) >= self.throughput(hi) else hi
+
+    def instances_for(self, x_needed: float) -> int | None:
+        """Smallest whole N with X(N) >= x_needed, never past N*; None when no N carries it."""
+        if x_needed <= 0:
+            return 0
+        if x_needed <= self.throughput(1):
+            return 1
+        n = self.concurrency_at_throughput(x_needed)
+        if n is None:
+            return None
+        cand = max(1, math.ceil(n - 1e-9))
+        limit = self.n_star_floor()
+        while cand <= limit and self.throughput(cand) < x_needed * (1 - 1e-12):
+            cand += 1
+        return cand if cand <= limit else None
+
+    def efficiency(self, n: float) -> float:
+        """X(N) / (N X(1)), as the R usl package's efficiency()."""
+        return self.throughput(n) / (n * self.throughput(1))
+
+
+@dataclass(frozen=True, slots=True)
+class USLFit:
+    model: USL
+    n: tuple[float, ...]
+    x: tuple[float, ...]
+    latency: tuple[float, ...] | None
+    stderr: dict  # sigma, kappa, lambda -> standard error (None for a what-if)
+    ci: dict  # sigma, kappa, lambda -> (lo, hi): t quantile with n - 3 degrees of freedom
+    r_squared: float | None
+    residuals: tuple[float, ...]
+    residual_se: float | None
+    warnings: tuple[str, ...]
+    source: str
+
+    @property
+    def max_measured_n(self) -> float | None:
+        return max(self.n) if self.n else None
+
+    def is_extrapolation(self, n: float) -> bool:
+        """Predictions past twice the largest measured N are extrapolation."""
+        m = self.max_measured_n
+        return m is not None and n > 2 * m
+
+
+def what_if(model: USL) -> USLFit:
+    """Wrap given coefficients so the outputs treat them like a fit (no data, no intervals)."""
+    if model.sigma < 0 or model.kappa < 0 or model.lambda_ <= 0:
+        raise CapplanError("--sigma and --kappa must be 0 or more and --lambda positive")
+    warns = []
+    if model.kappa == 0:
+        warns.append("kappa = 0: no peak; throughput approaches the Amdahl ceiling lambda/sigma")
+    return USLFit(model, (), (), None, {}, {}, None, (), None, tuple(warns), "what-if")
+
+
+def _start(n, x):
+    """A data-derived starting point: lambda from the best per-unit throughput at small N, sigma
+    and kappa from Gunther's quadratic transform (GCaP section 5.5.2) by least squares."""
+    import numpy as np
+
+    order = np.argsort(n)
+    n, x = n[order], x[order]
+    lam = float(x[0] / n[0]) if n[0] > 0 else float(np.max(x / n))
+    lam = max(lam, float(np.max(x / n)))
+    # N / C(N) - 1 = kappa (N-1)^2 + (sigma + kappa)(N-1), with C(N) = X(N) / lambda.
+    xx = n - 1
+    yy = n / (x / lam) - 1
+    A = np.column_stack([xx ** 2, xx])
+    try:
+        (k, sk), *_ = np.linalg.lstsq(A, yy, rcond=None)
+        s = sk - k
+    except np.linalg.LinAlgError:
+        s, k = 0.05, 1e-4
+    return lam, min(max(s, 1e-4), 0.9), min(max(k, 1e-7), 0.5)
+
+
+def fit_usl(n, x, latency=None, source: str = "load test") -> USLFit:
+    """Fit sigma, kappa, lambda to measured concurrency `n` and throughput `x`.
+
+    Nonlinear least squares on throughput (scipy.optimize.least_squares, trust-region reflective
+    with bounds 0 <= sigma, kappa <= 1, lambda >= 0); standard errors from the Jacobian at the
+    optimum, s^2 (J'J)^-1 with s^2 = SSE / (n - 3); intervals with the t quantile on n - 3
+    degrees of freedom (three parameters estimated).
+    """
+    import numpy as np
+    from scipy import stats
+    from scipy.optimize import least_squares
+
+    n = np.asarray(n, dtype=float)
+    x = np.asarray(x, dtype=float)
+    if n.size != x.size:
+        raise CapplanError("concurrency and throughput have different lengths")
+    if n.size < MIN_MEASUREMENTS:
+        raise CapplanError(f"{source}: {n.size} measurement(s); a USL fit needs at least "
+                           f"{MIN_MEASUREMENTS} (three coefficients and their errors): measure "
+                           "more concurrency levels")
+    if not np.all(np.isfinite(n)) or not np.all(np.isfinite(x)):
+        raise CapplanError(f"{source}: non-numeric concurrency or throughput values")
+    if np.any(n <= 0):
+        raise CapplanError(f"{source}: concurrency must be positive (row {int(np.argmax(n <= 0)) + 1} "
+                           f"has {n[n <= 0][0]:g})")
+    if np.any(x < 0):
+        raise CapplanError(f"{source}: throughput must not be negative")
+    if np.ptp(x) == 0:
+        raise CapplanError(f"{source}: every throughput is {x[0]:g}: the load test measured no "
+                           "change with concurrency, so there is nothing to fit")
+    if np.unique(n).size < 3:
+        raise CapplanError(f"{source}: only {np.unique(n).size} distinct concurrency level(s): "
+                           "measure at least three")
+    lam0, s0, k0 = _start(n, x)
+
+    def resid(p):
+        s, k, lam = p
+        return lam * n / (1 + s * (n - 1) + k * n * (n - 1)) - x
+
+    try:
+        res = least_squares(resid, x0=[s0, k0, lam0], bounds=([0, 0, 0], [1, 1, np.inf]),
+                            method="trf", x_scale="jac", xtol=1e-15, ftol=1e-15, gtol=1e-15,
+                            max_nfev=20000)
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        raise CapplanError(f"{source}: the USL fit failed ({exc}): check that throughput rises "
+                           "with concurrency at first") from exc
+    if not res.success and res.status <= 0:
+        raise CapplanError(f"{source}: the USL fit did not converge ({res.message})")
+    s, k, lam = (float(v) for v in res.x)
+    # A coefficient within solver noise of its bound is on the bound: report it as exactly 0.
+    s = 0.0 if s < 1e-12 else s
+    k = 0.0 if k < 1e-15 else k
+    r = res.fun
+    dof = n.size - 3
+    sse = float(r @ r)
+    s2 = sse / dof
+    warns = []
+    J = res.jac
+    # Coefficients on a bound are not free parameters; the covariance comes from the free ones,
+    # as nlxb does, and the bound ones report an error computed the same way with all columns.
+    try:
+        cov = np.linalg.pinv(J.T @ J) * s2
+        se = np.sqrt(np.clip(np.diag(cov), 0, None))
+    except np.linalg.LinAlgError:
+        se = np.full(3, np.nan)
+    tq = float(stats.t.ppf(0.975, dof))
+    names = ("sigma", "kappa", "lambda")
+    vals = (s, k, lam)
+    stderr = {nm: float(e) for nm, e in zip(names, se)}
+    ci = {nm: (v - tq * e, v + tq * e) for nm, v, e in zip(names, vals, se)}
+    ss_tot = float(np.sum((x - x.mean()) ** 2))
+    r2 = 1 - sse / ss_tot if ss_tot > 0 else None
+    model = USL(s, k, lam)
+    tiny = 0.0
+    if s <= tiny:
+        warns.append("sigma is on its lower bound 0: the data look superlinear (better than "
+                     "linear scaling); capacity degradation usually follows such a phase, so do "
+                     "not extrapolate it")
+    if k <= tiny:
+        warns.append("kappa is on its lower bound 0: too small to place a peak N*; the "
+                     f"throughput ceiling is Amdahl's lambda/sigma"
+                     + (f" = {lam / s:,.6g}" if s > tiny else ""))
+    if s >= 1 - 1e-9 or k >= 1 - 1e-9:
+        warns.append("a coefficient is on its upper bound 1: the fit is unreliable; check the "
+                     "concurrency column")
+    if r2 is not None and r2 < 0.9:
+        warns.append(f"R^2 = {r2:.3f}: the USL explains the measurements poorly")
+    return USLFit(model=model, n=tuple(n.tolist()), x=tuple(x.tolist()),
+                  latency=None if latency is None else tuple(np.asarray(latency, float).tolist()),
+                  stderr=stderr, ci=ci, r_squared=r2, residuals=tuple(r.tolist()),
+                  residual_se=math.sqrt(s2), warnings=tuple(warns), source=source)
+
+
+def read_load_test(path: str, concurrency_column: str | None = None,
+                   throughput_column: str | None = None, latency_column: str | None = None):
+    """Read a load-test CSV: (n, x, latency or None). Columns found by name, or the first two
+    numeric columns when there is no header (codahale/usl's example.csv)."""
+    import pandas as pd
+
+    from capplan.ingest import _decode, _read_bytes, _read_text_table
+
+    p = __import__("pathlib").Path(path)
+    text = _decode(p, _read_bytes(p))
+    frame, _ = _read_text_table(p, text)
+    cols = list(frame.columns)
+    lower = {c.lower().strip(): c for c in cols}
+
+    def pick(wanted, names, role, required=True):
+        if wanted is not None:
+            if wanted not in cols:
+                raise CapplanError(f"{p}: no column {wanted!r} for the {role}; the columns are "
+                                   f"{', '.join(cols)}")
+            return wanted
+        for nm in names:
+            if nm in lower:
+                return lower[nm]
+        return None
+
+    nc = pick(concurrency_column, CONCURRENCY_NAMES, "concurrency")
+    xc = pick(throughput_column, THROUGHPUT_NAMES, "throughput")
+    lc = pick(latency_column, LATENCY_NAMES, "latency", required=False)
+    numeric = [c for c in cols if pd.to_numeric(frame[c], errors="coerce").notna().mean() > 0.9]
+    if nc is None and xc is None and len(numeric) >= 2 and cols[0].startswith("column"):
+        nc, xc = numeric[0], numeric[1]
+    if nc is None:
+        raise CapplanError(f"{p}: no concurrency column among {', '.join(cols)}: name it with "
+                           "--concurrency-column (threads, users, nodes, ...)")
+    if xc is None:
+        raise CapplanError(f"{p}: no throughput column among {', '.join(cols)}: name it with "
+                           "--throughput-column")
+    n = pd.to_numeric(frame[nc], errors="coerce")
+    x = pd.to_numeric(frame[xc], errors="coerce")
+    bad = n.isna() | x.isna()
+    if bad.any():
+        line = int(bad.to_numpy().argmax()) + 2
+        raise CapplanError(f"{p}: line {line} has a non-numeric {nc!r} or {xc!r}: fix or remove it")
+    lat = None
+    if lc is not None and lc not in (nc, xc):
+        lat_s = pd.to_numeric(frame[lc], errors="coerce")
+        lat = None if lat_s.isna().any() else lat_s.to_numpy(float)
+    return n.to_numpy(float), x.to_numpy(float), lat
+
+
+def per_instance_limit(fit: USLFit, latency_slo: str | None) -> tuple[float, str]:
+    """The per-instance limit from a one-instance load test: X at the latency objective, or
+    X(N*) without one (the highest throughput; with kappa = 0, X at the largest measured N)."""
+    from capplan.queueing import parse_duration_seconds
+
+    m = fit.model
+    if latency_slo:
+        r = parse_duration_seconds(latency_slo, "--latency-slo")
+        x = m.throughput_at_latency(r)
+        n = m.concurrency_at_latency(r)
+        if m.n_star is not None and n > m.n_star:
+            x, n = m.x_max, m.n_star
+            how = (f"X(N*) = {x:,.6g} at N* = {n:.1f}: the latency objective {latency_slo} is "
+                   "only reached past the peak")
+        else:
+            how = f"X at the latency objective {latency_slo}: {x:,.6g} req/s at concurrency {n:.1f}"
+        if fit.is_extrapolation(n):
+            how += " (extrapolated: past twice the largest measured concurrency)"
+    elif m.n_star is not None:
+        x = m.x_max
+        how = f"X(N*) = {x:,.6g} req/s at N* = {m.n_star:.1f} (no latency objective given)"
+        if fit.is_extrapolation(m.n_star):
+            how += " (extrapolated: past twice the largest measured concurrency)"
+    else:
+        n = fit.max_measured_n
+        x = m.throughput(n)
+        how = (f"X at the largest measured concurrency {n:g}: {x:,.6g} req/s (kappa = 0: no "
+               "peak to size at)")
+    return x, f"USL fit of the load test: {how}"
