@@ -28,7 +28,8 @@ KEYS = {
     "worst_growth": str, "worst_quantile": float, "model": str, "events": list,
     "events_file": str, "lead_time": int, "cost_per_instance": float, "latency_slo": str,
     "load_test": str, "fleet_usl": str, "service_time": str, "timezone": str, "paper": str,
-    "time_column": str, "value_column": str, "series": str, "sheet": str,
+    "time_column": str, "value_column": str, "series": str, "sheet": str, "per_interval": bool,
+    "counter": bool,
 }
 
 
@@ -57,7 +58,7 @@ def read_config(path: str | Path) -> dict:
                 value = float(value)
             if want is str and isinstance(value, (int, float)) and not isinstance(value, bool):
                 value = str(value)
-            if not isinstance(value, want) or isinstance(value, bool):
+            if not isinstance(value, want) or (isinstance(value, bool) and want is not bool):
                 raise CapplanError(f"{path}: {where}{key} = {value!r} should be a "
                                    f"{want.__name__}")
             flat[name] = value

@@ -448,7 +448,7 @@ def find_recurring_peaks(peaks: pd.Series) -> tuple[str, ...]:
     found: dict[int, list[tuple[str, float]]] = {}
     for i in np.flatnonzero(ratio > 1.3):
         d = peaks.index[i]
-        found.setdefault(d.dayofyear // 7, []).append((str(d.date()), float(ratio[i])))
+        found.setdefault(d.day_of_year // 7, []).append((str(d.date()), float(ratio[i])))
     out = []
     for wk, hits in sorted(found.items()):
         years = {h[0][:4] for h in hits}
@@ -519,7 +519,7 @@ def _target_series(peaks: pd.Series, months: int) -> tuple[pd.Series, str, float
     if months > 3 and len(peaks) >= 16 * 7:
         weekly = peaks.resample("W-SUN").max().dropna()
         # Drop a last, incomplete week: its max understates the peak.
-        last_full = peaks.index[-1].dayofweek == 6
+        last_full = peaks.index[-1].day_of_week == 6
         if not last_full:
             weekly = weekly.iloc[:-1]
         season = 52 if len(weekly) >= 104 else 1

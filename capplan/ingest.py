@@ -391,14 +391,16 @@ def _choose_time_column(path: Path, frame: pd.DataFrame, wanted: str | None) -> 
                                f"{', '.join(cols)}")
         return wanted
     lower = {c.lower(): c for c in cols}
-    for name in TIME_NAMES:
-        if name in lower:
-            col = frame[lower[name]]
-            if _time_fraction(col) > 0.5 or (pd.api.types.is_numeric_dtype(col)):
-                return lower[name]
+    named = [lower[n] for n in TIME_NAMES if n in lower]
+    for c in named:
+        if _time_fraction(frame[c]) > 0.5 or pd.api.types.is_numeric_dtype(frame[c]):
+            return c
     for c in cols:
         if _time_fraction(frame[c]) > 0.8:
             return c
+    if named:
+        # Named as the time but nothing in it parses: take it, so the error names the rows.
+        return named[0]
     # A headerless file whose first column is epoch seconds or milliseconds.
     first = frame[cols[0]]
     if pd.api.types.is_numeric_dtype(first) and len(first.dropna()) > 1:

@@ -177,7 +177,7 @@ def analyze_load(traffic: Traffic) -> LoadProfile:
     hourly_mean = hourly_p95 = busiest = None
     if traffic.interval_seconds <= 3600:
         local = rate.tz_convert(traffic.local_timezone)
-        keys = [local.index.dayofweek, local.index.hour]
+        keys = [local.index.day_of_week, local.index.hour]
         grouped = local.groupby(keys)
         hourly_mean = grouped.mean().unstack()
         hourly_p95 = grouped.quantile(0.95).unstack()
