@@ -81,25 +81,28 @@ def modified_z(values, center=None):
 def daily_peaks(rate: pd.Series, interval_seconds: float, timezone: str = "UTC"
                 ) -> tuple[pd.Series, tuple[str, ...]]:
     """Max of each calendar day in `timezone`; partial days (under half their samples) dropped."""
+    import numpy as np
     import pandas as pd
 
-    local = rate.tz_convert(timezone)
-    days = local.index.normalize().tz_localize(None)
-    grouped = local.groupby(days)
-    peaks = grouped.max()
-    peaks.index = pd.DatetimeIndex(peaks.index).as_unit("ns")
+    local_ns = rate.index.tz_convert(timezone).tz_localize(None).as_unit("ns").asi8
+    day = local_ns // 86_400_000_000_000
+    values = rate.to_numpy(dtype=float)
+    # Days are non-decreasing along a sorted series (even across a DST fold), so each day is one
+    # contiguous run and np.maximum.reduceat takes its max without a groupby.
+    starts = np.flatnonzero(np.r_[True, day[1:] != day[:-1]])
+    peaks = pd.Series(np.maximum.reduceat(values, starts),
+                      index=pd.DatetimeIndex(day[starts] * 86_400_000_000_000).as_unit("ns"))
     if interval_seconds >= 86400:
         return peaks, ()
+    counts = np.diff(np.r_[starts, values.size])
     expected = 86400.0 / interval_seconds
-    counts = grouped.size()
-    partial = counts < FULL_DAY_SHARE * expected
     # Only the first and last day can be partial by construction of an export; an inner day with
     # few samples is a gap, and its max is still a real observation, so it stays.
-    drop = [d for d in (counts.index[0], counts.index[-1]) if partial.loc[d]]
+    drop = [i for i in {0, len(starts) - 1} if counts[i] < FULL_DAY_SHARE * expected]
     if len(drop) >= len(peaks):
         return peaks, ()
-    peaks = peaks.drop(drop)
-    return peaks, tuple(str(pd.Timestamp(d).date()) for d in drop)
+    dropped = tuple(str(peaks.index[i].date()) for i in sorted(drop))
+    return peaks.drop(peaks.index[sorted(drop)]), dropped
 
 
 def find_anomalies(peaks: pd.Series, window: int = PLANNING_WINDOW_DAYS + 1) -> tuple[Anomaly, ...]:
@@ -163,6 +166,7 @@ def choose_planning_peak(peaks: pd.Series, anomalies: tuple[Anomaly, ...],
 def analyze_load(traffic: Traffic) -> LoadProfile:
     """Summarise a traffic series: level, peak, percentiles, daily peaks, weekly shape."""
     import numpy as np
+    import pandas as pd
 
     rate = traffic.rate
     if rate.empty:
@@ -176,11 +180,19 @@ def analyze_load(traffic: Traffic) -> LoadProfile:
     planning = choose_planning_peak(peaks, anomalies)
     hourly_mean = hourly_p95 = busiest = None
     if traffic.interval_seconds <= 3600:
-        local = rate.tz_convert(traffic.local_timezone)
-        keys = [local.index.day_of_week, local.index.hour]
-        grouped = local.groupby(keys)
-        hourly_mean = grouped.mean().unstack()
-        hourly_p95 = grouped.quantile(0.95).unstack()
+        local = rate.index.tz_convert(traffic.local_timezone)
+        # Plain integer codes (weekday x 24 + hour): grouping by arrays, not index objects.
+        code = np.asarray(local.day_of_week) * 24 + np.asarray(local.hour)
+        grouped = pd.Series(values).groupby(code)
+        mean_by = grouped.mean()
+        p95_by = grouped.quantile(0.95)
+
+        def grid(s):
+            return pd.DataFrame(
+                {"weekday": s.index // 24, "hour": s.index % 24, "v": s.to_numpy()}
+            ).pivot(index="weekday", columns="hour", values="v")
+
+        hourly_mean, hourly_p95 = grid(mean_by), grid(p95_by)
         hourly_mean.index.name = hourly_p95.index.name = "weekday"
         hourly_mean.columns.name = hourly_p95.columns.name = "hour"
         stacked = hourly_mean.stack()
