@@ -81,7 +81,8 @@ def test_short_constant_and_zero_series():
     assert short.model == "compound" and "too little history" in short.chosen_because
     assert np.isfinite(short.nominal_paths).all()
     flat = forecast_peaks(daily([50.0] * 30), 2)
-    assert flat.monthly_growth == pytest.approx(0, abs=1e-12) and window_peak(flat, 30) == (50.0, 50.0)
+    assert flat.monthly_growth == pytest.approx(0, abs=1e-12)
+    assert window_peak(flat, 30) == pytest.approx((50.0, 50.0))
     with pytest.raises(CapplanError, match="zero"):
         forecast_peaks(daily([0.0] * 30), 2)
     one = forecast_peaks(daily([42.0]), 1)
