@@ -646,6 +646,7 @@ def forecast_peaks(daily_peaks: pd.Series, months: int, *, worst_quantile: float
     # replaced by their neighbourhood's median before fitting: flagged, not planned for.
     from capplan.load import find_anomalies
 
+    y_raw = y.copy()
     spikes = find_anomalies(pd.Series(np.exp(y), index=target.index))
     if spikes:
         import pandas as _pd
@@ -663,12 +664,14 @@ def forecast_peaks(daily_peaks: pd.Series, months: int, *, worst_quantile: float
         cp = ChangePoint(str(target.index[cp_index].date()), cp.kind, cp.before_growth_monthly,
                          cp.after_growth_monthly)
         y = y[cp_index:]
+        y_raw = y_raw[cp_index:]
         target = target.iloc[cp_index:]
         notes.append(f"a {cp.kind} break on {cp.date}: growth fitted on the {len(y)} "
                      f"{'days' if step_days == 1 else 'steps'} since (growth before "
                      f"{cp.before_growth_monthly:+.1%}/month, after {cp.after_growth_monthly:+.1%})")
     if len(y) > MAX_HISTORY_STEPS:
         y = y[-MAX_HISTORY_STEPS:]
+        y_raw = y_raw[-MAX_HISTORY_STEPS:]
         target = target.iloc[-MAX_HISTORY_STEPS:]
         notes.append(f"growth fitted on the last {MAX_HISTORY_STEPS} steps of the history: the "
                      "current regime, not the distant past")
@@ -703,7 +706,7 @@ def forecast_peaks(daily_peaks: pd.Series, months: int, *, worst_quantile: float
         chosen = CANDIDATES[chosen_name](y, season)
 
     mu = chosen.forecast_log(h_steps)
-    sim = _simulate(y, mu, results.get(chosen.name) if results else None, season,
+    sim = _simulate(y_raw, mu, results.get(chosen.name) if results else None, season,
                     worst_quantile, seed)
     paths, a, b, widening, spread = sim
     bias = 0.0
