@@ -33,9 +33,67 @@ def write_outputs(result, settings, out: Path, *, title: str, reports: bool, arg
     return write_set(out, files)
 
 
-def report_files(result, settings, doc: dict, *, title: str, argv) -> dict:
-    """The PDF, workbook and HTML (issue 6); empty until those writers exist."""
-    return {}
+def report_files(result, settings, doc: dict, *, title: str, argv, timings: dict | None = None
+                 ) -> dict:
+    """The PDF, workbook and HTML, rendered to bytes (nothing touches the folder until all exist).
+    `timings`, when given, receives the seconds each stage took."""
+    import datetime as dt
+    import shlex
+    import time
+
+    from capplan.outputs import charts as ch
+    from capplan.outputs import html, pdf, workbook
+
+    timings = timings if timings is not None else {}
+    paper = pdf.paper_size(settings.paper)
+    t = time.perf_counter()
+    figs = ch.plan_figures(result)
+    with ch.svg_exporter() as export:
+        svgs = {name: pdf.svg_data_uri(export(fig)) for name, fig in figs.items()}
+    timings["charts"] = time.perf_counter() - t
+    t = time.perf_counter()
+    generated = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
+    page = pdf.render_html(doc, svgs, title=title, paper=paper, generated=generated,
+                           command=shlex.join(["capplan", *argv[1:]]), versions=_versions())
+    from weasyprint import HTML  # noqa: F401 - imported here so its cost is timed as the PDF's
+
+    pdf_bytes = _pdf_bytes(page)
+    timings["pdf"] = time.perf_counter() - t
+    t = time.perf_counter()
+    xlsx = workbook.build(doc, title)
+    timings["workbook"] = time.perf_counter() - t
+    t = time.perf_counter()
+    page_html = html.render(figs, doc, title)
+    timings["html"] = time.perf_counter() - t
+    return {"plan.pdf": pdf_bytes, "plan.xlsx": xlsx, "plan.html": page_html}
+
+
+def _pdf_bytes(page: str) -> bytes:
+    import logging
+
+    from weasyprint import HTML
+
+    from capplan.outputs.pdf import TEMPLATES
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    return HTML(string=page, base_url=str(TEMPLATES)).write_pdf()
+
+
+def _versions() -> str:
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    from capplan import __version__
+
+    parts = [f"capplan {__version__}", f"Python {platform.python_version()}"]
+    for lib in ("pandas", "numpy", "scipy", "statsmodels", "plotly", "kaleido", "weasyprint",
+                "openpyxl"):
+        try:
+            parts.append(f"{lib} {version(lib)}")
+        except PackageNotFoundError:
+            pass
+    return ", ".join(parts)
 
 
 def write_usl_outputs(result, out: Path, latency_slo: str | None) -> list[Path]:
