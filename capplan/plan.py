@@ -37,6 +37,17 @@ class MonthRow:
 
 
 @dataclass(frozen=True, slots=True)
+class EventEffect:
+    """Where an event lands in the plan: in plan month `month`, the latest grid time it covers
+    (`at_months`, in months from the start), at which its multiplier meets the growing peak."""
+
+    name: str
+    month: int
+    at_months: float
+    multiplier: float
+
+
+@dataclass(frozen=True, slots=True)
 class Scenario:
     name: str
     months: tuple[MonthRow, ...]
@@ -60,6 +71,7 @@ class Plan:
     lead_time_days: int
     cost_per_instance: float | None
     notes: tuple[str, ...]
+    event_effects: tuple[EventEffect, ...] = ()
 
 
 def _rolling_month_max(paths: np.ndarray) -> np.ndarray:
@@ -102,6 +114,14 @@ def build_plan(*, start: dt.date, planning_peak: float, capacity: CapacityModel,
     mult = np.array([max([1.0] + [e.multiplier for e in events if e.covers_day(d)])
                      for d in grid_dates])
     notes = []
+    effects = []
+    for e in events:
+        last_in_month: dict[int, int] = {}
+        for j, d in enumerate(grid_dates):
+            if e.covers_day(d):
+                last_in_month[j // GRID_PER_MONTH + 1] = j
+        for month, j in sorted(last_in_month.items()):
+            effects.append(EventEffect(e.name, month, float(grid[j] / DAYS_PER_MONTH), e.multiplier))
     horizon_end = start + dt.timedelta(days=months * DAYS_PER_MONTH)
     for e in events:
         if e.end.date() <= start:
@@ -168,4 +188,4 @@ def build_plan(*, start: dt.date, planning_peak: float, capacity: CapacityModel,
                 capacity=capacity, forecast=forecast, events=tuple(events), scenarios=scenarios,
                 today_instances_needed=today_needed, today_capacity=today_capacity,
                 lead_time_days=lead_time_days, cost_per_instance=cost_per_instance,
-                notes=tuple(notes))
+                notes=tuple(notes), event_effects=tuple(effects))

@@ -166,7 +166,10 @@ def plan_doc(plan: Plan, *, traffic: Traffic | None = None, load: LoadProfile | 
     doc["capacity"] = capacity_section(plan)
     doc["growth"] = growth_section(plan)
     doc["events"] = [{"name": e.name, "start": e.start.isoformat(), "duration_hours": e.duration_hours,
-                      "multiplier": e.multiplier} for e in plan.events]
+                      "multiplier": e.multiplier,
+                      "in_plan": [{"month": f.month, "at_months": f.at_months}
+                                  for f in plan.event_effects if f.name == e.name]}
+                     for e in plan.events]
     doc["scenarios"] = {name: scenario_section(plan, name) for name in plan.scenarios}
     doc["lead_time_days"] = plan.lead_time_days
     doc["cost_per_instance"] = plan.cost_per_instance

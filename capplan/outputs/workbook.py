@@ -89,29 +89,33 @@ def build(doc: dict, title: str) -> bytes:
         _text(ws.cell(row=i, column=4), note)
         wb.defined_names[name] = DefinedName(name, attr_text=f"Inputs!$B${i}")
     ev_row = 5 + len(rows) + 2
-    _text(ws.cell(row=ev_row - 1, column=1), "Events (multiplier applied to the plan month they fall in)").font = bold
-    for col, head in enumerate(("event", "plan month", "multiplier", "note"), start=1):
+    _text(ws.cell(row=ev_row - 1, column=1), "Events: in its plan month, an event's peak is the "
+          "grown peak at its time x its multiplier").font = bold
+    for col, head in enumerate(("event", "plan month", "at (months from start)", "multiplier",
+                                "note"), start=1):
         c = ws.cell(row=ev_row, column=col, value=head)
         c.font, c.fill = bold, fill
     events = _event_months(doc)
     ev_names = []
-    for j, (name, month, mult) in enumerate(events, start=1):
+    for j, (name, month, at, mult) in enumerate(events, start=1):
         r = ev_row + j
         _text(ws.cell(row=r, column=1), name)
         ws.cell(row=r, column=2, value=month).font = blue
-        c = ws.cell(row=r, column=3, value=mult)
+        c = ws.cell(row=r, column=3, value=at)
+        c.font, c.number_format = blue, "0.000"
+        c = ws.cell(row=r, column=4, value=mult)
         c.font, c.number_format = blue, "0.00"
-        _text(ws.cell(row=r, column=4), "from --event; edit the month or the multiplier")
-        wb.defined_names[f"event{j}_month"] = DefinedName(f"event{j}_month", attr_text=f"Inputs!$B${r}")
-        wb.defined_names[f"event{j}_multiplier"] = DefinedName(
-            f"event{j}_multiplier", attr_text=f"Inputs!$C${r}")
+        _text(ws.cell(row=r, column=5), "from --event; edit the month, the time or the multiplier")
+        for suffix, col in (("month", "B"), ("at", "C"), ("multiplier", "D")):
+            wb.defined_names[f"event{j}_{suffix}"] = DefinedName(
+                f"event{j}_{suffix}", attr_text=f"Inputs!${col}${r}")
         ev_names.append(j)
-    for col, width in zip("ABCD", (30, 16, 16, 80)):
+    for col, width in zip("ABCDE", (30, 16, 20, 14, 60)):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "A5"
 
     # ---- Scenario sheets ------------------------------------------------------------------
-    heads = ("month", "ends", "event multiplier", "demand (formula)", "base instances",
+    heads = ("month", "ends", "event peak (formula)", "demand (formula)", "base instances",
              "instances (formula)", "add vs today", "cost (formula)",
              "capplan model peak", "capplan model instances")
     sheets = {}
@@ -119,7 +123,8 @@ def build(doc: dict, title: str) -> bytes:
                               ("worst_case", "Worst case", "growth_worst_case")):
         s = wb.create_sheet(label)
         sheets[key] = s
-        _text(s["A1"], f"{label}: demand = current_peak x (1 + {gname})^month x event multiplier; "
+        _text(s["A1"], f"{label}: demand = current_peak x (1 + {gname})^month, or an event's "
+                       "peak when higher; "
                        "instances = ceil(demand / usable_per_instance), zone loss and spares added. "
                        "Columns I and J are capplan's own forecast (plain numbers, not formulas).")
         s["A1"].alignment = Alignment(wrap_text=False)
@@ -130,10 +135,12 @@ def build(doc: dict, title: str) -> bytes:
             row = 4 + i
             s.cell(row=row, column=1, value=r["month"])
             _text(s.cell(row=row, column=2), r["date"])
-            terms = ", ".join(f"IF(event{j}_month=A{row},event{j}_multiplier,1)" for j in ev_names)
-            s.cell(row=row, column=3, value=f"=MAX(1,{terms})" if terms else 1).number_format = "0.00"
+            terms = ", ".join(
+                f"IF(event{j}_month=A{row},current_peak*(1+{gname})^event{j}_at*event{j}_multiplier,0)"
+                for j in ev_names)
+            s.cell(row=row, column=3, value=f"=MAX(0,{terms})" if terms else 0).number_format = RATE
             s.cell(row=row, column=4,
-                   value=f"=current_peak*(1+{gname})^A{row}*C{row}").number_format = RATE
+                   value=f"=MAX(current_peak*(1+{gname})^A{row},C{row})").number_format = RATE
             s.cell(row=row, column=5, value=(
                 f'=IF(usable_per_instance>0,MAX(1,ROUNDUP(D{row}/usable_per_instance-1E-9,0)),"")'
             )).number_format = INT
@@ -194,16 +201,8 @@ def build(doc: dict, title: str) -> bytes:
     return buf.getvalue()
 
 
-def _event_months(doc: dict) -> list[tuple[str, int, float]]:
-    """(name, plan month, multiplier) for each event inside the horizon."""
-    import datetime as dt
-
-    start = dt.date.fromisoformat(doc["start"])
-    out = []
-    for e in doc.get("events", []):
-        day = dt.datetime.fromisoformat(e["start"]).date()
-        offset = (day - start).days
-        month = int(offset // 30.4375) + 1
-        if 1 <= month <= doc["months"]:
-            out.append((e["name"], month, e["multiplier"]))
-    return out
+def _event_months(doc: dict) -> list[tuple[str, int, float, float]]:
+    """(name, plan month, time in months, multiplier) for each month an event lands in, as the
+    plan placed it."""
+    return [(e["name"], p["month"], p["at_months"], e["multiplier"])
+            for e in doc.get("events", []) for p in e.get("in_plan", [])]

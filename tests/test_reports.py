@@ -1,0 +1,134 @@
+"""The PDF, the workbook and the HTML as people use them; outputs written as a set."""
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, run_cli
+
+pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler not installed")
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sample")
+    code, so, se = run_cli("forecast", ROOT / "inputs" / "nyc_taxi.csv", "--config",
+                           ROOT / "inputs" / "service.toml", "--out", out, "--paper", "Letter")
+    assert code == 0, se
+    return out
+
+
+@pytest.fixture(scope="module")
+def seed(tmp_path_factory):
+    out = tmp_path_factory.mktemp("seed")
+    code, so, se = run_cli("plan", "--peak", 10000, "--instances", 20, "--utilization", 0.40,
+                           "--target-utilization", 0.60, "--growth", "10%/month", "--months", 12,
+                           "--spare", 1, "--zones", 3, "--cost-per-instance", 100,
+                           "--event", "sale:2027-03-10:48h:2x", "--out", out)
+    assert code == 0, se
+    return out
+
+
+def pdftext(path: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+
+
+def test_pdf_holds_headline_numbers_and_every_chart(sample):
+    plan = json.loads((sample / "plan.json").read_text())
+    text = pdftext(sample / "plan.pdf")
+    nom = plan["scenarios"]["nominal"]
+    last = nom["months"][-1]
+    assert f"{last['instances']} / {plan['scenarios']['worst_case']['months'][-1]['instances']}" in text
+    assert nom["runway"] in text and nom["order_by"] in text
+    assert f"{plan['planning_peak']:,.0f}" in text
+    assert plan["input"]["sha256"] in text.replace("\n", "").replace(" ", "")
+    for title in ("Traffic over time", "Daily peaks", "Mean rate by weekday and hour",
+                  "Per-instance load test: USL fit", "Growth:", "Instances needed per month"):
+        assert title in text, title
+    assert "page 1 of" in text
+    pages = subprocess.run(["pdfinfo", str(sample / "plan.pdf")], capture_output=True,
+                           text=True).stdout
+    n_pages = int(next(l for l in pages.splitlines() if l.startswith("Pages:")).split()[1])
+    assert 4 <= n_pages <= 10
+    assert "612 x 792" in pages  # --paper Letter
+
+
+def test_html_is_one_offline_file(sample):
+    page = (sample / "plan.html").read_text()
+    assert '<script src="http' not in page and page.count('id="chart-') == 6
+    assert "plotly" in page.lower()
+
+
+def recalc(xlsx: Path, tmp: Path) -> Path:
+    outdir = tmp / "recalc"
+    subprocess.run(["soffice", "--headless", "--norestore",
+                    f"-env:UserInstallation=file://{tmp}/lo", "--convert-to", "xlsx",
+                    "--outdir", str(outdir), str(xlsx)], check=True, capture_output=True,
+                   timeout=120)
+    return outdir / xlsx.name
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed")
+def test_workbook_formulas_agree_with_plan_and_follow_inputs(seed, tmp_path):
+    import openpyxl
+
+    plan = json.loads((seed / "plan.json").read_text())
+    wb = openpyxl.load_workbook(recalc(seed / "plan.xlsx", tmp_path), data_only=True)
+    for sheet, key in (("Nominal", "nominal"), ("Worst case", "worst_case")):
+        ws = wb[sheet]
+        got = [ws.cell(row=4 + i, column=6).value for i in range(12)]
+        assert got == [r["instances"] for r in plan["scenarios"][key]["months"]]
+    # The sale (2x, 2027-03-10 and -11: days 106-107 after 2026-11-24) lands in month 4; its last
+    # grid point (30 a month of 30.4375 days) on those days is t = 106 x 30.4375/30 = 107.55 days
+    # = 3.5333 months: 10,000 x 1.1^3.5333 x 2 = 28,007 -> 38 -> ceil(38/2) x 3 = 57, +1 = 58.
+    assert wb["Nominal"].cell(row=7, column=6).value == 58
+    assert wb["Nominal"].cell(row=7, column=4).value == pytest.approx(
+        10000 * 1.1 ** (106 / 30) * 2, rel=1e-9)
+    # Finance changes the nominal growth to 5% a month and recalculates.
+    src = openpyxl.load_workbook(seed / "plan.xlsx")
+    src["Inputs"]["B12"] = 0.05
+    edited = tmp_path / "edited" / "plan.xlsx"
+    edited.parent.mkdir()
+    src.save(edited)
+    wb2 = openpyxl.load_workbook(recalc(edited, tmp_path), data_only=True)
+    got = [wb2["Nominal"].cell(row=4 + i, column=6).value for i in range(12)]
+    # Worked independently: 10,000 x 1.05^m (the sale in month 4) / 750, ceil, zones 3, +1.
+    import math
+    want = []
+    for m in range(1, 13):
+        peak = max(10000 * 1.05 ** m, 10000 * 1.05 ** (106 / 30) * 2 if m == 4 else 0)
+        base = math.ceil(peak / 750 - 1e-9)
+        want.append(math.ceil(base / 2) * 3 + 1)
+    assert got == want
+    assert wb2["Inputs"]["B8"].value == 750  # usable = limit x target, a formula
+
+
+def test_workbook_writes_input_text_as_text(tmp_path):
+    import openpyxl
+
+    code, _, se = run_cli("plan", "--peak", 100, "--per-instance", 50, "--title", "=1+1",
+                          "--event", "=cmd|x:2030-01-01:1h:2x", "--months", 2,
+                          "--out", tmp_path)
+    assert code == 0, se
+    wb = openpyxl.load_workbook(tmp_path / "plan.xlsx")
+    assert wb["Inputs"]["A1"].value == "=1+1" and wb["Inputs"]["A1"].data_type == "s"
+
+
+def test_failed_run_leaves_earlier_set_untouched(seed, tmp_path):
+    target = tmp_path / "keep"
+    shutil.copytree(seed, target)
+    before = {p.name: p.read_bytes() for p in target.iterdir()}
+    code, _, se = run_cli("plan", "--peak", 100, "--per-instance", 50, "--paper", "A7",
+                          "--out", target)
+    assert code == 2 and "--paper" in se
+    assert {p.name: p.read_bytes() for p in target.iterdir()} == before
+    # A successful run replaces the whole set: the JSON and the workbook come from one run.
+    code, _, se = run_cli("plan", "--peak", 100, "--per-instance", 50, "--months", 2,
+                          "--out", target)
+    assert code == 0, se
+    plan = json.loads((target / "plan.json").read_text())
+    assert plan["months"] == 2 and sorted(p.name for p in target.iterdir()) == [
+        "plan.html", "plan.json", "plan.pdf", "plan.xlsx"]
