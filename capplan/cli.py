@@ -212,7 +212,7 @@ def usl(
     concurrency_column: Annotated[Optional[str], typer.Option("--concurrency-column", help="Concurrency column (default: detected).")] = None,
     throughput_column: Annotated[Optional[str], typer.Option("--throughput-column", help="Throughput column (default: detected).")] = None,
     latency_column: Annotated[Optional[str], typer.Option("--latency-column", help="Latency column (default: detected, optional).")] = None,
-    latency_slo: LatencySLO = None, out: Out = None,
+    latency_slo: LatencySLO = None, out: Out = None, no_report: NoReport = False,
 ) -> None:
     """Fit the Universal Scalability Law to a load test, or explore given coefficients.
 
@@ -236,7 +236,7 @@ def usl(
         out = out or Path("outputs") / "usl"
     console = _console()
     print_usl(console, result, latency_slo)
-    written = write_usl_outputs(result, out, latency_slo)
+    written = write_usl_outputs(result, out, latency_slo, chart=not no_report)
     console.print(f"wrote {', '.join(str(p) for p in written)}")
 
 

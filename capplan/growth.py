@@ -299,6 +299,16 @@ def _combination(y, season, memo=None):
         if name not in memo:
             memo[name] = CANDIDATES[name](y, season)
         parts.append(memo[name])
+    # The compound member works on the seasonally adjusted peak and puts the season back, so the
+    # combination does not flatten the seasonal shape by a third.
+    idx = _weekly_index(y, season)
+    if np.any(idx != 0):
+        pos = np.arange(len(y)) % len(idx)
+        adj = _compound(y - idx[pos], season)
+        n = len(y)
+        parts[1] = Fitted("compound", lambda h, adj=adj: adj.forecast_log(h) +
+                          idx[np.arange(n, n + h) % len(idx)], adj.resid_sd, "flat", 1,
+                          adj.params)
     sd = float(np.sqrt(np.mean([p.resid_sd ** 2 for p in parts])))
     # The seasonal naive member carries the compound member's growth (seasonal naive with drift):
     # each value it repeats from the last season is moved forward by the slope times the steps
@@ -801,6 +811,9 @@ def _simulate(y, mu, backtest: _Backtest | None, season: int, quantile: float, s
     h = len(mu)
     k = np.arange(1, h + 1, dtype=float)
     rng = np.random.default_rng(seed)
+    # Only a short (weekly) season moves into the deviations; a yearly one stays in the level,
+    # where its summer and winter keep their places on the calendar.
+    season = season if season <= 7 else 1
     dev = _deviations(y, season)
     dev = dev - np.median(dev)
     width = season if season > 1 and h >= season else 1

@@ -113,6 +113,7 @@ def test_usl_cli_and_what_if(tmp_path):
     u = json.loads((tmp_path / "u" / "usl.json").read_text())
     assert u["sigma"] == pytest.approx(0.0277285, rel=1e-3)
     assert set(u["ci"]) == {"sigma", "kappa", "lambda"} and u["n_star"] == pytest.approx(96.52, rel=1e-3)
+    assert (tmp_path / "u" / "usl.svg").read_bytes().startswith(b"<svg")
     code, so, se = run_cli("usl", "--sigma", 0.05, "--kappa", 0.001, "--lambda", 100,
                            "--out", tmp_path / "w")
     assert code == 0, se

@@ -155,10 +155,8 @@ def plan_figure(plan):
     return _layout(fig, "Instances needed per month", "plan month", "instances")
 
 
-def plan_figures(result) -> dict:
+def plan_figures(result, latency_slo: float | None = None) -> dict:
     """name -> figure, for every chart the report shows (pure: no export)."""
-    from capplan.queueing import parse_duration_seconds
-
     figs = {}
     plan = result.plan
     if result.traffic is not None:
@@ -168,15 +166,14 @@ def plan_figures(result) -> dict:
         if result.load.hourly_mean is not None:
             figs["heatmap"] = heatmap_figure(result.load)
     if result.usl is not None:
-        slo = None
-        figs["usl"] = usl_figure(result.usl, "Per-instance load test: USL fit", latency_slo=slo)
+        figs["usl"] = usl_figure(result.usl, "Per-instance load test: USL fit",
+                                 latency_slo=latency_slo)
     if result.fleet_usl is not None:
         figs["fleet_usl"] = usl_figure(result.fleet_usl, "Scale-out test: USL fit over instances",
                                        x_title="instances N")
     figs["growth"] = growth_figure(result.load, plan.forecast, plan.events)
     if plan.capacity.sized:
         figs["plan"] = plan_figure(plan)
-    del parse_duration_seconds
     return figs
 
 

@@ -47,7 +47,12 @@ def report_files(result, settings, doc: dict, *, title: str, argv, timings: dict
     timings = timings if timings is not None else {}
     paper = pdf.paper_size(settings.paper)
     t = time.perf_counter()
-    figs = ch.plan_figures(result)
+    slo = None
+    if settings.latency_slo:
+        from capplan.queueing import parse_duration_seconds
+
+        slo = parse_duration_seconds(settings.latency_slo, "--latency-slo")
+    figs = ch.plan_figures(result, slo)
     with ch.svg_exporter() as export:
         svgs = {name: pdf.svg_data_uri(export(fig)) for name, fig in figs.items()}
     timings["charts"] = time.perf_counter() - t
@@ -96,7 +101,21 @@ def _versions() -> str:
     return ", ".join(parts)
 
 
-def write_usl_outputs(result, out: Path, latency_slo: str | None) -> list[Path]:
+def write_usl_outputs(result, out: Path, latency_slo: str | None, chart: bool = True
+                      ) -> list[Path]:
+    """usl.json and the fitted curve as usl.svg (measured points, N*, extrapolation dotted)."""
     from capplan.outputs.usl_json import usl_doc
 
-    return write_set(out, {"usl.json": jout.dumps(usl_doc(result, latency_slo))})
+    files = {"usl.json": jout.dumps(usl_doc(result, latency_slo))}
+    if chart:
+        from capplan.outputs import charts as ch
+
+        slo = None
+        if latency_slo:
+            from capplan.queueing import parse_duration_seconds
+
+            slo = parse_duration_seconds(latency_slo, "--latency-slo")
+        title = "USL fit" if result.n else "USL what-if curve"
+        with ch.svg_exporter() as export:
+            files["usl.svg"] = export(ch.usl_figure(result, title, latency_slo=slo))
+    return write_set(out, files)

@@ -177,6 +177,8 @@ def print_usl(console: Console, fit, latency_slo: str | None = None) -> None:
         r = parse_duration_seconds(latency_slo, "--latency-slo")
         n = m.concurrency_at_latency(r)
         flag = " (extrapolated)" if fit.is_extrapolation(n) else ""
+        if m.n_star is not None and n > m.n_star:
+            flag += "; past N*: throughput is already falling there, so X(N*) is the limit"
         console.print(f"  at latency {latency_slo}: X = {fmt_rate(m.throughput_at_latency(r))} at "
                       f"concurrency {n:.1f}{flag}")
     for w in fit.warnings:
