@@ -7,6 +7,8 @@ import base64
 import math
 from pathlib import Path
 
+from capplan.outputs import fmt
+
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 PAPER = {"a4": "A4", "letter": "Letter", "us-letter": "Letter", "usletter": "Letter"}
 
@@ -20,35 +22,15 @@ def paper_size(name: str | None) -> str:
     return PAPER[key]
 
 
-def _rate(x):
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "–"
-    if abs(x) >= 100:
-        return f"{x:,.0f}"
-    if abs(x) >= 1:
-        return f"{x:,.2f}"
-    return f"{x:.3g}"
-
-
-def _seconds(s):
-    if s is None:
-        return "–"
-    for unit, size in (("days", 86400), ("h", 3600), ("min", 60)):
-        if s >= size:
-            v = s / size
-            return f"{v:g} {unit}" if v == int(v) else f"{v:.1f} {unit}"
-    return f"{s:g} s"
-
-
 FILTERS = {
-    "rate": _rate,
+    "rate": lambda x: fmt.rate(x, "–"),
     "pct": lambda x: "–" if x is None else f"{x:.0%}",
     "pct1": lambda x: "–" if x is None else f"{x:+.1%}",
     "ratio": lambda x: "–" if x is None else f"{x:.2f}",
     "sig": lambda x: "–" if x is None else f"{x:.4g}",
     "money": lambda x: "–" if x is None else f"{x:,.0f}",
     "ms": lambda x: "–" if x is None or not math.isfinite(x) else f"{x * 1000:,.3g} ms",
-    "seconds": _seconds,
+    "seconds": lambda x: fmt.seconds(x, "–"),
     "count_or_dash": lambda x: "–" if x is None else str(x),
     "instances": lambda r: (f"{r['cells']} cells × {r['cell_size']}" if r.get("beyond_fleet_limit")
                             else ("–" if r["instances"] is None else str(r["instances"]))),

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table
 
+from capplan.outputs import fmt
+
 if TYPE_CHECKING:
     from capplan.ingest import Traffic
     from capplan.load import LoadProfile
@@ -16,21 +18,11 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 def fmt_rate(x: float | None) -> str:
-    if x is None:
-        return "-"
-    if abs(x) >= 100:
-        return f"{x:,.0f}"
-    if abs(x) >= 1:
-        return f"{x:,.2f}"
-    return f"{x:.4g}"
+    return fmt.rate(x)
 
 
 def fmt_seconds(s: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if s >= size:
-            v = s / size
-            return f"{v:g} {unit}" if v == int(v) else f"{v:.1f} {unit}"
-    return f"{s:g} s"
+    return fmt.seconds(s)
 
 
 def print_quality(console: Console, traffic: Traffic) -> None:
