@@ -349,6 +349,8 @@ def _parse_times(col: pd.Series, timezone: str) -> tuple[pd.Series, str | None]:
                 return times, None
     if getattr(times.dt, "tz", None) is None:
         assumed = timezone
+        # Wall-clock times repeated or skipped by a daylight-saving change cannot be placed in
+        # UTC; they become NaT here and are counted apart from unparsable text by the caller.
         times = times.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
     else:
         times = times.dt.tz_convert("UTC")
@@ -529,6 +531,11 @@ def read_traffic(path: str | Path, *, time_column: str | None = None,
     vcol = _choose_value_column(path, frame, tcol, value_column, series, series_col)
 
     times, assumed = _parse_times(frame[tcol], timezone)
+    dst_lost = None
+    if assumed is not None and assumed != "UTC" and times.isna().any():
+        # Which NaTs come from the time zone (ambiguous or skipped local times), not the text.
+        as_utc, _ = _parse_times(frame[tcol], "UTC")
+        dst_lost = (times.isna() & as_utc.notna()).to_numpy()
     raw_values = frame[vcol]
     if pd.api.types.is_numeric_dtype(raw_values) and not pd.api.types.is_bool_dtype(raw_values):
         values = raw_values.astype("float64")
@@ -541,10 +548,14 @@ def read_traffic(path: str | Path, *, time_column: str | None = None,
     lines = (first_line_map if first_line_map is not None else np.arange(len(frame)) + first_line)
 
     bad_time = np.isnat(tvals)
+    dst = dst_lost if dst_lost is not None else np.zeros_like(bad_time)
+    bad_time_text = bad_time & ~dst
     bad_value = ~bad_time & ~np.isfinite(values_np)
     negative = ~bad_time & ~bad_value & (values_np < 0)
     dropped = []
-    for reason, mask in (("unparsable timestamp", bad_time),
+    for reason, mask in (("unparsable timestamp", bad_time_text),
+                         (f"local time repeated or skipped by a daylight-saving change in "
+                          f"{timezone} (cannot be placed in UTC)", dst),
                          ("missing or non-numeric value", bad_value),
                          ("negative value", negative if not counter else np.zeros_like(negative))):
         if mask.any():

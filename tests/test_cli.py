@@ -152,3 +152,24 @@ def test_sample_inputs_plan(tmp_path):
     p = json.loads((tmp_path / "plan.json").read_text())
     assert p["usl"]["n_star"] == pytest.approx(96.52, rel=1e-3)
     assert p["capacity"]["per_instance_limit"] == pytest.approx(p["usl"]["x_max"])
+
+
+def test_events_file_and_bad_events(tmp_path):
+    import datetime as dt
+
+    today = dt.date.today()  # `plan` starts today: keep the events inside its horizon
+    a, b = today + dt.timedelta(days=40), today + dt.timedelta(days=70)
+    ev = tmp_path / "events.csv"
+    ev.write_text(f"name,start,duration,multiplier\nlaunch,{a},48h,3x\nsale,{b},1d,1.5\n")
+    code, so, se = run_cli("plan", "--peak", 1000, "--per-instance", 100, "--months", 3,
+                           "--events", ev, "--out", tmp_path / "o", "--no-report")
+    assert code == 0, se
+    p = json.loads((tmp_path / "o" / "plan.json").read_text())
+    assert [e["name"] for e in p["events"]] == ["launch", "sale"]
+    peaks = [r["peak"] for r in p["scenarios"]["nominal"]["months"]]
+    assert max(peaks) == pytest.approx(3000)  # flat growth: the 3x launch sets its month
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,start,duration\nx,2027-01-01,1h\n")
+    code, so, se = run_cli("plan", "--peak", 1000, "--per-instance", 100, "--events", bad,
+                           "--out", tmp_path / "b")
+    assert code == 2 and "multiplier" in se and not (tmp_path / "b").exists()

@@ -116,3 +116,17 @@ def test_change_point_found_and_named():
     assert fc.change_point is not None
     assert abs((pd.Timestamp(fc.change_point.date) - pd.Timestamp("2025-05-31")).days) <= 10
     assert any("break" in a for a in fc.assumptions)
+
+
+def test_recurring_yearly_peak_reported():
+    from capplan.growth import find_recurring_peaks
+
+    rng = np.random.default_rng(4)
+    idx = pd.date_range("2022-01-01", "2024-12-31", freq="D")
+    y = pd.Series(100 * np.exp(rng.normal(0, 0.03, idx.size)), index=idx)
+    for year in (2022, 2023, 2024):
+        y[f"{year}-11-25"] = 250.0  # a yearly sale
+    found = find_recurring_peaks(y)
+    assert len(found) == 1 and "3 years" in found[0] and "2022-11-25" in found[0]
+    fc = forecast_peaks(y, 2)
+    assert fc.recurring_peaks == found

@@ -156,3 +156,14 @@ def test_bad_files_give_one_line_naming_the_file(tmp_path, name, content, words)
 def test_missing_file(tmp_path):
     with pytest.raises(CapplanError, match="no such file"):
         read_traffic(tmp_path / "nope.csv")
+
+
+def test_dst_fold_rows_are_named_not_unparsable(tmp_path):
+    # 2014-11-02 01:30 happened twice in New York; 2014-03-09 02:30 never happened.
+    p = write(tmp_path, "dst.csv", "timestamp,value\n2014-11-02 00:30,1\n2014-11-02 01:30,2\n"
+              "2014-11-02 02:30,3\n2014-03-09 02:30,4\n2014-11-02 03:30,5\n")
+    t = read_traffic(p, timezone="America/New_York")
+    reasons = {d.reason.split(" (")[0]: (d.count, d.first_lines) for d in t.quality.dropped}
+    assert reasons == {"local time repeated or skipped by a daylight-saving change in "
+                       "America/New_York": (2, (3, 5))}
+    assert len(t.rate) == 3
