@@ -123,7 +123,9 @@ def growth_figure(load, forecast, events=()):
     path = forecast.path
     dates = pd.to_datetime(path["date"])
     fig.add_trace(go.Scatter(x=dates, y=path["worst_case"], mode="lines",
-                             name=f"worst case ({forecast.worst_quantile:.0%} quantile)",
+                             name=(f"worst case ({forecast.worst_quantile:.0%} quantile)"
+                                   if forecast.worst_paths.shape[0] > 1 else
+                                   f"worst case ({forecast.worst_monthly_growth:+.1%} a month)"),
                              line={"color": GREY, "width": 1.5, "dash": "dash"}))
     fig.add_trace(go.Scatter(x=dates, y=path["nominal"], mode="lines", name="nominal forecast",
                              line={"color": ACCENT, "width": 2}, fill="tonexty",

@@ -131,7 +131,11 @@ def print_plan(console: Console, plan: Plan) -> None:
     if c.sized and c.current_instances:
         for s in (nominal, worst):
             label = s.name.replace("_", " ")
-            if s.runway:
+            if s.runway == plan.start:
+                console.print(f"  [bold]{label} runway[/]: today's fleet is already short of the "
+                              "planning peak at the target utilization with the redundancy asked "
+                              "for: order now")
+            elif s.runway:
                 extra = f"; order by {s.order_by}" if plan.lead_time_days else ""
                 console.print(f"  [bold]{label} runway[/]: today's fleet runs out on {s.runway} "
                               f"({s.runway_months:.2f} months){extra}")
