@@ -93,7 +93,8 @@ class PeakForecast:
     change_point: ChangePoint | None = None
     recurring_peaks: tuple[str, ...] = ()
     interval_widening: float | None = None
-    step_paths: np.ndarray | None = None  # (paths x steps) at the target's own step
+    step_paths: np.ndarray | None = None  # (paths x steps) at the target's own step, nominal
+    worst_step_paths: np.ndarray | None = None  # the same for the worst case
     capped: bool = False
     assumptions: tuple[str, ...] = ()
     parameters: dict = field(default_factory=dict)
@@ -716,26 +717,29 @@ def forecast_peaks(daily_peaks: pd.Series, months: int, *, worst_quantile: float
         chosen = CANDIDATES[chosen_name](y, season)
 
     mu = chosen.forecast_log(h_steps)
-    sim = _simulate(y_raw, mu, results.get(chosen.name) if results else None, season,
-                    worst_quantile, seed)
-    paths, a, b, widening, spread = sim
+    bt = results.get(chosen.name) if results else None
+    # The nominal case draws deviations from the history with one-off spikes replaced (flagged,
+    # not planned for); the worst case from the raw history, spikes included.
+    paths, a, b, widening, spread = _simulate(y, mu, bt, season, worst_quantile, seed)
+    raw_paths, *_ = _simulate(y_raw, mu, bt, season, worst_quantile, seed)
     bias = 0.0
     cap = CAP_MULTIPLE * hist_max
-    capped = bool((paths > cap).any())
+    capped = bool((raw_paths > cap).any())
     paths = np.minimum(paths, cap)
+    raw_paths = np.maximum(np.minimum(raw_paths, cap), paths)
     # Month-aligned grid: each grid point reads the forecast step that contains it.
     grid = month_grid(months)
     step_idx = np.clip(np.ceil(grid / step_days).astype(int) - 1, 0, h_steps - 1)
     grid_paths = paths[:, step_idx]
 
     nominal_step = np.minimum(np.exp(mu + bias), cap)
-    upper_step = np.quantile(paths, worst_quantile, axis=0)
+    upper_step = np.quantile(raw_paths, worst_quantile, axis=0)
     dates = [target.index[-1] + pd.Timedelta(days=step_days * i) for i in range(1, h_steps + 1)]
     path = pd.DataFrame({"date": [d.strftime("%Y-%m-%d") for d in dates],
                          "nominal": nominal_step, "worst_case": upper_step})
     months_per_step = step_days / DAYS_PER_MONTH
     growth = _monthly_growth(mu, months_per_step)
-    worst_paths = grid_paths
+    worst_paths = raw_paths[:, step_idx]
     if worst_growth is not None:
         # A stated worst-case rate from the same starting level as the nominal forecast.
         p0 = float(np.median(np.max(grid_paths[:, :GRID_PER_MONTH], axis=1))) / \
@@ -763,7 +767,7 @@ def forecast_peaks(daily_peaks: pd.Series, months: int, *, worst_quantile: float
         worst_monthly_growth=worst_growth, target=target_name, history_used=history_used,
         step_days=step_days, path=path, backtest=scores, chosen_because=because,
         change_point=cp, recurring_peaks=find_recurring_peaks(peaks) if step_days < 6 else (),
-        interval_widening=widening, step_paths=paths, capped=capped, assumptions=tuple(assumptions),
+        interval_widening=widening, step_paths=paths, worst_step_paths=raw_paths, capped=capped, assumptions=tuple(assumptions),
         parameters=params)
 
 
@@ -867,7 +871,9 @@ def window_peak(forecast: PeakForecast, days: float) -> tuple[float, float]:
         return float(forecast.nominal_paths[0, sel].max()), float(forecast.worst_paths[0, sel].max())
     steps = max(1, int(math.floor(days / forecast.step_days + 1e-9)))
     m = paths[:, :steps].max(axis=1)
-    return float(np.median(m)), float(np.quantile(m, forecast.worst_quantile))
+    worst = forecast.worst_step_paths if forecast.worst_step_paths is not None else paths
+    return float(np.median(m)), float(np.quantile(worst[:, :steps].max(axis=1),
+                                                    forecast.worst_quantile))
 
 
 def _monthly_growth(mu, months_per_step: float) -> float:
