@@ -132,3 +132,17 @@ def test_failed_run_leaves_earlier_set_untouched(seed, tmp_path):
     plan = json.loads((target / "plan.json").read_text())
     assert plan["months"] == 2 and sorted(p.name for p in target.iterdir()) == [
         "plan.html", "plan.json", "plan.pdf", "plan.xlsx"]
+
+
+def test_same_flags_same_files(tmp_path):
+    import hashlib
+
+    args = ("plan", "--peak", 1000, "--per-instance", 100, "--months", 2, "--growth", "5%",
+            "--out", tmp_path / "o")
+    digests = []
+    for _ in range(2):
+        code, _, se = run_cli(*args)
+        assert code == 0, se
+        digests.append({p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+                        for p in sorted((tmp_path / "o").iterdir())})
+    assert digests[0] == digests[1] and len(digests[0]) == 4

@@ -179,6 +179,24 @@ def plan_figures(result, latency_slo: float | None = None) -> dict:
     return figs
 
 
+def normalise_svg(svg: bytes) -> bytes:
+    """Rename every element id plotly generates at random per render (defs-78cd6f,
+    clip78cd6fxy, pattern ids, ...) to i0, i1, ... in order of appearance, with the references to
+    them, so the same figure gives the same bytes (and the same PDF)."""
+    import re
+
+    ids = list(dict.fromkeys(re.findall(rb'\bid="([^"]+)"', svg)))
+    if not ids:
+        return svg
+    names = {old: b"i%d" % n for n, old in enumerate(ids)}
+    pattern = re.compile(rb'(?<=id=")(' + b"|".join(re.escape(i) for i in
+                                                   sorted(ids, key=len, reverse=True)) +
+                         rb')(?=")|(?<=#)(' + b"|".join(re.escape(i) for i in
+                                                        sorted(ids, key=len, reverse=True)) +
+                         rb')(?=[)"\'])')
+    return pattern.sub(lambda m: names[m.group(1) or m.group(2)], svg)
+
+
 @contextmanager
 def svg_exporter():
     """One headless browser for the whole run; yields a function figure -> SVG bytes."""
@@ -188,6 +206,6 @@ def svg_exporter():
     pio.defaults.headers = {}
     kaleido.start_sync_server(mathjax=False, silence_warnings=True)
     try:
-        yield lambda fig: pio.to_image(fig, format="svg")
+        yield lambda fig: normalise_svg(pio.to_image(fig, format="svg"))
     finally:
         kaleido.stop_sync_server(silence_warnings=True)

@@ -196,9 +196,35 @@ def build(doc: dict, title: str) -> bytes:
     ld.column_dimensions["B"].width = 20
     ld.freeze_panes = "A2"
 
+    # Fixed document dates (the plan's start), so the same plan gives the same file.
+    import datetime as dt
+
+    stamp = dt.datetime.fromisoformat(doc["start"])
+    wb.properties.created = wb.properties.modified = stamp
+    wb.properties.creator = "capplan"
     buf = io.BytesIO()
     wb.save(buf)
-    return buf.getvalue()
+    return _fixed_zip(buf.getvalue(), stamp)
+
+
+def _fixed_zip(data: bytes, stamp) -> bytes:
+    """Rewrite the .xlsx zip with fixed entry times and a fixed 'modified' date (openpyxl stamps
+    both with the clock), so the same plan gives the same bytes."""
+    import re
+    import zipfile
+
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    iso = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                body = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + iso, body)
+            entry = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(entry, body)
+    return out.getvalue()
 
 
 def _event_months(doc: dict) -> list[tuple[str, int, float, float]]:
