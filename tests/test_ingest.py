@@ -167,3 +167,27 @@ def test_dst_fold_rows_are_named_not_unparsable(tmp_path):
     assert reasons == {"local time repeated or skipped by a daylight-saving change in "
                        "America/New_York": (2, (3, 5))}
     assert len(t.rate) == 3
+
+
+def test_access_logs_become_request_rates():
+    t = read_traffic(data("access_logs/nasa_access_log_Aug95_first20000.log"))
+    counts = t.rate * 60
+    assert t.quality.rows_used == 20000 and counts.sum() == 20000
+    # README: requests per hour (-0400) 00: 1,642 ... 10: 3,773; busiest minute 10:44, 164.
+    hourly = counts.groupby(counts.index.floor("h")).sum().tolist()
+    assert hourly == [1642, 1385, 993, 1219, 985, 1146, 1022, 1778, 2858, 3199, 3773]
+    assert counts.idxmax() == pd.Timestamp("1995-08-01 14:44", tz="UTC") and counts.max() == 164
+    combined = read_traffic(data("access_logs/elastic_examples_apache_logs_combined.log"))
+    assert (combined.rate * 60).sum() == 10000 and combined.source.format == "access log (CLF)"
+
+
+def test_access_log_bad_lines_counted(tmp_path):
+    p = write(tmp_path, "a.log", '1.2.3.4 - - [01/Aug/1995:00:00:01 -0400] "GET / HTTP/1.0" 200 1\n'
+              "garbage line\n"
+              '1.2.3.4 - - [01/Aug/1995:00:01:30 -0400] "GET / HTTP/1.0" 200 1\n'
+              '1.2.3.4 - - [01/Aug/1995:00:01:31 -0400] "GET / HTTP/1.0" 200 1\n'
+              '1.2.3.4 - - [01/Aug/1995:00:01:32 -0400] "GET / HTTP/1.0" 200 1\n'
+              '1.2.3.4 - - [01/Aug/1995:00:01:33 -0400] "GET / HTTP/1.0" 200 1\n')
+    t = read_traffic(p)
+    assert t.quality.dropped[0].count == 1 and t.quality.dropped[0].first_lines == (2,)
+    assert list(t.rate * 60) == [1, 4]
