@@ -720,8 +720,8 @@ def forecast_peaks(daily_peaks: pd.Series, months: int, *, worst_quantile: float
     bt = results.get(chosen.name) if results else None
     # The nominal case draws deviations from the history with one-off spikes replaced (flagged,
     # not planned for); the worst case from the raw history, spikes included.
-    paths, a, b, widening, spread = _simulate(y, mu, bt, season, worst_quantile, seed)
-    raw_paths, *_ = _simulate(y_raw, mu, bt, season, worst_quantile, seed)
+    paths, a, b, widening, spread = _simulate(y, mu, bt, season, worst_quantile, seed, step_days)
+    raw_paths, *_ = _simulate(y_raw, mu, bt, season, worst_quantile, seed, step_days)
     bias = 0.0
     cap = CAP_MULTIPLE * hist_max
     capped = bool((raw_paths > cap).any())
@@ -797,7 +797,8 @@ def _deviations(y, season: int):
     return recent - med
 
 
-def _simulate(y, mu, backtest: _Backtest | None, season: int, quantile: float, seed: int):
+def _simulate(y, mu, backtest: _Backtest | None, season: int, quantile: float, seed: int,
+              step_days: float = 1.0):
     """Sample paths of the log peak: level + deviation + drift.
 
     - level: the chosen model's central path, smoothed over one season (its weekly shape is
@@ -854,8 +855,19 @@ def _simulate(y, mu, backtest: _Backtest | None, season: int, quantile: float, s
         # No backtest: a wide interval, deviations doubled and a drift of one deviation variance
         # a week.
         scale = 2.0
-        b = float(np.var(dev)) / 7 if dev.size > 1 else 0.01
-        spread = "no backtest possible: deviations doubled, plus drift (wide)"
+        if dev.size > 1 and np.var(dev) > 0:
+            b = float(np.var(dev)) / 7
+            spread = "no backtest possible: deviations doubled, plus drift (wide)"
+        elif len(y) >= 2 and np.ptp(y) == 0:
+            b, scale = 0.0, 0.0
+            spread = ("none: the history is constant, so the worst case equals the nominal "
+                      "(check the export: a flat peak is often a capped metric)")
+        else:
+            # Nothing to measure a spread on: a stated level drift of 10% a month (one standard
+            # deviation, doubled below) rather than a number the data cannot support.
+            b = 0.1 ** 2 / (DAYS_PER_MONTH / step_days)
+            spread = ("too little history to measure a spread: an assumed level drift of 10% a "
+                      "month (1 sd), doubled")
     log_paths = level[None, :] + scale * dev[idx] + scale * np.sqrt(b * k)[None, :] * w
     return np.exp(log_paths), float(np.var(dev) * scale ** 2), b * scale ** 2, widening, spread
 

@@ -677,7 +677,7 @@ def _traffic_from_log(path: Path, text: str, sha: str, fmt_prefix: str, timezone
                "bucket and divided by the bucket length; a bucket with no request is a real "
                "zero; the first and last buckets may be partial",))
     info = InputInfo(path=str(path), sha256=sha, format=fmt_prefix + "access log (CLF)", sheet=None,
-                     time_column="[timestamp]", value_column="requests", series=None,
+                     time_column="log timestamp", value_column="requests", series=None,
                      value_kind="request count per bucket")
     return Traffic(rate=rate, unit="req/s", interval_seconds=float(LOG_BUCKET_SECONDS),
                    quality=quality, source=info, local_timezone=timezone)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.markup import escape as esc
 from rich.table import Table
 
 from capplan.outputs import fmt
@@ -27,8 +28,9 @@ def fmt_seconds(s: float) -> str:
 
 def print_quality(console: Console, traffic: Traffic) -> None:
     q, src = traffic.quality, traffic.source
-    console.print(f"[bold]{src.path}[/] ({src.format}{', sheet ' + src.sheet if src.sheet else ''}): "
-                  f"time {src.time_column!r}, value {src.value_column!r} ({src.value_kind})")
+    sheet = f", sheet {esc(src.sheet)}" if src.sheet else ""
+    console.print(f"[bold]{esc(src.path)}[/] ({src.format}{sheet}): time {esc(repr(src.time_column))}, "
+                  f"value {esc(repr(src.value_column))} ({src.value_kind})")
     zone = (f"naive times read as {q.timezone_assumed}" if q.timezone_assumed
             else "times carried their offset")
     console.print(f"  {q.rows_read:,} rows read, {q.rows_used:,} used; {q.first:%Y-%m-%d %H:%M} to "
@@ -47,7 +49,7 @@ def print_quality(console: Console, traffic: Traffic) -> None:
     if q.zero_values:
         console.print(f"  {q.zero_values:,} zero value(s) (outages or idle periods?)")
     for n in q.notes:
-        console.print(f"  {n}")
+        console.print(f"  {esc(n)}")
 
 
 def print_load(console: Console, load: LoadProfile) -> None:
@@ -65,7 +67,7 @@ def print_load(console: Console, load: LoadProfile) -> None:
         console.print(f"  busiest hour: {WEEKDAYS[wd]} {hr:02d}:00 ({load.local_timezone}), mean "
                       f"{fmt_rate(v)}")
     pp = load.planning_peak
-    console.print(f"  [bold]planning peak {fmt_rate(pp.value)}[/] on {pp.date}: {pp.method}")
+    console.print(f"  [bold]planning peak {fmt_rate(pp.value)}[/] on {pp.date}: {esc(pp.method)}")
     others = [a for a in load.anomalies if a not in pp.excluded]
     if others:
         shown = ", ".join(f"{a.date} ({fmt_rate(a.value)})" for a in others[:5])
@@ -104,7 +106,7 @@ def print_plan(console: Console, plan: Plan) -> None:
                        "-" if b.coverage_95 is None else f"{b.coverage_95:.0%}", str(b.origins))
         console.print(bt)
     for a in f.assumptions[2:]:
-        console.print(f"  {a}")
+        console.print(f"  {esc(a)}")
     for r in f.recurring_peaks:
         console.print(f"  recurring peak {r}")
     t = Table(title=f"Plan from {plan.start}, {plan.months} month(s)", title_justify="left")
@@ -120,7 +122,7 @@ def print_plan(console: Console, plan: Plan) -> None:
     for rn, rw in zip(nominal.months, worst.months):
         row = [str(rn.month), rn.date]
         for r in (rn, rw):
-            peak = fmt_rate(r.peak) + (f" ({r.event})" if r.event else "")
+            peak = fmt_rate(r.peak) + (f" ({esc(r.event)})" if r.event else "")
             row.append(peak)
             if c.sized:
                 row += [f"{r.cells} cells x {r.cell_size}" if r.beyond_fleet_limit
@@ -143,7 +145,7 @@ def print_plan(console: Console, plan: Plan) -> None:
                 console.print(f"  [bold]{label} runway[/]: today's fleet lasts the "
                               f"{plan.months}-month horizon")
     for n in plan.notes:
-        console.print(f"  note: {n}")
+        console.print(f"  note: {esc(n)}")
 
 
 def print_usl(console: Console, fit, latency_slo: str | None = None) -> None:
