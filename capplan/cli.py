@@ -17,7 +17,7 @@ from capplan.errors import CapplanError
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
                   rich_markup_mode=None,
                   help="Capacity planning from traffic exports, load tests and growth forecasts.\n\n"
-                       "Example: capplan forecast inputs/web_requests.csv --months 6 "
+                       "Example: capplan forecast inputs/nyc_taxi.csv --months 6 "
                        "--config inputs/service.toml")
 
 # ---- option bundles shared between commands -------------------------------------------------
@@ -89,7 +89,7 @@ def analyze(
 ) -> None:
     """Load analysis only: mean, peak, percentiles, daily peaks, weekly shape, data quality.
 
-    Example: capplan analyze inputs/web_requests.csv
+    Example: capplan analyze inputs/nyc_taxi.csv
     """
     from capplan.outputs import json as jout
     from capplan.outputs.atomic import write_set
@@ -132,7 +132,7 @@ def forecast(
 ) -> None:
     """Traffic export to capacity plan: load, capacity, growth chosen by backtest, plan.
 
-    Example: capplan forecast inputs/web_requests.csv --months 6 --instances 20 --utilization 0.40
+    Example: capplan forecast inputs/nyc_taxi.csv --months 6 --instances 20 --utilization 0.40
     """
     from capplan.pipeline import forecast as run
 

@@ -173,3 +173,19 @@ def test_events_file_and_bad_events(tmp_path):
     code, so, se = run_cli("plan", "--peak", 1000, "--per-instance", 100, "--events", bad,
                            "--out", tmp_path / "b")
     assert code == 2 and "multiplier" in se and not (tmp_path / "b").exists()
+
+
+@pytest.mark.parametrize("command", ["analyze", "forecast", "plan", "usl"])
+def test_every_help_example_runs(command, tmp_path):
+    import re
+    import shlex
+
+    code, so, _ = run_cli(command, "--help")
+    assert code == 0
+    flat = " ".join(so.split())
+    m = re.search(r"Example: (capplan .+?)(?: ╭|$| Options| Arguments)", flat)
+    assert m, so
+    args = shlex.split(m.group(1))[1:]
+    extra = ["--out", str(tmp_path)] + (["--no-report"] if command != "analyze" else [])
+    code, so, se = run_cli(*args, *extra, cwd=ROOT)
+    assert code == 0, se
