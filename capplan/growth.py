@@ -5,15 +5,15 @@ where daily noise only widens intervals), never the mean. Every candidate works 
 peak, so no forecast is negative and growth compounds.
 
 The shape of a forecast:
-- each candidate gives a central log path mu(k) for steps k = 1..h and an in-sample residual sd;
-- the chosen model's backtest errors e(o, k) = log(actual) - mu(k) at every origin o give the
-  spread the model really had: var(k) = a + b k fitted to the squared errors (a: day-to-day noise,
-  b: drift of the level per step), and the median error (a bias the nominal forecast corrects);
-- sample paths (a fixed seed) draw log peak(k) = mu(k) + bias + sqrt(a) z(k) + sqrt(b k) w, z and w
-  standard normal (w shared along a path, so a path that runs high stays high);
+- each candidate gives a central log path mu(k) for steps k = 1..h; the backtest scores them
+  (MASE, interval coverage) and picks one (`_choose`);
+- sample paths (a fixed seed) add to the chosen path deviations drawn from the history (its
+  day-to-day shape, noise and spikes) and a level drift whose variance grows with the horizon as the
+  backtest errors did (`_simulate`); the spread is widened until it covers the backtest's horizon
+  peaks, and the widening is reported;
 - a month's peak is the max of a path over that month: the nominal plan takes the median of those
   maxima over paths, the worst case their `worst_quantile` quantile. This is the quantity a fleet
-  is sized for, the horizon peak, and it is what the backtest calibrates.
+  is sized for, the horizon peak.
 """
 
 from __future__ import annotations
@@ -660,9 +660,7 @@ def forecast_peaks(daily_peaks: pd.Series, months: int, *, worst_quantile: float
     y_raw = y.copy()
     spikes = find_anomalies(pd.Series(np.exp(y), index=target.index))
     if spikes:
-        import pandas as _pd
-
-        med = _pd.Series(y).rolling(29, center=True, min_periods=1).median().to_numpy()
+        med = pd.Series(y).rolling(29, center=True, min_periods=1).median().to_numpy()
         pos = {str(d.date()): i for i, d in enumerate(target.index)}
         for a_ in spikes:
             i = pos[a_.date]
@@ -714,7 +712,12 @@ def forecast_peaks(daily_peaks: pd.Series, months: int, *, worst_quantile: float
                        "growth with a wide interval")
         else:
             chosen_name, because = _choose(results, h_bt)
-        chosen = CANDIDATES[chosen_name](y, season)
+        try:
+            chosen = CANDIDATES[chosen_name](y, season)
+        except Exception as exc:  # noqa: BLE001 - only reachable with a forced --model
+            raise CapplanError(f"--model {chosen_name}: cannot be fitted to this history "
+                               f"({len(y)} {target_name}): leave --model out to let the "
+                               "backtest choose") from exc
 
     mu = chosen.forecast_log(h_steps)
     bt = results.get(chosen.name) if results else None
@@ -722,7 +725,6 @@ def forecast_peaks(daily_peaks: pd.Series, months: int, *, worst_quantile: float
     # not planned for); the worst case from the raw history, spikes included.
     paths, a, b, widening, spread = _simulate(y, mu, bt, season, worst_quantile, seed, step_days)
     raw_paths, *_ = _simulate(y_raw, mu, bt, season, worst_quantile, seed, step_days)
-    bias = 0.0
     cap = CAP_MULTIPLE * hist_max
     capped = bool((raw_paths > cap).any())
     paths = np.minimum(paths, cap)
@@ -732,7 +734,7 @@ def forecast_peaks(daily_peaks: pd.Series, months: int, *, worst_quantile: float
     step_idx = np.clip(np.ceil(grid / step_days).astype(int) - 1, 0, h_steps - 1)
     grid_paths = paths[:, step_idx]
 
-    nominal_step = np.minimum(np.exp(mu + bias), cap)
+    nominal_step = np.minimum(np.exp(mu), cap)
     upper_step = np.quantile(raw_paths, worst_quantile, axis=0)
     dates = [target.index[-1] + pd.Timedelta(days=step_days * i) for i in range(1, h_steps + 1)]
     path = pd.DataFrame({"date": [d.strftime("%Y-%m-%d") for d in dates],
@@ -760,15 +762,15 @@ def forecast_peaks(daily_peaks: pd.Series, months: int, *, worst_quantile: float
         assumptions.append(f"some simulated peaks were capped at {CAP_MULTIPLE:g}x the highest "
                            f"peak in the history ({cap:,.6g})")
     params = dict(chosen.params)
-    params.update({"bias_log": bias, "noise_var_log": float(a), "drift_var_log_per_step": float(b)})
+    params.update({"deviation_var_log": float(a), "drift_var_log_per_step": float(b)})
     return PeakForecast(
         start=start, grid_days=grid, nominal_paths=grid_paths, worst_paths=worst_paths,
         worst_quantile=worst_quantile, model=chosen.name, monthly_growth=growth,
         worst_monthly_growth=worst_growth, target=target_name, history_used=history_used,
         step_days=step_days, path=path, backtest=scores, chosen_because=because,
         change_point=cp, recurring_peaks=find_recurring_peaks(peaks) if step_days < 6 else (),
-        interval_widening=widening, step_paths=paths, worst_step_paths=raw_paths, capped=capped, assumptions=tuple(assumptions),
-        parameters=params)
+        interval_widening=widening, step_paths=paths, worst_step_paths=raw_paths, capped=capped,
+        assumptions=tuple(assumptions), parameters=params)
 
 
 def _smooth(x, width: int):

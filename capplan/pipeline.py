@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from capplan.errors import CapplanError
@@ -47,7 +47,6 @@ class Settings:
     timezone: str = "UTC"
     per_interval: bool = False
     counter: bool = False
-    extra: dict = field(default_factory=dict, compare=False)
 
     @classmethod
     def from_dict(cls, values: dict) -> Settings:
