@@ -684,8 +684,8 @@ def forecast_peaks(daily_peaks: pd.Series, months: int, *, worst_quantile: float
         target = target.iloc[-MAX_HISTORY_STEPS:]
         notes.append(f"growth fitted on the last {MAX_HISTORY_STEPS} steps of the history: the "
                      "current regime, not the distant past")
-    history_used = (f"{target.index[0].date()} to {target.index[-1].date()} ({len(y)} "
-                    f"{target_name})")
+    unit = "days" if step_days == 1 else ("weeks" if step_days == 7 else "steps")
+    history_used = f"{target.index[0].date()} to {target.index[-1].date()} ({len(y)} {unit})"
 
     results = {}
     if len(y) < 2 or np.ptp(y) == 0:

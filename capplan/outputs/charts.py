@@ -131,8 +131,11 @@ def growth_figure(load, forecast, events=()):
                              line={"color": ACCENT, "width": 2}, fill="tonexty",
                              fillcolor="rgba(150,150,150,0.25)"))
     for e in events:
-        fig.add_vrect(x0=e.start, x1=e.end, fillcolor="rgba(0,0,0,0.12)", line_width=0,
-                      annotation_text=f"{e.name} x{e.multiplier:g}", annotation_position="top left")
+        # A 48-hour window is a hairline at this scale: a dashed line marks where it starts.
+        fig.add_vrect(x0=e.start, x1=e.end, fillcolor="rgba(0,0,0,0.25)", line_width=0)
+        fig.add_vline(x=e.start, line={"color": INK, "dash": "dot", "width": 1},
+                      annotation_text=f"{e.name} x{e.multiplier:g} (applied in the plan)",
+                      annotation_position="top right")
     return _layout(fig, f"Growth: {forecast.model} ({forecast.monthly_growth:+.1%} a month)",
                    "date", "peak (req/s)")
 
