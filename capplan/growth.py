@@ -720,6 +720,11 @@ def forecast_peaks(daily_peaks: pd.Series, months: int, *, worst_quantile: float
                                "backtest choose") from exc
 
     mu = chosen.forecast_log(h_steps)
+    held = _hold_trend(mu, len(y), season)
+    if held is not None:
+        mu = held
+        notes.append(f"the trend is extrapolated no further than the history it was fitted on "
+                     f"({len(y)} steps); after that the level is held (with its season)")
     bt = results.get(chosen.name) if results else None
     # The nominal case draws deviations from the history with one-off spikes replaced (flagged,
     # not planned for); the worst case from the raw history, spikes included.
@@ -771,6 +776,22 @@ def forecast_peaks(daily_peaks: pd.Series, months: int, *, worst_quantile: float
         change_point=cp, recurring_peaks=find_recurring_peaks(peaks) if step_days < 6 else (),
         interval_widening=widening, step_paths=paths, worst_step_paths=raw_paths, capped=capped,
         assumptions=tuple(assumptions), parameters=params)
+
+
+def _hold_trend(mu, history_steps: int, season: int):
+    """Hold the forecast level after `history_steps` steps: a trend is not extrapolated further
+    ahead than the history it was fitted on (Armstrong, Principles of Forecasting, 2001). The last
+    season of the path repeats, so a weekly or yearly shape survives. None when nothing is held."""
+    import numpy as np
+
+    h = len(mu)
+    if h <= history_steps:
+        return None
+    out = np.array(mu, dtype=float)
+    m = season if 1 < season <= history_steps else 1
+    for k in range(history_steps, h):
+        out[k] = out[k - m]
+    return out
 
 
 def _smooth(x, width: int):

@@ -130,3 +130,14 @@ def test_recurring_yearly_peak_reported():
     assert len(found) == 1 and "3 years" in found[0] and "2022-11-25" in found[0]
     fc = forecast_peaks(y, 2)
     assert fc.recurring_peaks == found
+
+
+def test_trend_not_extrapolated_past_the_history():
+    # 20 days falling 10% a day: after 20 forecast days the level is held (its last week repeats,
+    # weekly season) instead of being driven on towards zero.
+    y = 1000 * 0.9 ** np.arange(20)
+    fc = forecast_peaks(daily(y), 3)
+    path = fc.path["nominal"].to_numpy()
+    assert np.allclose(path[20:], path[13:len(path) - 7])
+    assert path[-1] >= path[13:20].min() * 0.999
+    assert any("no further than the history" in a for a in fc.assumptions)
