@@ -431,7 +431,11 @@ def _numeric_fraction(col: pd.Series) -> float:
         return 0.0
     if pd.api.types.is_numeric_dtype(sample):
         return 1.0
-    return float(pd.to_numeric(sample.astype("string").str.strip(), errors="coerce").notna().mean())
+    text = sample.astype("string").str.strip()
+    plain = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce").notna().mean()
+    comma = pd.to_numeric(text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False),
+                          errors="coerce").notna().mean()
+    return float(max(plain, comma))
 
 
 def _choose_time_column(path: Path, frame: pd.DataFrame, wanted: str | None) -> str:
@@ -490,6 +494,19 @@ def _choose_value_column(path: Path, frame: pd.DataFrame, time_col: str, wanted:
         return named[0]
     raise CapplanError(f"{path}: has {len(numeric)} value columns ({', '.join(numeric)}): "
                        "choose one with --series NAME")
+
+
+def _to_numbers(col: pd.Series, decimal_comma: bool) -> pd.Series:
+    """Text to numbers. With ';' as the delimiter a comma is the decimal mark (European exports:
+    "1.234,5" is 1234.5); otherwise it separates thousands ("1,234.5")."""
+    import pandas as pd
+
+    text = col.astype("string").str.strip()
+    if decimal_comma:
+        text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    else:
+        text = text.str.replace(",", "", regex=False)
+    return pd.to_numeric(text, errors="coerce").astype("float64")
 
 
 def _row_lines(mask, first_line: int) -> tuple[int, tuple[int, ...]]:
@@ -586,8 +603,7 @@ def read_traffic(path: str | Path, *, time_column: str | None = None,
     if pd.api.types.is_numeric_dtype(raw_values) and not pd.api.types.is_bool_dtype(raw_values):
         values = raw_values.astype("float64")
     else:
-        values = pd.to_numeric(raw_values.astype("string").str.strip().str.replace(",", "", regex=False),
-                               errors="coerce").astype("float64")
+        values = _to_numbers(raw_values, decimal_comma=fmt.endswith("(;)"))
     # Naive UTC datetime64[ns]: a tz-aware Series' to_numpy() builds Timestamp objects (slow).
     tvals = times.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]").to_numpy()
     values_np = values.to_numpy()

@@ -191,3 +191,10 @@ def test_access_log_bad_lines_counted(tmp_path):
     t = read_traffic(p)
     assert t.quality.dropped[0].count == 1 and t.quality.dropped[0].first_lines == (2,)
     assert list(t.rate * 60) == [1, 4]
+
+
+def test_decimal_comma_with_semicolons_and_thousands_with_commas(tmp_path):
+    eu = write(tmp_path, "eu.csv", "Zeit;Anfragen\n2024-01-01 00:00;1.234,5\n2024-01-01 00:01;2,25\n")
+    assert list(read_traffic(eu).rate) == [1234.5, 2.25]
+    us = write(tmp_path, "us.csv", 'timestamp,value\n2024-01-01 00:00,"1,234.5"\n2024-01-01 00:01,2.25\n')
+    assert list(read_traffic(us).rate) == [1234.5, 2.25]
