@@ -351,6 +351,53 @@ def _access_log_counts(path: Path, text: str):
 
 
 # --------------------------------------------------------------------------------------------
+# JSON from monitoring APIs: Prometheus query_range, Datadog timeseries query
+
+
+def _json_frame(path: Path, text: str, series: str | None):
+    """A (timestamp, value) frame from Prometheus' query_range or Datadog's query JSON."""
+    import json
+
+    import pandas as pd
+
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CapplanError(f"{path}: looks like JSON but does not parse ({exc.msg} at line "
+                           f"{exc.lineno}): export it again") from exc
+    found: dict[str, list] = {}
+    if isinstance(doc, dict) and isinstance(doc.get("data"), dict) and "result" in doc["data"]:
+        kind = "Prometheus query_range JSON"
+        if doc["data"].get("resultType") != "matrix":
+            raise CapplanError(f"{path}: Prometheus result type {doc['data'].get('resultType')!r}"
+                               " is not a range: export with query_range (resultType matrix)")
+        for r in doc["data"]["result"]:
+            labels = r.get("metric", {})
+            name = "{" + ",".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
+            found[name] = [(float(t), v) for t, v in r.get("values", [])]
+    elif isinstance(doc, dict) and isinstance(doc.get("series"), list):
+        kind = "Datadog query JSON"
+        for r in doc["series"]:
+            name = r.get("expression") or r.get("scope") or r.get("metric") or "series"
+            found[str(name)] = [(float(t) / 1000.0, v) for t, v in r.get("pointlist", [])]
+    else:
+        raise CapplanError(f"{path}: JSON that is neither Prometheus query_range nor Datadog query "
+                           "output: export CSV instead")
+    if not found:
+        raise CapplanError(f"{path}: the {kind} holds no series: widen the query's time range")
+    if series is None and len(found) > 1:
+        raise CapplanError(f"{path}: holds {len(found)} series ({', '.join(list(found)[:6])}): "
+                           "choose one with --series NAME")
+    if series is not None and series not in found:
+        raise CapplanError(f"{path}: no series {series!r}; the series are "
+                           f"{', '.join(list(found)[:6])}")
+    points = found[series] if series is not None else next(iter(found.values()))
+    frame = pd.DataFrame({"timestamp": [p[0] for p in points],
+                          "value": [None if p[1] is None else str(p[1]) for p in points]})
+    return frame, kind
+
+
+# --------------------------------------------------------------------------------------------
 # Columns
 
 
@@ -550,6 +597,7 @@ def read_traffic(path: str | Path, *, time_column: str | None = None,
         if not data.strip():
             raise CapplanError(f"{path}: the compressed file is empty: export the series again")
     sheet_used = None
+    series_json = None
     if data[:4] == b"PK\x03\x04" or path.suffix.lower() in (".xlsx", ".xlsm"):
         frame, sheet_used = _read_excel_table(path, data, sheet)
         fmt = "xlsx"
@@ -560,10 +608,14 @@ def read_traffic(path: str | Path, *, time_column: str | None = None,
         text = _decode(path, data)
         if _looks_like_access_log(text):
             return _traffic_from_log(path, text, sha, fmt_prefix, timezone)
-        clean = b"\r" not in data and not data.startswith(b"\xef\xbb\xbf") and \
-            len(text) == len(data)  # pure ASCII: the bytes are the text
-        frame, fmt = _read_text_table(path, text, data if clean else None)
-        first_line = 2
+        if text.lstrip().startswith("{"):
+            frame, fmt = _json_frame(path, text, series)
+            first_line, series_json, series = 1, series, None  # the series is chosen already
+        else:
+            clean = b"\r" not in data and not data.startswith(b"\xef\xbb\xbf") and \
+                len(text) == len(data)  # pure ASCII: the bytes are the text
+            frame, fmt = _read_text_table(path, text, data if clean else None)
+            first_line = 2
     fmt = fmt_prefix + fmt
     rows_read = len(frame)
     if rows_read == 0:
@@ -670,7 +722,8 @@ def read_traffic(path: str | Path, *, time_column: str | None = None,
         zero_values=int((s == 0).sum()), first=s.index[0], last=s.index[-1],
         timezone_assumed=assumed, notes=tuple(notes))
     info = InputInfo(path=str(path), sha256=sha, format=fmt, sheet=sheet_used, time_column=tcol,
-                     value_column=vcol, series=series, value_kind=kind)
+                     value_column=vcol, series=series if series_json is None else series_json,
+                     value_kind=kind)
     return Traffic(rate=s.astype("float64"), unit="req/s", interval_seconds=interval,
                    quality=quality, source=info, local_timezone=timezone)
 

@@ -198,3 +198,30 @@ def test_decimal_comma_with_semicolons_and_thousands_with_commas(tmp_path):
     assert list(read_traffic(eu).rate) == [1234.5, 2.25]
     us = write(tmp_path, "us.csv", 'timestamp,value\n2024-01-01 00:00,"1,234.5"\n2024-01-01 00:01,2.25\n')
     assert list(read_traffic(us).rate) == [1234.5, 2.25]
+
+
+def test_prometheus_and_datadog_json(tmp_path):
+    import json as _json
+
+    prom = {"status": "success", "data": {"resultType": "matrix", "result": [
+        {"metric": {"job": "api"}, "values": [[1700000000, "1.5"], [1700000060, "2.5"],
+                                              [1700000120, "NaN"]]},
+        {"metric": {"job": "db"}, "values": [[1700000000, "9"], [1700000060, "8"]]}]}}
+    p = tmp_path / "prom.json"
+    p.write_text(_json.dumps(prom))
+    with pytest.raises(CapplanError, match='job="api"'):
+        read_traffic(p)
+    t = read_traffic(p, series='{job="api"}')
+    assert list(t.rate) == [1.5, 2.5] and t.interval_seconds == 60
+    assert t.quality.dropped[0].count == 1  # the NaN sample, counted
+    assert t.rate.index[0] == pd.Timestamp(1700000000, unit="s", tz="UTC")
+    dd = {"series": [{"metric": "nginx.requests", "scope": "host:web1",
+                      "pointlist": [[1700000000000.0, 10.0], [1700000300000.0, 12.0]]}]}
+    q = tmp_path / "dd.json"
+    q.write_text(_json.dumps(dd))
+    t = read_traffic(q)
+    assert list(t.rate) == [10.0, 12.0] and t.interval_seconds == 300
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(CapplanError, match="does not parse"):
+        read_traffic(bad)
