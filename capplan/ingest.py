@@ -556,13 +556,6 @@ def _to_numbers(col: pd.Series, decimal_comma: bool) -> pd.Series:
     return pd.to_numeric(text, errors="coerce").astype("float64")
 
 
-def _row_lines(mask, first_line: int) -> tuple[int, tuple[int, ...]]:
-    import numpy as np
-
-    idx = np.flatnonzero(np.asarray(mask))
-    return int(idx.size), tuple(int(i) + first_line for i in idx[:FIRST_ROWS_SHOWN])
-
-
 # --------------------------------------------------------------------------------------------
 # The public reader
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from capplan.events import Event
     from capplan.growth import PeakForecast
 
+from capplan.events import day_multipliers
 from capplan.growth import DAYS_PER_MONTH, GRID_PER_MONTH
 
 
@@ -111,8 +112,7 @@ def build_plan(*, start: dt.date, planning_peak: float, capacity: CapacityModel,
 
     grid = forecast.grid_days
     grid_dates = [start + dt.timedelta(days=float(d)) for d in grid]
-    mult = np.array([max([1.0] + [e.multiplier for e in events if e.covers_day(d)])
-                     for d in grid_dates])
+    mult = np.array(day_multipliers(events, grid_dates))
     notes = []
     effects = []
     for e in events:
