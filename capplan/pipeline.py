@@ -136,6 +136,10 @@ def forecast(path: str, settings: Settings) -> ForecastResult:
     if len(load.daily_peaks) < 1:
         raise CapplanError(f"{path}: not one full day of data: capplan plans from daily peaks; "
                            "export at least a day (two weeks or more for a growth fit)")
+    if not (load.daily_peaks > 0).any():
+        raise CapplanError(f"{path}: every value in column {traffic.source.value_column!r} is "
+                           "zero: there is no load to plan for; check the column "
+                           "(--value-column) or the export's time range")
     peak = load.planning_peak.value
     capacity, usl_fit, fleet_fit = _capacity(settings, peak)
     if settings.growth is not None:

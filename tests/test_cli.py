@@ -189,3 +189,10 @@ def test_every_help_example_runs(command, tmp_path):
     extra = ["--out", str(tmp_path)] + (["--no-report"] if command != "analyze" else [])
     code, so, se = run_cli(*args, *extra, cwd=ROOT)
     assert code == 0, se
+
+
+def test_all_zero_series_names_the_file(tmp_path):
+    f = tmp_path / "zero.csv"
+    f.write_text("timestamp,value\n" + "".join(f"2024-01-{d:02d} 12:00,0\n" for d in range(1, 21)))
+    code, so, se = run_cli("forecast", f, "--per-instance", 10, "--out", tmp_path / "o")
+    assert code == 2 and str(f) in se and "zero" in se and not (tmp_path / "o").exists()
