@@ -66,18 +66,6 @@ class LoadProfile:
     local_timezone: str
 
 
-def modified_z(values, center=None):
-    """Iglewicz-Hoaglin modified z-scores: 0.6745 (x - median) / MAD (0 where MAD is 0)."""
-    import numpy as np
-
-    x = np.asarray(values, dtype=float)
-    med = np.median(x) if center is None else center
-    mad = np.median(np.abs(x - med))
-    if mad == 0:
-        return np.zeros_like(x)
-    return 0.6745 * (x - med) / mad
-
-
 def daily_peaks(rate: pd.Series, interval_seconds: float, timezone: str = "UTC"
                 ) -> tuple[pd.Series, tuple[str, ...]]:
     """Max of each calendar day in `timezone`; partial days (under half their samples) dropped."""

@@ -32,6 +32,9 @@ def test_seed_example_through_the_cli(tmp_path):
     assert round(months[5]["peak"]) == 16105 and months[5]["instances"] == 22
     assert round(months[12]["peak"]) == 31384 and months[12]["instances"] == 42
     assert p["capacity"]["per_instance_limit"] == 1250 and p["capacity"]["usable_per_instance"] == 750
+    # ceil(10,000 / 750) = 14 needed today; 20 x 750 = 15,000 carried.
+    assert p["capacity"]["instances_needed_today"] == 14
+    assert p["capacity"]["current_fleet_carries"] == 15000
     assert p["scenarios"]["nominal"]["runway_months"] == pytest.approx(4.254, abs=1e-3)
     assert "16,105" in so and "42" in so
 

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from capplan.ingest import read_traffic
-from capplan.load import analyze_load, daily_peaks, find_anomalies, modified_z
+from capplan.load import analyze_load, daily_peaks, find_anomalies
 from conftest import data
 
 
@@ -59,6 +59,14 @@ def test_daily_peaks_and_weekday_hour_profile(tmp_path):
     assert L.busiest_hour == (2, 23, 38.0)
 
 
+def test_hourly_p95_by_hand(tmp_path):
+    # Two Mondays at 09:00 with 100 and 200: p95 (type 7) = 100 + 0.95 x 100 = 195.
+    idx = pd.date_range("2024-01-01", periods=24 * 14, freq="h")
+    vals = np.where((idx.day_of_week == 0) & (idx.hour == 9), np.where(idx.day < 8, 100.0, 200.0), 1.0)
+    L = analyze_load(traffic_from(tmp_path, idx, vals))
+    assert L.hourly_p95.loc[0, 9] == pytest.approx(195) and L.hourly_mean.loc[0, 9] == 150
+
+
 def test_daily_peaks_in_local_timezone(tmp_path):
     idx = pd.date_range("2024-07-01 00:00", periods=48, freq="h")
     vals = np.arange(48.0)
@@ -69,9 +77,14 @@ def test_daily_peaks_in_local_timezone(tmp_path):
 
 
 def test_modified_z_by_hand():
-    # median 3, MAD median(|[1,2,3,4,100]-3|) = median(2,1,0,1,97) = 1.
-    z = modified_z([1, 2, 3, 4, 100])
-    assert z[-1] == pytest.approx(0.6745 * 97)
+    # 29 days of 90, 100, 110 repeating, day 14 replaced by 400: the window is all 29 days.
+    # Values: 90 x10, 100 x10, 110 x8, 400: median 100; |x - 100|: 0 x10, 10 x18, 300: MAD 10.
+    # Modified z of the spike: 0.6745 x (400 - 100) / 10 = 20.235.
+    v = np.array([90.0, 100.0, 110.0] * 10)[:29]
+    v[14] = 400
+    found = find_anomalies(pd.Series(v, pd.date_range("2024-01-01", periods=29, freq="D")))
+    assert [a.date for a in found] == ["2024-01-15"]
+    assert found[0].modified_z == pytest.approx(0.6745 * 300 / 10)
 
 
 def test_find_anomalies_flags_single_spike():

@@ -104,6 +104,13 @@ def test_workbook_formulas_agree_with_plan_and_follow_inputs(seed, tmp_path):
         want.append(math.ceil(base / 2) * 3 + 1)
     assert got == want
     assert wb2["Inputs"]["B8"].value == 750  # usable = limit x target, a formula
+    # Summary, recalculated, against plan.json: cost = instances x 100; total over 12 months; the
+    # first month over today's 20 instances is month 1 (N+1 and zones: 25).
+    sm = wb["Summary"]
+    nom = [r["instances"] for r in plan["scenarios"]["nominal"]["months"]]
+    assert sm["C4"].value == nom[-1] and sm["D4"].value == nom[-1] * 100
+    assert sm["E4"].value == sum(nom) * 100 and sm["F4"].value == 1
+    assert [r["cost"] for r in plan["scenarios"]["nominal"]["months"]] == [n * 100 for n in nom]
 
 
 def test_workbook_writes_input_text_as_text(tmp_path):

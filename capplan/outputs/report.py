@@ -9,18 +9,14 @@ from capplan.outputs.atomic import write_set
 
 
 def plan_json(result) -> dict:
+    from capplan.outputs.usl_json import queueing_doc, usl_doc
+
     extra = {}
     if result.usl is not None:
-        from capplan.outputs.usl_json import usl_doc
-
         extra["usl"] = usl_doc(result.usl)
     if result.fleet_usl is not None:
-        from capplan.outputs.usl_json import usl_doc
-
         extra["fleet_usl"] = usl_doc(result.fleet_usl)
     if result.queueing is not None:
-        from capplan.outputs.usl_json import queueing_doc
-
         extra["queueing"] = queueing_doc(result.queueing)
     return jout.plan_doc(result.plan, traffic=result.traffic, load=result.load, extra=extra)
 
