@@ -1,0 +1,52 @@
+"""`capplan analyze FILE`: load analysis only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from capplan.cli.common import (  # the shared option bundles
+    Config,
+    Counter,
+    Out,
+    PerInterval,
+    Series,
+    Sheet,
+    TimeColumn,
+    Timezone,
+    ValueColumn,
+    app,
+    ingest_flags,
+    make_console,
+    settings_from,
+    stem,
+)
+
+
+@app.command()
+def analyze(
+    path: Annotated[Path, typer.Argument(help="Traffic export: CSV, TSV, gzip or .xlsx.")],
+    out: Out = None, config: Config = None, time_column: TimeColumn = None,
+    value_column: ValueColumn = None, series: Series = None, sheet: Sheet = None,
+    timezone: Timezone = None, per_interval: PerInterval = False, counter: Counter = False,
+) -> None:
+    """Load analysis only: mean, peak, percentiles, daily peaks, weekly shape, data quality.
+
+    Example: capplan analyze inputs/nyc_taxi.csv
+    """
+    from capplan.outputs import json as jout
+    from capplan.outputs.atomic import write_set
+    from capplan.outputs.terminal import print_load, print_quality
+    from capplan.pipeline import analyze as run
+
+    settings = settings_from(config, ingest_flags(time_column, value_column, series, sheet, timezone,
+                                               per_interval, counter))
+    traffic, load = run(str(path), settings)
+    console = make_console()
+    print_quality(console, traffic)
+    print_load(console, load)
+    out = out or Path("outputs") / stem(path)
+    written = write_set(out, {"analysis.json": jout.dumps(jout.analysis_doc(traffic, load))})
+    console.print(f"wrote {', '.join(str(p) for p in written)}")
