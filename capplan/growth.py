@@ -68,16 +68,23 @@ class ChangePoint:
 
 @dataclass(frozen=True, slots=True)
 class PeakForecast:
-    """The forecast of the peak: sample paths on a month-aligned grid, and how they were made.
+    """The forecast of the peak, and how it was made.
 
-    `nominal_paths` and `worst_paths` are (paths x grid) arrays of the forecast peak; the plan
-    reads a month's nominal peak as the median over paths of each path's max over that month, and
-    the worst case as the `worst_quantile` quantile of the worst paths' maxima. A fixed growth
-    rate gives one deterministic path for each.
+    The contract with the plan is the two demand paths on `grid_days` (30 points a plan month;
+    month m ends exactly at m x 30.4375 days after `start`):
+    - `nominal` and `worst_case`: for each grid day, the peak the fleet must carry on that day in
+      that scenario. `worst_case >= nominal` everywhere; both finite and positive. The plan reads
+      everything from these two arrays (a month's peak is the path's maximum within the month, the
+      runway the first day the path needs more than today's fleet); charts and JSON draw them.
+    - Month k's values do not depend on how many months were asked for.
+    `nominal_paths` / `worst_paths` (paths x grid) are the simulated paths the demand paths were
+    reduced from (one row each for a stated growth rate).
     """
 
     start: pd.Timestamp  # the last observation (or today for a what-if plan)
     grid_days: np.ndarray  # days after start of each grid point (month m ends at m x 30.4375)
+    nominal: np.ndarray  # the nominal demand path on grid_days
+    worst_case: np.ndarray  # the worst-case demand path on grid_days (>= nominal)
     nominal_paths: np.ndarray
     worst_paths: np.ndarray
     worst_quantile: float
@@ -592,7 +599,8 @@ def fixed_growth(start, planning_peak: float, months: int, monthly_growth: float
         assumptions.append("no --worst-growth given: the worst case equals the nominal case")
     else:
         assumptions.append(f"worst case grows {worst_growth:.1%} a month (--worst-growth)")
-    return PeakForecast(start=start, grid_days=grid, nominal_paths=nominal[None, :],
+    return PeakForecast(start=start, grid_days=grid, nominal=nominal, worst_case=np.maximum(worst, nominal),
+                        nominal_paths=nominal[None, :],
                         worst_paths=worst[None, :], worst_quantile=1.0, model="fixed growth",
                         monthly_growth=monthly_growth, worst_monthly_growth=wg,
                         target="stated rate", history_used="none (growth given)",
@@ -769,13 +777,27 @@ def forecast_peaks(daily_peaks: pd.Series, months: int, *, worst_quantile: float
     params = dict(chosen.params)
     params.update({"deviation_var_log": float(a), "drift_var_log_per_step": float(b)})
     return PeakForecast(
-        start=start, grid_days=grid, nominal_paths=grid_paths, worst_paths=worst_paths,
+        start=start, grid_days=grid, nominal=demand_path(grid_paths, 0.5),
+        worst_case=np.maximum(demand_path(worst_paths, worst_quantile), demand_path(grid_paths, 0.5)),
+        nominal_paths=grid_paths, worst_paths=worst_paths,
         worst_quantile=worst_quantile, model=chosen.name, monthly_growth=growth,
         worst_monthly_growth=worst_growth, target=target_name, history_used=history_used,
         step_days=step_days, path=path, backtest=scores, chosen_because=because,
         change_point=cp, recurring_peaks=find_recurring_peaks(peaks) if step_days < 6 else (),
         interval_widening=widening, step_paths=paths, worst_step_paths=raw_paths, capped=capped,
         assumptions=tuple(assumptions), parameters=params)
+
+
+def demand_path(paths, q: float):
+    """A scenario's demand path from simulated paths: at each grid point, the q quantile over
+    paths of the running one-month maximum (the peak a fleet sized that day must carry)."""
+    import numpy as np
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    w = GRID_PER_MONTH
+    padded = np.concatenate([np.repeat(paths[:, :1], w - 1, axis=1), paths], axis=1)
+    rolled = sliding_window_view(padded, w, axis=1).max(axis=2)
+    return np.quantile(rolled, q, axis=0) if rolled.shape[0] > 1 else rolled[0]
 
 
 def _hold_trend(mu, history_steps: int, season: int):

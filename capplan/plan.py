@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from capplan.capacity import CapacityModel
     from capplan.events import Event
     from capplan.growth import PeakForecast
@@ -75,34 +73,29 @@ class Plan:
     event_effects: tuple[EventEffect, ...] = ()
 
 
-def _rolling_month_max(paths: np.ndarray) -> np.ndarray:
-    """For each path and grid point, the max over the month ending there (GRID_PER_MONTH points)."""
-    import numpy as np
-    from numpy.lib.stride_tricks import sliding_window_view
-
-    w = GRID_PER_MONTH
-    padded = np.concatenate([np.repeat(paths[:, :1], w - 1, axis=1), paths], axis=1)
-    return sliding_window_view(padded, w, axis=1).max(axis=2)
-
-
-def _runway(curve, grid_days, capacity: float | None, start0: float) -> float | None:
-    """First time (in days) the curve exceeds `capacity`; log-linear between grid points."""
-    import numpy as np
-
-    if capacity is None:
+def _runway_index(curve, capacity: CapacityModel, current: int | None) -> int | None:
+    """First grid index at which the demand path needs more instances than today's fleet: the
+    same instance function as the month table, so the runway falls in the first month whose
+    instances exceed today's fleet."""
+    if current is None or not capacity.sized:
         return None
-    if start0 > capacity:
-        return 0.0
-    over = np.flatnonzero(curve > capacity * (1 + 1e-12))
-    if over.size == 0:
-        return None
-    i = int(over[0])
-    t1, v1 = grid_days[i], curve[i]
-    t0, v0 = (0.0, start0) if i == 0 else (grid_days[i - 1], curve[i - 1])
-    if v0 <= 0 or v1 <= v0:
-        return float(t1)
+    for j, v in enumerate(curve):
+        need = capacity.instances_for(float(v))
+        if need is None or need > current:
+            return j
+    return None
+
+
+def _crossing_day(curve, grid, j: int, mult, capacity: float | None) -> float:
+    """The day within grid step j at which a smooth path crosses `capacity` (log-linear between
+    the two grid points); the grid day itself where an event steps the path up there."""
+    if j == 0 or capacity is None or mult[j] != mult[j - 1]:
+        return float(grid[j])
+    v0, v1 = float(curve[j - 1]), float(curve[j])
+    if not 0 < v0 < capacity < v1:
+        return float(grid[j])
     frac = (math.log(capacity) - math.log(v0)) / (math.log(v1) - math.log(v0))
-    return float(t0 + min(max(frac, 0.0), 1.0) * (t1 - t0))
+    return float(grid[j - 1] + frac * (grid[j] - grid[j - 1]))
 
 
 def build_plan(*, start: dt.date, planning_peak: float, capacity: CapacityModel,
@@ -133,21 +126,16 @@ def build_plan(*, start: dt.date, planning_peak: float, capacity: CapacityModel,
     today_capacity = capacity.carried_by(current) if (current and capacity.sized) else None
     scenarios = {}
     beyond_notes: set[int] = set()
-    for name, paths, q in (("nominal", forecast.nominal_paths, 0.5),
-                           ("worst_case", forecast.worst_paths, forecast.worst_quantile)):
-        rolled = _rolling_month_max(paths * mult[None, :])
-        curve = np.quantile(rolled, q, axis=0) if rolled.shape[0] > 1 else rolled[0]
-        base_curve = np.quantile(_rolling_month_max(paths), q, axis=0) if paths.shape[0] > 1 \
-            else _rolling_month_max(paths)[0]
+    for name, path in (("nominal", forecast.nominal), ("worst_case", forecast.worst_case)):
+        curve = np.asarray(path, float) * mult
         rows = []
         for m in range(1, months + 1):
-            i = m * GRID_PER_MONTH - 1
+            window = range((m - 1) * GRID_PER_MONTH, m * GRID_PER_MONTH)
+            i = max(window, key=lambda j: curve[j])
             peak = float(curve[i])
             event = None
-            if peak > float(base_curve[i]) * (1 + 1e-9):
-                window = range(i - GRID_PER_MONTH + 1, i + 1)
-                names = sorted({e.name for e in events for j in window
-                                if mult[j] > 1 and e.covers_day(grid_dates[j])})
+            if mult[i] > 1:
+                names = sorted({e.name for e in events if e.covers_day(grid_dates[i])})
                 event = ", ".join(names) or None
             inst = capacity.instances_for(peak) if capacity.sized else None
             beyond = capacity.sized and inst is None
@@ -160,9 +148,13 @@ def build_plan(*, start: dt.date, planning_peak: float, capacity: CapacityModel,
             rows.append(MonthRow(m, end_date.isoformat(), peak, inst,
                                  max(add, 0) if add is not None else None, event, beyond,
                                  cells, cell_size))
-        run_days = _runway(curve, grid, today_capacity, planning_peak)
         runway = runway_months = order_by = None
-        if run_days is not None:
+        short_today = (today_needed is not None and current is not None and today_needed > current)
+        j = None if short_today else _runway_index(curve[: months * GRID_PER_MONTH], capacity,
+                                                    current)
+        if short_today or j is not None:
+            run_days = 0.0 if short_today else _crossing_day(curve, grid, j, mult,
+                                                              today_capacity)
             rdate = start + dt.timedelta(days=run_days)
             runway = rdate.isoformat()
             runway_months = run_days / DAYS_PER_MONTH
