@@ -1,0 +1,68 @@
+"""The values ingest returns: `Traffic` and its quality account (`DataQuality`, `DroppedRows`)
+and provenance (`InputInfo`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pandas is imported lazily so the CLI starts fast
+    import pandas as pd
+
+FIRST_ROWS_SHOWN = 5
+
+
+@dataclass(frozen=True, slots=True)
+class DroppedRows:
+    """Rows left out for one reason: how many and the first few line numbers (1 = the header)."""
+
+    reason: str
+    count: int
+    first_lines: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DataQuality:
+    rows_read: int
+    rows_used: int
+    dropped: tuple[DroppedRows, ...]
+    duplicate_timestamps: int
+    duplicates_kept: str
+    sorted_by_capplan: bool
+    interval_seconds: float
+    gaps: int
+    longest_gap_seconds: float
+    missing_seconds: float
+    zero_values: int
+    first: pd.Timestamp
+    last: pd.Timestamp
+    timezone_assumed: str | None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def rows_dropped(self) -> int:
+        return sum(d.count for d in self.dropped)
+
+
+@dataclass(frozen=True, slots=True)
+class InputInfo:
+    path: str
+    sha256: str
+    format: str
+    sheet: str | None
+    time_column: str
+    value_column: str
+    series: str | None
+    value_kind: str  # "rate", "per-interval count" or "counter"
+
+
+@dataclass(frozen=True, slots=True)
+class Traffic:
+    """A rate series (per second) on a sorted, unique UTC index, with where it came from."""
+
+    rate: pd.Series
+    unit: str
+    interval_seconds: float
+    quality: DataQuality
+    source: InputInfo
+    local_timezone: str = "UTC"  # the zone calendar days and hours are counted in
