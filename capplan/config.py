@@ -17,10 +17,11 @@ at the top level or under any table (`[capacity]`, `[growth]`): tables only grou
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from pathlib import Path
 
-from capplan.errors import CapplanError
+from capplan.errors import CapplanError, name_list
 
 KEYS = {
     "service": str, "title": str, "per_instance": float, "instances": int, "utilization": float,
@@ -31,18 +32,19 @@ KEYS = {
     "time_column": str, "value_column": str, "series": str, "sheet": str, "per_interval": bool,
     "counter": bool,
 }
+MAX_BYTES = 1_000_000  # a service file is a few dozen lines; refuse anything that is not
 
 
 def read_config(path: str | Path) -> dict:
-    """Read and type-check a service TOML file; relative paths inside it are made relative to it."""
+    """Read and check a service TOML file; relative paths inside it are made relative to it.
+
+    Values meet the same rules as the flags (`capplan.validation`), and a message names the file
+    and the key. Whatever the file holds, only `CapplanError` escapes.
+    """
     path = Path(path)
-    if not path.is_file():
-        raise CapplanError(f"--config {path}: no such file: check the path")
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise CapplanError(f"{path}: is not valid TOML ({exc}): fix the line it names") from exc
+    raw = _load(path)
     flat: dict = {}
+    keys: dict = {}  # setting -> where it was found, for messages
 
     def walk(table: dict, where: str) -> None:
         for key, value in table.items():
@@ -50,24 +52,75 @@ def read_config(path: str | Path) -> dict:
             if isinstance(value, dict):
                 walk(value, f"{where}{key}.")
                 continue
+            label = f"{path}: {where}{key} ="
             if name not in KEYS:
-                raise CapplanError(f"{path}: unknown key {where}{key!r}: known keys are "
-                                   f"{', '.join(sorted(KEYS))}")
-            want = KEYS[name]
-            if want is float and isinstance(value, int) and not isinstance(value, bool):
-                value = float(value)
-            if want is str and isinstance(value, (int, float)) and not isinstance(value, bool):
-                value = str(value)
-            if not isinstance(value, want) or (isinstance(value, bool) and want is not bool):
-                raise CapplanError(f"{path}: {where}{key} = {value!r} should be a "
-                                   f"{want.__name__}")
-            flat[name] = value
+                close = difflib.get_close_matches(name, KEYS, n=1)
+                hint = (f"did you mean {close[0]!r}?" if close else
+                        f"known keys: {name_list(sorted(KEYS), limit=8)}")
+                raise CapplanError(f"{path}: unknown key {where}{key[:60]!r}: {hint}")
+            if name in flat:
+                raise CapplanError(f"{path}: {name} is set twice ({keys[name]} and {where}{key}): "
+                                   "keep one")
+            flat[name] = _typed(name, value, label)
+            keys[name] = f"{where}{key}"
 
     walk(raw, "")
+    from capplan.validation import check_settings
+
+    check_settings({k: v for k, v in flat.items()}, where=lambda k: f"{path}: {keys[k]} =")
     for key in ("load_test", "fleet_usl", "events_file"):
         if key in flat and not Path(flat[key]).is_absolute():
             flat[key] = str(path.parent / flat[key])
     return flat
+
+
+def _load(path: Path) -> dict:
+    try:
+        with path.open("rb") as f:
+            data = f.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise CapplanError(f"--config {path}: no such file: check the path") from None
+    except IsADirectoryError:
+        raise CapplanError(f"--config {path}: is a folder: give the service TOML file") from None
+    except OSError as exc:
+        raise CapplanError(f"--config {path}: cannot be read ({exc.strerror or exc}): check the "
+                           "path and its permissions") from None
+    if len(data) > MAX_BYTES:
+        raise CapplanError(f"--config {path}: larger than {MAX_BYTES:,} bytes: a service file "
+                           "holds a few capacity facts, not data")
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise CapplanError(f"{path}: byte {exc.start} is not UTF-8: save the file as UTF-8 "
+                           "(TOML requires it)") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise CapplanError(f"{path}: is not valid TOML ({exc}): fix the line it names") from None
+    except RecursionError:
+        raise CapplanError(f"{path}: tables nested too deeply to be a service file: flatten "
+                           "them") from None
+
+
+def _typed(name: str, value, label: str):
+    """The value as the key's type: an integer where a float is wanted, a number where text is
+    (months = 6 and growth = "10%/month" read as written)."""
+    want = KEYS[name]
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if want is float and is_number:
+        if isinstance(value, int) and abs(value) > 1e300:
+            raise CapplanError(f"{label} {str(value)[:20]}...: too large a number")
+        value = float(value)
+    if want is str and is_number:
+        value = str(value)
+    if not isinstance(value, want) or (isinstance(value, bool) and want is not bool):
+        shown = repr(value)
+        shown = shown if len(shown) <= 60 else shown[:60] + "..."
+        raise CapplanError(f"{label} {shown} should be {_kind(want)}")
+    return value
+
+
+def _kind(want) -> str:
+    return {str: "text (in quotes)", float: "a number", int: "a whole number",
+            bool: "true or false", list: "a list such as [\"a\", \"b\"]"}[want]
 
 
 def merge(config: dict, flags: dict) -> dict:

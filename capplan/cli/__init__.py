@@ -20,19 +20,40 @@ __all__ = ["app", "main"]
 
 def main() -> None:
     try:
-        app()
+        code = app(standalone_mode=False)  # usage errors come back here, to print on one line
     except CapplanError as exc:
         print(f"capplan: error: {exc}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
-        print("capplan: interrupted; nothing written", file=sys.stderr)
-        sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 - a bug: one line, and the traceback on request
+        code = 130
+    except Exception as exc:  # noqa: BLE001 - a usage error, or a bug
+        if _is_click_error(exc):
+            _usage_error(exc)
         if os.environ.get("CAPPLAN_DEBUG"):
             raise
-        print(f"capplan: internal error: {type(exc).__name__}: {exc} (nothing written; rerun "
-              "with CAPPLAN_DEBUG=1 for the traceback and report it)", file=sys.stderr)
+        print(f"capplan: internal error: {type(exc).__name__}: {str(exc)[:200]} (nothing written; "
+              "rerun with CAPPLAN_DEBUG=1 for the traceback and report it)", file=sys.stderr)
         sys.exit(1)
+    if code == 130:
+        print("capplan: interrupted; nothing written", file=sys.stderr)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _is_click_error(exc: BaseException) -> bool:
+    # Typer raises Click's exceptions (vendored in recent Typer): matched by name, not module.
+    return any(c.__name__ == "ClickException" for c in type(exc).__mro__)
+
+
+def _usage_error(exc) -> None:
+    """A flag Typer cannot parse (`--months x`, `--bogus`): one line and exit 2, like ours."""
+    if type(exc).__name__ == "NoArgsIsHelpError":  # `capplan plan` alone: the help, as before
+        exc.show()
+        sys.exit(exc.exit_code)
+    ctx = getattr(exc, "ctx", None)
+    where = f" (see {ctx.command_path} --help)" if ctx is not None else ""
+    message = CapplanError(exc.format_message() + where)
+    print(f"capplan: error: {message}", file=sys.stderr)
+    sys.exit(exc.exit_code)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from capplan.cli.common import (  # the shared option bundles
     app,
     ingest_flags,
     make_console,
+    output_folder,
     settings_from,
     stem,
 )
@@ -41,12 +42,12 @@ def analyze(
     from capplan.outputs.terminal import print_load, print_quality
     from capplan.pipeline import analyze as run
 
+    out_dir = output_folder(out, Path("outputs") / stem(path))
     settings = settings_from(config, ingest_flags(time_column, value_column, series, sheet, timezone,
-                                               per_interval, counter))
+                                               per_interval, counter), inputs={"FILE": path})
     traffic, load = run(str(path), settings)
     console = make_console()
     print_quality(console, traffic)
     print_load(console, load)
-    out = out or Path("outputs") / stem(path)
-    written = write_set(out, {"analysis.json": jout.dumps(jout.analysis_doc(traffic, load))})
+    written = write_set(out_dir, {"analysis.json": jout.dumps(jout.analysis_doc(traffic, load))})
     console.print(f"wrote {', '.join(str(p) for p in written)}")

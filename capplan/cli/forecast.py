@@ -43,6 +43,7 @@ from capplan.cli.common import (  # the shared option bundles
     app,
     ingest_flags,
     make_console,
+    output_folder,
     settings_from,
     stem,
 )
@@ -79,9 +80,10 @@ def forecast(
                  title=title, paper=paper,
                  **ingest_flags(time_column, value_column, series, sheet, timezone,
                                  per_interval, counter))
-    settings = settings_from(config, flags)
+    out_dir = output_folder(out, Path("outputs") / stem(path))
+    settings = settings_from(config, flags, inputs={"FILE": path})
     result = run(str(path), settings)
-    _finish(result, settings, out or Path("outputs") / stem(path), no_report,
+    _finish(result, settings, out_dir, no_report,
             title=settings.title or settings.service or path.name)
 
 
@@ -110,12 +112,13 @@ def plan(
                  events_file=events, lead_time=lead_time, cost_per_instance=cost_per_instance,
                  load_test=load_test, fleet_usl=fleet_usl, latency_slo=latency_slo,
                  service_time=service_time, title=title, paper=paper)
-    settings = settings_from(config, flags)
     if peak is None:
         raise CapplanError("capplan plan needs --peak (today's planning peak in req/s); to plan "
                            "from a traffic file use capplan forecast FILE")
+    out_dir = output_folder(out, Path("outputs") / "plan")
+    settings = settings_from(config, {**flags, "peak": peak, "mean": mean})
     result = plan_from_numbers(settings, peak=peak, mean=mean)
-    _finish(result, settings, out or Path("outputs") / "plan", no_report,
+    _finish(result, settings, out_dir, no_report,
             title=settings.title or settings.service or "What-if plan")
 
 

@@ -12,7 +12,9 @@ from capplan.cli.common import (  # the shared option bundles
     NoReport,
     Out,
     app,
+    check_input_file,
     make_console,
+    output_folder,
     stem,
 )
 from capplan.errors import CapplanError
@@ -36,20 +38,24 @@ def usl(
     from capplan.outputs.report import write_usl_outputs
     from capplan.outputs.terminal import print_usl
     from capplan.usl import USL, fit_usl, read_load_test, what_if
+    from capplan.validation import check_settings
 
+    check_settings({"sigma": sigma, "kappa": kappa, "lambda_": lambda_,
+                    "latency_slo": latency_slo})
     if path is not None:
         if any(v is not None for v in (sigma, kappa, lambda_)):
             raise CapplanError("give a load-test file or --sigma/--kappa/--lambda, not both")
+        out_dir = output_folder(out, Path("outputs") / stem(path, "usl"))
+        check_input_file(path, "FILE")
         n, x, r = read_load_test(str(path), concurrency_column, throughput_column, latency_column)
         result = fit_usl(n, x, r)
-        out = out or Path("outputs") / stem(path)
     else:
         if sigma is None or kappa is None or lambda_ is None:
             raise CapplanError("capplan usl needs a load-test file, or all of --sigma, --kappa "
                                "and --lambda for a what-if curve")
+        out_dir = output_folder(out, Path("outputs") / "usl")
         result = what_if(USL(sigma, kappa, lambda_))
-        out = out or Path("outputs") / "usl"
     console = make_console()
     print_usl(console, result, latency_slo)
-    written = write_usl_outputs(result, out, latency_slo, chart=not no_report)
+    written = write_usl_outputs(result, out_dir, latency_slo, chart=not no_report)
     console.print(f"wrote {', '.join(str(p) for p in written)}")

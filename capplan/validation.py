@@ -1,0 +1,262 @@
+"""The rules every flag and every service-file value must meet, in one place. Pure: no I/O.
+
+The CLI checks its flags with these rules before it reads a file (a bad flag fails in well under a
+second), and `config.read_config` checks the TOML values with the same rules, naming the file and
+the key instead of the flag. A value that breaks a rule raises `CapplanError` with one line that
+names where it came from, what it was and the allowed range.
+
+The ranges are what a capacity plan can mean, not what a float can hold: a target utilization of
+1e-300 is a number, but it asks for 10^305 instances. They also keep every computed number
+finite: the largest peak (1e12 req/s) grown at the fastest rate (+1000% a month) for the longest
+horizon (60 months), with the largest event (1000x), over the smallest usable instance (0.001 req/s
+at 1%), is about 3e82 instances, and times the largest cost (1e9) about 3e91: far from overflow.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from capplan.errors import CapplanError
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    """A closed interval, open at either end when said; `integer` for counts."""
+
+    low: float
+    high: float
+    low_open: bool = False
+    high_open: bool = False
+    integer: bool = False
+    unit: str = ""
+    hint: str = ""  # what the value means, for the message
+
+    def describe(self) -> str:
+        unit = f" {self.unit}" if self.unit else ""
+        kind = "a whole number" if self.integer else "a number"
+        if self.low_open:
+            return f"{kind} above {_g(self.low)}, up to {_g(self.high)}{unit}"
+        if self.high_open:
+            return f"{kind} from {_g(self.low)} up to but not including {_g(self.high)}{unit}"
+        return f"{kind} from {_g(self.low)} to {_g(self.high)}{unit}"
+
+    def holds(self, value: float) -> bool:
+        if not math.isfinite(value):
+            return False
+        above = value > self.low if self.low_open else value >= self.low
+        below = value < self.high if self.high_open else value <= self.high
+        return above and below
+
+
+def _g(x: float) -> str:
+    """A bound as people write it: 1000000 -> 1,000,000; 1e12 -> 1e+12; 0.01 -> 0.01."""
+    if x == int(x) and abs(x) < 1e9:
+        return f"{int(x):,}"
+    return f"{x:g}"
+
+
+_FRACTION = "a fraction: 0.6 for 60%"
+RATE = "req/s"
+# The rules of the numeric settings, by their Settings/TOML name.
+RULES: dict[str, Range] = {
+    "peak": Range(1e-6, 1e12, unit=RATE, hint="today's planning peak"),
+    "mean": Range(1e-6, 1e12, unit=RATE, hint="the mean rate"),
+    "per_instance": Range(1e-3, 1e12, unit=RATE, hint="what one instance carries at 100%"),
+    "utilization": Range(0.001, 1, hint=_FRACTION),
+    "target_utilization": Range(0.01, 1, hint=_FRACTION),
+    "instances": Range(1, 10_000_000, integer=True),
+    "spare": Range(0, 100_000, integer=True),
+    "zones": Range(1, 20, integer=True),
+    "months": Range(1, 60, integer=True, unit="months",
+                    hint="growth forecasts past five years are not worth sizing a fleet on"),
+    "lead_time": Range(0, 3650, integer=True, unit="days", hint="order to in service"),
+    "cost_per_instance": Range(0, 1e9, hint="per instance per month"),
+    "worst_quantile": Range(0.5, 1, high_open=True, hint="0.95 for the 95th percentile"),
+    "sigma": Range(0, 1, hint="the USL contention coefficient"),
+    "kappa": Range(0, 1, hint="the USL coherency coefficient"),
+    "lambda_": Range(1e-6, 1e12, unit=RATE, hint="the throughput of one, X(1)"),
+}
+# Growth, as a monthly compound rate: -90% to +1000% a month.
+GROWTH = Range(-0.9, 10.0)
+# Events: a start between these years, a window up to a year, a multiplier up to 1000x.
+EVENT_YEARS = (1970, 2100)
+EVENT_MAX_HOURS = 366 * 24
+EVENT_MULTIPLIER = Range(0, 1000, low_open=True, hint="3x for three times the peak")
+# Latency objectives and service times: a microsecond to an hour.
+DURATION_SECONDS = Range(1e-6, 3600, unit="s")
+MAX_TEXT = 200  # titles, service and event names: one line on a page
+
+FLAG_NAMES = {"events": "--event", "events_file": "--events", "lambda_": "--lambda"}
+
+
+def flag(key: str) -> str:
+    """The command-line flag of a setting: target_utilization -> --target-utilization."""
+    return FLAG_NAMES.get(key, "--" + key.replace("_", "-"))
+
+
+def _show(value) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def check_number(key: str, value, where: str | None = None):
+    """Check one numeric setting against its rule; returns it. `where` names the source
+    (default: the flag, e.g. "--peak"; for a file "service.toml: capacity.peak =")."""
+    rule = RULES[key]
+    where = where or flag(key)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise CapplanError(f"{where} {value!r}: must be {rule.describe()}")
+    if rule.integer and not isinstance(value, int):
+        raise CapplanError(f"{where} {_show(value)}: must be {rule.describe()}")
+    try:
+        number = float(value)
+    except OverflowError:  # an integer past 1e308, from a TOML file
+        number = math.inf
+    if not rule.holds(number):
+        why = "" if math.isfinite(number) else " (it is not finite)"
+        value = value if math.isfinite(number) else number
+        hint = f" ({rule.hint})" if rule.hint else ""
+        if rule.hint == _FRACTION and 2 <= number <= 100:
+            hint = f" (a fraction: did you mean {value / 100:g} for {_g(value)}%?)"
+        raise CapplanError(f"{where} {_show(value)}{why}: must be {rule.describe()}{hint}")
+    return value
+
+
+def parse_growth(text, where: str = "--growth") -> float:
+    """A growth flag -> its monthly compound rate, refusing what is ambiguous or out of range.
+
+    Accepted: `10%` and `10%/month` (a month), `25%/year`, `2%/week`; the rate must carry a
+    `%`. A bare number is refused: `10` could mean 10% or 1000% a month.
+    """
+    from capplan.growth import parse_growth as to_monthly
+
+    s = str(text).strip().lower().replace(" ", "")
+    number = s.split("/", 1)[0]
+    if not number.endswith("%"):
+        try:
+            x = float(number)
+        except ValueError:
+            raise CapplanError(f"{where} {text!r} is not understood: write 10%/month, 25%/year "
+                               "or -5%/month") from None
+        guess = x * 100 if abs(x) < 1 else x
+        raise CapplanError(f"{where} {text!r}: a bare number is ambiguous ({_g_pct(x)} or "
+                           f"{_g_pct(x * 100)} a month?): write {_g_pct(guess)}/month")
+    try:
+        raw = float(number[:-1])
+    except ValueError:
+        raise CapplanError(f"{where} {text!r} is not understood: write 10%/month, 25%/year or "
+                           "-5%/month") from None
+    if not math.isfinite(raw) or raw <= -100:
+        raise CapplanError(f"{where} {text!r}: must be a finite rate between -90%/month and "
+                           "+1000%/month")
+    monthly = to_monthly(s, where)
+    if not GROWTH.holds(monthly):
+        raise CapplanError(f"{where} {text!r} is {monthly * 100:+.4g}% a month: must be "
+                           "between -90%/month and +1000%/month")
+    return monthly
+
+
+def _g_pct(x: float) -> str:
+    return f"{x:g}%"
+
+
+def check_duration(text, where: str) -> float:
+    """A latency objective or service time (250ms, 0.25s) -> seconds, from 1 us to 1 hour."""
+    from capplan.queueing import parse_duration_seconds
+
+    seconds = parse_duration_seconds(str(text), where)
+    if not DURATION_SECONDS.holds(seconds):
+        raise CapplanError(f"{where} {text!r}: must be from 1us to 1 hour (3600s)")
+    return seconds
+
+
+def check_text(value, where: str) -> str:
+    """A title or name: text of at most MAX_TEXT characters."""
+    if not isinstance(value, str):
+        raise CapplanError(f"{where} {value!r}: must be text")
+    if len(value) > MAX_TEXT:
+        raise CapplanError(f"{where}: {len(value):,} characters: keep it to {MAX_TEXT}")
+    return value
+
+
+def check_timezone(name, where: str = "--timezone") -> str:
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(str(name))
+    except Exception:  # noqa: BLE001 - ZoneInfo raises several kinds for a bad key
+        raise CapplanError(f"{where} {str(name)[:60]!r} is not a known time zone: use an IANA "
+                           "name such as UTC, Europe/London or America/New_York") from None
+    return name
+
+
+def check_model(name, where: str = "--model") -> str:
+    from capplan.growth import CANDIDATES
+
+    if name not in CANDIDATES:
+        from capplan.errors import name_list
+
+        raise CapplanError(f"{where} {str(name)[:60]!r} is not a candidate: choose from "
+                           f"{name_list(CANDIDATES, limit=len(CANDIDATES))}")
+    return name
+
+
+def check_paper(name, where: str = "--paper") -> str:
+    from capplan.outputs.pdf import paper_size
+
+    try:
+        return paper_size(str(name))
+    except CapplanError:
+        raise CapplanError(f"{where} {str(name)[:40]!r}: choose A4 or Letter") from None
+
+
+def check_setting(key: str, value, where: str | None = None):
+    """Check one setting by its name, whatever its kind; unknown or free-form keys pass."""
+    if value is None:
+        return value
+    label = where or flag(key)
+    if key in RULES:
+        return check_number(key, value, where)
+    if key in ("growth", "worst_growth"):
+        parse_growth(value, label)
+    elif key == "events":
+        from capplan.events import parse_event
+
+        for text in value:
+            if not isinstance(text, str):
+                raise CapplanError(f"{label} {text!r}: each event must be text such as "
+                                   "black-friday:2026-11-27:48h:3x")
+            parse_event(text, label)
+    elif key in ("latency_slo", "service_time"):
+        check_duration(value, label)
+    elif key in ("title", "service"):
+        check_text(value, label)
+    elif key == "timezone":
+        check_timezone(value, label)
+    elif key == "model":
+        check_model(value, label)
+    elif key == "paper":
+        check_paper(value, label)
+    return value
+
+
+def check_settings(values: dict, where=None) -> None:
+    """Check every setting given (None is "not given"), then the rules between them.
+
+    `where(key)` names a setting in messages; default: its flag."""
+    def name(key: str) -> str:
+        return where(key) if where else flag(key)
+
+    for key, value in values.items():
+        check_setting(key, value, name(key))
+    growth, worst = values.get("growth"), values.get("worst_growth")
+    if growth is not None and worst is not None:
+        if parse_growth(worst, name("worst_growth")) < parse_growth(growth, name("growth")):
+            raise CapplanError(f"{name('worst_growth')} {worst} is below {name('growth')} "
+                               f"{growth}: the worst case must grow at least as fast")
+    peak, mean = values.get("peak"), values.get("mean")
+    if peak is not None and mean is not None and mean > peak:
+        raise CapplanError(f"{name('mean')} {_show(mean)} is above {name('peak')} {_show(peak)}: "
+                           "the mean rate cannot exceed the peak")
