@@ -1,5 +1,6 @@
 """The PDF, the workbook and the HTML as people use them; outputs written as a set."""
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -126,19 +127,30 @@ def test_workbook_writes_input_text_as_text(tmp_path):
 
 def test_failed_run_leaves_earlier_set_untouched(seed, tmp_path):
     target = tmp_path / "keep"
-    shutil.copytree(seed, target)
-    before = {p.name: p.read_bytes() for p in target.iterdir()}
+    shutil.copytree(seed, target, symlinks=True)  # the set as written: links and version folder
+
+    def files():  # every entry, hidden ones too: a failed run must not touch any
+        return {p.relative_to(target): p.read_bytes() if p.is_file() else os.readlink(p)
+                for p in sorted(target.rglob("*"))}
+
+    before = files()
     code, _, se = run_cli("plan", "--peak", 100, "--per-instance", 50, "--paper", "A7",
                           "--out", target)
     assert code == 2 and "--paper" in se
-    assert {p.name: p.read_bytes() for p in target.iterdir()} == before
+    assert files() == before
     # A successful run replaces the whole set: the JSON and the workbook come from one run.
     code, _, se = run_cli("plan", "--peak", 100, "--per-instance", 50, "--months", 2,
                           "--out", target)
     assert code == 0, se
     plan = json.loads((target / "plan.json").read_text())
-    assert plan["months"] == 2 and sorted(p.name for p in target.iterdir()) == [
+    assert plan["months"] == 2 and sorted(p.name for p in target.iterdir()
+                                          if not p.name.startswith(".")) == [
         "plan.html", "plan.json", "plan.pdf", "plan.xlsx"]
+    # The --no-report run that follows leaves plan.json alone: no stale PDF beside it.
+    code, _, se = run_cli("plan", "--peak", 100, "--per-instance", 50, "--months", 3,
+                          "--no-report", "--out", target)
+    assert code == 0, se
+    assert sorted(p.name for p in target.iterdir() if not p.name.startswith(".")) == ["plan.json"]
 
 
 def test_same_flags_same_files(tmp_path):
@@ -151,5 +163,5 @@ def test_same_flags_same_files(tmp_path):
         code, _, se = run_cli(*args)
         assert code == 0, se
         digests.append({p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-                        for p in sorted((tmp_path / "o").iterdir())})
+                        for p in sorted((tmp_path / "o").iterdir()) if not p.name.startswith(".")})
     assert digests[0] == digests[1] and len(digests[0]) == 4
