@@ -33,7 +33,6 @@ def report_files(result, settings, doc: dict, *, title: str, argv, timings: dict
                  ) -> dict:
     """The PDF, workbook and HTML, rendered to bytes (nothing touches the folder until all exist).
     `timings`, when given, receives the seconds each stage took."""
-    import datetime as dt
     import shlex
     import time
 
@@ -53,7 +52,7 @@ def report_files(result, settings, doc: dict, *, title: str, argv, timings: dict
         svgs = {name: pdf.svg_data_uri(export(fig)) for name, fig in figs.items()}
     timings["charts"] = time.perf_counter() - t
     t = time.perf_counter()
-    generated = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
+    generated = pdf_date(doc)
     page = pdf.render_html(doc, svgs, title=title, paper=paper, generated=generated,
                            command=shlex.join(["capplan", *argv[1:]]), versions=_versions())
     from weasyprint import HTML  # noqa: F401 - imported here so its cost is timed as the PDF's
@@ -67,6 +66,27 @@ def report_files(result, settings, doc: dict, *, title: str, argv, timings: dict
     page_html = html.render(figs, doc, title)
     timings["html"] = time.perf_counter() - t
     return {"plan.pdf": pdf_bytes, "plan.xlsx": xlsx, "plan.html": page_html}
+
+
+def pdf_date(doc: dict, environ=None) -> str:
+    """The date the PDF carries: `SOURCE_DATE_EPOCH` when set (reproducible builds), else the
+    plan's data date, never the day it is run, so the same input and flags give the same bytes
+    on any day. A plan from a file says its data ends then; a what-if starts today anyway."""
+    import datetime as dt
+    import os
+
+    epoch = (os.environ if environ is None else environ).get("SOURCE_DATE_EPOCH")
+    if epoch:
+        try:
+            when = dt.datetime.fromtimestamp(int(epoch.strip()), dt.timezone.utc)
+        except (ValueError, OverflowError, OSError):
+            from capplan.errors import CapplanError
+
+            raise CapplanError(f"SOURCE_DATE_EPOCH={epoch[:30]!r}: must be whole seconds since "
+                               "1970-01-01 UTC, such as 1700000000, or unset") from None
+        return when.strftime("%Y-%m-%d")
+    start = str(doc["start"])[:10]
+    return f"from data up to {start}" if doc.get("input") else start
 
 
 def _pdf_bytes(page: str) -> bytes:
