@@ -33,6 +33,7 @@ KEYS = {
     "counter": bool,
 }
 MAX_BYTES = 1_000_000  # a service file is a few dozen lines; refuse anything that is not
+MAX_DEPTH = 8  # [capacity], [team.capacity]: tables group keys; deeper is not a service file
 
 
 def read_config(path: str | Path) -> dict:
@@ -46,11 +47,15 @@ def read_config(path: str | Path) -> dict:
     flat: dict = {}
     keys: dict = {}  # setting -> where it was found, for messages
 
-    def walk(table: dict, where: str) -> None:
+    def walk(table: dict, where: str, depth: int = 0) -> None:
         for key, value in table.items():
             name = key.replace("-", "_")
             if isinstance(value, dict):
-                walk(value, f"{where}{key}.")
+                if depth >= MAX_DEPTH:
+                    raise CapplanError(f"{path}: tables nested more than {MAX_DEPTH} deep at "
+                                       f"{where[:60]}{key[:20]}: tables only group the keys; "
+                                       "flatten them")
+                walk(value, f"{where}{key}.", depth + 1)
                 continue
             label = f"{path}: {where}{key} ="
             if name not in KEYS:

@@ -56,3 +56,8 @@ class CapplanError(Exception):
     @property
     def message(self) -> str:
         return str(self)
+
+
+class CapplanBug(RuntimeError):
+    """Something capplan computed is impossible (a NaN where a plan needs a number) although its
+    inputs met every rule: a bug to report, not the user's to fix. The CLI says so, exit 1."""

@@ -15,6 +15,7 @@ at 1%), is about 3e82 instances, and times the largest cost (1e9) about 3e91: fa
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 from capplan.errors import CapplanError
@@ -260,3 +261,47 @@ def check_settings(values: dict, where=None) -> None:
     if peak is not None and mean is not None and mean > peak:
         raise CapplanError(f"{name('mean')} {_show(mean)} is above {name('peak')} {_show(peak)}: "
                            "the mean rate cannot exceed the peak")
+
+
+# The parts of plan.json that are the plan itself: every number in them must be finite. Elsewhere
+# a null can be honest (an unstable queue's mean length, an hour of the week never observed).
+PLAN_PARTS = ("planning_peak", "capacity", "scenarios", "events", "lead_time_days",
+              "cost_per_instance", "growth.forecast", "growth.monthly_growth",
+              "growth.worst_monthly_growth", "load.planning_peak")
+
+
+def check_plan_finite(doc: dict) -> None:
+    """Refuse to write a plan holding NaN or infinity where a number belongs: it would reach
+    plan.json as a silent null. Raises `CapplanBug` naming the first such field."""
+    from capplan.errors import CapplanBug
+
+    for part in PLAN_PARTS:
+        node, found = doc, True
+        for key in part.split("."):
+            if not isinstance(node, dict) or key not in node:
+                found = False
+                break
+            node = node[key]
+        if not found:
+            continue
+        bad = _first_non_finite(node, part)
+        if bad is not None:
+            raise CapplanBug(f"plan.json would hold {bad[1]} at {bad[0]}; nothing was written")
+
+
+def _first_non_finite(node, path: str):
+    if isinstance(node, dict):
+        items = node.items()
+    elif isinstance(node, (list, tuple)):
+        items = ((f"[{i}]", v) for i, v in enumerate(node))
+    else:
+        if isinstance(node, bool) or not isinstance(node, numbers.Real):
+            return None  # text (an event named "inf" is a name), dates, null
+        x = float(node)
+        return None if math.isfinite(x) else (path, x)
+    for key, value in items:
+        sub = f"{path}{key}" if str(key).startswith("[") else f"{path}.{key}"
+        bad = _first_non_finite(value, sub)
+        if bad is not None:
+            return bad
+    return None

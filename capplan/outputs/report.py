@@ -22,7 +22,10 @@ def plan_json(result) -> dict:
 
 
 def write_outputs(result, settings, out: Path, *, title: str, reports: bool, argv) -> list[Path]:
+    from capplan.validation import check_plan_finite
+
     doc = plan_json(result)
+    check_plan_finite(doc)  # a NaN must stop the run, not reach plan.json as a silent null
     files: dict = {"plan.json": jout.dumps(doc)}
     if reports:
         files.update(report_files(result, settings, doc, title=title, argv=argv))

@@ -1,0 +1,162 @@
+"""Every flag rule: finite, in range and meaningful, one short line naming the flag and the range.
+Expected ranges are the task's, written out here, not read back from capplan.validation."""
+import datetime as dt
+import math
+
+import pytest
+
+from capplan.errors import MAX_MESSAGE, CapplanBug, CapplanError
+from capplan.validation import check_number, check_plan_finite, check_settings, parse_growth
+
+# key -> (flag, smallest allowed, largest allowed, a value just outside below, just outside above)
+RANGES = {
+    "peak": ("--peak", 1e-6, 1e12, 0.0, 1.0000001e12),
+    "mean": ("--mean", 1e-6, 1e12, -1.0, 2e12),
+    "per_instance": ("--per-instance", 1e-3, 1e12, 0.0, 1e13),
+    "utilization": ("--utilization", 0.001, 1.0, 0.0, 1.0000001),
+    "target_utilization": ("--target-utilization", 0.01, 1.0, 1e-300, 1.01),
+    "instances": ("--instances", 1, 10_000_000, 0, 10_000_001),
+    "spare": ("--spare", 0, 100_000, -1, 100_001),
+    "zones": ("--zones", 1, 20, 0, 21),
+    "months": ("--months", 1, 60, 0, 61),
+    "lead_time": ("--lead-time", 0, 3650, -5, 1_000_000_000),
+    "cost_per_instance": ("--cost-per-instance", 0.0, 1e9, -1.0, 1.1e9),
+    "sigma": ("--sigma", 0.0, 1.0, -0.01, 1.5),
+    "kappa": ("--kappa", 0.0, 1.0, -1e-9, 2.0),
+    "lambda_": ("--lambda", 1e-6, 1e12, 0.0, 1e13),
+}
+FLOATS = {k for k, v in RANGES.items() if isinstance(v[1], float)}
+
+
+def refused(key, value, *words):
+    with pytest.raises(CapplanError) as info:
+        check_number(key, value)
+    msg = str(info.value)
+    assert "\n" not in msg and len(msg) <= MAX_MESSAGE
+    for w in words:
+        assert w in msg, msg
+    return msg
+
+
+@pytest.mark.parametrize("key", sorted(RANGES))
+def test_each_rule_accepts_its_bounds_and_refuses_past_them(key):
+    flag, lo, hi, below, above = RANGES[key]
+    assert check_number(key, lo) == lo and check_number(key, hi) == hi
+    refused(key, below, flag, "must be")
+    refused(key, above, flag, "must be")
+
+
+@pytest.mark.parametrize("key", sorted(FLOATS))
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, 1e308, -1e308])
+def test_non_finite_and_huge_floats_are_refused(key, value):
+    refused(key, value, RANGES[key][0])
+
+
+@pytest.mark.parametrize("key", sorted(set(RANGES) - FLOATS))
+def test_counts_must_be_whole_numbers(key):
+    refused(key, 2.5, RANGES[key][0], "whole number")
+    refused(key, 10 ** 400, RANGES[key][0])  # a TOML integer past any float
+
+
+def test_worst_quantile_is_half_open():
+    assert check_number("worst_quantile", 0.5) == 0.5
+    assert check_number("worst_quantile", 0.999) == 0.999
+    refused("worst_quantile", 1.0, "--worst-quantile", "not including 1")
+    refused("worst_quantile", 0.49, "--worst-quantile")
+    refused("worst_quantile", math.nan, "--worst-quantile")
+
+
+def test_a_percentage_given_for_a_fraction_gets_a_hint():
+    assert "did you mean 0.6" in refused("target_utilization", 60.0)
+    assert "did you mean 0.4" in refused("utilization", 40.0)
+
+
+@pytest.mark.parametrize("text,monthly", [
+    ("10%/month", 0.10), ("10%", 0.10), ("10 % / month", 0.10), ("-5%/month", -0.05),
+    ("-90%/month", -0.90), ("1000%/month", 10.0), ("0%", 0.0),
+    ("25%/year", 1.25 ** (1 / 12) - 1),            # compound: 1.25 a year is 1.0188 a month
+    ("2%/week", 1.02 ** (30.4375 / 7) - 1),        # a mean month is 30.4375 days
+])
+def test_growth_forms_accepted(text, monthly):
+    assert parse_growth(text) == pytest.approx(monthly, rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize("text,words", [
+    ("10", ["ambiguous", "10%/month"]),
+    ("0.1", ["ambiguous", "10%/month"]),
+    ("1e308%/month", ["-90%/month and +1000%/month"]),
+    ("inf%/month", ["finite"]), ("nan%/month", ["finite"]), ("-inf%", ["finite"]),
+    ("-150%/month", ["-90%/month"]), ("-91%/month", ["-90%/month"]),
+    ("1001%/month", ["+1000%/month"]), ("-100%/year", ["-90%/month"]),
+    ("1e308%/year", ["+1000%/month"]),  # (1 + 1e306)^(1/12) is still 3.6e25 a month
+    ("abc", ["not understood"]), ("", ["not understood"]), ("%", ["not understood"]),
+])
+def test_growth_refused_with_a_hint(text, words):
+    with pytest.raises(CapplanError) as info:
+        parse_growth(text)
+    msg = str(info.value)
+    assert msg.startswith("--growth") and len(msg) <= MAX_MESSAGE
+    for w in words:
+        assert w in msg, msg
+
+
+def test_settings_between_themselves():
+    with pytest.raises(CapplanError, match="--worst-growth"):
+        check_settings({"growth": "10%/month", "worst_growth": "5%/month"})
+    with pytest.raises(CapplanError, match="--mean 20 is above --peak 10"):
+        check_settings({"peak": 10.0, "mean": 20.0})
+    check_settings({"growth": "10%/month", "worst_growth": "15%/month", "peak": 10.0,
+                    "mean": 5.0, "model": "holt-winters", "paper": "letter",
+                    "timezone": "Europe/London", "latency_slo": "250ms", "title": "t"})
+
+
+@pytest.mark.parametrize("values,words", [
+    ({"model": "prophet"}, ["--model", "holt-winters"]),
+    ({"paper": "A3"}, ["--paper", "A4 or Letter"]),
+    ({"timezone": "Mars/Base"}, ["--timezone", "IANA"]),
+    ({"timezone": "../../etc/passwd"}, ["--timezone"]),
+    ({"latency_slo": "0ms"}, ["--latency-slo"]),
+    ({"service_time": "9" * 400 + "s"}, ["--service-time", "3600s"]),  # inf seconds
+    ({"latency_slo": "2h"}, ["--latency-slo"]),
+    ({"title": "x" * 5000}, ["--title", "200"]),
+    ({"events": ["x:9999-12-31:24h:2x"]}, ["--event", "1970-2100"]),
+])
+def test_other_rules(values, words):
+    with pytest.raises(CapplanError) as info:
+        check_settings(values)
+    msg = str(info.value)
+    assert len(msg) <= MAX_MESSAGE
+    for w in words:
+        assert w in msg, msg
+
+
+def test_plan_guard_names_the_first_non_finite_number():
+    doc = {"planning_peak": 10.0, "scenarios": {"nominal": {"months": [
+        {"month": 1, "peak": 10.0, "event": "inf"}, {"month": 2, "peak": math.nan}]}},
+        "queueing": {"queue_mean": math.inf}}  # an unstable queue's length is honestly null
+    with pytest.raises(CapplanBug, match=r"nan at scenarios\.nominal\.months\[1\]\.peak"):
+        check_plan_finite(doc)
+    doc["scenarios"]["nominal"]["months"][1]["peak"] = 11.0
+    check_plan_finite(doc)
+    with pytest.raises(CapplanBug, match="growth.forecast"):
+        check_plan_finite({"growth": {"forecast": [{"nominal": 1.0, "worst_case": math.inf}]}})
+
+
+def test_a_plan_with_a_nan_is_not_written(tmp_path, monkeypatch):
+    from capplan.outputs import report
+    from capplan.pipeline import Settings, plan_from_numbers
+
+    result = plan_from_numbers(Settings(per_instance=100, months=2), peak=1000,
+                               today=dt.date(2026, 3, 2))
+    real = report.plan_json
+
+    def poisoned(r):
+        doc = real(r)
+        doc["scenarios"]["worst_case"]["months"][0]["peak"] = math.nan
+        return doc
+
+    monkeypatch.setattr(report, "plan_json", poisoned)
+    with pytest.raises(CapplanBug, match="worst_case"):
+        report.write_outputs(result, Settings(), tmp_path / "o", title="t", reports=False,
+                             argv=["capplan"])
+    assert not (tmp_path / "o").exists()
