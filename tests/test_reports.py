@@ -130,8 +130,8 @@ def test_failed_run_leaves_earlier_set_untouched(seed, tmp_path):
     shutil.copytree(seed, target, symlinks=True)  # the set as written: links and version folder
 
     def files():  # every entry, hidden ones too: a failed run must not touch any
-        return {p.relative_to(target): p.read_bytes() if p.is_file() else os.readlink(p)
-                for p in sorted(target.rglob("*"))}
+        return {p.relative_to(target): p.read_bytes() if p.is_file() else
+                os.readlink(p) if p.is_symlink() else "folder" for p in sorted(target.rglob("*"))}
 
     before = files()
     code, _, se = run_cli("plan", "--peak", 100, "--per-instance", 50, "--paper", "A7",
