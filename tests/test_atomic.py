@@ -187,3 +187,58 @@ def test_out_that_is_a_file_or_holds_a_folder_at_a_name_is_refused(tmp_path):
         write_set(d, NEW1)
     with pytest.raises(ValueError):
         write_set(tmp_path / "e", {"../plan.json": b"x"})
+
+
+def test_a_second_writer_waits_for_the_first_instead_of_removing_its_staging(tmp_path,
+                                                                             monkeypatch):
+    """Writer A is stopped with its files staged, before its swap; writer B starts meanwhile.
+    Without the folder lock B's clean-up would remove A's staging and A would fail."""
+    import threading
+
+    monkeypatch.setattr(os, "fsync", lambda fd: None)
+    folder = tmp_path / "o"
+    write_set(folder, OLD4)
+
+    class StopBeforeSwap(KillingOS):
+        def __getattr__(self, name):
+            if name == "symlink":  # the first link is made once every file is staged
+                os.kill(os.getpid(), signal.SIGSTOP)
+            return getattr(os, name)
+
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            atomic.os = StopBeforeSwap()
+            write_set(folder, NEW1)
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, os.WUNTRACED)
+    assert os.WIFSTOPPED(status)
+    outcome = []
+    b = threading.Thread(target=lambda: outcome.append(write_set(folder, NEW4)))
+    b.start()
+    b.join(timeout=2)  # time for B to do harm, were it not waiting for the lock
+    os.kill(pid, signal.SIGCONT)
+    _, status = os.waitpid(pid, 0)
+    b.join()
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0  # A finished its write
+    assert outcome and visible(folder) == NEW4 and debris(folder) == []  # B wrote last
+
+
+def test_a_full_disk_is_one_line_and_the_earlier_set_stands(tmp_path, monkeypatch):
+    import errno
+
+    folder = tmp_path / "o"
+    write_set(folder, OLD4)
+    real_write = os.write
+
+    def full(fd, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "write", full)
+    with pytest.raises(CapplanError, match="No space left on device"):
+        write_set(folder, NEW4)
+    monkeypatch.setattr(os, "write", real_write)
+    assert visible(folder) == OLD4 and debris(folder) == []

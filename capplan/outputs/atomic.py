@@ -99,24 +99,27 @@ def _write_locked(out: Path, files: dict, set_name: str) -> list[Path]:
     except OSError as exc:
         raise CapplanError(f"--out {out}: cannot write in the folder ({exc.strerror}): choose a "
                            "writable --out") from exc
-    swapped = False
     try:
         for n, content in files.items():
             _write_file(stage / n, content)
         _fsync_dir(stage)
         old = _adopt(out, pointer, set_name, list(files))
         _replace_link(out, pointer, stage.name)  # the one rename that swaps the whole set
-        swapped = True
+    except BaseException as exc:
+        _rmtree(stage)
+        if isinstance(exc, OSError):  # a full disk, a read-only mount: the earlier set stands
+            raise CapplanError(f"--out {out}: cannot write ({exc.strerror or exc}); the earlier "
+                               "files are unchanged: free space or choose another --out") from exc
+        raise
+    try:
         _fsync_dir(out)
         if old is not None:
             for n in os.listdir(old):
                 if n not in files and _link_pointer(out / n) == pointer.name:
                     os.unlink(out / n)
             _rmtree(old)
-    except BaseException:
-        if not swapped:
-            _rmtree(stage)
-        raise
+    except OSError:
+        pass  # the new set is in place; what is left over goes at the next write's clean-up
     return [out / n for n in files]
 
 
