@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from capplan.ingest import Traffic
+    from capplan.saturation import FlatTopping
 
 # Iglewicz & Hoaglin (1993): a modified z-score 0.6745 (x - median) / MAD above 3.5 marks an outlier.
 MODIFIED_Z_LIMIT = 3.5
@@ -64,6 +65,7 @@ class LoadProfile:
     planning_peak: PlanningPeak
     anomalies: tuple[Anomaly, ...]
     local_timezone: str
+    flat_topping: FlatTopping | None = None  # daily peaks pressed against a ceiling (saturation.py)
 
 
 def daily_peaks(rate: pd.Series, interval_seconds: float, timezone: str = "UTC"
@@ -156,6 +158,8 @@ def analyze_load(traffic: Traffic) -> LoadProfile:
     import numpy as np
     import pandas as pd
 
+    from capplan.saturation import detect_flat_topping
+
     rate = traffic.rate
     if rate.empty:
         raise CapplanError(f"{traffic.source.path}: no usable rows to analyse")
@@ -194,4 +198,5 @@ def analyze_load(traffic: Traffic) -> LoadProfile:
         daily_peaks_step="day" if traffic.interval_seconds < 86400 else "native",
         partial_days_dropped=partial, hourly_mean=hourly_mean, hourly_p95=hourly_p95,
         busiest_hour=busiest, planning_peak=planning, anomalies=anomalies,
-        local_timezone=traffic.local_timezone)
+        local_timezone=traffic.local_timezone,
+        flat_topping=detect_flat_topping(rate, traffic.interval_seconds, traffic.local_timezone))

@@ -87,6 +87,9 @@ def load_section(load: LoadProfile) -> dict:
                            for d, v in load.daily_peaks.items()],
            "partial_days_dropped": list(load.partial_days_dropped),
            "timezone": load.local_timezone}
+    from capplan.outputs.resources_out import flat_topping_doc
+
+    doc["flat_topping"] = flat_topping_doc(load.flat_topping)
     if load.busiest_hour is not None:
         wd, hr, v = load.busiest_hour
         doc["busiest_hour"] = {"weekday": WEEKDAYS[wd], "hour": hr, "mean": v}

@@ -1,0 +1,90 @@
+"""`capplan capacity FILE`: per-resource fits of utilization against throughput, the binding one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from capplan.cli.common import (  # the shared option bundles
+    Counter,
+    Out,
+    PerInterval,
+    Sheet,
+    TargetUtil,
+    TimeColumn,
+    Timezone,
+    app,
+    make_console,
+    stem,
+)
+from capplan.errors import CapplanError
+
+
+@app.command()
+def capacity(
+    path: Annotated[Path, typer.Argument(help="Metrics export with a time column: CSV, TSV, gzip, .xlsx or JSON.")],
+    throughput: Annotated[str, typer.Option("--throughput", help="Throughput column: COL, COL=FILE or FILE (fleet-wide unless --instances/--instances-column say otherwise).")],
+    resource: Annotated[list[str], typer.Option("--resource", help="A utilization: NAME=COL, NAME=COL=FILE or NAME=FILE, in percent or as a fraction (repeatable).")],
+    instances: Annotated[Optional[int], typer.Option("--instances", help="Instances the throughput is spread over (default 1: throughput is per instance).")] = None,
+    instances_column: Annotated[Optional[str], typer.Option("--instances-column", help="Column with the instance count per sample: COL or COL=FILE.")] = None,
+    target_utilization: TargetUtil = None,
+    utilization_unit: Annotated[str, typer.Option("--utilization-unit", help="auto (default: percent when any value is over 1), percent or fraction.")] = "auto",
+    exclude: Annotated[Optional[list[str]], typer.Option("--exclude", help="Leave out a window START/END, e.g. 2024-05-01T14:00/2024-05-01T15:30 (repeatable).")] = None,
+    deploy: Annotated[Optional[list[str]], typer.Option("--deploy", help="A deploy time; its --warm-up is left out (repeatable).")] = None,
+    warm_up: Annotated[str, typer.Option("--warm-up", help="Left out after each --deploy and instance-count change (default 10m; 0m for none).")] = "10m",
+    out: Out = None, time_column: TimeColumn = None, timezone: Timezone = None,
+    sheet: Sheet = None, per_interval: PerInterval = False, counter: Counter = False,
+    no_report: Annotated[bool, typer.Option("--no-report", help="Write capacity.json only (no capacity.html).")] = False,
+) -> None:
+    """Fit each resource's utilization against per-instance throughput; name the one that binds.
+
+    Example: capplan capacity ../shared/data/usl/oracledb.csv --throughput txn_rate --resource cpu=cpu_util --instances 1
+    """
+    from capplan.events import parse_duration_hours
+    from capplan.metrics_input import parse_instant, parse_spec, parse_window, read_metrics
+    from capplan.outputs import json as jout
+    from capplan.outputs.atomic import write_set
+    from capplan.outputs.resources_out import capacity_doc, capacity_html, print_resources
+    from capplan.resources import UNITS, fit_resources
+
+    zone = timezone or "UTC"
+    target = 0.6 if target_utilization is None else target_utilization
+    # Every flag is checked before a file is read.
+    if not 0 < target <= 1:
+        raise CapplanError(f"--target-utilization {target:g} is outside (0, 1]: give a fraction "
+                           "such as 0.6 for 60%")
+    if instances is not None and instances < 1:
+        raise CapplanError(f"--instances {instances} must be at least 1")
+    if instances is not None and instances_column is not None:
+        raise CapplanError("give --instances N or --instances-column, not both")
+    if utilization_unit not in UNITS:
+        raise CapplanError(f"--utilization-unit {utilization_unit!r}: use auto, percent or "
+                           "fraction")
+    warm = 0.0 if warm_up.strip() in ("0", "0m", "0min", "0h") else \
+        parse_duration_hours(warm_up, "--warm-up") * 3600
+    windows = [parse_window(w, "--exclude", zone) for w in exclude or ()]
+    deploys = [parse_instant(d, "--deploy", zone) for d in deploy or ()]
+    default = str(path)
+    specs = [parse_spec(r, "--resource", default) for r in resource]
+    thr = parse_spec(throughput, "--throughput", default, role="throughput")
+    inst = (parse_spec(instances_column, "--instances-column", default, role="instances")
+            if instances_column else None)
+    table = read_metrics(thr, specs, instances=inst, time_column=time_column, timezone=zone,
+                         per_interval=per_interval, counter=counter, sheet=sheet)
+    result = fit_resources(table, target_utilization=target, instances=instances,
+                           windows=windows, deploys=deploys, warm_up_seconds=warm,
+                           utilization_unit=utilization_unit)
+    console = make_console()
+    for role, t in table.series.items():
+        q = t.quality
+        dropped = f", {q.rows_dropped:,} dropped" if q.rows_dropped else ""
+        console.print(f"{role}: {t.source.path} column {t.source.value_column!r}: "
+                      f"{q.rows_used:,} of {q.rows_read:,} rows used{dropped}", markup=False)
+    print_resources(console, result)
+    files = {"capacity.json": jout.dumps(capacity_doc(result, table))}
+    if not no_report:
+        files["capacity.html"] = capacity_html(result, f"Capacity from metrics: {path.name}")
+    written = write_set(out or Path("outputs") / stem(path), files)
+    console.print(f"wrote {', '.join(str(p) for p in written)}")

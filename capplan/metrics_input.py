@@ -1,0 +1,213 @@
+"""Production metrics for `capplan capacity`: throughput beside resource utilizations, on one clock.
+
+Reading only (the ingest edge; this module moves into the `capplan/ingest/` package later). Each
+column is read with `capplan.ingest.read_traffic`, one value column per call, so every format it
+reads works here and each column keeps its own quality account; the columns are then joined on
+identical timestamps. A sample of one metric with no sample of the others at the same instant is
+left out and counted, never interpolated: utilization averaged over one window says nothing exact
+about throughput averaged over another.
+
+Column specs, as the flags take them (FILE is the command's input file unless one is named):
+    --throughput COL | COL=FILE | FILE
+    --resource NAME=COL | NAME=COL=FILE | NAME=FILE | NAME (a column called NAME)
+    --instances-column COL | COL=FILE
+`NAME=FILE` is read as a file when that path exists (its one value column is detected).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from capplan.errors import CapplanError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from capplan.ingest import Traffic
+
+MIN_ALIGNED = 20  # as resources.MIN_POINTS: the fewest aligned samples a fit is attempted on
+MIN_MATCHED_SHARE = 0.5  # of the sparser series' samples inside the common time range
+RESERVED = ("throughput", "instances")
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSpec:
+    """One column the user asked for: its role name, column (None: detected) and file."""
+
+    name: str
+    column: str | None
+    path: str
+
+    def describe(self) -> str:
+        col = repr(self.column) if self.column else "its value column"
+        return f"{self.path} column {col}"
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsTable:
+    """Aligned samples: `frame` has a UTC index and columns "throughput", each resource's name
+    and, when given, "instances"; `series` holds every column as read (before the join)."""
+
+    frame: pd.DataFrame
+    throughput: MetricSpec
+    resources: tuple[MetricSpec, ...]
+    instances: MetricSpec | None
+    series: dict[str, Traffic]
+    interval_seconds: float
+    timezone: str
+    notes: tuple[str, ...]
+
+
+def parse_spec(text: str, flag: str, default_path: str, role: str | None = None) -> MetricSpec:
+    """A flag's value to a MetricSpec (see the module docstring for the forms). `role` names an
+    unnamed column ("throughput", "instances"); without it the value starts with NAME=."""
+    raw = str(text).strip()
+    if not raw:
+        raise CapplanError(f"{flag} is empty: write {flag} NAME=COLUMN, e.g. {flag} cpu=cpu_util")
+    parts = [p.strip() for p in raw.split("=")]
+    if any(not p for p in parts):
+        raise CapplanError(f"{flag} {raw!r}: an empty part around '=': write NAME=COLUMN or "
+                           "NAME=COLUMN=FILE")
+    if role is None:
+        if len(parts) > 3:
+            raise CapplanError(f"{flag} {raw!r}: too many '=': write NAME=COLUMN or "
+                               "NAME=COLUMN=FILE")
+        name = parts[0]
+        if name.lower() in RESERVED:
+            raise CapplanError(f"{flag} {raw!r}: {name!r} is reserved: name the resource "
+                               "after what it measures (cpu, memory, pool, ...)")
+        rest = parts[1:] or [name]
+    else:
+        if len(parts) > 2:
+            raise CapplanError(f"{flag} {raw!r}: too many '=': write COLUMN or COLUMN=FILE")
+        name, rest = role, parts
+    if len(rest) == 2:
+        return MetricSpec(name, rest[0], rest[1])
+    only = rest[0]
+    if Path(only).is_file():
+        return MetricSpec(name, None, only)
+    return MetricSpec(name, only, default_path)
+
+
+def read_metrics(throughput: MetricSpec, resources: list[MetricSpec], *,
+                 instances: MetricSpec | None = None, time_column: str | None = None,
+                 timezone: str = "UTC", per_interval: bool = False, counter: bool = False,
+                 sheet: str | None = None) -> MetricsTable:
+    """Read every column and join them on identical timestamps.
+
+    `per_interval` / `counter` apply to the throughput column only (utilizations are levels).
+    """
+    import pandas as pd
+
+    from capplan.ingest import read_traffic
+
+    names = [r.name for r in resources]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise CapplanError(f"--resource {dup[0]!r} is given twice: give each resource one name")
+    if not resources:
+        raise CapplanError("capplan capacity needs at least one --resource NAME=COLUMN, e.g. "
+                           "--resource cpu=cpu_util")
+    cache: dict[tuple, Traffic] = {}
+
+    def read(spec: MetricSpec, **kind) -> Traffic:
+        key = (spec.path, spec.column, tuple(sorted(kind.items())))
+        if key not in cache:
+            cache[key] = read_traffic(spec.path, time_column=time_column,
+                                      value_column=spec.column, timezone=timezone,
+                                      sheet=sheet, **kind)
+        return cache[key]
+
+    series = {"throughput": read(throughput, per_interval=per_interval, counter=counter)}
+    for r in resources:
+        series[r.name] = read(r)
+    if instances is not None:
+        series["instances"] = read(instances)
+    specs = {"throughput": throughput, **{r.name: r for r in resources}}
+    if instances is not None:
+        specs["instances"] = instances
+    frame, notes = _join(series, specs)
+    interval = series["throughput"].interval_seconds
+    return MetricsTable(frame=frame, throughput=throughput, resources=tuple(resources),
+                        instances=instances, series=series, interval_seconds=interval,
+                        timezone=timezone, notes=tuple(notes))
+
+
+def _join(series: dict, specs: dict) -> tuple[pd.DataFrame, list[str]]:
+    import pandas as pd
+
+    rates = {name: t.rate for name, t in series.items()}
+    start = max(s.index[0] for s in rates.values())
+    end = min(s.index[-1] for s in rates.values())
+    if start > end:
+        spans = "; ".join(f"{specs[n].describe()} {s.index[0]:%Y-%m-%d %H:%M} to "
+                          f"{s.index[-1]:%Y-%m-%d %H:%M}" for n, s in rates.items())
+        raise CapplanError(f"the metrics do not overlap in time ({spans} UTC): export the same "
+                           "time range for every column")
+    frame = pd.concat(rates, axis=1, join="inner").sort_index()
+    inside = {n: int(((s.index >= start) & (s.index <= end)).sum()) for n, s in rates.items()}
+    sparsest = min(inside, key=inside.get)
+    matched = len(frame)
+    if matched < MIN_ALIGNED or matched < MIN_MATCHED_SHARE * inside[sparsest]:
+        if inside[sparsest] >= MIN_ALIGNED and matched < MIN_MATCHED_SHARE * inside[sparsest]:
+            other = next(n for n in rates if n != sparsest)
+            a, b = rates[sparsest], rates[other]
+            a0 = a.index[(a.index >= start)][0]
+            b0 = b.index[(b.index >= start)][0]
+            raise CapplanError(
+                f"the metrics' timestamps are misaligned: only {matched} of {inside[sparsest]} "
+                f"samples of {specs[sparsest].describe()} have a sample of "
+                f"{specs[other].describe()} at the same instant (e.g. {a0:%Y-%m-%d %H:%M:%S} vs "
+                f"{b0:%Y-%m-%d %H:%M:%S} UTC): export every column at the same step and "
+                "alignment")
+        raise CapplanError(f"only {matched} timestamp(s) are common to every metric; a fit "
+                           f"needs at least {MIN_ALIGNED}: export a longer common time range")
+    notes = []
+    for n, s in rates.items():
+        lost = inside[n] - matched
+        if lost > 0:
+            notes.append(f"{specs[n].describe()}: {lost} of its {inside[n]} samples in the "
+                         "common time range have no sample of every other metric at the same "
+                         "instant and are not used")
+    steps = {n: series[n].interval_seconds for n in rates}
+    if len(set(steps.values())) > 1:
+        shown = ", ".join(f"{n} every {v:g} s" for n, v in steps.items())
+        notes.append(f"the metrics come at different steps ({shown}): joined at their common "
+                     "instants, where each one averages over its own window")
+    return frame, notes
+
+
+def parse_instant(text: str, flag: str, timezone: str = "UTC") -> pd.Timestamp:
+    """A --deploy time (or one end of an --exclude window) to a UTC timestamp; a time without
+    an offset is read in `timezone`."""
+    import pandas as pd
+
+    try:
+        t = pd.Timestamp(str(text).strip())
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise CapplanError(f"{flag} {text!r} is not a time: write 2024-05-01T14:30 (an offset "
+                           "such as +02:00 is allowed; without one --timezone applies)") from exc
+    if t is pd.NaT or not 1970 <= t.year <= 2100:
+        raise CapplanError(f"{flag} {text!r} is not a time between 1970 and 2100: write "
+                           "2024-05-01T14:30")
+    if t.tzinfo is None:
+        try:
+            t = t.tz_localize(timezone)
+        except (ValueError, TypeError) as exc:  # a local time skipped or repeated by DST
+            raise CapplanError(f"{flag} {text!r} does not exist once in {timezone} (a "
+                               "daylight-saving change): give it with an offset") from exc
+    return t.tz_convert("UTC")
+
+
+def parse_window(text: str, flag: str, timezone: str = "UTC"):
+    """'START/END' to a (start, end) pair of UTC timestamps, start before end."""
+    parts = str(text).split("/")
+    if len(parts) != 2:
+        raise CapplanError(f"{flag} {text!r}: write START/END, e.g. "
+                           "2024-05-01T14:00/2024-05-01T15:30")
+    start, end = (parse_instant(p, flag, timezone) for p in parts)
+    if end <= start:
+        raise CapplanError(f"{flag} {text!r}: the end must come after the start")
+    return start, end

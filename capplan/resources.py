@@ -1,0 +1,483 @@
+"""Capacity from production metrics: each resource's utilization against per-instance throughput.
+
+Pure; no I/O (the metrics are read by `metrics_input.read_metrics`). For every resource:
+
+- Fit: utilization U (a fraction) = intercept + slope x X, X the per-instance throughput, by
+  Huber's M-estimator (statsmodels RLM, HuberT, MAD scale): the intercept is the idle baseline,
+  the slope the utilization one request per second adds. R^2 is 1 - SSE / SST of that line over
+  the points used.
+- Uncertainty: RLM's covariance (H1) scaled by (1 + r_e r_x) / (1 - r_e r_x), r_e and r_x the
+  lag-1 autocorrelations of the residuals and of the throughput, when their product is positive:
+  the usual AR(1) correction for serially correlated errors and regressor, since production
+  samples a few minutes apart are not independent (oracledb: r_e = 0.52). Intercept and slope
+  intervals use t(n - 2).
+- Limit at the target utilization t: L = (t - intercept) / slope, with Fieller's interval for a
+  ratio of estimates (the set of L whose t - intercept - slope L is within t(n - 2) standard
+  errors of 0; the delta method is its first-order form). It is unbounded when the slope is not
+  distinguishable from 0. Coverage: `bench/resources_coverage.py`.
+- Linearity: ordinary least squares with and without a quadratic term, compared by AIC. The
+  resource is called non-linear when the quadratic is better by more than 10 (Burnham & Anderson:
+  essentially no support left for the line) and the two curves differ by more than 5 utilization
+  points at the limit (or at the highest throughput seen when there is no limit): the curvature
+  changes the answer, not just the fit.
+- Exclusions, each listed with its rule: samples inside a `--exclude` window; samples in the
+  warm-up after a `--deploy` time or after the instance count changes; outliers, whose residual
+  from a first robust fit exceeds 3.5 robust standard deviations (the RLM scale), as in
+  `load.MODIFIED_Z_LIMIT`; the fit is then repeated without them.
+
+The binding resource is the one with the lowest limit.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
+
+from capplan.errors import CapplanError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from capplan.metrics_input import MetricsTable
+    from capplan.saturation import FlatTopping
+
+MIN_POINTS = 20
+OUTLIER_LIMIT = 3.5
+AIC_MARGIN = 10.0
+CURVE_EFFECT = 0.05  # utilization points (as a fraction) between line and quadratic at the limit
+CONFIDENCE = 0.95
+AMBIGUOUS_FRACTION_MAX = 1.5  # values up to this, nearly all <= 1: a fraction over 100%, or tiny %
+EXTRAPOLATION_WARN = 1.5  # warn when the limit lies past 1.5x the highest throughput seen
+UNITS = ("auto", "percent", "fraction")
+
+
+@dataclass(frozen=True, slots=True)
+class Exclusion:
+    """One sample left out of a fit, and the rule that left it out."""
+
+    time: str  # ISO 8601, UTC
+    rule: str  # "window", "deploy warm-up", "instance-count warm-up", "no instances", "outlier"
+    throughput: float | None  # per instance
+    utilization: float | None  # fraction; None for exclusions common to every resource
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceFit:
+    name: str
+    source: str  # file and column
+    unit_read: str  # "percent" or "fraction": how the column was read
+    unit_note: str
+    intercept: float  # idle baseline, utilization as a fraction
+    slope: float  # utilization per req/s per instance
+    intercept_ci: tuple[float, float]
+    slope_ci: tuple[float, float]
+    covariance: tuple[tuple[float, float], tuple[float, float]]  # of (intercept, slope), inflated
+    r_squared: float | None
+    dof: int
+    residual_autocorrelation: float
+    throughput_autocorrelation: float
+    interval_inflation: float  # the variance factor applied for autocorrelation
+    target_utilization: float
+    limit: float | None  # per-instance req/s at the target utilization; None: does not rise
+    limit_low: float | None  # None: unbounded (or no limit)
+    limit_high: float | None
+    linear: bool
+    curvature: str | None  # "convex" (rises faster at high load), "concave", or None
+    aic_linear: float
+    aic_quadratic: float
+    quadratic: tuple[float, float, float]  # OLS c0 + c1 X + c2 X^2
+    limit_quadratic: float | None
+    points_used: int
+    peak_throughput: float  # highest per-instance throughput among the points used
+    peak_utilization: float  # fitted utilization there
+    x: np.ndarray  # per-instance throughput of the points used
+    y: np.ndarray  # utilization (fraction) of the points used
+    outliers: tuple[Exclusion, ...]
+    warnings: tuple[str, ...]
+
+    @property
+    def headroom(self) -> float | None:
+        """The limit over the highest per-instance throughput seen (2.0: carries twice that)."""
+        if self.limit is None or self.peak_throughput <= 0:
+            return None
+        return self.limit / self.peak_throughput
+
+    def limit_at(self, target: float) -> tuple[float | None, float | None, float | None]:
+        """(limit, low, high) at another target utilization, from the same fit."""
+        return limit_interval(self.intercept, self.slope, self.covariance, target, self.dof)
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityFromMetrics:
+    resources: tuple[ResourceFit, ...]
+    binding: str | None  # the resource with the lowest limit; None when none rises with load
+    target_utilization: float
+    instances_note: str  # how fleet throughput became per-instance throughput
+    aligned_points: int
+    first: pd.Timestamp
+    last: pd.Timestamp
+    interval_seconds: float
+    excluded: tuple[Exclusion, ...]  # common to every resource (windows, warm-ups)
+    throughput_flat_topping: FlatTopping
+    binding_flat_topping: FlatTopping | None
+    notes: tuple[str, ...]
+
+    def fit(self, name: str) -> ResourceFit:
+        for r in self.resources:
+            if r.name == name:
+                return r
+        raise KeyError(name)
+
+
+class PlanLimit(NamedTuple):
+    """The binding resource's limit in `capacity.CapacityModel`'s terms: `limit` is what one
+    instance would carry at 100% under the plan's linear scaling, so that limit x target
+    utilization is the fitted rate at the target. `source` says where it came from."""
+
+    limit: float
+    limit_low: float | None
+    limit_high: float | None
+    source: str
+
+
+# ---- units, exclusions ---------------------------------------------------------------------
+
+
+def utilization_fraction(values: np.ndarray, unit: str, where: str, times) -> tuple:
+    """Percent or fraction to a fraction: (fraction, "percent" | "fraction", note)."""
+    import numpy as np
+
+    if unit not in UNITS:
+        raise CapplanError(f"--utilization-unit {unit!r}: use auto, percent or fraction")
+    v = np.asarray(values, dtype=float)
+    i = int(np.argmax(v))
+    top = float(v[i])
+    at = f"{times[i]:%Y-%m-%d %H:%M} UTC"
+    if unit == "fraction" and top > 1:
+        raise CapplanError(f"{where} reaches {top:g} at {at}, over 1 (100%) with "
+                           "--utilization-unit fraction: check the column or say percent")
+    if top > 100:
+        raise CapplanError(f"{where} reaches {top:g} at {at}: a utilization is at most 100%; if "
+                           "it counts cores (400% = 4 busy cores), divide by the core count, or "
+                           "name the right column")
+    if unit == "percent":
+        return v / 100, "percent", f"read as percent (--utilization-unit percent; max {top:g})"
+    if unit == "fraction":
+        return v, "fraction", f"read as a fraction (--utilization-unit fraction; max {top:g})"
+    if top <= 1:
+        return v, "fraction", (f"read as a fraction: every value is at most 1 (max {top:g}); if "
+                               "they are percentages under 1%, say --utilization-unit percent")
+    if top <= AMBIGUOUS_FRACTION_MAX and np.mean(v <= 1) >= 0.95:
+        raise CapplanError(f"{where} reaches {top:g} at {at} but nearly every value is at most "
+                           "1: a fraction over 100%, or a percentage that stays near 1%? Say "
+                           "--utilization-unit percent or fraction")
+    return v / 100, "percent", f"read as percent: values above 1 (max {top:g})"
+
+
+def time_exclusions(index: pd.DatetimeIndex, per_instance_x, instances,
+                    windows=(), deploys=(), warm_up_seconds: float = 600.0
+                    ) -> tuple[np.ndarray, tuple[Exclusion, ...]]:
+    """Samples left out of every fit: (keep mask, the exclusions in time order).
+
+    `windows`: (start, end) UTC timestamps, inclusive. `deploys`: UTC timestamps; the warm-up
+    after each, and after each change of the instance count, is [t, t + warm_up).
+    """
+    import numpy as np
+    import pandas as pd
+
+    n = len(index)
+    reason = np.full(n, "", dtype=object)
+    detail = np.full(n, "", dtype=object)
+    warm = pd.Timedelta(seconds=warm_up_seconds)
+    for start, end in windows:
+        hit = (index >= start) & (index <= end) & (reason == "")
+        reason[hit], detail[hit] = "window", f"inside --exclude {start:%Y-%m-%d %H:%M}/{end:%Y-%m-%d %H:%M}"
+    for t in deploys:
+        hit = (index >= t) & (index < t + warm) & (reason == "")
+        reason[hit] = "deploy warm-up"
+        detail[hit] = f"within {warm_up_seconds / 60:g} min after the deploy at {t:%Y-%m-%d %H:%M}"
+    if instances is not None:
+        counts = np.asarray(instances, dtype=float)
+        none = ~(counts > 0) & (reason == "")
+        reason[none], detail[none] = "no instances", "instance count 0 or missing"
+        change = np.flatnonzero(np.r_[False, counts[1:] != counts[:-1]])
+        for i in change:
+            t = index[i]
+            hit = (index >= t) & (index < t + warm) & (reason == "")
+            reason[hit] = "instance-count warm-up"
+            detail[hit] = (f"within {warm_up_seconds / 60:g} min after the instance count went "
+                           f"from {counts[i - 1]:g} to {counts[i]:g} at {t:%Y-%m-%d %H:%M}")
+    drop = np.flatnonzero(reason != "")
+    x = np.asarray(per_instance_x, dtype=float)
+    out = tuple(Exclusion(index[i].isoformat(), str(reason[i]),
+                          float(x[i]) if np.isfinite(x[i]) else None, None, str(detail[i]))
+                for i in drop)
+    return reason == "", out
+
+
+# ---- the fit -------------------------------------------------------------------------------
+
+
+def _lag1(v) -> float:
+    import numpy as np
+
+    v = np.asarray(v, dtype=float) - np.mean(v)
+    denom = float(v @ v)
+    return float(v[:-1] @ v[1:] / denom) if denom > 0 and v.size > 2 else 0.0
+
+
+def limit_interval(intercept: float, slope: float, cov, target: float, dof: int,
+                   confidence: float = CONFIDENCE):
+    """(L, low, high) with L = (target - intercept) / slope and Fieller's interval.
+
+    {L : (target - a - b L)^2 <= q^2 Var(a + b L)}, q = t(dof) quantile: a quadratic in L,
+    bounded when b^2 > q^2 Var(b) (the slope is distinguishable from 0), else unbounded (None).
+    """
+    from scipy import stats
+
+    if not slope > 0:
+        return None, None, None
+    (vaa, vab), (_, vbb) = cov
+    theta = target - intercept
+    if theta <= 0:
+        return 0.0, 0.0, 0.0
+    limit = theta / slope
+    q = float(stats.t.ppf(0.5 + confidence / 2, dof))
+    a2 = slope * slope - q * q * vbb
+    b1 = theta * slope + q * q * vab
+    c0 = theta * theta - q * q * vaa
+    if a2 <= 0:
+        return limit, None, None
+    root = math.sqrt(max(b1 * b1 - a2 * c0, 0.0))
+    return limit, max((b1 - root) / a2, 0.0), (b1 + root) / a2
+
+
+def _robust_line(x, y):
+    import numpy as np
+    import statsmodels.api as sm
+
+    X = np.column_stack([np.ones_like(x), x])
+    return sm.RLM(y, X, M=sm.robust.norms.HuberT()).fit()
+
+
+def _quadratic_check(x, y, intercept, slope, limit, target):
+    """AIC of OLS line vs OLS quadratic; the quadratic's coefficients and its limit."""
+    import numpy as np
+    import statsmodels.api as sm
+
+    s = float(np.max(np.abs(x))) or 1.0
+    z = x / s  # scaled, so the quadratic's normal equations stay well conditioned
+    lin = sm.OLS(y, np.column_stack([np.ones_like(z), z])).fit()
+    quad = sm.OLS(y, np.column_stack([np.ones_like(z), z, z * z])).fit()
+    c0, c1, c2 = (float(v) for v in quad.params)
+    coefs = (c0, c1 / s, c2 / (s * s))
+    at = limit if limit is not None and limit > 0 else float(np.max(x))
+    gap = abs((coefs[0] + coefs[1] * at + coefs[2] * at * at) - (intercept + slope * at))
+    linear = not (lin.aic - quad.aic > AIC_MARGIN and gap > CURVE_EFFECT)
+    curvature = None if linear else ("convex" if coefs[2] > 0 else "concave")
+    roots = np.roots([coefs[2], coefs[1], coefs[0] - target]) if coefs[2] else \
+        np.array([(target - coefs[0]) / coefs[1]]) if coefs[1] else np.array([])
+    # The quadratic's limit: the first crossing of the target on a rising part of the curve.
+    rising = [float(r.real) for r in np.atleast_1d(roots) if abs(r.imag) < 1e-12 and r.real > 0
+              and coefs[1] + 2 * coefs[2] * r.real > 0]
+    return (linear, curvature, float(lin.aic), float(quad.aic), coefs,
+            min(rising) if rising else None)
+
+
+def fit_resource(name: str, source: str, x, y, times, target: float, unit_read: str = "fraction",
+                 unit_note: str = "") -> ResourceFit:
+    """Fit one resource: `x` per-instance throughput, `y` utilization as a fraction, `times` their
+    UTC timestamps (for the outlier list), all after the common exclusions."""
+    import numpy as np
+    from scipy import stats
+
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if x.size < MIN_POINTS:
+        raise CapplanError(f"{source}: {x.size} point(s) left after the exclusions; a fit needs "
+                           f"at least {MIN_POINTS}: export a longer range or exclude less")
+    if np.ptp(y) == 0:
+        raise CapplanError(f"{source} ({name}) is constant ({y[0]:g} as a fraction) on every "
+                           "point used: it does not vary with load, so there is nothing to fit; "
+                           "leave it out or check the column")
+    first = _robust_line(x, y)
+    z = (y - (first.params[0] + first.params[1] * x)) / (first.scale or 1.0)
+    out = np.abs(z) > OUTLIER_LIMIT
+    outliers = tuple(Exclusion(times[i].isoformat(), "outlier", float(x[i]), float(y[i]),
+                               f"residual {z[i]:+.1f} robust SDs from the first robust line "
+                               f"(rule: beyond {OUTLIER_LIMIT:g})")
+                     for i in np.flatnonzero(out))
+    keep = ~out
+    if keep.sum() < MIN_POINTS:
+        raise CapplanError(f"{source}: only {int(keep.sum())} point(s) left once outliers are "
+                           f"set aside; a fit needs {MIN_POINTS}: check the column")
+    xk, yk = x[keep], y[keep]
+    if np.ptp(xk) == 0:
+        raise CapplanError(f"{source}: the throughput is the same on every point used: a fit "
+                           "needs throughput that varies")
+    fit = _robust_line(xk, yk)
+    intercept, slope = (float(v) for v in fit.params)
+    resid = yk - (intercept + slope * xk)
+    r_e, r_x = _lag1(resid), _lag1(xk)
+    product = min(r_e * r_x, 0.99)
+    inflation = (1 + product) / (1 - product) if product > 0 else 1.0
+    cov = np.asarray(fit.cov_params()) * inflation
+    dof = int(xk.size - 2)
+    q = float(stats.t.ppf(0.5 + CONFIDENCE / 2, dof))
+    se = np.sqrt(np.clip(np.diag(cov), 0, None))
+    sst = float(np.sum((yk - yk.mean()) ** 2))
+    r2 = 1 - float(resid @ resid) / sst if sst > 0 else None
+    cov_t = ((float(cov[0, 0]), float(cov[0, 1])), (float(cov[1, 0]), float(cov[1, 1])))
+    limit, low, high = limit_interval(intercept, slope, cov_t, target, dof)
+    linear, curvature, aic_l, aic_q, coefs, limit_q = _quadratic_check(
+        xk, yk, intercept, slope, limit, target)
+    peak_x = float(xk.max())
+    warns = []
+    if limit is None:
+        warns.append(f"utilization does not rise with throughput (slope {slope:.3g}): {name} "
+                     "sets no limit here")
+    elif limit == 0:
+        warns.append(f"the idle baseline {intercept:.0%} is at or above the target "
+                     f"{target:.0%}: {name} cannot stay under the target at any load")
+    else:
+        if low is None:
+            warns.append("the slope is not distinguishable from 0: the limit's interval is "
+                         "unbounded")
+        if limit > EXTRAPOLATION_WARN * peak_x:
+            warns.append(f"the limit is {limit / peak_x:.1f}x the highest per-instance "
+                         f"throughput seen ({peak_x:,.4g}): a straight-line extrapolation; "
+                         "confirm it with a load test")
+    if not linear:
+        where = (f"a quadratic reaches the target at {limit_q:,.4g}" if limit_q is not None
+                 else "a quadratic never reaches the target")
+        warns.append(f"the relation curves ({curvature}; AIC {aic_l - aic_q:.0f} lower with a "
+                     f"squared term): {where}"
+                     + (", so the straight-line limit overstates capacity" if curvature ==
+                        "convex" else ""))
+    if inflation > 1:
+        warns.append(f"samples are autocorrelated (residual lag-1 r = {r_e:.2f}, throughput "
+                     f"{r_x:.2f}): intervals widened by {math.sqrt(inflation):.2f}x")
+    return ResourceFit(
+        name=name, source=source, unit_read=unit_read, unit_note=unit_note,
+        intercept=intercept, slope=slope,
+        intercept_ci=(intercept - q * se[0], intercept + q * se[0]),
+        slope_ci=(slope - q * se[1], slope + q * se[1]), covariance=cov_t, r_squared=r2,
+        dof=dof, residual_autocorrelation=r_e, throughput_autocorrelation=r_x,
+        interval_inflation=inflation, target_utilization=target, limit=limit, limit_low=low,
+        limit_high=high, linear=linear, curvature=curvature, aic_linear=aic_l,
+        aic_quadratic=aic_q, quadratic=coefs, limit_quadratic=limit_q,
+        points_used=int(xk.size), peak_throughput=peak_x,
+        peak_utilization=intercept + slope * peak_x, x=xk, y=yk, outliers=outliers,
+        warnings=tuple(warns))
+
+
+# ---- the whole set -------------------------------------------------------------------------
+
+
+def fit_resources(table: MetricsTable, *, target_utilization: float = 0.6,
+                  instances: int | None = None, windows=(), deploys=(),
+                  warm_up_seconds: float = 600.0, utilization_unit: str = "auto"
+                  ) -> CapacityFromMetrics:
+    """Fit every resource of `table`, name the binding one, look for flat-topping."""
+    import numpy as np
+
+    from capplan.saturation import detect_flat_topping
+
+    if not 0 < target_utilization <= 1:
+        raise CapplanError(f"--target-utilization {target_utilization:g} is outside (0, 1]: "
+                           "give a fraction such as 0.6 for 60%")
+    if instances is not None and instances < 1:
+        raise CapplanError(f"--instances {instances} must be at least 1")
+    if instances is not None and table.instances is not None:
+        raise CapplanError("give --instances N or --instances-column, not both")
+    if not warm_up_seconds >= 0:
+        raise CapplanError("--warm-up must be 0 or longer")
+    frame = table.frame
+    index = frame.index
+    fleet = frame["throughput"].to_numpy(dtype=float)
+    if np.ptp(fleet) == 0:
+        raise CapplanError(f"{table.throughput.describe()} (throughput) is constant "
+                           f"({fleet[0]:g}) on all {fleet.size} aligned samples: a fit needs "
+                           "throughput that varies")
+    counts = None
+    if table.instances is not None:
+        counts = frame["instances"].to_numpy(dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x_all = np.where(counts > 0, fleet / counts, np.nan)
+        note = (f"fleet throughput divided by the instance count in "
+                f"{table.instances.describe()}, row by row; utilizations read as fleet averages")
+    elif instances is not None:
+        x_all = fleet / instances
+        note = (f"fleet throughput divided by --instances {instances}; utilizations read as "
+                "fleet averages")
+    else:
+        x_all = fleet
+        note = "throughput read as per instance (no --instances or --instances-column given)"
+    keep, excluded = time_exclusions(index, x_all, counts, windows, deploys, warm_up_seconds)
+    if keep.sum() < MIN_POINTS:
+        raise CapplanError(f"only {int(keep.sum())} of {keep.size} aligned samples are left "
+                           f"after --exclude, --deploy and warm-up windows; a fit needs "
+                           f"{MIN_POINTS}: exclude less or export a longer range")
+    fits = []
+    for spec in table.resources:
+        raw = frame[spec.name].to_numpy(dtype=float)
+        where = f"{spec.describe()} ({spec.name})"
+        frac, unit, unit_note = utilization_fraction(raw, utilization_unit, where, index)
+        fits.append(fit_resource(spec.name, spec.describe(), x_all[keep], frac[keep],
+                                 index[keep], target_utilization, unit, unit_note))
+    limited = [f for f in fits if f.limit is not None]
+    binding = min(limited, key=lambda f: f.limit).name if limited else None
+    thr = table.series["throughput"]
+    thr_flat = detect_flat_topping(thr.rate, thr.interval_seconds, table.timezone)
+    bind_flat = None
+    if binding is not None:
+        series = table.series[binding]
+        bind_flat = detect_flat_topping(series.rate, series.interval_seconds, table.timezone)
+    notes = list(table.notes)
+    if binding is None:
+        notes.append("no resource's utilization rises with throughput: no per-instance limit "
+                     "can be fitted from these metrics")
+    return CapacityFromMetrics(
+        resources=tuple(fits), binding=binding, target_utilization=target_utilization,
+        instances_note=note, aligned_points=int(keep.size), first=index[0], last=index[-1],
+        interval_seconds=table.interval_seconds, excluded=excluded,
+        throughput_flat_topping=thr_flat, binding_flat_topping=bind_flat, notes=tuple(notes))
+
+
+def limit_for_plan(result: CapacityFromMetrics, target_utilization: float | None = None
+                   ) -> PlanLimit:
+    """The binding resource's limit for `capacity.build_capacity(per_instance=...)`.
+
+    The fitted limit is a rate at the target utilization; the plan's `per_instance_limit` is a
+    rate at 100% that it multiplies by the target. So each end is divided by the target: the plan
+    then sizes with exactly the fitted rate. With another `target_utilization` than the fit's,
+    the limits are recomputed from the same fit at that target (the binding resource can change).
+    """
+    target = result.target_utilization if target_utilization is None else target_utilization
+    if not 0 < target <= 1:
+        raise CapplanError(f"--target-utilization {target:g} is outside (0, 1]")
+    at = [(f, f.limit_at(target)) for f in result.resources]
+    limited = [(f, lim) for f, lim in at if lim[0] is not None]
+    if not limited:
+        raise CapplanError("no resource's utilization rises with throughput in these metrics: "
+                           "give --per-instance, or metrics that cover a range of load")
+    fit, (limit, low, high) = min(limited, key=lambda p: p[1][0])
+    if limit <= 0:
+        raise CapplanError(f"{fit.name}'s idle baseline {fit.intercept:.0%} is at or above the "
+                           f"target utilization {target:.0%}: no load fits under it; raise "
+                           "--target-utilization or fix what keeps it busy at idle")
+
+    def rate(v):
+        return "unbounded" if v is None else f"{v:,.4g}"
+
+    others = "; ".join(f"{f.name} at {lim[0]:,.4g}" for f, lim in sorted(
+        limited, key=lambda p: p[1][0]) if f is not fit)
+    source = (f"fitted from production metrics: {fit.name} binds at {limit:,.4g} req/s per "
+              f"instance at {target:.0%} utilization (95% CI {rate(low)} to {rate(high)})"
+              + (f"; {others}" if others else "")
+              + f"; {limit / target:,.4g} req/s at 100% under linear scaling")
+    return PlanLimit(limit / target, None if low is None else low / target,
+                     None if high is None else high / target, source)
