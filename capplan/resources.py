@@ -318,7 +318,7 @@ def fit_resource(name: str, source: str, x, y, times, target: float, unit_read: 
     if np.ptp(xk) == 0:
         raise CapplanError(f"{source}: the throughput is the same on every point used: a fit "
                            "needs throughput that varies")
-    fit = _robust_line(xk, yk)
+    fit = _robust_line(xk, yk) if out.any() else first
     intercept, slope = (float(v) for v in fit.params)
     resid = yk - (intercept + slope * xk)
     r_e, r_x = _lag1(resid), _lag1(xk)
@@ -357,7 +357,7 @@ def fit_resource(name: str, source: str, x, y, times, target: float, unit_read: 
                      f"squared term): {where}"
                      + (", so the straight-line limit overstates capacity" if curvature ==
                         "convex" else ""))
-    if inflation > 1:
+    if math.sqrt(inflation) >= 1.05:
         warns.append(f"samples are autocorrelated (residual lag-1 r = {r_e:.2f}, throughput "
                      f"{r_x:.2f}): intervals widened by {math.sqrt(inflation):.2f}x")
     return ResourceFit(

@@ -9,8 +9,12 @@ demand. Two signs are measured on calendar days (the same days as `load.daily_pe
    than in the 4% band just below it. A natural upper tail thins out towards its maximum; a
    ceiling stacks days up at it.
 2. Compression while growing (Gilgur's signal, intraday data only): over the last year of days
-   the daily median grows by 10% or more while the daily peak grows less than a quarter as much
-   and the peak-to-p95 ratio shrinks, each trend a Theil-Sen slope whose 95% interval excludes 0.
+   the daily median grows by 10% or more while the daily peak grows less than a third as much
+   and the peak-to-p95 ratio shrinks by 1% or more; the median's and the ratio's trends are
+   Theil-Sen slopes whose 95% intervals exclude 0. A day that merely spreads out (nights
+   growing faster than the busy hours) also lets the median outgrow the peak, but its
+   peak-to-p95 ratio does not fall: that is what the third condition is for. This sign is the
+   weaker one; the pile-up is what a hard ceiling leaves.
 
 Either sign sets `detected`. When it is set, the unclipped demand is estimated as Gilgur et al.
 propose: a daily percentile that stays below the ceiling (the highest of p95, p90, p75, p50 that
@@ -33,8 +37,8 @@ MIN_DAYS_AT_CEILING = 3
 MIN_DAYS = 10
 TREND_DAYS = 365  # Theil-Sen is O(n^2) in days: the compression trends use the last year
 MIN_MEDIAN_GROWTH = 0.10
-PEAK_GROWTH_SHARE = 0.25
-MIN_RATIO_SHRINK = 0.05
+PEAK_GROWTH_SHARE = 1 / 3
+MIN_RATIO_SHRINK = 0.01
 REFERENCE_PERCENTILES = (95, 90, 75, 50)
 MIN_REFERENCE_DAYS = 5  # days below the ceiling needed to learn the peak / percentile ratio
 RECENT_WINDOW_DAYS = 28  # as load.PLANNING_WINDOW_DAYS: the estimate is for the same window
