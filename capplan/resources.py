@@ -23,7 +23,8 @@ Pure; no I/O (the metrics are read by `metrics_input.read_metrics`). For every r
 - Exclusions, each listed with its rule: samples inside a `--exclude` window; samples in the
   warm-up after a `--deploy` time or after the instance count changes; outliers, whose residual
   from a first robust fit exceeds 3.5 robust standard deviations (the RLM scale), as in
-  `load.MODIFIED_Z_LIMIT`; the fit is then repeated without them.
+  `load.MODIFIED_Z_LIMIT`; the fit is then repeated without them. When more than 5% of the
+  points are that far out (heavy tails, two regimes), none is left out and a warning says so.
 
 The binding resource is the one with the lowest limit.
 """
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 
 MIN_POINTS = 20
 OUTLIER_LIMIT = 3.5
+MAX_OUTLIER_SHARE = 0.05  # more than this beyond the limit is a heavy tail, not outliers
 AIC_MARGIN = 10.0
 CURVE_EFFECT = 0.05  # utilization points (as a fraction) between line and quadratic at the limit
 CONFIDENCE = 0.95
@@ -304,16 +306,24 @@ def fit_resource(name: str, source: str, x, y, times, target: float, unit_read: 
                            "point used: it does not vary with load, so there is nothing to fit; "
                            "leave it out or check the column")
     first = _robust_line(x, y)
-    z = (y - (first.params[0] + first.params[1] * x)) / (first.scale or 1.0)
+    scale = float(first.scale)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (y - (first.params[0] + first.params[1] * x)) / scale if scale > 0 else \
+            np.zeros_like(y)
     out = np.abs(z) > OUTLIER_LIMIT
+    warns = []
+    if out.sum() > MAX_OUTLIER_SHARE * x.size or x.size - out.sum() < MIN_POINTS:
+        # Many points far out: heavy tails or two regimes, not a few bad samples. Keep them all
+        # (Huber already limits their pull) and say so.
+        warns.append(f"{int(out.sum())} of {x.size} points lie beyond {OUTLIER_LIMIT:g} robust "
+                     f"SDs, more than {MAX_OUTLIER_SHARE:.0%} (or too many to leave out): kept; "
+                     "the residuals are heavy-tailed or mix two regimes")
+        out = np.zeros_like(out)
     outliers = tuple(Exclusion(times[i].isoformat(), "outlier", float(x[i]), float(y[i]),
                                f"residual {z[i]:+.1f} robust SDs from the first robust line "
                                f"(rule: beyond {OUTLIER_LIMIT:g})")
                      for i in np.flatnonzero(out))
     keep = ~out
-    if keep.sum() < MIN_POINTS:
-        raise CapplanError(f"{source}: only {int(keep.sum())} point(s) left once outliers are "
-                           f"set aside; a fit needs {MIN_POINTS}: check the column")
     xk, yk = x[keep], y[keep]
     if np.ptp(xk) == 0:
         raise CapplanError(f"{source}: the throughput is the same on every point used: a fit "
@@ -335,7 +345,6 @@ def fit_resource(name: str, source: str, x, y, times, target: float, unit_read: 
     linear, curvature, aic_l, aic_q, coefs, limit_q = _quadratic_check(
         xk, yk, intercept, slope, limit, target)
     peak_x = float(xk.max())
-    warns = []
     if limit is None:
         warns.append(f"utilization does not rise with throughput (slope {slope:.3g}): {name} "
                      "sets no limit here")

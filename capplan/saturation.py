@@ -5,9 +5,10 @@ Pure; no I/O. Gilgur et al., "Percentile-Based Approach to Forecasting Workload 
 "clipping") while the lower ones keep growing, and a forecast of the observed peak under-predicts
 demand. Two signs are measured on calendar days (the same days as `load.daily_peaks`):
 
-1. A pile-up at the ceiling: many days whose peak sits within 2% of the highest daily peak, more
-   than in the 4% band just below it. A natural upper tail thins out towards its maximum; a
-   ceiling stacks days up at it.
+1. A pile-up at the ceiling: at least 10% of days (3 or more) whose peak sits within 2% of the
+   highest daily peak, more than in the 4% band just below it (a natural upper tail thins out
+   towards its maximum; a ceiling stacks days up at it); or at least 10% of days (3 or more)
+   tied within 0.5% of it, which a hard cap leaves even where the days below are dense.
 2. Compression while growing (Gilgur's signal, intraday data only): over the last year of days
    the daily median grows by 10% or more while the daily peak grows less than a third as much
    and the peak-to-p95 ratio shrinks by 1% or more; the median's and the ratio's trends are
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 CEILING_TOLERANCE = 0.02  # "within a few percent" of the highest daily peak
+TIE_TOLERANCE = 0.005  # days this close to the highest peak are ties: a hard cap's mark
 BAND_BELOW = 0.04  # the band just under the ceiling band, for the pile-up comparison
 MIN_SHARE = 0.10
 MIN_DAYS_AT_CEILING = 3
@@ -54,6 +56,7 @@ class FlatTopping:
     share_of_days: float | None  # share of days whose peak is within 2% of the ceiling
     days_at_ceiling: int
     days_just_below: int  # days in the 4% band below the ceiling band
+    days_tied: int  # days within 0.5% of the ceiling
     pile_up: bool
     compressed: bool
     median_growth: float | None  # over the trend window, as a fraction (0.25 = +25%)
@@ -159,6 +162,7 @@ def detect_flat_topping(rate: pd.Series, interval_seconds: float, timezone: str 
     table = day_table(rate, interval_seconds, timezone) if table is None else table
     n = len(table)
     empty = dict(ceiling=None, share_of_days=None, days_at_ceiling=0, days_just_below=0,
+                 days_tied=0,
                  pile_up=False, compressed=False, median_growth=None, peak_growth=None,
                  peak_to_p95_change=None, trend_days=0, reference_percentile=None,
                  peak_ratio=None, observed_peak=None, unclipped_peak=None, window_start=None,
@@ -174,17 +178,21 @@ def detect_flat_topping(rate: pd.Series, interval_seconds: float, timezone: str 
     at_ceiling = table["peak"] >= ceiling * (1 - CEILING_TOLERANCE)
     just_below = (table["peak"] >= ceiling * (1 - CEILING_TOLERANCE - BAND_BELOW)) & ~at_ceiling
     k, k_below = int(at_ceiling.sum()), int(just_below.sum())
+    tied = int((table["peak"] >= ceiling * (1 - TIE_TOLERANCE)).sum())
     share = k / n
-    pile_up = share >= MIN_SHARE and k >= MIN_DAYS_AT_CEILING and k >= k_below
+    pile_up = ((share >= MIN_SHARE and k >= MIN_DAYS_AT_CEILING and k >= k_below)
+               or (tied >= MIN_SHARE * n and tied >= MIN_DAYS_AT_CEILING))
     intraday = interval_seconds < 86400 and "p95" in table
     compressed, median_growth, peak_growth, ratio_rel, trend_days = (
         _compression(table) if intraday else (False, None, None, None, 0))
     detected = pile_up or compressed
     words = [f"{k} of {n} days ({share:.0%}) peak within {CEILING_TOLERANCE:.0%} of the highest "
-             f"daily peak {ceiling:,.6g}, {k_below} in the {BAND_BELOW:.0%} band below"]
+             f"daily peak {ceiling:,.6g} ({tied} within {TIE_TOLERANCE:.1%}), {k_below} in the "
+             f"{BAND_BELOW:.0%} band below"]
     words.append("a pile-up at a ceiling" if pile_up else
                  f"no pile-up (needs {MIN_SHARE:.0%} of days, at least {MIN_DAYS_AT_CEILING}, "
-                 "and more than just below)")
+                 f"within {CEILING_TOLERANCE:.0%} and more than just below, or within "
+                 f"{TIE_TOLERANCE:.1%})")
     if median_growth is not None:
         words.append(f"over the last {trend_days} days the daily median grew {median_growth:+.0%}, "
                      f"the daily peak {peak_growth:+.0%}, peak/p95 changed {ratio_rel:+.0%}"
@@ -192,7 +200,7 @@ def detect_flat_topping(rate: pd.Series, interval_seconds: float, timezone: str 
     elif not intraday:
         words.append("compression not measured (needs data finer than a day)")
     fields = dict(empty, ceiling=ceiling, share_of_days=share, days_at_ceiling=k,
-                  days_just_below=k_below, pile_up=pile_up, compressed=compressed,
+                  days_just_below=k_below, days_tied=tied, pile_up=pile_up, compressed=compressed,
                   median_growth=median_growth, peak_growth=peak_growth,
                   peak_to_p95_change=ratio_rel, trend_days=trend_days)
     if detected and intraday:

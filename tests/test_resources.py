@@ -307,3 +307,22 @@ def test_spec_and_time_parsing(tmp_path):
     for bad in ("yesterday", "2024-05-01T15:00/2024-05-01T14:00", "9999-01-01"):
         with pytest.raises(CapplanError):
             (parse_window if "/" in bad else parse_instant)(bad, "--exclude")
+
+
+def test_figure_draws_the_fitted_numbers():
+    from capplan.outputs.resources_out import resource_figure, resources_figures
+
+    r = oracledb_fit("txn_rate")
+    f = r.fit("cpu")
+    fig = resource_figure(f, binding=True)
+    by_name = {t.name: t for t in fig.data}
+    line = by_name["robust line (Huber)"]
+    assert np.allclose(np.asarray(line.y), 100 * (f.intercept + f.slope * np.asarray(line.x)))
+    (limit,) = [t for t in fig.data if (t.name or "").startswith("limit ")]
+    assert limit.x[0] == f.limit and limit.y[0] == pytest.approx(60)
+    assert limit.error_x.array[0] == pytest.approx(f.limit_high - f.limit)
+    assert limit.error_x.arrayminus[0] == pytest.approx(f.limit - f.limit_low)
+    resid = by_name["residual"]
+    assert np.allclose(np.asarray(resid.y), 100 * (f.y - f.intercept - f.slope * f.x))
+    assert "BINDING" in fig.layout.title.text and "7.078" in fig.layout.title.text
+    assert list(resources_figures(r)) == ["resource-cpu"]

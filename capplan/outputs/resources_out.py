@@ -28,7 +28,8 @@ LINEARITY_METHOD = ("OLS line vs OLS quadratic by AIC: non-linear when the quadr
 EXCLUSION_RULES = ("samples inside --exclude windows", "samples within --warm-up after a "
                    "--deploy time or after the instance count changes", "samples with no "
                    "instance in service", "outliers: residual beyond 3.5 robust SDs (RLM scale) "
-                   "from a first robust fit, per resource; the fit is then repeated without them")
+                   "from a first robust fit, per resource; the fit is then repeated without them; "
+                   "none is left out when more than 5% of the points are that far out")
 
 
 def _pair(p):
@@ -41,7 +42,8 @@ def flat_topping_doc(ft: FlatTopping | None) -> dict | None:
         return None
     doc = {"detected": ft.detected, "ceiling": ft.ceiling, "share_of_days": ft.share_of_days,
            "method": ft.method, "days": ft.days, "days_at_ceiling": ft.days_at_ceiling,
-           "days_just_below": ft.days_just_below, "pile_up": ft.pile_up,
+           "days_just_below": ft.days_just_below, "days_tied": ft.days_tied,
+           "pile_up": ft.pile_up,
            "compressed": ft.compressed, "median_growth": ft.median_growth,
            "peak_growth": ft.peak_growth, "peak_to_p95_change": ft.peak_to_p95_change,
            "trend_days": ft.trend_days, "reference_percentile": ft.reference_percentile,
@@ -233,16 +235,21 @@ def resource_figure(f: ResourceFit, binding: bool = False):
                                  mode="lines", name=f"quadratic ({f.curvature})",
                                  line={"color": GREY, "width": 1.5, "dash": "dash"}),
                       row=1, col=1)
-    fig.add_hline(y=100 * f.target_utilization, line={"color": GREY, "dash": "dash"},
-                  annotation_text=f"target {f.target_utilization:.0%}",
-                  annotation_position="top left", row=1, col=1)
+    # Lines and the limit as traces, not layout shapes: they then sit in the legend and print.
+    fig.add_trace(go.Scatter(x=[0, top], y=[100 * f.target_utilization] * 2, mode="lines",
+                             name=f"target {f.target_utilization:.0%}",
+                             line={"color": GREY, "width": 1.5, "dash": "dash"}), row=1, col=1)
     if f.limit:
-        if f.limit_low is not None and f.limit_high is not None:
-            fig.add_vrect(x0=f.limit_low, x1=f.limit_high, fillcolor="rgba(31,78,156,0.12)",
-                          line_width=0, row=1, col=1)
-        fig.add_vline(x=f.limit, line={"color": line_color, "dash": "dashdot"},
-                      annotation_text=f"limit {f.limit:,.4g}", annotation_position="bottom right",
-                      row=1, col=1)
+        bounded = f.limit_low is not None and f.limit_high is not None
+        ci = (f" (95% CI {f.limit_low:,.4g} to {f.limit_high:,.4g})" if bounded
+              else " (95% CI unbounded)")
+        fig.add_trace(go.Scatter(
+            x=[f.limit], y=[100 * f.target_utilization], mode="markers",
+            name=f"limit {f.limit:,.4g}{ci}",
+            marker={"symbol": "diamond", "size": 11, "color": line_color},
+            error_x=({"type": "data", "symmetric": False, "array": [f.limit_high - f.limit],
+                      "arrayminus": [f.limit - f.limit_low], "color": line_color,
+                      "thickness": 2, "width": 8} if bounded else None)), row=1, col=1)
     resid = f.y - (f.intercept + f.slope * f.x)
     fig.add_trace(go.Scatter(x=f.x[pick], y=100 * resid[pick], mode="markers",
                              name="residual", showlegend=False,
