@@ -326,3 +326,19 @@ def test_figure_draws_the_fitted_numbers():
     assert np.allclose(np.asarray(resid.y), 100 * (f.y - f.intercept - f.slope * f.x))
     assert "BINDING" in fig.layout.title.text and "7.078" in fig.layout.title.text
     assert list(resources_figures(r)) == ["resource-cpu"]
+
+
+def test_counter_throughput_becomes_a_rate_before_the_fit(tmp_path):
+    df = synthetic(truths={"cpu": TRUTHS["cpu"]}, n=200)
+    direct = fit_frame(tmp_path, df.iloc[1:], ["cpu"]).fit("cpu")
+    # A counter of requests served, sampled every 5 minutes: (c(t) - c(t - 5 min)) / 300 s is
+    # the rate over the interval ending at t, here exactly the rps of row t.
+    df["rps"] = np.cumsum(df["rps"].to_numpy() * 300.0)
+    p = tmp_path / "m.csv"
+    df.to_csv(p, index=False)
+    table = read_metrics(MetricSpec("throughput", "rps", str(p)), [MetricSpec("cpu", "cpu", str(p))],
+                         counter=True)
+    assert len(table.frame) == 199  # the counter's first sample has no rate
+    f = fit_resources(table).fit("cpu")
+    assert f.slope == pytest.approx(direct.slope, rel=1e-6)
+    assert f.limit == pytest.approx(direct.limit, rel=1e-6)
