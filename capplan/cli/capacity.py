@@ -16,10 +16,14 @@ from capplan.cli.common import (  # the shared option bundles
     TimeColumn,
     Timezone,
     app,
+    check_input_file,
     make_console,
+    output_folder,
     stem,
 )
 from capplan.errors import CapplanError
+
+MAX_WARM_UP_HOURS = 24
 
 
 @app.command()
@@ -48,15 +52,13 @@ def capacity(
     from capplan.outputs.atomic import write_set
     from capplan.outputs.resources_out import capacity_doc, capacity_html, print_resources
     from capplan.resources import UNITS, fit_resources
+    from capplan.validation import check_settings
 
+    # Every flag, the output folder and every input file are checked before a file is read.
+    check_settings({"target_utilization": target_utilization, "instances": instances,
+                    "timezone": timezone})
     zone = timezone or "UTC"
     target = 0.6 if target_utilization is None else target_utilization
-    # Every flag is checked before a file is read.
-    if not 0 < target <= 1:
-        raise CapplanError(f"--target-utilization {target:g} is outside (0, 1]: give a fraction "
-                           "such as 0.6 for 60%")
-    if instances is not None and instances < 1:
-        raise CapplanError(f"--instances {instances} must be at least 1")
     if instances is not None and instances_column is not None:
         raise CapplanError("give --instances N or --instances-column, not both")
     if utilization_unit not in UNITS:
@@ -64,6 +66,8 @@ def capacity(
                            "fraction")
     warm = 0.0 if warm_up.strip() in ("0", "0m", "0min", "0h") else \
         parse_duration_hours(warm_up, "--warm-up") * 3600
+    if warm > MAX_WARM_UP_HOURS * 3600:
+        raise CapplanError(f"--warm-up {warm_up}: at most {MAX_WARM_UP_HOURS} h")
     windows = [parse_window(w, "--exclude", zone) for w in exclude or ()]
     deploys = [parse_instant(d, "--deploy", zone) for d in deploy or ()]
     default = str(path)
@@ -71,6 +75,11 @@ def capacity(
     thr = parse_spec(throughput, "--throughput", default, role="throughput")
     inst = (parse_spec(instances_column, "--instances-column", default, role="instances")
             if instances_column else None)
+    out_dir = output_folder(out, Path("outputs") / stem(path, "capacity"))
+    check_input_file(path, "FILE")
+    for flag_name, spec in [("--throughput", thr), *(("--resource", r) for r in specs),
+                            *([("--instances-column", inst)] if inst else [])]:
+        check_input_file(spec.path, flag_name if spec.path != default else "FILE")
     table = read_metrics(thr, specs, instances=inst, time_column=time_column, timezone=zone,
                          per_interval=per_interval, counter=counter, sheet=sheet)
     result = fit_resources(table, target_utilization=target, instances=instances,
@@ -86,5 +95,5 @@ def capacity(
     files = {"capacity.json": jout.dumps(capacity_doc(result, table))}
     if not no_report:
         files["capacity.html"] = capacity_html(result, f"Capacity from metrics: {path.name}")
-    written = write_set(out or Path("outputs") / stem(path), files)
+    written = write_set(out_dir, files)
     console.print(f"wrote {', '.join(str(p) for p in written)}")
