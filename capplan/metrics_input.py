@@ -99,8 +99,6 @@ def read_metrics(throughput: MetricSpec, resources: list[MetricSpec], *,
 
     `per_interval` / `counter` apply to the throughput column only (utilizations are levels).
     """
-    import pandas as pd
-
     from capplan.ingest import read_traffic
 
     names = [r.name for r in resources]

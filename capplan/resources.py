@@ -21,7 +21,8 @@ Pure; no I/O (the metrics are read by `metrics_input.read_metrics`). For every r
   points at the limit (or at the highest throughput seen when there is no limit): the curvature
   changes the answer, not just the fit.
 - Exclusions, each listed with its rule: samples inside a `--exclude` window; samples in the
-  warm-up after a `--deploy` time or after the instance count changes; outliers, whose residual
+  warm-up after a `--deploy` time or after the instance count changes (`utilization.py`, with the
+  percent-or-fraction reading); outliers, whose residual
   from a first robust fit exceeds 3.5 robust standard deviations (the RLM scale), as in
   `load.MODIFIED_Z_LIMIT`; the fit is then repeated without them. When more than 5% of the
   points are that far out (heavy tails, two regimes), none is left out and a warning says so.
@@ -36,6 +37,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 from capplan.errors import CapplanError
+from capplan.utilization import Exclusion, time_exclusions, utilization_fraction
 
 if TYPE_CHECKING:
     import numpy as np
@@ -50,20 +52,7 @@ MAX_OUTLIER_SHARE = 0.05  # more than this beyond the limit is a heavy tail, not
 AIC_MARGIN = 10.0
 CURVE_EFFECT = 0.05  # utilization points (as a fraction) between line and quadratic at the limit
 CONFIDENCE = 0.95
-AMBIGUOUS_FRACTION_MAX = 1.5  # values up to this, nearly all <= 1: a fraction over 100%, or tiny %
 EXTRAPOLATION_WARN = 1.5  # warn when the limit lies past 1.5x the highest throughput seen
-UNITS = ("auto", "percent", "fraction")
-
-
-@dataclass(frozen=True, slots=True)
-class Exclusion:
-    """One sample left out of a fit, and the rule that left it out."""
-
-    time: str  # ISO 8601, UTC
-    rule: str  # "window", "deploy warm-up", "instance-count warm-up", "no instances", "outlier"
-    throughput: float | None  # per instance
-    utilization: float | None  # fraction; None for exclusions common to every resource
-    detail: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +123,17 @@ class CapacityFromMetrics:
         raise KeyError(name)
 
 
+@dataclass(frozen=True, slots=True)
+class ResourceOutlook:
+    """One resource against the plan, today's fleet kept: for the plan's Resources table."""
+
+    name: str
+    per_instance_peak: float  # today's planning peak over today's instances
+    utilization_today: float  # the fitted line there (a fraction)
+    headroom_today: float | None  # limit / per_instance_peak (2.0: twice today's peak fits)
+    crosses_target_month: int | None  # first plan month whose peak per instance passes the limit
+
+
 class PlanLimit(NamedTuple):
     """The binding resource's limit in `capacity.CapacityModel`'s terms: `limit` is what one
     instance would carry at 100% under the plan's linear scaling, so that limit x target
@@ -143,81 +143,6 @@ class PlanLimit(NamedTuple):
     limit_low: float | None
     limit_high: float | None
     source: str
-
-
-# ---- units, exclusions ---------------------------------------------------------------------
-
-
-def utilization_fraction(values: np.ndarray, unit: str, where: str, times) -> tuple:
-    """Percent or fraction to a fraction: (fraction, "percent" | "fraction", note)."""
-    import numpy as np
-
-    if unit not in UNITS:
-        raise CapplanError(f"--utilization-unit {unit!r}: use auto, percent or fraction")
-    v = np.asarray(values, dtype=float)
-    i = int(np.argmax(v))
-    top = float(v[i])
-    at = f"{times[i]:%Y-%m-%d %H:%M} UTC"
-    if unit == "fraction" and top > 1:
-        raise CapplanError(f"{where} reaches {top:g} at {at}, over 1 (100%) with "
-                           "--utilization-unit fraction: check the column or say percent")
-    if top > 100:
-        raise CapplanError(f"{where} reaches {top:g} at {at}: a utilization is at most 100%; if "
-                           "it counts cores (400% = 4 busy cores), divide by the core count, or "
-                           "name the right column")
-    if unit == "percent":
-        return v / 100, "percent", f"read as percent (--utilization-unit percent; max {top:g})"
-    if unit == "fraction":
-        return v, "fraction", f"read as a fraction (--utilization-unit fraction; max {top:g})"
-    if top <= 1:
-        return v, "fraction", (f"read as a fraction: every value is at most 1 (max {top:g}); if "
-                               "they are percentages under 1%, say --utilization-unit percent")
-    if top <= AMBIGUOUS_FRACTION_MAX and np.mean(v <= 1) >= 0.95:
-        raise CapplanError(f"{where} reaches {top:g} at {at} but nearly every value is at most "
-                           "1: a fraction over 100%, or a percentage that stays near 1%? Say "
-                           "--utilization-unit percent or fraction")
-    return v / 100, "percent", f"read as percent: values above 1 (max {top:g})"
-
-
-def time_exclusions(index: pd.DatetimeIndex, per_instance_x, instances,
-                    windows=(), deploys=(), warm_up_seconds: float = 600.0
-                    ) -> tuple[np.ndarray, tuple[Exclusion, ...]]:
-    """Samples left out of every fit: (keep mask, the exclusions in time order).
-
-    `windows`: (start, end) UTC timestamps, inclusive. `deploys`: UTC timestamps; the warm-up
-    after each, and after each change of the instance count, is [t, t + warm_up).
-    """
-    import numpy as np
-    import pandas as pd
-
-    n = len(index)
-    reason = np.full(n, "", dtype=object)
-    detail = np.full(n, "", dtype=object)
-    warm = pd.Timedelta(seconds=warm_up_seconds)
-    for start, end in windows:
-        hit = (index >= start) & (index <= end) & (reason == "")
-        reason[hit], detail[hit] = "window", f"inside --exclude {start:%Y-%m-%d %H:%M}/{end:%Y-%m-%d %H:%M}"
-    for t in deploys:
-        hit = (index >= t) & (index < t + warm) & (reason == "")
-        reason[hit] = "deploy warm-up"
-        detail[hit] = f"within {warm_up_seconds / 60:g} min after the deploy at {t:%Y-%m-%d %H:%M}"
-    if instances is not None:
-        counts = np.asarray(instances, dtype=float)
-        none = ~(counts > 0) & (reason == "")
-        reason[none], detail[none] = "no instances", "instance count 0 or missing"
-        change = np.flatnonzero(np.r_[False, counts[1:] != counts[:-1]])
-        for i in change:
-            t = index[i]
-            hit = (index >= t) & (index < t + warm) & (reason == "")
-            reason[hit] = "instance-count warm-up"
-            detail[hit] = (f"within {warm_up_seconds / 60:g} min after the instance count went "
-                           f"from {counts[i - 1]:g} to {counts[i]:g} at {t:%Y-%m-%d %H:%M}")
-    drop = np.flatnonzero(reason != "")
-    x = np.asarray(per_instance_x, dtype=float)
-    out = tuple(Exclusion(index[i].isoformat(), str(reason[i]),
-                          float(x[i]) if np.isfinite(x[i]) else None, None, str(detail[i]))
-                for i in drop)
-    return reason == "", out
 
 
 # ---- the fit -------------------------------------------------------------------------------
@@ -289,22 +214,11 @@ def _quadratic_check(x, y, intercept, slope, limit, target):
             min(rising) if rising else None)
 
 
-def fit_resource(name: str, source: str, x, y, times, target: float, unit_read: str = "fraction",
-                 unit_note: str = "") -> ResourceFit:
-    """Fit one resource: `x` per-instance throughput, `y` utilization as a fraction, `times` their
-    UTC timestamps (for the outlier list), all after the common exclusions."""
+def _set_aside_outliers(x, y, times):
+    """The first robust fit, and the points beyond OUTLIER_LIMIT robust SDs from it: (fit, mask,
+    Exclusions, warnings). None is set aside when too many are that far out."""
     import numpy as np
-    from scipy import stats
 
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
-    if x.size < MIN_POINTS:
-        raise CapplanError(f"{source}: {x.size} point(s) left after the exclusions; a fit needs "
-                           f"at least {MIN_POINTS}: export a longer range or exclude less")
-    if np.ptp(y) == 0:
-        raise CapplanError(f"{source} ({name}) is constant ({y[0]:g} as a fraction) on every "
-                           "point used: it does not vary with load, so there is nothing to fit; "
-                           "leave it out or check the column")
     first = _robust_line(x, y)
     scale = float(first.scale)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -323,6 +237,56 @@ def fit_resource(name: str, source: str, x, y, times, target: float, unit_read: 
                                f"residual {z[i]:+.1f} robust SDs from the first robust line "
                                f"(rule: beyond {OUTLIER_LIMIT:g})")
                      for i in np.flatnonzero(out))
+    return first, out, outliers, warns
+
+
+def _fit_warnings(name, intercept, slope, target, limit, low, peak_x, linear, curvature,
+                  aic_gain, limit_q, r_e, r_x, inflation) -> list[str]:
+    warns = []
+    if limit is None:
+        warns.append(f"utilization does not rise with throughput (slope {slope:.3g}): {name} "
+                     "sets no limit here")
+    elif limit == 0:
+        warns.append(f"the idle baseline {intercept:.0%} is at or above the target "
+                     f"{target:.0%}: {name} cannot stay under the target at any load")
+    else:
+        if low is None:
+            warns.append("the slope is not distinguishable from 0: the limit's interval is "
+                         "unbounded")
+        if limit > EXTRAPOLATION_WARN * peak_x:
+            warns.append(f"the limit is {limit / peak_x:.1f}x the highest per-instance "
+                         f"throughput seen ({peak_x:,.4g}): a straight-line extrapolation; "
+                         "confirm it with a load test")
+    if not linear:
+        where = (f"a quadratic reaches the target at {limit_q:,.4g}" if limit_q is not None
+                 else "a quadratic never reaches the target")
+        warns.append(f"the relation curves ({curvature}; AIC {aic_gain:.0f} lower with a "
+                     f"squared term): {where}"
+                     + (", so the straight-line limit overstates capacity" if curvature ==
+                        "convex" else ""))
+    if math.sqrt(inflation) >= 1.05:
+        warns.append(f"samples are autocorrelated (residual lag-1 r = {r_e:.2f}, throughput "
+                     f"{r_x:.2f}): intervals widened by {math.sqrt(inflation):.2f}x")
+    return warns
+
+
+def fit_resource(name: str, source: str, x, y, times, target: float, unit_read: str = "fraction",
+                 unit_note: str = "") -> ResourceFit:
+    """Fit one resource: `x` per-instance throughput, `y` utilization as a fraction, `times` their
+    UTC timestamps (for the outlier list), all after the common exclusions."""
+    import numpy as np
+    from scipy import stats
+
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if x.size < MIN_POINTS:
+        raise CapplanError(f"{source}: {x.size} point(s) left after the exclusions; a fit needs "
+                           f"at least {MIN_POINTS}: export a longer range or exclude less")
+    if np.ptp(y) == 0:
+        raise CapplanError(f"{source} ({name}) is constant ({y[0]:g} as a fraction) on every "
+                           "point used: it does not vary with load, so there is nothing to fit; "
+                           "leave it out or check the column")
+    first, out, outliers, warns = _set_aside_outliers(x, y, times)
     keep = ~out
     xk, yk = x[keep], y[keep]
     if np.ptp(xk) == 0:
@@ -345,30 +309,8 @@ def fit_resource(name: str, source: str, x, y, times, target: float, unit_read: 
     linear, curvature, aic_l, aic_q, coefs, limit_q = _quadratic_check(
         xk, yk, intercept, slope, limit, target)
     peak_x = float(xk.max())
-    if limit is None:
-        warns.append(f"utilization does not rise with throughput (slope {slope:.3g}): {name} "
-                     "sets no limit here")
-    elif limit == 0:
-        warns.append(f"the idle baseline {intercept:.0%} is at or above the target "
-                     f"{target:.0%}: {name} cannot stay under the target at any load")
-    else:
-        if low is None:
-            warns.append("the slope is not distinguishable from 0: the limit's interval is "
-                         "unbounded")
-        if limit > EXTRAPOLATION_WARN * peak_x:
-            warns.append(f"the limit is {limit / peak_x:.1f}x the highest per-instance "
-                         f"throughput seen ({peak_x:,.4g}): a straight-line extrapolation; "
-                         "confirm it with a load test")
-    if not linear:
-        where = (f"a quadratic reaches the target at {limit_q:,.4g}" if limit_q is not None
-                 else "a quadratic never reaches the target")
-        warns.append(f"the relation curves ({curvature}; AIC {aic_l - aic_q:.0f} lower with a "
-                     f"squared term): {where}"
-                     + (", so the straight-line limit overstates capacity" if curvature ==
-                        "convex" else ""))
-    if math.sqrt(inflation) >= 1.05:
-        warns.append(f"samples are autocorrelated (residual lag-1 r = {r_e:.2f}, throughput "
-                     f"{r_x:.2f}): intervals widened by {math.sqrt(inflation):.2f}x")
+    warns += _fit_warnings(name, intercept, slope, target, limit, low, peak_x, linear,
+                           curvature, aic_l - aic_q, limit_q, r_e, r_x, inflation)
     return ResourceFit(
         name=name, source=source, unit_read=unit_read, unit_note=unit_note,
         intercept=intercept, slope=slope,
@@ -490,3 +432,24 @@ def limit_for_plan(result: CapacityFromMetrics, target_utilization: float | None
               + f"; {limit / target:,.4g} req/s at 100% under linear scaling")
     return PlanLimit(limit / target, None if low is None else low / target,
                      None if high is None else high / target, source)
+
+
+def outlook(result: CapacityFromMetrics, planning_peak: float, instances: int,
+            month_peaks) -> tuple[ResourceOutlook, ...]:
+    """Each resource's utilization and headroom at today's planning peak on today's `instances`,
+    and the first month of `month_peaks` ((month, peak) pairs, a scenario's rows) whose peak per
+    instance passes the resource's limit at the target: the month it crosses the target if the
+    fleet stays as it is."""
+    if instances < 1:
+        raise CapplanError(f"--instances {instances} must be at least 1")
+    per = planning_peak / instances
+    rows = []
+    for f in result.resources:
+        crosses = None
+        if f.limit is not None:
+            crosses = next((m for m, peak in month_peaks if peak / instances > f.limit), None)
+        rows.append(ResourceOutlook(
+            name=f.name, per_instance_peak=per, utilization_today=f.intercept + f.slope * per,
+            headroom_today=None if f.limit is None or per <= 0 else f.limit / per,
+            crosses_target_month=crosses))
+    return tuple(rows)

@@ -8,13 +8,8 @@ import pytest
 from conftest import data
 from capplan.errors import CapplanError
 from capplan.metrics_input import MetricSpec, parse_instant, parse_spec, parse_window, read_metrics
-from capplan.resources import (
-    fit_resource,
-    fit_resources,
-    limit_for_plan,
-    limit_interval,
-    utilization_fraction,
-)
+from capplan.resources import fit_resource, fit_resources, limit_for_plan, limit_interval
+from capplan.utilization import utilization_fraction
 
 HUBER_T = 1.345  # statsmodels' HuberT default tuning constant (95% efficiency at the normal)
 
@@ -342,3 +337,19 @@ def test_counter_throughput_becomes_a_rate_before_the_fit(tmp_path):
     f = fit_resources(table).fit("cpu")
     assert f.slope == pytest.approx(direct.slope, rel=1e-6)
     assert f.limit == pytest.approx(direct.limit, rel=1e-6)
+
+
+def test_outlook_headroom_today_and_the_month_each_resource_crosses():
+    from capplan.resources import outlook
+
+    r = oracledb_fit("txn_rate")
+    cpu = r.fit("cpu")  # limit 7.0776 req/s per instance at 60%
+    rows = outlook(r, planning_peak=10.0, instances=2, month_peaks=[(1, 12.0), (2, 14.0),
+                                                                     (3, 14.2), (4, 15.0)])
+    (row,) = rows
+    assert row.per_instance_peak == 5.0
+    assert row.utilization_today == pytest.approx(cpu.intercept + cpu.slope * 5.0)
+    assert row.headroom_today == pytest.approx(cpu.limit / 5.0)
+    # 14.0 / 2 = 7.0 is under 7.0776; 14.2 / 2 = 7.1 is over: month 3.
+    assert row.crosses_target_month == 3
+    assert outlook(r, 10.0, 2, [(1, 12.0)])[0].crosses_target_month is None

@@ -51,7 +51,8 @@ def capacity(
     from capplan.outputs import json as jout
     from capplan.outputs.atomic import write_set
     from capplan.outputs.resources_out import capacity_doc, capacity_html, print_resources
-    from capplan.resources import UNITS, fit_resources
+    from capplan.resources import fit_resources
+    from capplan.utilization import UNITS
     from capplan.validation import check_settings
 
     # Every flag, the output folder and every input file are checked before a file is read.

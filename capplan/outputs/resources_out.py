@@ -185,32 +185,15 @@ def _subsample(n: int) -> slice:
     return slice(None, None, max(1, -(-n // MAX_SCATTER_POINTS)))
 
 
-def resource_figure(f: ResourceFit, binding: bool = False):
-    """Scatter of the points used, the robust line with its 95% band, the target and the limit
-    with its interval; the residuals below. Pure: returns a plotly figure."""
+def _add_line(fig, f: ResourceFit, top: float, line_color: str) -> None:
+    """The robust line (solid where there are samples, dotted beyond) with its 95% band, and the
+    quadratic when the relation curves."""
     import numpy as np
     import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
     from scipy import stats
 
-    from capplan.outputs.charts import ACCENT, GREY, INK, LIGHT, _layout
+    from capplan.outputs.charts import GREY
 
-    line_color = ACCENT if binding else INK
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28],
-                        vertical_spacing=0.06)
-    pick = _subsample(f.x.size)
-    fig.add_trace(go.Scatter(x=f.x[pick], y=100 * f.y[pick], mode="markers",
-                             name="samples used" + ("" if pick.step == 1 else
-                                                    f" (every {pick.step}th drawn)"),
-                             marker={"symbol": "circle-open", "size": 5, "color": GREY}),
-                  row=1, col=1)
-    if f.outliers:
-        fig.add_trace(go.Scatter(x=[e.throughput for e in f.outliers],
-                                 y=[100 * e.utilization for e in f.outliers], mode="markers",
-                                 name="outliers left out", marker={"symbol": "x", "size": 7,
-                                                                   "color": ACCENT}),
-                      row=1, col=1)
-    top = max(f.peak_throughput, f.limit_high or f.limit or 0.0) * 1.05
     grid = np.linspace(0, top, 120)
     fitted = f.intercept + f.slope * grid
     cov = np.asarray(f.covariance)
@@ -235,6 +218,33 @@ def resource_figure(f: ResourceFit, binding: bool = False):
                                  mode="lines", name=f"quadratic ({f.curvature})",
                                  line={"color": GREY, "width": 1.5, "dash": "dash"}),
                       row=1, col=1)
+
+
+def resource_figure(f: ResourceFit, binding: bool = False):
+    """Scatter of the points used, the robust line with its 95% band, the target and the limit
+    with its interval; the residuals below. Pure: returns a plotly figure."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    from capplan.outputs.charts import ACCENT, GREY, INK, LIGHT, _layout
+
+    line_color = ACCENT if binding else INK
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28],
+                        vertical_spacing=0.06)
+    pick = _subsample(f.x.size)
+    fig.add_trace(go.Scatter(x=f.x[pick], y=100 * f.y[pick], mode="markers",
+                             name="samples used" + ("" if pick.step == 1 else
+                                                    f" (every {pick.step}th drawn)"),
+                             marker={"symbol": "circle-open", "size": 5, "color": GREY}),
+                  row=1, col=1)
+    if f.outliers:
+        fig.add_trace(go.Scatter(x=[e.throughput for e in f.outliers],
+                                 y=[100 * e.utilization for e in f.outliers], mode="markers",
+                                 name="outliers left out", marker={"symbol": "x", "size": 7,
+                                                                   "color": ACCENT}),
+                      row=1, col=1)
+    top = max(f.peak_throughput, f.limit_high or f.limit or 0.0) * 1.05
+    _add_line(fig, f, top, line_color)
     # Lines and the limit as traces, not layout shapes: they then sit in the legend and print.
     fig.add_trace(go.Scatter(x=[0, top], y=[100 * f.target_utilization] * 2, mode="lines",
                              name=f"target {f.target_utilization:.0%}",
