@@ -8,9 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from capplan.cli.common import (  # the shared option bundles
-    Counter,
     Out,
-    PerInterval,
     Sheet,
     TargetUtil,
     TimeColumn,
@@ -39,7 +37,9 @@ def capacity(
     deploy: Annotated[Optional[list[str]], typer.Option("--deploy", help="A deploy time; its --warm-up is left out (repeatable).")] = None,
     warm_up: Annotated[str, typer.Option("--warm-up", help="Left out after each --deploy and instance-count change (default 10m; 0m for none).")] = "10m",
     out: Out = None, time_column: TimeColumn = None, timezone: Timezone = None,
-    sheet: Sheet = None, per_interval: PerInterval = False, counter: Counter = False,
+    sheet: Sheet = None,
+    per_interval: Annotated[bool, typer.Option("--per-interval", help="The throughput column holds counts per interval, not per-second rates.")] = False,
+    counter: Annotated[bool, typer.Option("--counter", help="The throughput column is a monotonically increasing counter (Prometheus style).")] = False,
     no_report: Annotated[bool, typer.Option("--no-report", help="Write capacity.json only (no capacity.html).")] = False,
 ) -> None:
     """Fit each resource's utilization against per-instance throughput; name the one that binds.
