@@ -37,7 +37,8 @@ def test_help_example_runs_and_writes_the_contract(tmp_path):
     args = shlex.split(m.group(1))[1:]
     code, so, se = run_cli(*args, "--out", tmp_path, cwd=ROOT)
     assert code == 0, se
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["capacity.html", "capacity.json"]
+    visible = sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("."))
+    assert visible == ["capacity.html", "capacity.json"]
     doc = json.loads((tmp_path / "capacity.json").read_text())
     assert doc["binding"] == "cpu" and doc["kind"] == "capacity"
     (cpu,) = doc["resources"]
