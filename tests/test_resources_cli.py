@@ -152,3 +152,13 @@ def test_readme_capacity_examples_run(tmp_path, cli, monkeypatch):
         code, so, se = cli(*shlex.split(line)[1:], "--out", tmp_path / str(i))
         assert code == 0, se
         assert (tmp_path / str(i) / "capacity.json").exists()
+
+
+def test_same_input_same_files(tmp_path, cli):
+    args = ["capacity", data("usl/oracledb.csv"), "--throughput", "txn_rate", "--resource",
+            "cpu=cpu_util", "--resource", "db=db_time"]
+    for run in ("a", "b"):
+        code, _, se = cli(*args, "--out", tmp_path / run)
+        assert code == 0, se
+    for name in ("capacity.json", "capacity.html"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
