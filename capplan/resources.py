@@ -22,9 +22,10 @@ Pure; no I/O (the metrics are read by `metrics_input.read_metrics`). For every r
   changes the answer, not just the fit.
 - Exclusions, each listed with its rule: samples inside a `--exclude` window; samples in the
   warm-up after a `--deploy` time or after the instance count changes (`utilization.py`, with the
-  percent-or-fraction reading); outliers, whose residual
-  from a first robust fit exceeds 3.5 robust standard deviations (the RLM scale), as in
-  `load.MODIFIED_Z_LIMIT`; the fit is then repeated without them. When more than 5% of the
+  percent-or-fraction reading); outliers, whose residual from a local trend (LOWESS, so that the
+  bend near saturation is not mistaken for outliers) exceeds 3.5 robust standard deviations
+  (median absolute residual / 0.6745), as in `load.MODIFIED_Z_LIMIT`; the line is fitted
+  without them. When more than 5% of the
   points are that far out (heavy tails, two regimes), none is left out and a warning says so.
 
 The binding resource is the one with the lowest limit.
@@ -49,6 +50,8 @@ if TYPE_CHECKING:
 MIN_POINTS = 20
 OUTLIER_LIMIT = 3.5
 MAX_OUTLIER_SHARE = 0.05  # more than this beyond the limit is a heavy tail, not outliers
+LOWESS_SHARE = 0.1  # the outlier check's local trend: each window 10% of the points ...
+LOWESS_NEIGHBOURS = 15  # ... and at least 15 of them
 AIC_MARGIN = 10.0
 CURVE_EFFECT = 0.05  # utilization points (as a fraction) between line and quadratic at the limit
 CONFIDENCE = 0.95
@@ -215,15 +218,23 @@ def _quadratic_check(x, y, intercept, slope, limit, target):
 
 
 def _set_aside_outliers(x, y, times):
-    """The first robust fit, and the points beyond OUTLIER_LIMIT robust SDs from it: (fit, mask,
-    Exclusions, warnings). None is set aside when too many are that far out."""
-    import numpy as np
+    """The points beyond OUTLIER_LIMIT robust SDs from a local trend: (mask, Exclusions,
+    warnings). None is set aside when too many are that far out.
 
-    first = _robust_line(x, y)
-    scale = float(first.scale)
+    The trend is LOWESS (statsmodels; robustifying iterations, each point's window at least 15
+    neighbours or 10% of the points), not the line: where utilization bends upwards near
+    saturation, the busiest samples sit far off a straight line (and off a quadratic), and calling
+    them outliers would throw away the very points that show the limit, and flatter it. The
+    robust SD is the median absolute residual / 0.6745."""
+    import numpy as np
+    from statsmodels.nonparametric.smoothers_lowess import lowess
+
+    frac = min(1.0, max(LOWESS_SHARE, LOWESS_NEIGHBOURS / x.size))
+    trend = lowess(y, x, frac=frac, it=3, delta=0.01 * float(np.ptp(x)), return_sorted=False)
+    resid = y - trend
+    scale = float(np.median(np.abs(resid))) / 0.6745
     with np.errstate(divide="ignore", invalid="ignore"):
-        z = (y - (first.params[0] + first.params[1] * x)) / scale if scale > 0 else \
-            np.zeros_like(y)
+        z = resid / scale if scale > 0 else np.zeros_like(y)
     out = np.abs(z) > OUTLIER_LIMIT
     warns = []
     if out.sum() > MAX_OUTLIER_SHARE * x.size or x.size - out.sum() < MIN_POINTS:
@@ -234,10 +245,10 @@ def _set_aside_outliers(x, y, times):
                      "the residuals are heavy-tailed or mix two regimes")
         out = np.zeros_like(out)
     outliers = tuple(Exclusion(times[i].isoformat(), "outlier", float(x[i]), float(y[i]),
-                               f"residual {z[i]:+.1f} robust SDs from the first robust line "
-                               f"(rule: beyond {OUTLIER_LIMIT:g})")
+                               f"residual {z[i]:+.1f} robust SDs from the local trend "
+                               f"(LOWESS; rule: beyond {OUTLIER_LIMIT:g})")
                      for i in np.flatnonzero(out))
-    return first, out, outliers, warns
+    return out, outliers, warns
 
 
 def _fit_warnings(name, intercept, slope, target, limit, low, peak_x, linear, curvature,
@@ -286,13 +297,13 @@ def fit_resource(name: str, source: str, x, y, times, target: float, unit_read: 
         raise CapplanError(f"{source} ({name}) is constant ({y[0]:g} as a fraction) on every "
                            "point used: it does not vary with load, so there is nothing to fit; "
                            "leave it out or check the column")
-    first, out, outliers, warns = _set_aside_outliers(x, y, times)
+    out, outliers, warns = _set_aside_outliers(x, y, times)
     keep = ~out
     xk, yk = x[keep], y[keep]
     if np.ptp(xk) == 0:
         raise CapplanError(f"{source}: the throughput is the same on every point used: a fit "
                            "needs throughput that varies")
-    fit = _robust_line(xk, yk) if out.any() else first
+    fit = _robust_line(xk, yk)
     intercept, slope = (float(v) for v in fit.params)
     resid = yk - (intercept + slope * xk)
     r_e, r_x = _lag1(resid), _lag1(xk)

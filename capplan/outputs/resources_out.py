@@ -27,9 +27,11 @@ LINEARITY_METHOD = ("OLS line vs OLS quadratic by AIC: non-linear when the quadr
                     "limit (or at the highest throughput seen)")
 EXCLUSION_RULES = ("samples inside --exclude windows", "samples within --warm-up after a "
                    "--deploy time or after the instance count changes", "samples with no "
-                   "instance in service", "outliers: residual beyond 3.5 robust SDs (RLM scale) "
-                   "from a first robust fit, per resource; the fit is then repeated without them; "
-                   "none is left out when more than 5% of the points are that far out")
+                   "instance in service", "outliers: residual beyond 3.5 robust SDs (median "
+                   "absolute residual / 0.6745) from a local trend (LOWESS, windows of 10% of the "
+                   "points and at least 15), per resource, so the bend near saturation is not an "
+                   "outlier; the line is fitted without them; none is left out when more than 5% "
+                   "of the points are that far out")
 
 
 def _pair(p):
