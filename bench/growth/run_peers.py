@@ -1,7 +1,12 @@
-"""Prophet and statsforecast (AutoARIMA, AutoETS) on the PEERS.md protocol.
+"""The peers of PEERS.md on its protocol: statsforecast (AutoARIMA, AutoTheta, AutoETS, naive,
+seasonal naive, drift), Prophet on daily peaks, statsmodels ETS (M,Ad,M) and (A,Ad,A).
 
-Runs inside the peers' own venv (bench/.peers-venv, made by bench/growth/compare.sh): they pin
-pandas<3 and must never become capplan dependencies. Writes one JSON of per-series summaries.
+Runs inside the peers' own venv (bench/.peers-venv, made by compare.sh): they are never capplan
+dependencies. Slow on two shared cores (AutoARIMA on the full Peyton Manning and cycle-hire
+histories takes minutes an origin), so the per-origin rows are cached in a JSON keyed by the
+protocol (series.protocol_key) and each (method, series) is run once; a rerun only fills gaps.
+
+Usage: run_peers.py CACHE.json
 """
 import json
 import logging
@@ -14,26 +19,24 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from series import SERIES, daily_peaks, mase, origins  # noqa: E402
+from series import ALL, daily_peaks, horizon, origin_metrics, origins, protocol_key  # noqa: E402
 
 warnings.simplefilter("ignore")
-HISTORY_CAP = 730
 logging.getLogger("cmdstanpy").setLevel(logging.ERROR)
 logging.getLogger("prophet").setLevel(logging.ERROR)
 
 
-def sf_model(cls):
-    def run(train, h):
+def sf_model(make):
+    def run(train, h, dates):
         from statsforecast import StatsForecast
 
         df = pd.DataFrame({"unique_id": "s", "ds": np.arange(len(train)), "y": train})
-        sf = StatsForecast(models=[cls(season_length=7)], freq=1, n_jobs=1)
+        sf = StatsForecast(models=[make()], freq=1, n_jobs=1)
         fc = sf.forecast(df=df, h=h, level=[95])
-        name = type(sf.models[0]).__name__ if hasattr(sf, "models") else cls.__name__
         cols = [c for c in fc.columns if c not in ("unique_id", "ds")]
         mean = next(c for c in cols if "-lo-" not in c and "-hi-" not in c)
-        hi = next(c for c in cols if "-hi-95" in c)
-        return fc[mean].to_numpy(), fc[hi].to_numpy()
+        hi = next(c for c in cols if c.endswith("-hi-95"))
+        return fc[mean].to_numpy(float), fc[hi].to_numpy(float)
     return run
 
 
@@ -45,52 +48,79 @@ def prophet(train, h, dates):
     fut = pd.DataFrame({"ds": pd.date_range(dates[len(train) - 1] + pd.Timedelta(days=1),
                                             periods=h, freq="D")})
     fc = m.predict(fut)
-    return fc["yhat"].to_numpy(), fc["yhat_upper"].to_numpy()
+    return fc["yhat"].to_numpy(float), fc["yhat_upper"].to_numpy(float)
 
 
-def main(out_path):
-    from statsforecast.models import AutoARIMA, AutoETS
+def sm_ets(error, seasonal):
+    def run(train, h, dates):
+        from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
-    methods = {"statsforecast AutoARIMA (season 7)": sf_model(AutoARIMA),
-               "statsforecast AutoETS": sf_model(AutoETS), "Prophet on daily peaks": None}
-    result = {}
-    for method, fn in methods.items():
-        result[method] = {}
-        for name in SERIES:
+        res = ETSModel(np.asarray(train, float), error=error, trend="add", damped_trend=True,
+                       seasonal=seasonal, seasonal_periods=7).fit(disp=False)
+        n = len(train)
+        frame = res.get_prediction(start=n, end=n + h - 1).summary_frame(alpha=0.05)
+        return frame["mean"].to_numpy(float), frame["pi_upper"].to_numpy(float)
+    return run
+
+
+def methods():
+    from statsforecast.models import (AutoARIMA, AutoETS, AutoTheta, Naive, RandomWalkWithDrift,
+                                      SeasonalNaive)
+
+    return {
+        "naive (last value)": sf_model(Naive),
+        "seasonal naive (7 days)": sf_model(lambda: SeasonalNaive(season_length=7)),
+        "drift": sf_model(RandomWalkWithDrift),
+        "statsforecast AutoTheta": sf_model(lambda: AutoTheta(season_length=7)),
+        "statsforecast AutoETS": sf_model(lambda: AutoETS(season_length=7)),
+        "statsmodels ETS (A,Ad,A)": sm_ets("add", "add"),
+        "statsmodels ETS (M,Ad,M)": sm_ets("mul", "mul"),
+        "Prophet on daily peaks": prophet,
+        "statsforecast AutoARIMA (season 7)": sf_model(lambda: AutoARIMA(season_length=7)),
+    }
+
+
+def main(cache_path):
+    cache_path = Path(cache_path)
+    key = protocol_key()
+    cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
+    if cache.get("protocol") != key:
+        cache = {"protocol": key, "versions": {}, "rows": {}}
+    import prophet as _p
+    import statsforecast as _s
+    import statsmodels as _m
+
+    cache["versions"] = {"prophet": _p.__version__, "statsforecast": _s.__version__,
+                         "statsmodels": _m.__version__}
+    warm = np.sin(np.arange(40) / 3.0) + 10
+    for method, fn in methods().items():
+        try:  # the first call compiles (numba, Stan): keep it out of the timings
+            fn(warm, 3, pd.date_range("2020-01-01", periods=40))
+        except Exception:  # noqa: BLE001
+            pass
+        for name in ALL:
+            slot = f"{method}|{name}"
+            if slot in cache["rows"]:
+                continue
             peaks = daily_peaks(name)
-            h = SERIES[name][2]
+            h = horizon(name)
             y = peaks.to_numpy(float)
             rows = []
             for o in origins(len(y), h):
                 train, actual = y[:o], y[o:o + h]
-                # Every method sees at most the last two years (capplan caps itself there too);
-                # AutoARIMA on 2,900 points takes minutes an origin.
-                start = max(0, o - HISTORY_CAP)
                 t = time.perf_counter()
                 try:
-                    if fn is None:
-                        mean, hi = prophet(train[start:], h, peaks.index[start:])
-                    else:
-                        mean, hi = fn(train[start:], h)
-                except Exception as exc:  # noqa: BLE001
+                    mean, hi = fn(train, h, peaks.index)
+                    if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(hi))):
+                        raise ValueError("non-finite forecast")
+                except Exception as exc:  # noqa: BLE001 - a peer's failure is a figure
                     rows.append({"failed": str(exc)[:80]})
                     continue
-                el = time.perf_counter() - t
-                amax = actual.max()
-                rows.append({"mase": mase(actual, mean, train), "hp": (mean.max() - amax) / amax,
-                             "covers": bool(hi.max() >= amax), "over": (hi.max() - amax) / amax,
-                             "seconds": el})
-            ok = [r for r in rows if "failed" not in r]
-            result[method][name] = {
-                "mase": float(np.mean([r["mase"] for r in ok])) if ok else None,
-                "hp": float(np.mean([r["hp"] for r in ok])) if ok else None,
-                "abs_hp": float(np.mean([abs(r["hp"]) for r in ok])) if ok else None,
-                "covers": float(np.mean([r["covers"] for r in ok])) if ok else None,
-                "over": float(np.median([r["over"] for r in ok])) if ok else None,
-                "seconds": float(np.median([r["seconds"] for r in ok])) if ok else None,
-                "failed": len(rows) - len(ok), "origins": len(rows)}
-            print(method, name, result[method][name], flush=True)
-    Path(out_path).write_text(json.dumps(result, indent=1))
+                rows.append(origin_metrics(actual, mean, hi, train, time.perf_counter() - t))
+            cache["rows"][slot] = rows
+            cache_path.write_text(json.dumps(cache, indent=1))
+            print(f"{method:36s} {name:8s} {len(rows)} origins, "
+                  f"{sum('failed' in r for r in rows)} failed", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,28 +1,37 @@
-"""Growth of the peak: candidate models, chosen by rolling-origin backtest, with a calibrated worst case.
+"""Growth of the peak: the two demand paths the plan sizes for, calibrated on the series' own
+backtest. Pure; no I/O. One part a file, each readable alone:
 
-Pure; no I/O. The quantity forecast is the daily peak (weekly peaks for horizons past three months,
-where daily noise only widens intervals), never the mean. Every candidate works on the log of the
-peak, so no forecast is negative and growth compounds.
-
-The shape of a forecast:
-- each candidate gives a central log path mu(k) for steps k = 1..h; the backtest scores them
-  (MASE, interval coverage) and picks one (`_choose`);
-- sample paths (a fixed seed) add to the chosen path deviations drawn from the history (its
-  day-to-day shape, noise and spikes) and a level drift whose variance grows with the horizon as the
-  backtest errors did (`_simulate`); the spread is widened until it covers the backtest's horizon
-  peaks, and the widening is reported;
-- a month's peak is the max of a path over that month: the nominal plan takes the median of those
-  maxima over paths, the worst case their `worst_quantile` quantile. This is the quantity a fleet
-  is sized for, the horizon peak.
+- `history.py`: spikes classified (one-off or recurring), level shifts, yearly recurring peaks;
+- `candidates.py`: seasonal naive with drift, theta, damped trend and their combination, from
+  every backtest origin at once;
+- `backtest.py`: rolling origins on a fixed grid of horizons, MASE, coverage, the conformal
+  quantile, the choice;
+- `calibration.py`: the window peak's offsets per horizon (median and conformal worst quantile);
+- `forecast.py`: `forecast_peaks` tying them into `PeakForecast`; `fixed_growth` for a stated rate;
+- `values.py`: the value objects and the plan's month grid.
 """
 
-from capplan.growth.backtest import backtest, coverage, mase
+from capplan.growth.backtest import conformal_quantile, coverage, mase, window_max
 from capplan.growth.forecast import fixed_growth, forecast_peaks, parse_growth
-from capplan.growth.history import find_change_point, find_recurring_peaks
-from capplan.growth.values import (DAYS_PER_MONTH, GRID_PER_MONTH, BacktestScore, ChangePoint,
-                                    PeakForecast, month_grid)
-from capplan.growth.worst_case import demand_path, window_peak
+from capplan.growth.history import find_level_shift, find_recurring_peaks
+from capplan.growth.values import (DAYS_PER_MONTH, GRID_PER_MONTH, BacktestScore, Calibration,
+                                   ChangePoint, PeakForecast, month_grid)
 
-__all__ = ["DAYS_PER_MONTH", "GRID_PER_MONTH", "BacktestScore", "ChangePoint", "PeakForecast",
-           "backtest", "coverage", "demand_path", "find_change_point", "find_recurring_peaks",
-           "fixed_growth", "forecast_peaks", "mase", "month_grid", "parse_growth", "window_peak"]
+
+def window_peak(forecast: PeakForecast, days: float) -> tuple[float, float]:
+    """(nominal, worst) peak over the first `days` of the forecast, future days only (the
+    quantity the bench scores against the actual horizon peak; calibrated up to 28 days)."""
+    import math
+
+    if forecast.window_nominal is None or forecast.window_worst is None:
+        sel = forecast.grid_days <= days + 1e-9
+        return float(forecast.nominal[sel].max()), float(forecast.worst_case[sel].max())
+    k = max(1, int(math.floor(days / forecast.step_days + 1e-9)))
+    k = min(k, len(forecast.window_nominal))
+    return float(forecast.window_nominal[k - 1]), float(forecast.window_worst[k - 1])
+
+
+__all__ = ["DAYS_PER_MONTH", "GRID_PER_MONTH", "BacktestScore", "Calibration", "ChangePoint",
+           "PeakForecast", "conformal_quantile", "coverage", "find_level_shift",
+           "find_recurring_peaks", "fixed_growth", "forecast_peaks", "mase", "month_grid",
+           "parse_growth", "window_max", "window_peak"]

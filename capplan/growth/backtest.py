@@ -1,18 +1,32 @@
-"""Rolling-origin backtest: MASE, interval coverage, and the choice of a model."""
+"""Rolling-origin backtest on a fixed grid of horizons, its statistics, and the choice of a model.
+
+The backtest origins are every step of the recent history (at most MAX_ORIGINS of them, each with
+at least MIN_TRAIN_STEPS of training) and the horizons a fixed grid, steps 1..CAL_HORIZON_DAYS:
+neither depends on how many months the plan asks for, so month k never does either.
+
+Statistics (each tested by hand in tests/test_growth_stats.py):
+- `mase`: mean absolute scaled error (Hyndman & Koehler 2006);
+- `coverage`: the share of actual values inside an interval;
+- `conformal_quantile`: the split-conformal quantile of scores (Lei et al. 2018; Angelopoulos &
+  Bates 2023): the ceil((n + 1) q)-th smallest of n scores, which a new exchangeable score stays
+  under with probability >= q;
+- `window_max`: the peak of a path over the planning peak's window ending at each step.
+"""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-
 if TYPE_CHECKING:
-    import numpy as np
+    pass
 
-from capplan.growth.candidates import CANDIDATES, _combination
-from capplan.growth.values import (MAX_ORIGINS, MIN_TRAIN_STEPS, SIMPLICITY, TIE_TOLERANCE,
-                                    BacktestScore)
+MAX_ORIGINS = 182  # the last half year of origins, one a step
+MIN_TRAIN_STEPS = 7
+CAL_HORIZON_DAYS = 61  # backtest horizons 1..61 days: two plan months, a fixed grid
+CHOICE_HORIZON_DAYS = 28  # MASE is scored over the first four weeks of each origin
+COMBINATION_MARGIN = 0.10  # a single model must beat the combination's MASE by 10% to replace it
+
 
 def mase(actual, forecast, train, season) -> float:
     """Mean absolute scaled error (Hyndman & Koehler 2006): MAE of the forecast divided by the
@@ -36,105 +50,85 @@ def coverage(actual, lower, upper) -> float:
     return float(np.mean((actual >= np.asarray(lower)) & (actual <= np.asarray(upper))))
 
 
-def _origins(n: int, h: int, season: int) -> list[int]:
-    """Rolling forecast origins (training lengths), latest first, spaced half a horizon apart."""
-    min_train = max(MIN_TRAIN_STEPS, season)
-    spacing = max(1, h // 2)
-    out = []
-    o = n - h
-    while o >= min_train and len(out) < MAX_ORIGINS:
-        out.append(o)
-        o -= spacing
-    # Under two weeks of history, or fewer than three origins, a backtest is noise, not evidence.
-    return out if n >= 14 and len(out) >= 3 else []
-
-
-@dataclass
-class _Backtest:
-    score: BacktestScore
-    errors: np.ndarray | None  # origins x h log errors (actual - forecast)
-    forecasts: np.ndarray | None = None  # origins x h log forecasts
-
-
-def backtest(y_log, names, season: int, h: int) -> dict:
-    """Score candidates at rolling origins: MASE (on the peak, not its log) and the coverage of
-    each one's own 80% and 95% intervals. Returns name -> _Backtest. Fits are shared within an
-    origin (the combination reuses its members)."""
+def conformal_quantile(scores, q: float) -> float | None:
+    """The split-conformal q quantile of finite scores: the ceil((n + 1) q)-th smallest; None when
+    there are too few scores for it (n < q / (1 - q), e.g. 19 at q = 0.95)."""
     import numpy as np
 
-    origins = _origins(len(y_log), h, season)
-    if not origins:
-        return {n: _Backtest(BacktestScore(n, None, None, None, 0, h, "too little history"), None)
-                for n in names}
-    acc = {n: {"mase": [], "c80": [], "c95": [], "err": [], "fc": [], "fail": None} for n in names}
-    for o in origins:
-        train, test = y_log[:o], y_log[o:o + h]
-        memo: dict = {}
-        for name in names:
-            a = acc[name]
-            if a["fail"]:
-                continue
-            try:
-                if name not in memo:
-                    memo[name] = (_combination(train, season, memo) if name == "combination"
-                                  else CANDIDATES[name](train, season))
-                fitted = memo[name]
-                mu = fitted.forecast_log(len(test))
-            except Exception:  # noqa: BLE001 - a candidate that cannot fit here scores nothing
-                a["fail"] = "failed to fit"
-                continue
-            if not np.all(np.isfinite(mu)):
-                a["fail"] = "non-finite forecast"
-                continue
-            sd = fitted.sd(len(test))
-            a["mase"].append(mase(np.exp(test), np.exp(mu), np.exp(train), season))
-            a["c80"].append(coverage(test, mu - 1.2816 * sd, mu + 1.2816 * sd))
-            a["c95"].append(coverage(test, mu - 1.96 * sd, mu + 1.96 * sd))
-            a["err"].append(test - mu)
-            a["fc"].append(mu)
-    out = {}
-    for name, a in acc.items():
-        if a["fail"]:
-            out[name] = _Backtest(BacktestScore(name, None, None, None, 0, h, a["fail"]), None)
-        else:
-            out[name] = _Backtest(BacktestScore(name, float(np.mean(a["mase"])),
-                                                float(np.mean(a["c80"])), float(np.mean(a["c95"])),
-                                                len(origins), h),
-                                  np.array(a["err"]), np.array(a["fc"]))
-    return out
+    s = np.sort(np.asarray(scores, float)[np.isfinite(scores)])
+    rank = math.ceil((s.size + 1) * q - 1e-9)
+    if rank > s.size or s.size == 0:
+        return None
+    return float(s[rank - 1])
 
 
-COMBINATION_MARGIN = 0.10  # a single model must beat the combination's MASE by 10% to replace it
+def window_max(paths, window: int):
+    """Per row, the max of the path over the `window` steps ending at each step (fewer at the
+    start): the planning peak's quantity, step by step. NaN values are ignored; a window of NaN
+    only is NaN."""
+    import numpy as np
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    p = np.atleast_2d(np.asarray(paths, float))
+    filled = np.where(np.isnan(p), -np.inf, p)
+    pad = np.full((p.shape[0], window - 1), -np.inf)
+    out = sliding_window_view(np.concatenate([pad, filled], axis=1), window, axis=1).max(axis=2)
+    return np.where(np.isneginf(out), np.nan, out)
 
 
-def _choose(results: dict, h_bt: int) -> tuple[str, str]:
-    """The backtest's choice. The combination is the default: a single model replaces it only when
-    its MASE is lower by more than COMBINATION_MARGIN (a handful of origins on a noisy series is
-    weak evidence, and on the eight shared series the combination had the best mean rank of every
-    candidate). Among single models, the lowest MASE wins and ties within TIE_TOLERANCE go to the
-    simpler one."""
-    scored = [r.score for r in results.values() if r.score.mase is not None
-              and math.isfinite(r.score.mase)]
-    singles = [s for s in scored if s.model != "combination"]
-    combo = next((s for s in scored if s.model == "combination"), None)
-    best = min(s.mase for s in singles)
-    ties = [s for s in singles if s.mase <= best * (1 + TIE_TOLERANCE)]
-    pick = min(ties, key=lambda s: SIMPLICITY[s.model])
-    if combo is not None and pick.mase >= combo.mase * (1 - COMBINATION_MARGIN):
-        pick, why = combo, (f"the combination's backtest MASE {combo.mase:.3f} is not beaten by "
-                            f"more than {COMBINATION_MARGIN:.0%} by a single model (best single: "
-                            f"{min(ties, key=lambda s: SIMPLICITY[s.model]).model} "
-                            f"{best:.3f})")
-    else:
-        why = f"lowest backtest MASE ({pick.mase:.3f})"
-        if len(ties) > 1:
-            why += f"; tied within {TIE_TOLERANCE:.0%} with " + ", ".join(
-                s.model for s in ties if s is not pick) + ", the simpler wins"
-        if combo is not None:
-            why += f", more than {COMBINATION_MARGIN:.0%} below the combination's {combo.mase:.3f}"
-    why += f" over {pick.origins} origins, horizon {h_bt} steps"
-    base = next((s for s in scored if s.model == "seasonal naive"), None)
-    if base is not None and pick.model != "seasonal naive" and pick.mase >= base.mase:
-        why += "; it does not beat seasonal naive"
-    return pick.model, why
+def origins_for(n: int, first: int) -> list[int]:
+    """Backtest origins (training lengths): every step of the recent history."""
+    lo = max(first + MIN_TRAIN_STEPS, n - MAX_ORIGINS)
+    return list(range(lo, n))
 
+
+def future_matrix(values, origins, H: int):
+    """values[o + k - 1] for each origin o (rows) and step k = 1..H; NaN past the end."""
+    import numpy as np
+
+    v = np.r_[np.asarray(values, float), np.full(H, np.nan)]
+    idx = np.asarray(origins, int)[:, None] + np.arange(H)[None, :]
+    return v[idx]
+
+
+def mase_by_origin(paths, actual, y_level, origins, season: int, first: int, H: int):
+    """MASE of each origin's forecast (on the peak, not its log) over steps 1..H where actuals
+    exist; the scale is the origin's own in-sample seasonal naive MAE."""
+    import numpy as np
+
+    lv = np.asarray(y_level, float)
+    m = season if season > 1 else 1
+    d = np.abs(lv[m:] - lv[:-m])
+    d = np.where(np.isfinite(d), d, 0.0)
+    cnt = np.isfinite(np.abs(lv[m:] - lv[:-m])).astype(float)
+    cd, cc = np.r_[0.0, np.cumsum(d)], np.r_[0.0, np.cumsum(cnt)]
+    o = np.asarray(origins, int)
+    # differences y[t] - y[t-m] with first <= t - m and t < o
+    lo = first
+    hi = np.maximum(o - m, lo)
+    scale = (cd[hi] - cd[lo]) / np.maximum(cc[hi] - cc[lo], 1)
+    a = actual[:, :H]
+    err = np.abs(np.exp(paths[:, :H]) - a)
+    mae = np.nanmean(np.where(np.isfinite(a), err, np.nan), axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(scale > 0, mae / scale, np.where(mae == 0, 0.0, np.inf))
+
+
+def choose(scores: dict) -> tuple[str, str]:
+    """The backtest's choice (name -> mean MASE). The combination is the default: a single model
+    replaces it only when its MASE is lower by more than COMBINATION_MARGIN (a backtest on one
+    series is weak evidence; on the benchmark the combination ranked first, bench/growth/README)."""
+    finite = {k: v for k, v in scores.items() if v is not None and math.isfinite(v)}
+    if not finite:
+        return "combination", "no backtest score: the combination"
+    combo = finite.get("combination")
+    singles = {k: v for k, v in finite.items() if k != "combination"}
+    best = min(singles, key=singles.get) if singles else None
+    if combo is None or (best is not None and singles[best] < combo * (1 - COMBINATION_MARGIN)):
+        return best, (f"lowest backtest MASE ({singles[best]:.3f}), more than "
+                      f"{COMBINATION_MARGIN:.0%} below the combination's"
+                      + (f" {combo:.3f}" if combo is not None else ""))
+    return "combination", (f"the combination's backtest MASE {combo:.3f} is not beaten by more "
+                           f"than {COMBINATION_MARGIN:.0%} by a single model (best single: "
+                           f"{best} {singles[best]:.3f})" if best else
+                           f"the combination's backtest MASE {combo:.3f}")

@@ -1,28 +1,378 @@
-"""forecast_peaks: history -> candidates -> backtest and choice -> calibrated worst case."""
+"""forecast_peaks ties the parts: history -> candidates -> backtest and choice -> calibration ->
+the two demand paths. fixed_growth does the same for a stated rate. Pure; no I/O.
+
+Each step of the forecast, k = 1, 2, ... after the last observation:
+- the chosen model's central log path f(k) and its window peak F(k) = max f over the 28 days to k;
+- the future part of the planning peak at k, calibrated: nominal exp(F + m(k)), worst exp(F + u(k))
+  with the offsets of `calibration`;
+- the history part: the highest observed peak still inside the 28-day window (spike-free for the
+  nominal, recurring spikes in for the worst case);
+- the demand path is the higher of the two parts, so at day 0 the nominal is the planning peak and
+  it moves to the forecast as the observed days leave the window.
+"""
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from capplan.errors import CapplanError
+from capplan.growth.backtest import (CAL_HORIZON_DAYS, CHOICE_HORIZON_DAYS, MAX_ORIGINS,
+                                     MIN_TRAIN_STEPS, choose, future_matrix, mase_by_origin,
+                                     origins_for, window_max)
+from capplan.growth.calibration import calibrate, history_spread
+from capplan.growth.candidates import NAMES, all_candidates
+from capplan.growth.history import (find_level_shift, find_recurring_peaks, level_shift_point,
+                                    prepare, yearly_profile)
+from capplan.growth.values import (CAP_MULTIPLE, DAYS_PER_MONTH, FAN_QUANTILES,
+                                   MAX_HISTORY_STEPS, WINDOW_DAYS, WORST_RATIO_CAP, BacktestScore,
+                                   PeakForecast, month_grid)
 
 if TYPE_CHECKING:
     import pandas as pd
 
-from capplan.growth.backtest import _choose, backtest
-from capplan.growth.candidates import CANDIDATES, Fitted, candidate_names
-from capplan.growth.history import find_change_point, find_recurring_peaks
-from capplan.growth.values import (CAP_MULTIPLE, DAYS_PER_MONTH, GRID_PER_MONTH, MAX_HISTORY_STEPS,
-                                    N_PATHS, SEED, ChangePoint, PeakForecast, month_grid)
-from capplan.growth.worst_case import _hold_trend, _simulate, demand_path
+YEAR_DAYS = 365.25
+MIN_FIT_AFTER_SHIFT = 28  # steps after a level shift before growth is fitted on them alone
+
+
+def grid_steps(grid, step_days: float):
+    """The forecast step (1-based) each grid day falls in."""
+    import numpy as np
+
+    return np.maximum(1, np.floor(np.asarray(grid) / step_days + 1e-9).astype(int))
+
+
+def _step_days(peaks) -> float:
+    import numpy as np
+
+    if len(peaks) < 2:
+        return 1.0
+    step = float(np.median(np.diff(peaks.index.asi8)) / 86400e9)
+    return step if step >= 6 else 1.0
+
+
+def _season(step_days: float) -> int:
+    if step_days == 1.0:
+        return 7
+    if 6 <= step_days <= 8:
+        return 52
+    if 27 <= step_days <= 32:
+        return 12
+    return 1
+
+
+def _history_window(values, k, window: int):
+    """Per step k: the highest observed value still inside the window ending at k (days
+    k - window + 1 .. k; observed days are <= 0); 0 once none is."""
+    import numpy as np
+
+    v = np.asarray(values, float)
+    out = np.zeros(len(k))
+    for i, kk in enumerate(k):
+        keep = window - int(kk)
+        if keep > 0:
+            seg = v[-keep:]
+            seg = seg[np.isfinite(seg)]
+            if seg.size:
+                out[i] = seg.max()
+    return out
+
+
+def _hold_trend(mu, history_steps: int, season: int):
+    """Hold the forecast level after `history_steps` steps: a trend is not extrapolated further
+    ahead than the history it was fitted on (Armstrong, Principles of Forecasting, 2001). The last
+    season of the path repeats, so a weekly shape survives. None when nothing is held."""
+    import numpy as np
+
+    h = len(mu)
+    if h <= history_steps:
+        return None
+    out = np.array(mu, dtype=float)
+    m = season if 1 < season <= history_steps else 1
+    for k in range(history_steps, h):
+        out[k] = out[k - m]
+    return out
+
+
+def _monthly_growth(mu, step_days: float) -> float:
+    """Compound monthly growth of the central log path over its first year (a fixed span, so it
+    does not depend on the horizon asked): the least-squares slope, per month."""
+    import numpy as np
+
+    steps = max(2, int(round(YEAR_DAYS / step_days)))
+    seg = np.asarray(mu[:steps], float)
+    if len(seg) < 2:
+        return 0.0
+    slope = np.polyfit(np.arange(len(seg), dtype=float), seg, 1)[0]
+    return float(math.expm1(slope * DAYS_PER_MONTH / step_days))
+
+
+def forecast_peaks(daily_peaks: pd.Series, months: int, *, worst_quantile: float = 0.95,
+                   worst_growth: float | None = None, model: str | None = None,
+                   planning_peak: float | None = None) -> PeakForecast:
+    """The demand paths from a series of daily peaks (date index).
+
+    `model`: force one candidate by name; `worst_growth`: a stated monthly rate for the worst case
+    instead of the calibrated one; `planning_peak`: today's planning peak as the load stage chose
+    it (the nominal path's day 0; recomputed the same way when not given).
+    """
+    import numpy as np
+
+    if months < 1:
+        raise CapplanError(f"--months {months}: the horizon must be at least one month")
+    if not 0.5 <= worst_quantile < 1:
+        raise CapplanError(f"--worst-quantile {worst_quantile:g} must be in [0.5, 1): 0.95 means "
+                           "the worst case is the 95th percentile of the window peak")
+    if model is not None and model not in NAMES:
+        raise CapplanError(f"--model {model!r} is not a candidate: choose from {', '.join(NAMES)}")
+    peaks = daily_peaks.astype(float)
+    if len(peaks) == 0 or not (peaks > 0).any():
+        raise CapplanError("every daily peak is zero: there is no load to plan for; check the "
+                           "value column (--value-column)")
+    step_days = _step_days(peaks)
+    season = _season(step_days)
+    hist = prepare(peaks, step_days)
+    notes = _history_notes(hist)
+    window = max(1, int(round(WINDOW_DAYS / step_days)))
+    n = len(hist.fit)
+    y = hist.fit
+    unit = "days" if step_days == 1 else ("weeks" if step_days == 7 else "steps")
+    log_clean, log_recur = np.log(hist.clean), np.log(hist.recurring)
+    p0 = planning_peak if planning_peak is not None else float(np.nanmax(hist.clean[-window:]))
+    K = int(math.ceil(months * DAYS_PER_MONTH / step_days)) + 1
+    Hf = max(K, int(round(YEAR_DAYS / step_days)))
+    Hb = max(1, int(round(CAL_HORIZON_DAYS / step_days)))
+
+    # The yearly shape out first (two years or more of daily peaks), estimated before the first
+    # backtest origin so the backtest stays out of sample; a winter is not a level shift.
+    yearly = None
+    if step_days == 1.0:
+        yearly, explained = yearly_profile(hist.dates, y, max(n - MAX_ORIGINS, 0))
+        if yearly is not None:
+            y = y - yearly(np.arange(n))
+            notes.append(f"a yearly shape (it explains {explained:.0%} of the detrended variance) "
+                         "is taken out before fitting and put back on the forecast")
+    shift_at, change = find_level_shift(y, step_days, season)
+    cp = None
+    if change is not None:
+        cp = level_shift_point(hist.dates, shift_at, change, y, step_days)
+        if n - shift_at >= MIN_FIT_AFTER_SHIFT:
+            notes.append(f"a level {'rise' if change > 0 else 'drop'} of {cp.level_change:+.0%} "
+                         f"on {cp.date}: growth fitted on the {n - shift_at} {unit} since")
+        else:
+            notes.append(f"a level {'rise' if change > 0 else 'drop'} of {cp.level_change:+.0%} "
+                         f"on {cp.date}: too recent ({n - shift_at} {unit}) to fit growth on "
+                         "alone; the models' levels follow it")
+            shift_at = 0
+    first = max(shift_at, n - MAX_HISTORY_STEPS)
+    history_used = f"{hist.dates[first].date()} to {hist.dates[-1].date()} ({n - first} {unit})"
+    target = "daily peaks" if step_days == 1 else f"peaks at the data's own step ({step_days:.3g} days)"
+
+    if n - first < 2 or np.ptp(y[first:]) == 0:
+        return _flat(peaks, hist, months, p0, worst_quantile, step_days, target, history_used,
+                     notes, cp)
+    origins = origins_for(n, first)
+    cands = all_candidates(y, origins, Hb, Hf, season, origins[0] if origins else n, first)
+    if yearly is not None:
+        o = np.asarray(origins, int)
+        back_o = yearly(o[:, None] + np.arange(Hb)[None, :]) if o.size else None
+        cands = {k: (replace(c, paths=c.paths + back_o) if c.paths is not None else c)
+                 for k, c in cands.items()}
+    floor_sd, floor_n = history_spread(log_recur[first:], season)
+    actual_c = future_matrix(log_clean, origins, Hb)
+    actual_r = future_matrix(log_recur, origins, Hb)
+    win_c, win_r = window_max(actual_c, window), window_max(actual_r, window)
+    level_c = hist.clean
+    h_choice = max(1, int(round(CHOICE_HORIZON_DAYS / step_days)))
+    scores, maseof, cals = [], {}, {}
+    for name, c in cands.items():
+        if c.paths is None:
+            scores.append(BacktestScore(name, None, None, None, 0, Hb, "too little history"))
+            continue
+        mb = mase_by_origin(c.paths, np.exp(actual_c), level_c, origins, season, first, h_choice)
+        mb = mb[np.isfinite(mb)]
+        maseof[name] = float(np.mean(mb)) if mb.size else None
+        fw = window_max(c.paths, window)
+        cal80, _ = calibrate(fw, win_c, win_r, 0.80, floor_sd, floor_n, season)
+        cal, at = calibrate(fw, win_c, win_r, worst_quantile, floor_sd, floor_n, season)
+        cals[name] = (cal, at)
+        scores.append(BacktestScore(name, maseof[name], cal80.coverage, cal.coverage,
+                                    len(origins), Hb))
+    if model is not None:
+        chosen, because = model, f"forced with --model {model}"
+    elif not maseof:
+        chosen = "seasonal naive with drift" if n - first < 14 else "combination"
+        because = (f"too little history for a backtest ({n - first} {unit}): "
+                   f"{chosen} with a wide interval")
+    else:
+        chosen, because = choose(maseof)
+        because += f" over {len(origins)} origins, horizons 1-{h_choice} {unit}"
+    if n - first < 14 and model is None and maseof:
+        # Under two weeks the backtest is a handful of origins: the simplest model, measured best
+        # on the benchmark's short series (bench/growth/README.md).
+        chosen = "seasonal naive with drift"
+        because = (f"under two weeks of history ({n - first} {unit}): seasonal naive with drift, "
+                   "the short-history model")
+    c = cands[chosen]
+    if chosen in cals:
+        cal, at = cals[chosen]
+    else:
+        empty = np.full((1, Hb), np.nan)
+        cal, at = calibrate(empty, empty, empty, worst_quantile, floor_sd, floor_n, season)
+
+    mu = c.final
+    held = _hold_trend(mu, n - first, season)
+    if held is not None:
+        mu = held
+        notes.append(f"the trend is extrapolated no further than the history it was fitted on "
+                     f"({n - first} {unit}); after that the level is held with its season")
+    if yearly is not None:
+        mu = mu + yearly(n + np.arange(len(mu)))
+    steps = np.arange(1, K + 1)
+    f_win = window_max(mu[None, :K], window)[0]
+    m_off, u_off = at(steps)
+    fut_nom, fut_worst = np.exp(f_win + m_off), np.exp(f_win + u_off)
+    hist_c = _history_window(hist.clean, steps, window)
+    hist_r = _history_window(hist.recurring, steps, window)
+    cap = CAP_MULTIPLE * float(np.nanmax(hist.clean))
+    nominal = np.minimum(np.maximum(hist_c, fut_nom), max(cap, p0))
+    worst = np.maximum(hist_r, fut_worst)
+    capped = bool((worst > WORST_RATIO_CAP * nominal).any() or (fut_nom > cap).any())
+    worst = np.maximum(np.minimum(worst, WORST_RATIO_CAP * nominal), nominal)
+    if steps.size and window > 0:
+        nominal[0] = max(nominal[0], 0.0)
+    fan = []
+    from capplan.growth.calibration import raw_offsets  # noqa: F401  (the same offsets, per quantile)
+
+    for q in FAN_QUANTILES:
+        _, at_q = calibrate(window_max(c.paths, window) if c.paths is not None else
+                            np.full((1, Hb), np.nan), win_c if c.paths is not None else
+                            np.full((1, Hb), np.nan), win_r if c.paths is not None else
+                            np.full((1, Hb), np.nan), q, floor_sd, floor_n, season)
+        fq = np.maximum(hist_r, np.exp(f_win + at_q(steps)[1]))
+        fan.append(np.clip(fq, nominal, worst))
+
+    growth = _monthly_growth(mu, step_days)
+    grid = month_grid(months)
+    idx = grid_steps(grid, step_days) - 1
+    nominal_g, worst_g = nominal[idx], worst[idx]
+    if worst_growth is not None:
+        worst_g = np.maximum(p0 * (1 + worst_growth) ** (grid / DAYS_PER_MONTH), nominal_g)
+    path = _path_frame(peaks.index[-1], grid, p0, nominal_g, worst_g,
+                       float(max(hist_r[0], p0)))
+    assumptions = [
+        f"model: {chosen} on {target}, {history_used}",
+        f"chosen because: {because}",
+        f"nominal growth {growth:+.1%} a month (the central forecast's first year)",
+        "each day's demand is the planning peak as it will stand that day: the highest daily peak "
+        f"of the {WINDOW_DAYS} days up to it",
+        (f"worst case: the {worst_quantile:.0%} quantile of that window peak, {cal.method}; "
+         f"calibrated over horizons 1-{cal.horizons} {unit} from {cal.origins} origins"
+         + (f", {cal.coverage:.0%} covered out of sample" if cal.coverage is not None else "")
+         + f"; {cal.extrapolation}") if worst_growth is None else
+        f"worst case grows {worst_growth:.1%} a month (--worst-growth)",
+    ] + notes
+    if capped:
+        assumptions.append(f"capped: the nominal at {CAP_MULTIPLE:g}x the highest spike-free peak "
+                           f"of the history ({cap:,.6g}), the worst case at "
+                           f"{WORST_RATIO_CAP:g}x the nominal")
+    params = dict(c.params)
+    return PeakForecast(
+        start=peaks.index[-1], grid_days=grid, nominal=nominal_g, worst_case=worst_g,
+        nominal_paths=nominal_g[None, :],
+        worst_paths=(np.vstack([f[idx] for f in fan] + [worst_g]) if worst_growth is None
+                     else worst_g[None, :]),
+        worst_quantile=worst_quantile, model=chosen, monthly_growth=growth,
+        worst_monthly_growth=worst_growth, target=target, history_used=history_used,
+        step_days=step_days, path=path, backtest=tuple(scores), chosen_because=because,
+        change_point=cp,
+        recurring_peaks=find_recurring_peaks(peaks) if step_days == 1 else (),
+        interval_widening=None, capped=capped, assumptions=tuple(assumptions), parameters=params,
+        point=np.exp(mu[:K]), window_nominal=fut_nom,
+        window_worst=np.clip(fut_worst, fut_nom, WORST_RATIO_CAP * fut_nom),
+        calibration=cal, spikes=hist.spikes,
+        fan_quantiles=(FAN_QUANTILES + (worst_quantile,)) if worst_growth is None else ())
+
+
+def _history_notes(hist) -> list[str]:
+    notes = []
+    if hist.zeros_dropped:
+        notes.append(f"{hist.zeros_dropped} zero daily peak(s) treated as missing (outages or gaps "
+                     "in the export, not load)")
+    if hist.gaps_filled:
+        notes.append(f"{hist.gaps_filled} missing day(s) filled between their neighbours for the "
+                     "fit (not counted as observed peaks)")
+    one = [s for s in hist.spikes if not s.recurring]
+    rec = [s for s in hist.spikes if s.recurring]
+    if one:
+        notes.append(f"{len(one)} one-off spike(s) left out of the fit, the caps and the worst case "
+                     f"({', '.join(s.date for s in one[:5])}{', ...' if len(one) > 5 else ''})")
+    if rec:
+        notes.append(f"{len(rec)} recurring spike(s) kept in the worst case, left out of the fit "
+                     f"and the nominal ({', '.join(s.date for s in rec[:5])}"
+                     f"{', ...' if len(rec) > 5 else ''}; {rec[0].why})")
+    return notes
+
+
+def _path_frame(start, grid, p0, nominal, worst, worst0):
+    """The demand paths as rows: day 0 (the planning peak) then one row per grid point."""
+    import numpy as np
+    import pandas as pd
+
+    days = pd.to_timedelta(np.r_[0.0, np.asarray(grid, float)], unit="D")
+    dates = list((pd.Timestamp(start) + days).strftime("%Y-%m-%d"))
+    return pd.DataFrame({"date": dates, "nominal": np.r_[p0, nominal],
+                         "worst_case": np.r_[max(worst0, p0), worst]})
+
+
+def _flat(peaks, hist, months, p0, worst_quantile, step_days, target, history_used, notes, cp):
+    """One point, or a constant history: nothing to fit and no spread to measure."""
+    import numpy as np
+
+    grid = month_grid(months)
+    level = np.full(grid.size, p0)
+    constant = len(hist.fit) >= 2
+    because = ("the peak is constant over the history: no growth, no spread" if constant else
+               "too little history to fit a trend: the peak is held")
+    if not constant:
+        # One day: nothing to measure a spread on, a stated level drift of 10% a month (one
+        # standard deviation, at the worst quantile) rather than a number the data cannot support.
+        from scipy.stats import norm
+
+        z = float(norm.ppf(worst_quantile))
+        worst = p0 * np.exp(z * 0.10 * np.sqrt(grid / DAYS_PER_MONTH))
+        spread = (f"too little history to measure a spread: an assumed level drift of 10% a "
+                  f"month (1 sd), at the {worst_quantile:.0%} quantile")
+    else:
+        worst = level.copy()
+        spread = ("none: the history is constant, so the worst case equals the nominal (check "
+                  "the export: a flat peak is often a capped metric)")
+    path = _path_frame(peaks.index[-1], grid, p0, level, worst, p0)
+    return PeakForecast(
+        start=peaks.index[-1], grid_days=grid, nominal=level, worst_case=worst,
+        nominal_paths=level[None, :], worst_paths=np.vstack([worst, worst]),
+        worst_quantile=worst_quantile, model="flat", monthly_growth=0.0, worst_monthly_growth=None,
+        target=target, history_used=history_used, step_days=step_days, path=path,
+        chosen_because=because, change_point=cp,
+        assumptions=tuple([f"model: flat on {target}, {history_used}", f"chosen because: {because}",
+                           f"worst case: {spread}"] + notes),
+        point=np.full(int(math.ceil(months * DAYS_PER_MONTH / step_days)) + 1, p0),
+        window_nominal=np.full(int(math.ceil(months * DAYS_PER_MONTH / step_days)) + 1, p0),
+        window_worst=None, spikes=hist.spikes)
 
 
 def fixed_growth(start, planning_peak: float, months: int, monthly_growth: float,
-                 worst_growth: float | None = None, stated: bool = True) -> PeakForecast:
-    """A stated compound growth rate from the planning peak: peak(t) = P0 (1 + g)^(t / month)."""
+                 worst_growth: float | None = None, stated: bool = True, *,
+                 history: pd.Series | None = None, worst_quantile: float = 0.95) -> PeakForecast:
+    """A stated compound growth rate from the planning peak: peak(t) = P0 (1 + g)^(t / month).
+
+    The worst case: `worst_growth` when stated; else, with a `history` of daily peaks, the stated
+    path widened by the series' own backtest spread around that rate (the conformal quantile of
+    the window peak over the stated path, per horizon, from every origin); else equal to the
+    nominal (the plan says so).
+    """
     import numpy as np
-    import pandas as pd
 
     if monthly_growth <= -1:
         raise CapplanError(f"--growth {monthly_growth:.0%}/month would make the peak negative")
@@ -30,218 +380,71 @@ def fixed_growth(start, planning_peak: float, months: int, monthly_growth: float
         raise CapplanError(f"--worst-growth {worst_growth:.1%}/month is below --growth "
                            f"{monthly_growth:.1%}/month: the worst case must grow at least as fast")
     grid = month_grid(months)
-    wg = monthly_growth if worst_growth is None else worst_growth
     nominal = planning_peak * (1 + monthly_growth) ** (grid / DAYS_PER_MONTH)
-    worst = planning_peak * (1 + wg) ** (grid / DAYS_PER_MONTH)
-    days = np.arange(0, int(math.ceil(grid[-1])) + 1)
-    path = pd.DataFrame({
-        "date": [(start + pd.Timedelta(days=int(d))).strftime("%Y-%m-%d") for d in days],
-        "nominal": planning_peak * (1 + monthly_growth) ** (days / DAYS_PER_MONTH),
-        "worst_case": planning_peak * (1 + wg) ** (days / DAYS_PER_MONTH)})
     assumptions = [f"growth fixed at {monthly_growth:.1%} a month (compound) from the planning "
                    f"peak of {planning_peak:,.6g} req/s"]
-    if worst_growth is None:
-        assumptions.append("no --worst-growth given: the worst case equals the nominal case")
-    else:
+    cal = None
+    worst_kind = "stated"
+    if worst_growth is not None:
+        worst = planning_peak * (1 + worst_growth) ** (grid / DAYS_PER_MONTH)
         assumptions.append(f"worst case grows {worst_growth:.1%} a month (--worst-growth)")
-    return PeakForecast(start=start, grid_days=grid, nominal=nominal, worst_case=np.maximum(worst, nominal),
+    elif history is not None and (history > 0).sum() >= MIN_TRAIN_STEPS + 1:
+        cal, at = _stated_rate_spread(history, monthly_growth, worst_quantile)
+        worst = nominal * np.exp(np.maximum(at(grid_steps(grid, 1.0))[1], 0.0))
+        worst = np.minimum(worst, WORST_RATIO_CAP * nominal)
+        worst_kind = "calibrated"
+        assumptions.append(
+            f"worst case: the stated path widened by the series' own spread around it, the "
+            f"{worst_quantile:.0%} quantile of the window peak over the stated path at "
+            f"{cal.origins} origins ({cal.method})"
+            + (f", {cal.coverage:.0%} covered out of sample" if cal.coverage is not None else ""))
+    else:
+        worst = nominal.copy()
+        worst_kind = "equal"
+        assumptions.append("no --worst-growth given and no history to measure a spread on: the "
+                           "worst case equals the nominal case")
+    worst = np.maximum(worst, nominal)
+    days = np.arange(0, int(math.ceil(grid[-1])) + 1)
+    path = _path_frame(start, grid, planning_peak, nominal, worst, planning_peak)
+    del days
+    return PeakForecast(start=start, grid_days=grid, nominal=nominal, worst_case=worst,
                         nominal_paths=nominal[None, :],
-                        worst_paths=worst[None, :], worst_quantile=1.0, model="fixed growth",
-                        monthly_growth=monthly_growth, worst_monthly_growth=wg,
-                        target="stated rate", history_used="none (growth given)",
+                        worst_paths=(worst[None, :] if worst_kind != "calibrated" else
+                                     np.vstack([nominal, worst])),
+                        worst_quantile=worst_quantile if worst_kind == "calibrated" else 1.0,
+                        model="fixed growth", monthly_growth=monthly_growth,
+                        worst_monthly_growth=(worst_growth if worst_growth is not None else
+                                              (None if worst_kind == "calibrated" else
+                                               monthly_growth)),
+                        target="stated rate",
+                        history_used=("none (growth given)" if history is None else
+                                      "growth given; the history sets the worst case's spread"),
                         step_days=1.0, path=path,
                         chosen_because="growth given with --growth" if stated else
                         "no --growth given: the peak is held flat",
-                        assumptions=tuple(assumptions))
+                        assumptions=tuple(assumptions), calibration=cal)
 
 
-def _target_series(peaks: pd.Series, months: int) -> tuple[pd.Series, str, float, int]:
-    """Daily peaks (weekly peaks past three months with 16+ weeks of history), and the season."""
+def _stated_rate_spread(history, monthly_growth: float, q: float):
+    """Calibrate the stated path on the history: from each origin, the stated path from that
+    day's planning peak against the planning peak as it stood each day after."""
     import numpy as np
 
-    step = float(np.median(np.diff(peaks.index.asi8)) / 86400e9) if len(peaks) > 1 else 1.0
-    if step >= 6:  # weekly, monthly or coarser data: forecast at the native step
-        season = 52 if 6 <= step <= 8 else (12 if 27 <= step <= 32 else 1)
-        return peaks, f"peaks at the data's own step ({step:.3g} days)", step, season
-    if months > 3 and len(peaks) >= 16 * 7:
-        weekly = peaks.resample("W-SUN").max().dropna()
-        # Drop a last, incomplete week: its max understates the peak.
-        last_full = peaks.index[-1].day_of_week == 6
-        if not last_full:
-            weekly = weekly.iloc[:-1]
-        season = 52 if len(weekly) >= 104 else 1
-        return weekly, "weekly peaks (horizon past three months)", 7.0, season
-    return peaks, "daily peaks", 1.0, 7
-
-
-def forecast_peaks(daily_peaks: pd.Series, months: int, *, worst_quantile: float = 0.95,
-                   worst_growth: float | None = None, model: str | None = None,
-                   seed: int = SEED) -> PeakForecast:
-    """Fit the candidates, choose one by backtest, and simulate calibrated peak paths.
-
-    `daily_peaks`: the daily peak series (date index). `model`: force one candidate by name.
-    `worst_growth`: a stated monthly rate for the worst case instead of the calibrated bound.
-    """
-    import numpy as np
-    import pandas as pd
-
-    if months < 1:
-        raise CapplanError(f"--months {months}: the horizon must be at least one month")
-    if not 0.5 <= worst_quantile < 1:
-        raise CapplanError(f"--worst-quantile {worst_quantile:g} must be in [0.5, 1): 0.95 means "
-                           "the worst case is the 95th percentile of the horizon peak")
-    peaks = daily_peaks.astype(float)
-    notes = []
-    zeros = int((peaks <= 0).sum())
-    if zeros == len(peaks):
-        raise CapplanError("every daily peak is zero: there is no load to plan for; check the "
-                           "value column (--value-column)")
-    if zeros:
-        notes.append(f"{zeros} zero daily peak(s) treated as missing (outages or gaps in the "
-                     "export, not load)")
-        peaks = peaks[peaks > 0]
-    start = daily_peaks.index[-1]
-    target, target_name, step_days, season = _target_series(peaks, months)
-    y = np.log(target.to_numpy(float))
-    hist_max = float(np.exp(y.max()))
-    h_steps = max(1, int(math.ceil(months * DAYS_PER_MONTH / step_days)))
-
-    # One-off spikes (modified z > 3.5 against their month, as the load stage flags them) are
-    # replaced by their neighbourhood's median before fitting: flagged, not planned for.
-    from capplan.load import find_anomalies
-
-    y_raw = y.copy()
-    spikes = find_anomalies(pd.Series(np.exp(y), index=target.index))
-    if spikes:
-        med = pd.Series(y).rolling(29, center=True, min_periods=1).median().to_numpy()
-        pos = {str(d.date()): i for i, d in enumerate(target.index)}
-        for a_ in spikes:
-            i = pos[a_.date]
-            y[i] = min(y[i], med[i])
-        notes.append(f"{len(spikes)} one-off spike(s) replaced by their month's median before "
-                     f"fitting ({', '.join(a_.date for a_ in spikes[:5])}"
-                     f"{', ...' if len(spikes) > 5 else ''})")
-    cp_index, cp = find_change_point(y, step_days)
-    if cp is not None:
-        cp = ChangePoint(str(target.index[cp_index].date()), cp.kind, cp.before_growth_monthly,
-                         cp.after_growth_monthly)
-        y = y[cp_index:]
-        y_raw = y_raw[cp_index:]
-        target = target.iloc[cp_index:]
-        notes.append(f"a {cp.kind} break on {cp.date}: growth fitted on the {len(y)} "
-                     f"{'days' if step_days == 1 else 'steps'} since (growth before "
-                     f"{cp.before_growth_monthly:+.1%}/month, after {cp.after_growth_monthly:+.1%})")
-    if len(y) > MAX_HISTORY_STEPS:
-        y = y[-MAX_HISTORY_STEPS:]
-        y_raw = y_raw[-MAX_HISTORY_STEPS:]
-        target = target.iloc[-MAX_HISTORY_STEPS:]
-        notes.append(f"growth fitted on the last {MAX_HISTORY_STEPS} steps of the history: the "
-                     "current regime, not the distant past")
-    unit = "days" if step_days == 1 else ("weeks" if step_days == 7 else "steps")
-    history_used = f"{target.index[0].date()} to {target.index[-1].date()} ({len(y)} {unit})"
-
-    results = {}
-    if len(y) < 2 or np.ptp(y) == 0:
-        fitted = Fitted("flat", lambda h: np.full(h, y[-1]), 0.0, "flat")
-        chosen, scores, because = fitted, (), (
-            "too little history to fit a trend" if len(y) < 2 else
-            "the peak is constant over the history: no growth, no spread")
-    else:
-        h_bt = min(h_steps, max(1, len(y) // 4))
-        names = candidate_names(y, season)
-        if model is not None and model not in CANDIDATES:
-            raise CapplanError(f"--model {model!r} is not a candidate: choose from "
-                               f"{', '.join(CANDIDATES)}")
-        results = backtest(y, names, season, h_bt)
-        scores = tuple(r.score for r in results.values())
-        scored = [r for r in results.values() if r.score.mase is not None
-                  and math.isfinite(r.score.mase)]
-        if model is not None:
-            chosen_name = model
-            because = f"forced with --model {model}"
-        elif not scored:
-            chosen_name = "compound"
-            because = (f"too little history for a backtest ({len(y)} {target_name}): compound "
-                       "growth with a wide interval")
-        else:
-            chosen_name, because = _choose(results, h_bt)
-        try:
-            chosen = CANDIDATES[chosen_name](y, season)
-        except Exception as exc:  # noqa: BLE001 - only reachable with a forced --model
-            raise CapplanError(f"--model {chosen_name}: cannot be fitted to this history "
-                               f"({len(y)} {target_name}): leave --model out to let the "
-                               "backtest choose") from exc
-
-    mu = chosen.forecast_log(h_steps)
-    held = _hold_trend(mu, len(y), season)
-    if held is not None:
-        mu = held
-        notes.append(f"the trend is extrapolated no further than the history it was fitted on "
-                     f"({len(y)} steps); after that the level is held (with its season)")
-    bt = results.get(chosen.name) if results else None
-    # The nominal case draws deviations from the history with one-off spikes replaced (flagged,
-    # not planned for); the worst case from the raw history, spikes included.
-    paths, a, b, widening, spread = _simulate(y, mu, bt, season, worst_quantile, seed, step_days)
-    raw_paths, *_ = _simulate(y_raw, mu, bt, season, worst_quantile, seed, step_days)
-    cap = CAP_MULTIPLE * hist_max
-    capped = bool((raw_paths > cap).any())
-    paths = np.minimum(paths, cap)
-    raw_paths = np.maximum(np.minimum(raw_paths, cap), paths)
-    # Month-aligned grid: each grid point reads the forecast step that contains it.
-    grid = month_grid(months)
-    step_idx = np.clip(np.ceil(grid / step_days).astype(int) - 1, 0, h_steps - 1)
-    grid_paths = paths[:, step_idx]
-
-    nominal_step = np.minimum(np.exp(mu), cap)
-    upper_step = np.quantile(raw_paths, worst_quantile, axis=0)
-    dates = [target.index[-1] + pd.Timedelta(days=step_days * i) for i in range(1, h_steps + 1)]
-    path = pd.DataFrame({"date": [d.strftime("%Y-%m-%d") for d in dates],
-                         "nominal": nominal_step, "worst_case": upper_step})
-    months_per_step = step_days / DAYS_PER_MONTH
-    growth = _monthly_growth(mu, months_per_step)
-    worst_paths = raw_paths[:, step_idx]
-    if worst_growth is not None:
-        # A stated worst-case rate from the same starting level as the nominal forecast.
-        p0 = float(np.median(np.max(grid_paths[:, :GRID_PER_MONTH], axis=1))) / \
-            (1 + max(growth, -0.99)) ** 1
-        worst_paths = (p0 * (1 + worst_growth) ** (grid / DAYS_PER_MONTH))[None, :]
-    assumptions = [
-        f"model: {chosen.name} on {target_name}, {history_used}",
-        f"chosen because: {because}",
-        f"nominal growth {growth:+.1%} a month",
-        f"worst case: the {worst_quantile:.0%} quantile of each month's peak over {N_PATHS} "
-        f"simulated paths (seed {seed}); spread {spread}"
-        + (f"; widened {widening:.2f}x to cover the backtest's horizon peaks" if widening and
-           widening > 1 else ""),
-    ] + notes
-    if worst_growth is not None:
-        assumptions.append(f"worst case grows {worst_growth:.1%} a month (--worst-growth)")
-    if capped:
-        assumptions.append(f"some simulated peaks were capped at {CAP_MULTIPLE:g}x the highest "
-                           f"peak in the history ({cap:,.6g})")
-    params = dict(chosen.params)
-    params.update({"deviation_var_log": float(a), "drift_var_log_per_step": float(b)})
-    return PeakForecast(
-        start=start, grid_days=grid, nominal=demand_path(grid_paths, 0.5),
-        worst_case=np.maximum(demand_path(worst_paths, worst_quantile), demand_path(grid_paths, 0.5)),
-        nominal_paths=grid_paths, worst_paths=worst_paths,
-        worst_quantile=worst_quantile, model=chosen.name, monthly_growth=growth,
-        worst_monthly_growth=worst_growth, target=target_name, history_used=history_used,
-        step_days=step_days, path=path, backtest=scores, chosen_because=because,
-        change_point=cp, recurring_peaks=find_recurring_peaks(peaks) if step_days < 6 else (),
-        interval_widening=widening, step_paths=paths, worst_step_paths=raw_paths, capped=capped,
-        assumptions=tuple(assumptions), parameters=params)
-
-
-
-def _monthly_growth(mu, months_per_step: float) -> float:
-    """Compound monthly growth of a log path: its least-squares slope, per month."""
-    import numpy as np
-
-    if len(mu) < 2:
-        return 0.0
-    slope = np.polyfit(np.arange(len(mu), dtype=float), mu, 1)[0]
-    return float(math.expm1(slope / months_per_step))
+    hist = prepare(history.astype(float), 1.0)
+    n = len(hist.fit)
+    origins = origins_for(n, 0)
+    Hb = CAL_HORIZON_DAYS
+    w = WINDOW_DAYS
+    clean_win = window_max(hist.clean[None, :], w)[0]
+    recur_win = window_max(hist.recurring[None, :], w)[0]
+    o = np.asarray(origins, int)
+    p0 = np.log(clean_win[o - 1])
+    k = np.arange(1, Hb + 1)
+    stated = p0[:, None] + k[None, :] * math.log1p(monthly_growth) / DAYS_PER_MONTH
+    act_c = np.log(future_matrix(clean_win, origins, Hb))
+    act_r = np.log(future_matrix(recur_win, origins, Hb))
+    floor_sd, floor_n = history_spread(np.log(hist.recurring), 7)
+    return calibrate(stated, act_c, act_r, q, floor_sd, floor_n, 7)
 
 
 def parse_growth(text: str, flag: str = "--growth") -> float:

@@ -1,53 +1,186 @@
-"""What the history says before any model: change points and recurring peaks."""
+"""What the history says before any model: its spikes (one-off or recurring), a level shift, and
+recurring yearly peaks worth an --event.
+
+- Spikes are the days the load stage flags (`load.find_anomalies`: modified z > 3.5 against the
+  29 days around them), so the growth stage and the planning peak agree on what a spike is. A spike
+  is *recurring* when it has company: at least RECURRING_COUNT - 1 other spikes within
+  RECURRING_WINDOW_DAYS / 2 days either side (a biweekly burst, game days), or one near the same
+  day of another year (a yearly sale). Otherwise it is *one-off*.
+  One-off spikes are out of everything (fits, the worst case's calibration, the caps); recurring
+  spikes are out of the fits and the nominal path (the planning peak leaves them out too) but in
+  the demand the worst case must cover.
+- A level shift is a step the series stays at: the median of the days after it differs from the
+  median of both the two and the eight weeks before it by more than LEVEL_SHIFT_Z robust standard
+  errors and more than LEVEL_SHIFT_MIN (15%), and the latest week still sits at the new level. A dip
+  that recovers (a holiday) is not one; the growth is fitted on the days since a shift.
+"""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
-
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 from capplan.growth.values import DAYS_PER_MONTH, ChangePoint
 
-def find_change_point(y_log, step_days: float) -> tuple[int, ChangePoint | None]:
-    """A level or slope break in the log peak: the split that most lowers BIC against one line,
-    by at least 10 (strong evidence, Kass & Raftery 1995), with 28 steps or more after it."""
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+RECURRING_COUNT = 3
+RECURRING_WINDOW_DAYS = 91
+YEARLY_TOLERANCE_DAYS = 7
+LEVEL_SHIFT_Z = 5.0
+LEVEL_SHIFT_MIN = math.log(1.15)
+LEVEL_SHIFT_MIN_AFTER = 5  # steps after a shift before it can be told from a dip
+LEVEL_SHIFT_MIN_BEFORE = 4
+LEVEL_SHIFT_LOOKBACK = 365  # shifts in the last year are looked for
+
+
+@dataclass(frozen=True, slots=True)
+class Spike:
+    date: str
+    value: float
+    ratio: float  # the spike over the median of the days around it
+    recurring: bool
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """The target series prepared for the models, one value a step (gaps filled in the fitted
+    series, left NaN in the observed ones)."""
+
+    dates: pd.DatetimeIndex
+    fit: np.ndarray  # log peak, every spike replaced by its neighbourhood median, gaps filled
+    clean: np.ndarray  # peak without any spike (what the planning peak sees), NaN in gaps
+    recurring: np.ndarray  # peak with recurring spikes kept, one-off ones removed, NaN in gaps
+    spikes: tuple[Spike, ...]
+    gaps_filled: int
+    zeros_dropped: int
+    step_days: float
+
+
+def classify_spikes(peaks: pd.Series, anomalies) -> tuple[Spike, ...]:
+    """Each flagged day as a Spike, recurring or one-off (module docstring)."""
+    import pandas as pd
+
+    days = [pd.Timestamp(a.date) for a in anomalies]
+    if not days:
+        return ()
+    around = peaks.rolling(29, center=True, min_periods=1).median()
+    out = []
+    for a, d in zip(anomalies, days):
+        near = sum(1 for e in days if e != d and abs((e - d).days) <= RECURRING_WINDOW_DAYS // 2)
+        yearly = [e for e in days if e.year != d.year and
+                  min(abs(e.day_of_year - d.day_of_year),
+                      365 - abs(e.day_of_year - d.day_of_year)) <= YEARLY_TOLERANCE_DAYS]
+        if near >= RECURRING_COUNT - 1:
+            why = f"{near} other spike(s) within {RECURRING_WINDOW_DAYS // 2} days"
+        elif yearly:
+            why = f"also near this date in {yearly[0].year}"
+        else:
+            why = "no other spike near it"
+        ratio = float(a.value) / max(float(around.get(d, a.value)), 1e-300)
+        out.append(Spike(a.date, float(a.value), ratio, near >= RECURRING_COUNT - 1 or
+                         bool(yearly), why))
+    return tuple(out)
+
+
+def prepare(peaks: pd.Series, step_days: float) -> History:
+    """Zeros out (outages, not load), spikes classified, gaps of a daily series on the calendar."""
+    import numpy as np
+    import pandas as pd
+
+    from capplan.load import find_anomalies
+
+    zeros = int((peaks <= 0).sum())
+    anomalies = find_anomalies(peaks)  # on the series the load stage saw, zeros included
+    spikes = classify_spikes(peaks, anomalies)
+    pos = peaks[peaks > 0]
+    if step_days == 1.0 and len(pos) > 1:
+        full = pd.date_range(pos.index[0], pos.index[-1], freq="D")
+        pos = pos.reindex(full)
+    raw = pos.to_numpy(float)
+    med = pd.Series(raw).rolling(29, center=True, min_periods=1).median().to_numpy()
+    where = {d: i for i, d in enumerate(pos.index.strftime("%Y-%m-%d"))}
+    clean, recurring = raw.copy(), raw.copy()
+    for s in spikes:
+        i = where.get(s.date)
+        if i is None:
+            continue
+        clean[i] = min(raw[i], med[i])
+        if not s.recurring:
+            recurring[i] = clean[i]
+    fit = np.log(pd.Series(clean).interpolate(limit_direction="both").to_numpy())
+    return History(pos.index, fit, clean, recurring, spikes,
+                   int(np.isnan(raw).sum()), zeros, step_days)
+
+
+def find_level_shift(y, step_days: float, season_period: int = 1):
+    """The latest level shift in a log series (module docstring): (index of its first step,
+    the change in log level), or (0, None)."""
     import numpy as np
 
-    n = len(y_log)
-    min_seg = max(28, n // 8)
-    if n < 2 * min_seg:
+    n = len(y)
+    if n < LEVEL_SHIFT_MIN_BEFORE + LEVEL_SHIFT_MIN_AFTER:
         return 0, None
-    t = np.arange(n, dtype=float)
+    m = season_period if season_period > 1 and n >= 3 * season_period else 1
+    if m > 1:  # compare like with like: the weekly shape out
+        pos = np.arange(n) % m
+        idx = np.array([np.median(y[pos == j]) for j in range(m)])
+        y = y - (idx - idx.mean())[pos]
+    d = np.diff(y)
+    noise = 1.4826 * float(np.median(np.abs(d - np.median(d)))) / math.sqrt(2) if d.size else 0.0
+    if noise <= 0:
+        noise = float(np.std(d)) / math.sqrt(2) if d.size else 0.0
+    if noise <= 0:
+        return 0, None
+    short, long_ = max(1, round(14 / step_days)), max(1, round(56 / step_days))
+    last = float(np.median(y[-max(1, min(round(7 / step_days), n // 4)):]))
+    c = np.arange(max(LEVEL_SHIFT_MIN_BEFORE, n - LEVEL_SHIFT_LOOKBACK),
+                  n - LEVEL_SHIFT_MIN_AFTER + 1)
+    if c.size == 0:
+        return 0, None
+    b = _medians(y, c, np.minimum(c + long_, n))  # the level after (up to eight weeks of it)
+    a_short = _medians(y, np.maximum(0, c - short), c)
+    a_long = _medians(y, np.maximum(0, c - long_), c)
+    same_side = np.sign(b - a_short) == np.sign(b - a_long)
+    jump = np.where(same_side, np.minimum(np.abs(b - a_short), np.abs(b - a_long)), 0.0)
+    n_after = np.minimum(c + long_, n) - c
+    se = 1.253 * noise * np.sqrt(1 / n_after + 1 / np.minimum(c, short))
+    z = jump / se
+    # The step persists: the last week is nearer the new level than the old one.
+    persists = np.abs(last - b) < 0.5 * np.abs(b - a_short)
+    ok = (jump >= LEVEL_SHIFT_MIN) & (z >= LEVEL_SHIFT_Z) & persists
+    if not ok.any():
+        return 0, None
+    i = int(np.argmax(np.where(ok, z, -np.inf)))
+    return int(c[i]), float(b[i] - a_short[i])
 
-    def sse_line(tt, yy):
-        a = np.polyfit(tt, yy, 1)
-        return float(np.sum((yy - np.polyval(a, tt)) ** 2)), a[0]
 
-    sse0, slope0 = sse_line(t, y_log)
-    if sse0 <= 0:
-        return 0, None
-    bic0 = n * math.log(sse0 / n) + 2 * math.log(n)
-    best = (0.0, None, None, None)
-    for c in range(min_seg, n - min_seg + 1, max(1, n // 200)):
-        s1, b1 = sse_line(t[:c], y_log[:c])
-        s2, b2 = sse_line(t[c:], y_log[c:])
-        sse = s1 + s2
-        if sse <= 0:
-            continue
-        bic = n * math.log(sse / n) + 5 * math.log(n)  # two lines and a break point
-        gain = bic0 - bic
-        if gain > best[0]:
-            best = (gain, c, b1, b2)
-    gain, c, b1, b2 = best
-    if c is None or gain < 10:
-        return 0, None
+def _medians(y, starts, ends):
+    """Median of y[s:e] for each (s, e), every e - s >= 1."""
+    import numpy as np
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    width = int((ends - starts).max())
+    padded = np.r_[np.asarray(y, float), np.full(width, np.nan)]
+    win = sliding_window_view(padded, width)[starts]
+    win = np.where(np.arange(width)[None, :] < (ends - starts)[:, None], win, np.nan)
+    return np.nanmedian(win, axis=1)
+
+
+def level_shift_point(dates, c: int, change: float, y, step_days: float) -> ChangePoint:
+    import numpy as np
+
     per_month = DAYS_PER_MONTH / step_days
-    level_jump = abs(y_log[c:c + 7].mean() - y_log[c - 7:c].mean())
-    kind = "level" if level_jump > 2 * abs(b1 - b2) * 7 else "slope"
-    return c, ChangePoint("", kind, math.expm1(b1 * per_month), math.expm1(b2 * per_month))
+
+    def slope(seg):
+        return float(np.polyfit(np.arange(len(seg)), seg, 1)[0]) if len(seg) >= 3 else 0.0
+
+    return ChangePoint(str(dates[c].date()), "level", math.expm1(slope(y[:c]) * per_month),
+                       math.expm1(slope(y[c:]) * per_month), level_change=math.expm1(change))
 
 
 def find_recurring_peaks(peaks: pd.Series) -> tuple[str, ...]:
@@ -74,3 +207,43 @@ def find_recurring_peaks(peaks: pd.Series) -> tuple[str, ...]:
                        f"{mean_ratio:.2f}x the month around them; consider an --event")
     return tuple(out[:5])
 
+
+YEARLY_MIN_DAYS = 730
+YEARLY_MIN_SHARE = 0.2  # the yearly profile must explain a fifth of the detrended variance
+
+
+def yearly_profile(dates, y_log, until: int):
+    """The yearly shape of a daily log series (two years or more of it before step `until`):
+    per day of the year, the median deviation from a centred 365-day mean, smoothed over a
+    29-day circular window. Returns (function steps -> offset with step 0 = dates[0], the share
+    of the detrended variance it explains); the function is None when the history is too short
+    or the shape explains under YEARLY_MIN_SHARE."""
+    import numpy as np
+    import pandas as pd
+
+    y = np.asarray(y_log[:until], float)
+    if len(y) < YEARLY_MIN_DAYS:
+        return None, None
+    trend = pd.Series(y).rolling(365, center=True, min_periods=300).mean().to_numpy()
+    dev = y - trend
+    doy = np.asarray(pd.DatetimeIndex(dates[:until]).dayofyear) - 1
+    ok = np.isfinite(dev)
+    prof = np.zeros(366)
+    for d in range(366):
+        sel = ok & (doy == d)
+        if sel.any():
+            prof[d] = np.median(dev[sel])
+    kernel = np.ones(29) / 29
+    prof = np.convolve(np.r_[prof[-14:], prof, prof[:14]], kernel, mode="valid")
+    prof -= prof.mean()
+    explained = 1 - np.var(dev[ok] - prof[doy[ok]]) / max(np.var(dev[ok]), 1e-300)
+    if explained < YEARLY_MIN_SHARE:
+        return None, float(explained)
+    start = pd.Timestamp(dates[0])
+
+    def at(steps):
+        steps = np.asarray(steps)
+        days = pd.DatetimeIndex(start + pd.to_timedelta(steps.ravel(), unit="D"))
+        return prof[np.asarray(days.dayofyear) - 1].reshape(steps.shape)
+
+    return at, float(explained)

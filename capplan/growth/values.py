@@ -1,10 +1,9 @@
-"""The growth stage's value objects and the plan's time grid."""
+"""The growth stage's value objects, its constants and the plan's time grid."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
-
 
 if TYPE_CHECKING:
     import numpy as np
@@ -12,24 +11,19 @@ if TYPE_CHECKING:
 
 DAYS_PER_MONTH = 365.25 / 12  # 30.4375: a plan month; month m ends m x 30.4375 days after the start
 GRID_PER_MONTH = 30  # forecast grid points per month (about one a day)
-N_PATHS = 400
-SEED = 20261124
-MAX_ORIGINS = 6
-MAX_HISTORY_STEPS = 730
-ETS_MAX_STEPS = 365  # exponential smoothing sees the last year  # two years of daily peaks (a longer history of weekly ones)
-MIN_TRAIN_STEPS = 7
-CAP_MULTIPLE = 10.0  # no forecast above 10x the history's highest peak
-TIE_TOLERANCE = 0.02  # MASE within 2% counts as a tie; the simpler model wins a tie
-SIMPLICITY = {"seasonal naive": 0, "compound": 1, "linear trend": 2, "damped trend": 3,
-              "holt-winters": 4, "logistic": 5, "combination": 6}
-
-
-# --------------------------------------------------------------------------------------------
-# Value objects
+WINDOW_DAYS = 28  # the planning peak's window (load.PLANNING_WINDOW_DAYS): the path's quantity
+MAX_HISTORY_STEPS = 730  # the models see the last two years (of daily peaks)
+CAP_MULTIPLE = 10.0  # the nominal never goes past 10x the highest spike-free peak of the history
+WORST_RATIO_CAP = 3.0  # nor the worst case past 3x the nominal
+FAN_QUANTILES = (0.5, 0.8, 0.9)  # the demand path at these quantiles too (worst_paths' rows)
 
 
 @dataclass(frozen=True, slots=True)
 class BacktestScore:
+    """One candidate on the backtest: MASE of its daily forecast (horizons 1..horizon_steps), and
+    the out-of-sample coverage of its calibrated 80% and 95% window peaks (calibrated on the older
+    origins, checked on the newer ones)."""
+
     model: str
     mase: float | None
     coverage_80: float | None
@@ -42,9 +36,25 @@ class BacktestScore:
 @dataclass(frozen=True, slots=True)
 class ChangePoint:
     date: str
-    kind: str  # "level" or "slope"
+    kind: str  # "level"
     before_growth_monthly: float
     after_growth_monthly: float
+    level_change: float | None = None  # relative: -0.6 is a 60% drop
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """How the worst case was calibrated: per backtest horizon (days 1..len), the conformal
+    offsets (log) of the window peak over the chosen model's, and what they achieved."""
+
+    method: str
+    horizons: int  # calibrated horizons: 1..horizons steps; beyond, extrapolated
+    origins: int  # backtest origins at horizon 1
+    nominal_offset: np.ndarray  # per horizon: median log(actual / forecast window peak)
+    worst_offset: np.ndarray  # per horizon: the conformal worst-quantile offset
+    coverage: float | None  # out-of-sample share of origins x horizons the worst case covered
+    median_over_provision: float | None  # of the worst window peak over the actual one
+    extrapolation: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,12 +64,15 @@ class PeakForecast:
     The contract with the plan is the two demand paths on `grid_days` (30 points a plan month;
     month m ends exactly at m x 30.4375 days after `start`):
     - `nominal` and `worst_case`: for each grid day, the peak the fleet must carry on that day in
-      that scenario. `worst_case >= nominal` everywhere; both finite and positive. The plan reads
-      everything from these two arrays (a month's peak is the path's maximum within the month, the
-      runway the first day the path needs more than today's fleet); charts and JSON draw them.
+      that scenario: the planning peak as it will stand that day (the highest daily peak of the 28
+      days up to it). `nominal` is its median forecast, one-off and recurring spikes left out as the
+      planning peak leaves them out, so at day 0 it is the planning peak; `worst_case` its calibrated
+      `worst_quantile` quantile with recurring spikes in. `worst_case >= nominal` everywhere, both
+      finite and positive. The plan reads everything from these two arrays; charts and JSON draw
+      them (`path`).
     - Month k's values do not depend on how many months were asked for.
-    `nominal_paths` / `worst_paths` (paths x grid) are the simulated paths the demand paths were
-    reduced from (one row each for a stated growth rate).
+    `worst_paths` holds the same demand path at the FAN_QUANTILES and at worst_quantile, one row
+    each (a single row for a stated rate); `nominal_paths` the nominal as one row.
     """
 
     start: pd.Timestamp  # the last observation (or today for a what-if plan)
@@ -72,21 +85,25 @@ class PeakForecast:
     model: str
     monthly_growth: float
     worst_monthly_growth: float | None
-    target: str  # "daily peaks", "weekly peaks", or the native step
+    target: str  # "daily peaks", or the native step
     history_used: str
     step_days: float
-    path: pd.DataFrame  # date, nominal, worst_case at the target's own step (for charts, JSON)
+    path: pd.DataFrame  # date, nominal, worst_case: day 0, then the demand paths on the grid
     backtest: tuple[BacktestScore, ...] = ()
     chosen_because: str = ""
     change_point: ChangePoint | None = None
     recurring_peaks: tuple[str, ...] = ()
     interval_widening: float | None = None
-    step_paths: np.ndarray | None = None  # (paths x steps) at the target's own step, nominal
-    worst_step_paths: np.ndarray | None = None  # the same for the worst case
     capped: bool = False
     assumptions: tuple[str, ...] = ()
     parameters: dict = field(default_factory=dict)
-
+    # Beyond the plan's contract: the accuracy figures and what the worst case is made of.
+    point: np.ndarray | None = None  # the central daily-peak forecast for steps 1..K (accuracy)
+    window_nominal: np.ndarray | None = None  # per step k: the peak over steps 1..k (k <= 28 days)
+    window_worst: np.ndarray | None = None  # its worst-quantile counterpart
+    calibration: Calibration | None = None
+    spikes: tuple = ()  # history.Spike, each one-off or recurring
+    fan_quantiles: tuple[float, ...] = ()
 
 
 def month_grid(months: int):
@@ -95,4 +112,3 @@ def month_grid(months: int):
     import numpy as np
 
     return np.arange(1, months * GRID_PER_MONTH + 1) * (DAYS_PER_MONTH / GRID_PER_MONTH)
-

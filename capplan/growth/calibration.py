@@ -1,0 +1,179 @@
+"""Calibration of the window peak on the backtest, and the demand paths built from it.
+
+The quantity calibrated is the one the plan sizes for: the peak over the planning peak's window
+(28 days) ending at each step ahead, `window_max` of the forecast against `window_max` of what
+happened. From every backtest origin and for each horizon t of the fixed grid, the score is
+r = log(actual window peak) - log(forecast window peak). Per horizon:
+- the nominal offset is the median score on the spike-free actuals (a median-unbiased window peak,
+  spikes left out as the planning peak leaves them out);
+- the worst offset is the split-conformal `worst_quantile` of the scores on the actuals with
+  recurring spikes in (one-off spikes out): a new origin's window peak stays under it with that
+  probability when origins are exchangeable (Lei et al. 2018). Where a horizon has too few scores
+  for a conformal quantile (histories under a few weeks), it is a Student-t prediction bound on the
+  scores with the spread of the history's own seasonal-naive errors as a floor (`PARAMETRIC`).
+The offsets are smoothed over horizons (a running median of 5), the worst one made non-decreasing
+(uncertainty does not shrink with the horizon), and extrapolated past the calibrated grid: the
+nominal offset held, the worst one growing with sqrt(horizon) at the rate it grew over the grid's
+second half (a random-walk level error).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from capplan.growth.backtest import conformal_quantile
+from capplan.growth.values import Calibration
+
+if TYPE_CHECKING:
+    pass
+
+SMOOTH_WIDTH = 5
+PARAMETRIC = "Student-t bound on few backtest scores, floored by the history's seasonal-naive spread"
+
+
+def history_spread(y_log, season: int) -> tuple[float, int]:
+    """Robust sd of the one-step seasonal-naive (lag `season`, else 1) log errors, and how many
+    there are: the floor of the worst case's spread where the backtest is too short."""
+    import numpy as np
+
+    y = np.asarray(y_log, float)
+    y = y[np.isfinite(y)]
+    m = season if season > 1 and len(y) > season + 2 else 1
+    d = y[m:] - y[:-m] if len(y) > m else np.zeros(0)
+    if d.size < 2:
+        return 0.0, int(d.size)
+    sd = 1.4826 * float(np.median(np.abs(d - np.median(d))))
+    if sd <= 0:
+        sd = float(np.std(d, ddof=1))
+    return sd, int(d.size)
+
+
+def _running_median(x, width: int):
+    """Centred running median, the window shrinking at the ends; NaN ignored."""
+    import numpy as np
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    h = width // 2
+    padded = np.r_[np.full(h, np.nan), np.asarray(x, float), np.full(h, np.nan)]
+    windows = sliding_window_view(padded, width)
+    return _column_stats(windows.T)[0]
+
+
+def _column_stats(a, q: float | None = None):
+    """Per column of `a` (NaN = no value): the median, the split-conformal q quantile (NaN where
+    there are too few values: see backtest.conformal_quantile) and the count."""
+    import numpy as np
+
+    s = np.sort(a, axis=0)  # NaN sort last
+    c = np.isfinite(a).sum(axis=0)
+    cols = np.arange(a.shape[1])
+    lo, hi = np.maximum((c - 1) // 2, 0), np.maximum(c // 2, 0)
+    med = np.where(c > 0, 0.5 * (s[lo, cols] + s[hi, cols]), np.nan)
+    if q is None:
+        return med, None, c
+    rank = np.ceil((c + 1) * q - 1e-9).astype(int)
+    ok = (rank <= c) & (c > 0)
+    quant = np.where(ok, s[np.clip(rank - 1, 0, a.shape[0] - 1), cols], np.nan)
+    return med, quant, c
+
+
+def raw_offsets(scores_clean, scores_recur, q: float, floor_sd: float, floor_n: int, season: int):
+    """Per horizon (columns): the median clean score and the worst-quantile bound of the
+    recurring-kept scores (conformal where there are enough, else the parametric bound)."""
+    import numpy as np
+
+    m, _, _ = _column_stats(scores_clean)
+    centre, u, n_scores = _column_stats(scores_recur, q)
+    todo = np.flatnonzero(~np.isfinite(u))
+    if todo.size:
+        # Too few scores for a conformal quantile: a Student-t bound (vectorised over horizons).
+        from scipy.stats import t as student_t
+
+        sub = scores_recur[:, todo]
+        cnt = n_scores[todo]
+        c0 = np.where(cnt > 0, centre[todo], np.where(np.isfinite(m[todo]), m[todo], 0.0))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sd_scores = np.where(cnt >= 3, np.nanstd(np.where(np.isfinite(sub), sub, np.nan),
+                                                     axis=0, ddof=1) if sub.shape[0] > 1 else 0.0, 0.0)
+        sd_scores = np.where(np.isfinite(sd_scores), sd_scores, 0.0)
+        floor = floor_sd * np.sqrt(np.ceil((todo + 1) / max(season, 1)))
+        df = np.maximum(np.maximum(cnt - 1, floor_n - 1), 1)
+        bound = c0 + student_t.ppf(q, df) * np.maximum(sd_scores, floor) * np.sqrt(
+            1 + 1 / np.maximum(cnt, 1))
+        top = np.where(cnt > 0, np.nanmax(np.where(np.isfinite(sub), sub, -np.inf), axis=0)
+                       if sub.shape[0] else -np.inf, -np.inf)
+        u[todo] = np.maximum(bound, top)
+    return m, u, n_scores, bool(todo.size)
+
+
+def calibrate(forecast_window, actual_clean, actual_recur, q: float, floor_sd: float,
+              floor_n: int, season: int) -> tuple[Calibration, object]:
+    """Offsets per horizon from the backtest (arrays origins x horizons, log window peaks).
+    Returns the Calibration and a function k -> (nominal offset, worst offset) for steps k >= 1."""
+    import numpy as np
+
+    rc = actual_clean - forecast_window
+    rw = actual_recur - forecast_window
+    m, u, n_scores, parametric = raw_offsets(rc, rw, q, floor_sd, floor_n, season)
+    valid = np.flatnonzero(n_scores > 0)
+    if valid.size == 0:
+        m = np.zeros(1)
+        u = np.full(1, _parametric_only(q, floor_sd, floor_n))
+        horizons = 1
+    else:
+        horizons = int(valid[-1]) + 1
+        m, u = m[:horizons], u[:horizons]
+        m = np.where(np.isfinite(m), m, 0.0)
+        m = _running_median(m, SMOOTH_WIDTH)
+        u = np.maximum.accumulate(_running_median(u, SMOOTH_WIDTH))
+    half = np.arange(max(1, horizons // 2), horizons + 1)
+    slope = 0.0
+    if half.size >= 3:
+        slope = max(0.0, float(np.polyfit(np.sqrt(half), u[half - 1], 1)[0]))
+    if slope == 0.0 and floor_sd > 0:
+        # No growth measurable on the grid: a level error of the seasonal-naive spread a season.
+        slope = floor_sd / math.sqrt(max(season, 1))
+
+    def at(k):
+        k = np.asarray(k, int)
+        inside = np.clip(k, 1, horizons) - 1
+        mo = m[inside]
+        wo = u[inside] + slope * (np.sqrt(np.maximum(k, horizons)) - math.sqrt(horizons))
+        return mo, np.maximum(wo, mo)
+
+    cov, over = out_of_sample(rc, rw, q, floor_sd, floor_n, season)
+    method = ("split-conformal quantile of the backtest's window-peak scores, per horizon"
+              + ("; " + PARAMETRIC + " where a horizon has under 19 scores" if parametric else ""))
+    cal = Calibration(method=method, horizons=horizons, origins=int(n_scores[0]) if n_scores.size
+                      else 0, nominal_offset=m, worst_offset=u, coverage=cov,
+                      median_over_provision=over,
+                      extrapolation=(f"past {horizons} steps the worst offset grows by "
+                                     f"{slope:.4f} x sqrt(steps) (the nominal offset is held)"))
+    return cal, at
+
+
+def _parametric_only(q, floor_sd, floor_n):
+    from scipy.stats import t as student_t
+
+    return float(student_t.ppf(q, max(floor_n - 1, 1))) * floor_sd * math.sqrt(2)
+
+
+def out_of_sample(rc, rw, q, floor_sd, floor_n, season):
+    """Calibrate on the older two thirds of the origins, check on the newest third: the share of
+    (origin, horizon) window peaks the worst case covered, and the median over-provision."""
+    import numpy as np
+
+    n = rw.shape[0]
+    if n < 6:
+        return None, None
+    cut = (2 * n) // 3
+    _, u_old, _, _ = raw_offsets(rc[:cut], rw[:cut], q, floor_sd, floor_n, season)
+    u_old = np.maximum.accumulate(np.where(np.isfinite(u_old), u_old, -np.inf))
+    new = rw[cut:]
+    ok = np.isfinite(new) & np.isfinite(u_old)[None, :]
+    if not ok.any():
+        return None, None
+    covered = (new <= u_old[None, :])[ok]
+    over = np.expm1((u_old[None, :] - new)[ok])
+    return float(covered.mean()), float(np.median(over))
