@@ -148,12 +148,13 @@ def forecast(path: str, settings: Settings) -> ForecastResult:
 
         g = parse_growth(settings.growth)
         wg = parse_growth(settings.worst_growth, "--worst-growth") if settings.worst_growth else None
-        fc = fixed_growth(pd.Timestamp(load.daily_peaks.index[-1]), peak, settings.months, g, wg)
+        fc = fixed_growth(pd.Timestamp(load.daily_peaks.index[-1]), peak, settings.months, g, wg,
+                          history=load.daily_peaks, worst_quantile=settings.worst_quantile)
     else:
         wg = parse_growth(settings.worst_growth, "--worst-growth") if settings.worst_growth else None
         fc = forecast_peaks(load.daily_peaks, settings.months,
                             worst_quantile=settings.worst_quantile, worst_growth=wg,
-                            model=settings.model)
+                            model=settings.model, planning_peak=peak)
     start = fc.start.date()
     plan = build_plan(start=start, planning_peak=peak, capacity=capacity, forecast=fc,
                       events=events, months=settings.months, lead_time_days=settings.lead_time,

@@ -2,7 +2,7 @@
 backtest. Pure; no I/O. One part a file, each readable alone:
 
 - `history.py`: spikes classified (one-off or recurring), level shifts, yearly recurring peaks;
-- `candidates.py`: seasonal naive with drift, theta, damped trend and their combination, from
+- `candidates.py`: seasonal naive with drift, ses with drift (theta), damped trend and their combination, from
   every backtest origin at once;
 - `backtest.py`: rolling origins on a fixed grid of horizons, MASE, coverage, the conformal
   quantile, the choice;

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     pass
 
-MAX_ORIGINS = 182  # the last half year of origins, one a step
+MAX_ORIGINS = 365  # the last year of origins, one a step: every season in the calibration
 MIN_TRAIN_STEPS = 7
 CAL_HORIZON_DAYS = 61  # backtest horizons 1..61 days: two plan months, a fixed grid
 CHOICE_HORIZON_DAYS = 28  # MASE is scored over the first four weeks of each origin

@@ -22,7 +22,6 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from capplan.growth.backtest import conformal_quantile
 from capplan.growth.values import Calibration
 
 if TYPE_CHECKING:
@@ -60,12 +59,13 @@ def _running_median(x, width: int):
     return _column_stats(windows.T)[0]
 
 
-def _column_stats(a, q: float | None = None):
+def _column_stats(a, q: float | None = None, s=None):
     """Per column of `a` (NaN = no value): the median, the split-conformal q quantile (NaN where
-    there are too few values: see backtest.conformal_quantile) and the count."""
+    there are too few values: see backtest.conformal_quantile) and the count. `s`: `a` sorted
+    along its columns already (NaN last), to share one sort between quantiles."""
     import numpy as np
 
-    s = np.sort(a, axis=0)  # NaN sort last
+    s = np.sort(a, axis=0) if s is None else s
     c = np.isfinite(a).sum(axis=0)
     cols = np.arange(a.shape[1])
     lo, hi = np.maximum((c - 1) // 2, 0), np.maximum(c // 2, 0)
@@ -78,13 +78,14 @@ def _column_stats(a, q: float | None = None):
     return med, quant, c
 
 
-def raw_offsets(scores_clean, scores_recur, q: float, floor_sd: float, floor_n: int, season: int):
+def raw_offsets(scores_clean, scores_recur, q: float, floor_sd: float, floor_n: int, season: int,
+                sorted_clean=None, sorted_recur=None):
     """Per horizon (columns): the median clean score and the worst-quantile bound of the
     recurring-kept scores (conformal where there are enough, else the parametric bound)."""
     import numpy as np
 
-    m, _, _ = _column_stats(scores_clean)
-    centre, u, n_scores = _column_stats(scores_recur, q)
+    m, _, _ = _column_stats(scores_clean, None, sorted_clean)
+    centre, u, n_scores = _column_stats(scores_recur, q, sorted_recur)
     todo = np.flatnonzero(~np.isfinite(u))
     if todo.size:
         # Too few scores for a conformal quantile: a Student-t bound (vectorised over horizons).
@@ -107,15 +108,30 @@ def raw_offsets(scores_clean, scores_recur, q: float, floor_sd: float, floor_n: 
     return m, u, n_scores, bool(todo.size)
 
 
-def calibrate(forecast_window, actual_clean, actual_recur, q: float, floor_sd: float,
-              floor_n: int, season: int) -> tuple[Calibration, object]:
-    """Offsets per horizon from the backtest (arrays origins x horizons, log window peaks).
-    Returns the Calibration and a function k -> (nominal offset, worst offset) for steps k >= 1."""
+def calibrate(forecast_window, actual_clean, actual_recur, qs, floor_sd: float, floor_n: int,
+              season: int) -> dict:
+    """Offsets per horizon from the backtest (arrays origins x horizons, log window peaks), for
+    each worst quantile in `qs`: q -> (Calibration, function k -> (nominal offset, worst offset)
+    for steps k >= 1)."""
     import numpy as np
 
     rc = actual_clean - forecast_window
     rw = actual_recur - forecast_window
-    m, u, n_scores, parametric = raw_offsets(rc, rw, q, floor_sd, floor_n, season)
+    sc, sw = np.sort(rc, axis=0), np.sort(rw, axis=0)
+    cut = (2 * rw.shape[0]) // 3
+    old = (rc[:cut], rw[:cut], np.sort(rc[:cut], axis=0), np.sort(rw[:cut], axis=0))
+    out = {}
+    for q in qs:
+        m, u, n_scores, parametric = raw_offsets(rc, rw, q, floor_sd, floor_n, season, sc, sw)
+        out[q] = _fit(m, u, n_scores, parametric, q, floor_sd, floor_n, season,
+                      out_of_sample(old, rw[cut:], q, floor_sd, floor_n, season))
+    return out
+
+
+def _fit(m, u, n_scores, parametric, q, floor_sd, floor_n, season, oos):
+    """Smooth the raw offsets over horizons and extrapolate them (module docstring)."""
+    import numpy as np
+
     valid = np.flatnonzero(n_scores > 0)
     if valid.size == 0:
         m = np.zeros(1)
@@ -142,7 +158,7 @@ def calibrate(forecast_window, actual_clean, actual_recur, q: float, floor_sd: f
         wo = u[inside] + slope * (np.sqrt(np.maximum(k, horizons)) - math.sqrt(horizons))
         return mo, np.maximum(wo, mo)
 
-    cov, over = out_of_sample(rc, rw, q, floor_sd, floor_n, season)
+    cov, over = oos
     method = ("split-conformal quantile of the backtest's window-peak scores, per horizon"
               + ("; " + PARAMETRIC + " where a horizon has under 19 scores" if parametric else ""))
     cal = Calibration(method=method, horizons=horizons, origins=int(n_scores[0]) if n_scores.size
@@ -159,18 +175,17 @@ def _parametric_only(q, floor_sd, floor_n):
     return float(student_t.ppf(q, max(floor_n - 1, 1))) * floor_sd * math.sqrt(2)
 
 
-def out_of_sample(rc, rw, q, floor_sd, floor_n, season):
-    """Calibrate on the older two thirds of the origins, check on the newest third: the share of
-    (origin, horizon) window peaks the worst case covered, and the median over-provision."""
+def out_of_sample(old, new, q, floor_sd, floor_n, season):
+    """Calibrated on the older two thirds of the origins (`old`: their clean and recurring-kept
+    scores, and both sorted), checked on the newest third (`new`): the share of (origin, horizon)
+    window peaks the worst case covered, and the median over-provision."""
     import numpy as np
 
-    n = rw.shape[0]
-    if n < 6:
+    rc, rw, sc, sw = old
+    if rw.shape[0] < 4 or new.shape[0] < 2:
         return None, None
-    cut = (2 * n) // 3
-    _, u_old, _, _ = raw_offsets(rc[:cut], rw[:cut], q, floor_sd, floor_n, season)
+    _, u_old, _, _ = raw_offsets(rc, rw, q, floor_sd, floor_n, season, sc, sw)
     u_old = np.maximum.accumulate(np.where(np.isfinite(u_old), u_old, -np.inf))
-    new = rw[cut:]
     ok = np.isfinite(new) & np.isfinite(u_old)[None, :]
     if not ok.any():
         return None, None

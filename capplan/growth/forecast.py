@@ -193,12 +193,11 @@ def forecast_peaks(daily_peaks: pd.Series, months: int, *, worst_quantile: float
         mb = mase_by_origin(c.paths, np.exp(actual_c), level_c, origins, season, first, h_choice)
         mb = mb[np.isfinite(mb)]
         maseof[name] = float(np.mean(mb)) if mb.size else None
-        fw = window_max(c.paths, window)
-        cal80, _ = calibrate(fw, win_c, win_r, 0.80, floor_sd, floor_n, season)
-        cal, at = calibrate(fw, win_c, win_r, worst_quantile, floor_sd, floor_n, season)
-        cals[name] = (cal, at)
-        scores.append(BacktestScore(name, maseof[name], cal80.coverage, cal.coverage,
-                                    len(origins), Hb))
+        qs = tuple(sorted({0.80, worst_quantile, *FAN_QUANTILES}))
+        cals[name] = calibrate(window_max(c.paths, window), win_c, win_r, qs, floor_sd, floor_n,
+                               season)
+        scores.append(BacktestScore(name, maseof[name], cals[name][0.80][0].coverage,
+                                    cals[name][worst_quantile][0].coverage, len(origins), Hb))
     if model is not None:
         chosen, because = model, f"forced with --model {model}"
     elif not maseof:
@@ -215,11 +214,11 @@ def forecast_peaks(daily_peaks: pd.Series, months: int, *, worst_quantile: float
         because = (f"under two weeks of history ({n - first} {unit}): seasonal naive with drift, "
                    "the short-history model")
     c = cands[chosen]
-    if chosen in cals:
-        cal, at = cals[chosen]
-    else:
+    if chosen not in cals:
         empty = np.full((1, Hb), np.nan)
-        cal, at = calibrate(empty, empty, empty, worst_quantile, floor_sd, floor_n, season)
+        cals[chosen] = calibrate(empty, empty, empty, (worst_quantile, *FAN_QUANTILES), floor_sd,
+                                 floor_n, season)
+    cal, at = cals[chosen][worst_quantile]
 
     mu = c.final
     held = _hold_trend(mu, n - first, season)
@@ -243,14 +242,8 @@ def forecast_peaks(daily_peaks: pd.Series, months: int, *, worst_quantile: float
     if steps.size and window > 0:
         nominal[0] = max(nominal[0], 0.0)
     fan = []
-    from capplan.growth.calibration import raw_offsets  # noqa: F401  (the same offsets, per quantile)
-
     for q in FAN_QUANTILES:
-        _, at_q = calibrate(window_max(c.paths, window) if c.paths is not None else
-                            np.full((1, Hb), np.nan), win_c if c.paths is not None else
-                            np.full((1, Hb), np.nan), win_r if c.paths is not None else
-                            np.full((1, Hb), np.nan), q, floor_sd, floor_n, season)
-        fq = np.maximum(hist_r, np.exp(f_win + at_q(steps)[1]))
+        fq = np.maximum(hist_r, np.exp(f_win + cals[chosen][q][1](steps)[1]))
         fan.append(np.clip(fq, nominal, worst))
 
     growth = _monthly_growth(mu, step_days)
@@ -444,7 +437,7 @@ def _stated_rate_spread(history, monthly_growth: float, q: float):
     act_c = np.log(future_matrix(clean_win, origins, Hb))
     act_r = np.log(future_matrix(recur_win, origins, Hb))
     floor_sd, floor_n = history_spread(np.log(hist.recurring), 7)
-    return calibrate(stated, act_c, act_r, q, floor_sd, floor_n, 7)
+    return calibrate(stated, act_c, act_r, (q,), floor_sd, floor_n, 7)[q]
 
 
 def parse_growth(text: str, flag: str = "--growth") -> float:

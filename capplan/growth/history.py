@@ -3,9 +3,10 @@ recurring yearly peaks worth an --event.
 
 - Spikes are the days the load stage flags (`load.find_anomalies`: modified z > 3.5 against the
   29 days around them), so the growth stage and the planning peak agree on what a spike is. A spike
-  is *recurring* when it has company: at least RECURRING_COUNT - 1 other spikes within
-  RECURRING_WINDOW_DAYS / 2 days either side (a biweekly burst, game days), or one near the same
-  day of another year (a yearly sale). Otherwise it is *one-off*.
+  is *recurring* when it has company of a like size (within a factor of 2 of its height over the
+  median around it): at least RECURRING_COUNT - 1 such spikes within RECURRING_WINDOW_DAYS / 2
+  days either side (a biweekly burst, game days), or one near the same day of another year (a
+  yearly sale). Otherwise it is *one-off*, in time or in size (a 10x burst among 3x ones).
   One-off spikes are out of everything (fits, the worst case's calibration, the caps); recurring
   spikes are out of the fits and the nominal path (the planning peak leaves them out too) but in
   the demand the worst case must cover.
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 RECURRING_COUNT = 3
 RECURRING_WINDOW_DAYS = 91
 YEARLY_TOLERANCE_DAYS = 7
+SIMILAR = 2.0  # spikes are alike when the higher is at most twice the lower (over their median)
 LEVEL_SHIFT_Z = 5.0
 LEVEL_SHIFT_MIN = math.log(1.15)
 LEVEL_SHIFT_MIN_AFTER = 5  # steps after a shift before it can be told from a dip
@@ -69,21 +71,23 @@ def classify_spikes(peaks: pd.Series, anomalies) -> tuple[Spike, ...]:
     if not days:
         return ()
     around = peaks.rolling(29, center=True, min_periods=1).median()
+    ratios = [float(a.value) / max(float(around.get(d, a.value)), 1e-300)
+              for a, d in zip(anomalies, days)]
     out = []
-    for a, d in zip(anomalies, days):
-        near = sum(1 for e in days if e != d and abs((e - d).days) <= RECURRING_WINDOW_DAYS // 2)
-        yearly = [e for e in days if e.year != d.year and
+    for a, d, r in zip(anomalies, days, ratios):
+        alike = [e for e, q in zip(days, ratios) if e != d and max(q, r) <= SIMILAR * min(q, r)]
+        near = sum(1 for e in alike if abs((e - d).days) <= RECURRING_WINDOW_DAYS // 2)
+        yearly = [e for e in alike if e.year != d.year and
                   min(abs(e.day_of_year - d.day_of_year),
                       365 - abs(e.day_of_year - d.day_of_year)) <= YEARLY_TOLERANCE_DAYS]
         if near >= RECURRING_COUNT - 1:
-            why = f"{near} other spike(s) within {RECURRING_WINDOW_DAYS // 2} days"
+            why = f"{near} other spike(s) of a like size within {RECURRING_WINDOW_DAYS // 2} days"
         elif yearly:
-            why = f"also near this date in {yearly[0].year}"
+            why = f"a like spike near this date in {yearly[0].year}"
         else:
-            why = "no other spike near it"
-        ratio = float(a.value) / max(float(around.get(d, a.value)), 1e-300)
-        out.append(Spike(a.date, float(a.value), ratio, near >= RECURRING_COUNT - 1 or
-                         bool(yearly), why))
+            why = "no other spike of a like size near it"
+        out.append(Spike(a.date, float(a.value), r, near >= RECURRING_COUNT - 1 or bool(yearly),
+                         why))
     return tuple(out)
 
 
@@ -155,7 +159,13 @@ def find_level_shift(y, step_days: float, season_period: int = 1):
     ok = (jump >= LEVEL_SHIFT_MIN) & (z >= LEVEL_SHIFT_Z) & persists
     if not ok.any():
         return 0, None
-    i = int(np.argmax(np.where(ok, z, -np.inf)))
+    # Where in the region that passes is the step? Where the means of the week either side
+    # differ most (a median is flat within a week of a step; a mean peaks at it).
+    wk = max(1, round(7 / step_days))
+    cs = np.concatenate([[0.0], np.cumsum(y)])
+    after = (cs[np.minimum(c + wk, n)] - cs[c]) / (np.minimum(c + wk, n) - c)
+    before = (cs[c] - cs[np.maximum(c - wk, 0)]) / (c - np.maximum(c - wk, 0))
+    i = int(np.argmax(np.where(ok, np.abs(after - before), -np.inf)))
     return int(c[i]), float(b[i] - a_short[i])
 
 
@@ -179,8 +189,11 @@ def level_shift_point(dates, c: int, change: float, y, step_days: float) -> Chan
     def slope(seg):
         return float(np.polyfit(np.arange(len(seg)), seg, 1)[0]) if len(seg) >= 3 else 0.0
 
-    return ChangePoint(str(dates[c].date()), "level", math.expm1(slope(y[:c]) * per_month),
-                       math.expm1(slope(y[c:]) * per_month), level_change=math.expm1(change))
+    def monthly(x):
+        return math.expm1(max(min(x * per_month, 20.0), -20.0))
+
+    return ChangePoint(str(dates[c].date()), "level", monthly(slope(y[:c])), monthly(slope(y[c:])),
+                       level_change=math.expm1(change))
 
 
 def find_recurring_peaks(peaks: pd.Series) -> tuple[str, ...]:
@@ -214,7 +227,7 @@ YEARLY_MIN_SHARE = 0.2  # the yearly profile must explain a fifth of the detrend
 
 def yearly_profile(dates, y_log, until: int):
     """The yearly shape of a daily log series (two years or more of it before step `until`):
-    per day of the year, the median deviation from a centred 365-day mean, smoothed over a
+    per day of the year, the mean deviation from a centred 365-day mean (spikes are out already), smoothed over a
     29-day circular window. Returns (function steps -> offset with step 0 = dates[0], the share
     of the detrended variance it explains); the function is None when the history is too short
     or the shape explains under YEARLY_MIN_SHARE."""
@@ -228,11 +241,8 @@ def yearly_profile(dates, y_log, until: int):
     dev = y - trend
     doy = np.asarray(pd.DatetimeIndex(dates[:until]).dayofyear) - 1
     ok = np.isfinite(dev)
-    prof = np.zeros(366)
-    for d in range(366):
-        sel = ok & (doy == d)
-        if sel.any():
-            prof[d] = np.median(dev[sel])
+    cnt = np.bincount(doy[ok], minlength=366)
+    prof = np.bincount(doy[ok], weights=dev[ok], minlength=366) / np.maximum(cnt, 1)
     kernel = np.ones(29) / 29
     prof = np.convolve(np.r_[prof[-14:], prof, prof[:14]], kernel, mode="valid")
     prof -= prof.mean()

@@ -125,6 +125,7 @@ def capacity_section(plan: Plan) -> dict:
 def growth_section(plan: Plan) -> dict:
     f = plan.forecast
     cp = f.change_point
+    cal = f.calibration
     return {"model": f.model, "monthly_growth": f.monthly_growth,
             "worst_monthly_growth": f.worst_monthly_growth, "worst_quantile": f.worst_quantile,
             "target": f.target, "history_used": f.history_used, "step_days": f.step_days,
@@ -139,7 +140,16 @@ def growth_section(plan: Plan) -> dict:
                           "horizon_steps": b.horizon_steps, "note": b.note} for b in f.backtest],
             "forecast": [{"date": r.date, "nominal": r.nominal, "worst_case": r.worst_case}
                          for r in f.path.itertuples(index=False)],
-            "assumptions": list(f.assumptions)}
+            "assumptions": list(f.assumptions),
+            "calibration": None if cal is None else {
+                "method": cal.method, "horizons": cal.horizons, "origins": cal.origins,
+                "coverage": cal.coverage, "median_over_provision": cal.median_over_provision,
+                "extrapolation": cal.extrapolation},
+            "spikes": [{"date": s.date, "value": s.value, "ratio": s.ratio,
+                        "kind": "recurring" if s.recurring else "one-off", "why": s.why}
+                       for s in f.spikes],
+            "level_shift": None if cp is None or cp.level_change is None else {
+                "date": cp.date, "change": cp.level_change}}
 
 
 def scenario_section(plan: Plan, name: str) -> dict:

@@ -1,0 +1,82 @@
+"""Every statistic of the growth stage's accuracy table, on small examples worked by hand."""
+import math
+
+import numpy as np
+import pytest
+
+from capplan.growth import conformal_quantile, coverage, mase, window_max
+from capplan.growth.calibration import _column_stats, calibrate, history_spread
+
+
+def test_mase_by_hand():
+    # Train 1,2,4,3,5 with season 1: in-sample naive MAE = (1+2+1+2)/4 = 1.5.
+    # Forecast 5,5 against actual 6,4: MAE = 1 -> MASE = 1 / 1.5.
+    assert mase([6, 4], [5, 5], [1, 2, 4, 3, 5], 1) == pytest.approx(2 / 3)
+    # Season 2: in-sample MAE of y[t] - y[t-2] = (|4-1| + |3-2| + |5-4|)/3 = 5/3.
+    assert mase([6, 4], [5, 5], [1, 2, 4, 3, 5], 2) == pytest.approx(1 / (5 / 3))
+
+
+def test_coverage_by_hand():
+    # Five points, interval [2, 4]: 1 out, 2 in, 3 in, 4 in, 5 out -> 3/5.
+    assert coverage([1, 2, 3, 4, 5], [2] * 5, [4] * 5) == pytest.approx(0.6)
+
+
+def test_conformal_quantile_by_hand():
+    # 19 scores 1..19 at q = 0.95: rank ceil(20 x 0.95) = 19 -> the largest, 19.
+    assert conformal_quantile(np.arange(1, 20), 0.95) == 19
+    # 39 scores: rank ceil(40 x 0.95) = 38 -> 38 (of 1..39); order does not matter.
+    assert conformal_quantile(np.arange(39, 0, -1), 0.95) == 38
+    # At q = 0.8 with 9 scores 10, 20, ..., 90: rank ceil(10 x 0.8) = 8 -> 80.
+    assert conformal_quantile(np.arange(10, 100, 10), 0.8) == 80
+    # 18 scores are too few for 95% (rank 19 > 18): no conformal quantile; NaN ignored.
+    assert conformal_quantile(np.r_[np.arange(18), np.nan], 0.95) is None
+
+
+def test_column_stats_agree_with_the_scalar_statistics():
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=(40, 5))
+    a[rng.random(a.shape) < 0.3] = np.nan
+    med, q, cnt = _column_stats(a, 0.9)
+    for j in range(a.shape[1]):
+        col = a[:, j][np.isfinite(a[:, j])]
+        assert med[j] == pytest.approx(np.median(col))
+        expect = conformal_quantile(col, 0.9)
+        assert (np.isnan(q[j]) if expect is None else q[j] == pytest.approx(expect))
+        assert cnt[j] == col.size
+
+
+def test_window_max_by_hand():
+    # Window 3 over 1, 5, 2, 0, 4, 3: the max of the last three steps (fewer at the start).
+    got = window_max([[1, 5, 2, 0, 4, 3]], 3)[0]
+    assert got.tolist() == [1, 5, 5, 5, 4, 4]
+    # NaN is skipped; a window of NaN only stays NaN.
+    got = window_max([[np.nan, np.nan, 2, np.nan]], 2)[0]
+    assert np.isnan(got[0]) and np.isnan(got[1]) and got[2:].tolist() == [2, 2]
+
+
+def test_calibration_offsets_by_hand():
+    # One horizon, 19 origins: forecast window peak log 0, actual log peaks 0.01 .. 0.19.
+    # Nominal offset: the median score 0.10; worst (q 0.95): the 19th smallest, 0.19.
+    actual = (np.arange(1, 20) / 100)[:, None]
+    forecast = np.zeros((19, 1))
+    cal, at = calibrate(forecast, actual, actual, (0.95,), 0.0, 0, 1)[0.95]
+    m, u = at(np.array([1]))
+    assert m[0] == pytest.approx(0.10) and u[0] == pytest.approx(0.19)
+    assert cal.horizons == 1 and cal.origins == 19
+
+
+def test_parametric_bound_by_hand():
+    # Three scores 0, 0.1, 0.2 at one horizon (too few for a conformal 95%): Student-t with
+    # df = max(3 - 1, floor_n - 1) = 2, sd 0.1, centre 0.1:
+    # 0.1 + t(0.95, 2) x 0.1 x sqrt(1 + 1/3) = 0.1 + 2.919986 x 0.1 x 1.154701.
+    actual = np.array([[0.0], [0.1], [0.2]])
+    _, at = calibrate(np.zeros((3, 1)), actual, actual, (0.95,), 0.0, 0, 1)[0.95]
+    assert at(np.array([1]))[1][0] == pytest.approx(0.1 + 2.919986 * 0.1 * math.sqrt(4 / 3), rel=1e-5)
+
+
+def test_history_spread_by_hand():
+    # Lag-1 log differences 0.1, -0.1, 0.1, -0.1, 0.3: median 0.1, |d - 0.1| = 0, .2, 0, .2, .2 ->
+    # MAD 0.2 -> 1.4826 x 0.2.
+    y = np.cumsum([0, 0.1, -0.1, 0.1, -0.1, 0.3])
+    sd, n = history_spread(y, 1)
+    assert sd == pytest.approx(1.4826 * 0.2) and n == 5
