@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
-# Reproduce the PEERS.md comparison: capplan's chosen model beside Prophet and statsforecast's
-# AutoARIMA and AutoETS, on the eight shared series. The peers live in their own venv
-# (bench/.peers-venv): they pin pandas<3 and are never capplan dependencies.
-# Run from the project root after ./setup.sh:  bash bench/growth/compare.sh
+# The growth benchmark on the ../shared/PEERS.md protocol, every figure of bench/growth/README.md.
+# Run from the project root after ./setup.sh:   bash bench/growth/compare.sh
+# The peers (Prophet, statsforecast, statsmodels ETS) live in their own venv, bench/.peers-venv
+# (gitignored; never capplan dependencies). They take most of an hour on two cores, so their
+# per-origin rows are cached in bench/results/peers.json, keyed by the protocol (series.py and the
+# data it reads): a rerun only runs capplan (about a minute) unless the protocol changed.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PV=bench/.peers-venv
+mkdir -p bench/results
 if [ ! -x "$PV/bin/python" ]; then
   python3 -m venv "$PV"
-  "$PV/bin/pip" install -q --disable-pip-version-check "pandas<3" "python-dateutil<3" prophet statsforecast openpyxl
+  "$PV/bin/pip" install -q --disable-pip-version-check "pandas<3" "python-dateutil<3" \
+    prophet statsforecast statsmodels openpyxl
 fi
-mkdir -p bench/results
-[ -f bench/results/peers.json ] || OMP_NUM_THREADS=1 "$PV/bin/python" bench/growth/run_peers.py bench/results/peers.json
-.venv/bin/python bench/growth/run_capplan.py --json bench/results/capplan.json
+OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 NUMBA_NUM_THREADS=1 \
+  "$PV/bin/python" bench/growth/run_peers.py bench/results/peers.json
+.venv/bin/python -W ignore bench/growth/run_capplan.py bench/results/capplan.json
 .venv/bin/python bench/growth/table.py bench/results/peers.json bench/results/capplan.json
+.venv/bin/python -W ignore bench/growth/speed.py

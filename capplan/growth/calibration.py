@@ -109,7 +109,7 @@ def raw_offsets(scores_clean, scores_recur, q: float, floor_sd: float, floor_n: 
 
 
 def calibrate(forecast_window, actual_clean, actual_recur, qs, floor_sd: float, floor_n: int,
-              season: int) -> dict:
+              season: int, check: bool = True) -> dict:
     """Offsets per horizon from the backtest (arrays origins x horizons, log window peaks), for
     each worst quantile in `qs`: q -> (Calibration, function k -> (nominal offset, worst offset)
     for steps k >= 1)."""
@@ -123,8 +123,8 @@ def calibrate(forecast_window, actual_clean, actual_recur, qs, floor_sd: float, 
     out = {}
     for q in qs:
         m, u, n_scores, parametric = raw_offsets(rc, rw, q, floor_sd, floor_n, season, sc, sw)
-        out[q] = _fit(m, u, n_scores, parametric, q, floor_sd, floor_n, season,
-                      out_of_sample(old, rw[cut:], q, floor_sd, floor_n, season))
+        oos = out_of_sample(old, rw[cut:], q, floor_sd, floor_n, season) if check else (None, None)
+        out[q] = _fit(m, u, n_scores, parametric, q, floor_sd, floor_n, season, oos)
     return out
 
 
