@@ -14,7 +14,7 @@ Each step of the forecast, k = 1, 2, ... after the last observation:
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from capplan.errors import CapplanError
@@ -23,13 +23,14 @@ from capplan.growth.backtest import (CAL_HORIZON_DAYS, CHOICE_HORIZON_DAYS, MAX_
                                      origins_for, window_max)
 from capplan.growth.calibration import calibrate, history_spread
 from capplan.growth.candidates import NAMES, all_candidates
-from capplan.growth.history import (find_level_shift, find_recurring_peaks, level_shift_point,
-                                    prepare, yearly_profile)
+from capplan.growth.history import (History, find_level_shift, find_recurring_peaks,
+                                    level_shift_point, prepare, yearly_profile)
 from capplan.growth.values import (CAP_MULTIPLE, DAYS_PER_MONTH, FAN_QUANTILES,
                                    MAX_HISTORY_STEPS, WINDOW_DAYS, WORST_RATIO_CAP, BacktestScore,
-                                   PeakForecast, month_grid)
+                                   ChangePoint, PeakForecast, month_grid)
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 YEAR_DAYS = 365.25
@@ -108,6 +109,25 @@ def _monthly_growth(mu, step_days: float) -> float:
     return float(math.expm1(slope * DAYS_PER_MONTH / step_days))
 
 
+@dataclass(frozen=True, slots=True)
+class _Setup:
+    """The history made ready for the models: what forecast_peaks' steps share."""
+
+    peaks: pd.Series
+    hist: History
+    y: np.ndarray  # the log peak to fit, yearly shape out
+    yearly: object | None  # steps -> yearly offset, or None
+    first: int  # the first step fitted (after a level shift, within the last two years)
+    change_point: ChangePoint | None
+    notes: tuple[str, ...]
+    step_days: float
+    season: int
+    window: int  # the planning peak's window, in steps
+    unit: str
+    target: str
+    history_used: str
+
+
 def forecast_peaks(daily_peaks: pd.Series, months: int, *, worst_quantile: float = 0.95,
                    worst_growth: float | None = None, model: str | None = None,
                    planning_peak: float | None = None) -> PeakForecast:
@@ -119,6 +139,46 @@ def forecast_peaks(daily_peaks: pd.Series, months: int, *, worst_quantile: float
     """
     import numpy as np
 
+    peaks = _checked(daily_peaks, months, worst_quantile, model)
+    st = _setup(peaks)
+    p0 = (planning_peak if planning_peak is not None else
+          float(np.nanmax(st.hist.clean[-st.window:])))
+    if len(st.y) - st.first < 2 or np.ptp(st.y[st.first:]) == 0:
+        return _flat(st, months, p0, worst_quantile)
+    K = int(math.ceil(months * DAYS_PER_MONTH / st.step_days)) + 1
+    chosen, because, scores, cals = _backtest_and_choose(st, worst_quantile, model, K)
+    mu, held = _central_path(st, chosen)
+    steps = np.arange(1, K + 1)
+    d = _demand(st, mu, cals, steps, p0, worst_quantile)
+    grid = month_grid(months)
+    idx = grid_steps(grid, st.step_days) - 1
+    nominal_g, worst_g = d["nominal"][idx], d["worst"][idx]
+    if worst_growth is not None:
+        worst_g = np.maximum(p0 * (1 + worst_growth) ** (grid / DAYS_PER_MONTH), nominal_g)
+    cal = cals[worst_quantile][0]
+    growth = _monthly_growth(mu, st.step_days)
+    notes = list(st.notes) + ([held] if held else [])
+    return PeakForecast(
+        start=peaks.index[-1], grid_days=grid, nominal=nominal_g, worst_case=worst_g,
+        nominal_paths=nominal_g[None, :],
+        worst_paths=(np.vstack([f[idx] for f in d["fan"]] + [worst_g]) if worst_growth is None
+                     else worst_g[None, :]),
+        worst_quantile=worst_quantile, model=chosen.name, monthly_growth=growth,
+        worst_monthly_growth=worst_growth, target=st.target, history_used=st.history_used,
+        step_days=st.step_days,
+        path=_path_frame(peaks.index[-1], grid, p0, nominal_g, worst_g, max(d["hist_r"][0], p0)),
+        backtest=tuple(scores), chosen_because=because, change_point=st.change_point,
+        recurring_peaks=find_recurring_peaks(peaks) if st.step_days == 1 else (),
+        interval_widening=None, capped=d["capped"],
+        assumptions=_assumptions(st, chosen.name, because, growth, cal, worst_quantile,
+                                 worst_growth, notes, d),
+        parameters=dict(chosen.params), point=np.exp(mu[:K]), window_nominal=d["fut_nom"],
+        window_worst=np.clip(d["fut_worst"], d["fut_nom"], WORST_RATIO_CAP * d["fut_nom"]),
+        calibration=cal, spikes=st.hist.spikes,
+        fan_quantiles=(FAN_QUANTILES + (worst_quantile,)) if worst_growth is None else ())
+
+
+def _checked(daily_peaks, months: int, worst_quantile: float, model):
     if months < 1:
         raise CapplanError(f"--months {months}: the horizon must be at least one month")
     if not 0.5 <= worst_quantile < 1:
@@ -130,20 +190,20 @@ def forecast_peaks(daily_peaks: pd.Series, months: int, *, worst_quantile: float
     if len(peaks) == 0 or not (peaks > 0).any():
         raise CapplanError("every daily peak is zero: there is no load to plan for; check the "
                            "value column (--value-column)")
+    return peaks
+
+
+def _setup(peaks) -> _Setup:
+    """Spikes, gaps, the yearly shape and a level shift: the series the models fit."""
+    import numpy as np
+
     step_days = _step_days(peaks)
     season = _season(step_days)
     hist = prepare(peaks, step_days)
     notes = _history_notes(hist)
-    window = max(1, int(round(WINDOW_DAYS / step_days)))
     n = len(hist.fit)
     y = hist.fit
     unit = "days" if step_days == 1 else ("weeks" if step_days == 7 else "steps")
-    log_clean, log_recur = np.log(hist.clean), np.log(hist.recurring)
-    p0 = planning_peak if planning_peak is not None else float(np.nanmax(hist.clean[-window:]))
-    K = int(math.ceil(months * DAYS_PER_MONTH / step_days)) + 1
-    Hf = max(K, int(round(YEAR_DAYS / step_days)))
-    Hb = max(1, int(round(CAL_HORIZON_DAYS / step_days)))
-
     # The yearly shape out first (two years or more of daily peaks), estimated before the first
     # backtest origin so the backtest stays out of sample; a winter is not a level shift.
     yearly = None
@@ -157,137 +217,136 @@ def forecast_peaks(daily_peaks: pd.Series, months: int, *, worst_quantile: float
     cp = None
     if change is not None:
         cp = level_shift_point(hist.dates, shift_at, change, y, step_days)
+        what = f"a level {'rise' if change > 0 else 'drop'} of {cp.level_change:+.0%} on {cp.date}"
         if n - shift_at >= MIN_FIT_AFTER_SHIFT:
-            notes.append(f"a level {'rise' if change > 0 else 'drop'} of {cp.level_change:+.0%} "
-                         f"on {cp.date}: growth fitted on the {n - shift_at} {unit} since")
+            notes.append(f"{what}: growth fitted on the {n - shift_at} {unit} since")
         else:
-            notes.append(f"a level {'rise' if change > 0 else 'drop'} of {cp.level_change:+.0%} "
-                         f"on {cp.date}: too recent ({n - shift_at} {unit}) to fit growth on "
-                         "alone; the models' levels follow it")
+            notes.append(f"{what}: too recent ({n - shift_at} {unit}) to fit growth on alone; "
+                         "the models' levels follow it")
             shift_at = 0
     first = max(shift_at, n - MAX_HISTORY_STEPS)
-    history_used = f"{hist.dates[first].date()} to {hist.dates[-1].date()} ({n - first} {unit})"
-    target = "daily peaks" if step_days == 1 else f"peaks at the data's own step ({step_days:.3g} days)"
+    return _Setup(
+        peaks=peaks, hist=hist, y=y, yearly=yearly, first=first, change_point=cp,
+        notes=tuple(notes), step_days=step_days, season=season,
+        window=max(1, int(round(WINDOW_DAYS / step_days))), unit=unit,
+        target=("daily peaks" if step_days == 1 else
+                f"peaks at the data's own step ({step_days:.3g} days)"),
+        history_used=f"{hist.dates[first].date()} to {hist.dates[-1].date()} ({n - first} {unit})")
 
-    if n - first < 2 or np.ptp(y[first:]) == 0:
-        return _flat(peaks, hist, months, p0, worst_quantile, step_days, target, history_used,
-                     notes, cp)
+
+def _backtest_and_choose(st: _Setup, worst_quantile: float, model, K: int):
+    """Every candidate from every origin: MASE, calibration, coverage; the model. Returns (the
+    chosen Candidate, why, BacktestScores, its calibrations q -> (Calibration, offsets))."""
+    import numpy as np
+
+    n, first, window = len(st.y), st.first, st.window
+    Hf = max(K, int(round(YEAR_DAYS / st.step_days)))
+    Hb = max(1, int(round(CAL_HORIZON_DAYS / st.step_days)))
     origins = origins_for(n, first)
-    cands = all_candidates(y, origins, Hb, Hf, season, origins[0] if origins else n, first)
-    if yearly is not None:
-        o = np.asarray(origins, int)
-        back_o = yearly(o[:, None] + np.arange(Hb)[None, :]) if o.size else None
-        cands = {k: (replace(c, paths=c.paths + back_o) if c.paths is not None else c)
+    cands = all_candidates(st.y, origins, Hb, Hf, st.season, origins[0] if origins else n, first)
+    if st.yearly is not None and origins:
+        back = st.yearly(np.asarray(origins)[:, None] + np.arange(Hb)[None, :])
+        cands = {k: (replace(c, paths=c.paths + back) if c.paths is not None else c)
                  for k, c in cands.items()}
-    floor_sd, floor_n = history_spread(log_recur[first:], season)
+    log_clean, log_recur = np.log(st.hist.clean), np.log(st.hist.recurring)
+    floor = history_spread(log_recur[first:], st.season)
     actual_c = future_matrix(log_clean, origins, Hb)
-    actual_r = future_matrix(log_recur, origins, Hb)
-    win_c, win_r = window_max(actual_c, window), window_max(actual_r, window)
-    level_c = hist.clean
-    h_choice = max(1, int(round(CHOICE_HORIZON_DAYS / step_days)))
+    win_c = window_max(actual_c, window)
+    win_r = window_max(future_matrix(log_recur, origins, Hb), window)
+    h_choice = max(1, int(round(CHOICE_HORIZON_DAYS / st.step_days)))
     scores, maseof, cals = [], {}, {}
     for name, c in cands.items():
         if c.paths is None:
             scores.append(BacktestScore(name, None, None, None, 0, Hb, "too little history"))
             continue
-        mb = mase_by_origin(c.paths, np.exp(actual_c), level_c, origins, season, first, h_choice)
+        mb = mase_by_origin(c.paths, np.exp(actual_c), st.hist.clean, origins, st.season, first,
+                            h_choice)
         mb = mb[np.isfinite(mb)]
         maseof[name] = float(np.mean(mb)) if mb.size else None
         cals[name] = calibrate(window_max(c.paths, window), win_c, win_r,
-                               tuple(sorted({0.80, worst_quantile})), floor_sd, floor_n, season)
+                               tuple(sorted({0.80, worst_quantile})), *floor, st.season)
         scores.append(BacktestScore(name, maseof[name], cals[name][0.80][0].coverage,
                                     cals[name][worst_quantile][0].coverage, len(origins), Hb))
     if model is not None:
         chosen, because = model, f"forced with --model {model}"
     elif not maseof:
-        chosen = "seasonal naive with drift" if n - first < 14 else "combination"
-        because = (f"too little history for a backtest ({n - first} {unit}): "
-                   f"{chosen} with a wide interval")
+        chosen = "combination"
+        because = (f"too little history for a backtest ({n - first} {st.unit}): the combination "
+                   "with a wide interval (a stated spread)")
     else:
         chosen, because = choose(maseof)
-        because += f" over {len(origins)} origins, horizons 1-{h_choice} {unit}"
-    if n - first < 14 and model is None and maseof:
-        # Under two weeks the backtest has a handful of origins; its choice still beat a plain
-        # seasonal naive on three of the benchmark's four short series (bench/growth/README.md).
-        because += (f"; under two weeks of history ({n - first} {unit}), so the worst case is a "
-                    "Student-t bound on few scores, floored by the history's own spread")
+        because += f" over {len(origins)} origins, horizons 1-{h_choice} {st.unit}"
+        if n - first < 14:
+            because += (f"; under two weeks of history ({n - first} {st.unit}), so the worst case "
+                        "is a Student-t bound on few scores, floored by the history's own spread")
     c = cands[chosen]
     fans = tuple(q for q in FAN_QUANTILES if q != worst_quantile)
     if c.paths is None:
         empty = np.full((1, Hb), np.nan)
-        cals[chosen] = calibrate(empty, empty, empty, (worst_quantile, *fans), floor_sd, floor_n,
-                                 season)
+        cals[chosen] = calibrate(empty, empty, empty, (worst_quantile, *fans), *floor, st.season)
     else:
-        cals[chosen].update(calibrate(window_max(c.paths, window), win_c, win_r, fans, floor_sd,
-                                      floor_n, season, check=False))
-    cal, at = cals[chosen][worst_quantile]
+        cals[chosen].update(calibrate(window_max(c.paths, window), win_c, win_r, fans, *floor,
+                                      st.season, check=False))
+    return c, because, scores, cals[chosen]
 
-    mu = c.final
-    held = _hold_trend(mu, n - first, season)
+
+def _central_path(st: _Setup, chosen):
+    """The chosen model's log path from the end, trend held past the history's length, the
+    yearly shape put back. Returns (path, the note when a trend was held)."""
+    import numpy as np
+
+    n = len(st.y)
+    mu = chosen.final
+    held = _hold_trend(mu, n - st.first, st.season)
+    note = None
     if held is not None:
         mu = held
-        notes.append(f"the trend is extrapolated no further than the history it was fitted on "
-                     f"({n - first} {unit}); after that the level is held with its season")
-    if yearly is not None:
-        mu = mu + yearly(n + np.arange(len(mu)))
-    steps = np.arange(1, K + 1)
-    f_win = window_max(mu[None, :K], window)[0]
-    m_off, u_off = at(steps)
+        note = (f"the trend is extrapolated no further than the history it was fitted on "
+                f"({n - st.first} {st.unit}); after that the level is held with its season")
+    if st.yearly is not None:
+        mu = mu + st.yearly(n + np.arange(len(mu)))
+    return mu, note
+
+
+def _demand(st: _Setup, mu, cals, steps, p0: float, worst_quantile: float) -> dict:
+    """Per step: the calibrated window peaks of the future, the observed days still in the
+    window, and the demand paths (the higher of the two; capped; worst >= nominal)."""
+    import numpy as np
+
+    K = steps.size
+    f_win = window_max(mu[None, :K], st.window)[0]
+    m_off, u_off = cals[worst_quantile][1](steps)
     fut_nom, fut_worst = np.exp(f_win + m_off), np.exp(f_win + u_off)
-    hist_c = _history_window(hist.clean, steps, window)
-    hist_r = _history_window(hist.recurring, steps, window)
-    cap = CAP_MULTIPLE * float(np.nanmax(hist.clean))
+    hist_c = _history_window(st.hist.clean, steps, st.window)
+    hist_r = _history_window(st.hist.recurring, steps, st.window)
+    cap = CAP_MULTIPLE * float(np.nanmax(st.hist.clean))
     nominal = np.minimum(np.maximum(hist_c, fut_nom), max(cap, p0))
     worst = np.maximum(hist_r, fut_worst)
     capped = bool((worst > WORST_RATIO_CAP * nominal).any() or (fut_nom > cap).any())
     worst = np.maximum(np.minimum(worst, WORST_RATIO_CAP * nominal), nominal)
-    if steps.size and window > 0:
-        nominal[0] = max(nominal[0], 0.0)
-    fan = []
-    for q in FAN_QUANTILES:
-        fq = np.maximum(hist_r, np.exp(f_win + cals[chosen][q][1](steps)[1]))
-        fan.append(np.clip(fq, nominal, worst))
+    fan = [np.clip(np.maximum(hist_r, np.exp(f_win + cals[q][1](steps)[1])), nominal, worst)
+           for q in FAN_QUANTILES]
+    return {"nominal": nominal, "worst": worst, "fan": fan, "fut_nom": fut_nom,
+            "fut_worst": fut_worst, "hist_r": hist_r, "capped": capped, "cap": cap}
 
-    growth = _monthly_growth(mu, step_days)
-    grid = month_grid(months)
-    idx = grid_steps(grid, step_days) - 1
-    nominal_g, worst_g = nominal[idx], worst[idx]
-    if worst_growth is not None:
-        worst_g = np.maximum(p0 * (1 + worst_growth) ** (grid / DAYS_PER_MONTH), nominal_g)
-    path = _path_frame(peaks.index[-1], grid, p0, nominal_g, worst_g,
-                       float(max(hist_r[0], p0)))
-    assumptions = [
-        f"model: {chosen} on {target}, {history_used}",
+
+def _assumptions(st, name, because, growth, cal, worst_quantile, worst_growth, notes, d):
+    out = [
+        f"model: {name} on {st.target}, {st.history_used}",
         f"chosen because: {because}",
         f"nominal growth {growth:+.1%} a month (the central forecast's first year)",
         "each day's demand is the planning peak as it will stand that day: the highest daily peak "
         f"of the {WINDOW_DAYS} days up to it",
         (f"worst case: the {worst_quantile:.0%} quantile of that window peak, {cal.method}; "
-         f"calibrated over horizons 1-{cal.horizons} {unit} from {cal.origins} origins"
+         f"calibrated over horizons 1-{cal.horizons} {st.unit} from {cal.origins} origins"
          + (f", {cal.coverage:.0%} covered out of sample" if cal.coverage is not None else "")
          + f"; {cal.extrapolation}") if worst_growth is None else
         f"worst case grows {worst_growth:.1%} a month (--worst-growth)",
-    ] + notes
-    if capped:
-        assumptions.append(f"capped: the nominal at {CAP_MULTIPLE:g}x the highest spike-free peak "
-                           f"of the history ({cap:,.6g}), the worst case at "
-                           f"{WORST_RATIO_CAP:g}x the nominal")
-    params = dict(c.params)
-    return PeakForecast(
-        start=peaks.index[-1], grid_days=grid, nominal=nominal_g, worst_case=worst_g,
-        nominal_paths=nominal_g[None, :],
-        worst_paths=(np.vstack([f[idx] for f in fan] + [worst_g]) if worst_growth is None
-                     else worst_g[None, :]),
-        worst_quantile=worst_quantile, model=chosen, monthly_growth=growth,
-        worst_monthly_growth=worst_growth, target=target, history_used=history_used,
-        step_days=step_days, path=path, backtest=tuple(scores), chosen_because=because,
-        change_point=cp,
-        recurring_peaks=find_recurring_peaks(peaks) if step_days == 1 else (),
-        interval_widening=None, capped=capped, assumptions=tuple(assumptions), parameters=params,
-        point=np.exp(mu[:K]), window_nominal=fut_nom,
-        window_worst=np.clip(fut_worst, fut_nom, WORST_RATIO_CAP * fut_nom),
-        calibration=cal, spikes=hist.spikes,
-        fan_quantiles=(FAN_QUANTILES + (worst_quantile,)) if worst_growth is None else ())
+    ] + list(notes)
+    if d["capped"]:
+        out.append(f"capped: the nominal at {CAP_MULTIPLE:g}x the highest spike-free peak of the "
+                   f"history ({d['cap']:,.6g}), the worst case at {WORST_RATIO_CAP:g}x the nominal")
+    return tuple(out)
 
 
 def _history_notes(hist) -> list[str]:
@@ -321,13 +380,13 @@ def _path_frame(start, grid, p0, nominal, worst, worst0):
                          "worst_case": np.r_[max(worst0, p0), worst]})
 
 
-def _flat(peaks, hist, months, p0, worst_quantile, step_days, target, history_used, notes, cp):
+def _flat(st: _Setup, months: int, p0: float, worst_quantile: float) -> PeakForecast:
     """One point, or a constant history: nothing to fit and no spread to measure."""
     import numpy as np
 
     grid = month_grid(months)
     level = np.full(grid.size, p0)
-    constant = len(hist.fit) >= 2
+    constant = len(st.hist.fit) >= 2
     because = ("the peak is constant over the history: no growth, no spread" if constant else
                "too little history to fit a trend: the peak is held")
     if not constant:
@@ -343,18 +402,20 @@ def _flat(peaks, hist, months, p0, worst_quantile, step_days, target, history_us
         worst = level.copy()
         spread = ("none: the history is constant, so the worst case equals the nominal (check "
                   "the export: a flat peak is often a capped metric)")
-    path = _path_frame(peaks.index[-1], grid, p0, level, worst, p0)
+    K = int(math.ceil(months * DAYS_PER_MONTH / st.step_days)) + 1
+    start = st.peaks.index[-1]
     return PeakForecast(
-        start=peaks.index[-1], grid_days=grid, nominal=level, worst_case=worst,
+        start=start, grid_days=grid, nominal=level, worst_case=worst,
         nominal_paths=level[None, :], worst_paths=np.vstack([worst, worst]),
         worst_quantile=worst_quantile, model="flat", monthly_growth=0.0, worst_monthly_growth=None,
-        target=target, history_used=history_used, step_days=step_days, path=path,
-        chosen_because=because, change_point=cp,
-        assumptions=tuple([f"model: flat on {target}, {history_used}", f"chosen because: {because}",
-                           f"worst case: {spread}"] + notes),
-        point=np.full(int(math.ceil(months * DAYS_PER_MONTH / step_days)) + 1, p0),
-        window_nominal=np.full(int(math.ceil(months * DAYS_PER_MONTH / step_days)) + 1, p0),
-        window_worst=None, spikes=hist.spikes)
+        target=st.target, history_used=st.history_used, step_days=st.step_days,
+        path=_path_frame(start, grid, p0, level, worst, p0), chosen_because=because,
+        change_point=st.change_point,
+        assumptions=tuple([f"model: flat on {st.target}, {st.history_used}",
+                           f"chosen because: {because}", f"worst case: {spread}"]
+                          + list(st.notes)),
+        point=np.full(K, p0), window_nominal=np.full(K, p0), window_worst=None,
+        spikes=st.hist.spikes)
 
 
 def fixed_growth(start, planning_peak: float, months: int, monthly_growth: float,
