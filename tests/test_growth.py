@@ -147,6 +147,9 @@ def test_constant_zero_and_one_point_series():
     assert np.all(flat.nominal == 50.0) and np.all(flat.worst_case == 50.0)
     with pytest.raises(CapplanError, match="zero"):
         forecast_peaks(daily([0.0] * 30), 2)
+    # Found by hypothesis: a fall to 1e-292 held at a tenth of the lowest peak, never zero.
+    tiny = forecast_peaks(daily([1.0, 3.6118796367937686e-292]), 1)
+    assert (tiny.nominal > 0).all() and (tiny.worst_case >= tiny.nominal).all()
     one = forecast_peaks(daily([42.0]), 1)
     assert one.nominal[0] == 42.0 and one.worst_case[-1] > 42.0
     with pytest.raises(CapplanError, match="--model"):

@@ -55,8 +55,8 @@ def sm_ets(error, seasonal):
     def run(train, h, dates):
         from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
-        res = ETSModel(np.asarray(train, float), error=error, trend="add", damped_trend=True,
-                       seasonal=seasonal, seasonal_periods=7).fit(disp=False)
+        res = ETSModel(pd.Series(np.asarray(train, float)), error=error, trend="add",
+                       damped_trend=True, seasonal=seasonal, seasonal_periods=7).fit(disp=False)
         n = len(train)
         frame = res.get_prediction(start=n, end=n + h - 1).summary_frame(alpha=0.05)
         return frame["mean"].to_numpy(float), frame["pi_upper"].to_numpy(float)

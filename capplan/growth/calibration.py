@@ -10,7 +10,8 @@ r = log(actual window peak) - log(forecast window peak). Per horizon:
   recurring spikes in (one-off spikes out): a new origin's window peak stays under it with that
   probability when origins are exchangeable (Lei et al. 2018). Where a horizon has too few scores
   for a conformal quantile (histories under a few weeks), it is a Student-t prediction bound on the
-  scores with the spread of the history's own seasonal-naive errors as a floor (`PARAMETRIC`).
+  scores: their own spread from five scores on, fewer the spread of the history's own
+  seasonal-naive errors as a floor (`PARAMETRIC`).
 The offsets are smoothed over horizons (a running median of 5), the worst one made non-decreasing
 (uncertainty does not shrink with the horizon), and extrapolated past the calibrated grid: the
 nominal offset held, the worst one growing with sqrt(horizon) at the rate it grew over the grid's
@@ -28,7 +29,8 @@ if TYPE_CHECKING:
     pass
 
 SMOOTH_WIDTH = 5
-PARAMETRIC = "Student-t bound on few backtest scores, floored by the history's seasonal-naive spread"
+PARAMETRIC = ("Student-t bound on few backtest scores (under five: the history's seasonal-naive "
+              "spread)")
 
 
 def history_spread(y_log, season: int) -> tuple[float, int]:
@@ -99,9 +101,12 @@ def raw_offsets(scores_clean, scores_recur, q: float, floor_sd: float, floor_n: 
                                                      axis=0, ddof=1) if sub.shape[0] > 1 else 0.0, 0.0)
         sd_scores = np.where(np.isfinite(sd_scores), sd_scores, 0.0)
         floor = floor_sd * np.sqrt(np.ceil((todo + 1) / max(season, 1)))
-        df = np.maximum(np.maximum(cnt - 1, floor_n - 1), 1)
-        bound = c0 + student_t.ppf(q, df) * np.maximum(sd_scores, floor) * np.sqrt(
-            1 + 1 / np.maximum(cnt, 1))
+        # Five scores or more: their own spread and degrees of freedom; fewer: the history's
+        # seasonal-naive spread as a floor, with its degrees of freedom.
+        own = (cnt >= 5) & (sd_scores > 0)
+        sd = np.where(own, sd_scores, np.maximum(sd_scores, floor))
+        df = np.where(own, np.maximum(cnt - 1, 1), np.maximum(np.maximum(cnt - 1, floor_n - 1), 1))
+        bound = c0 + student_t.ppf(q, df) * sd * np.sqrt(1 + 1 / np.maximum(cnt, 1))
         top = np.where(cnt > 0, np.nanmax(np.where(np.isfinite(sub), sub, -np.inf), axis=0)
                        if sub.shape[0] else -np.inf, -np.inf)
         u[todo] = np.maximum(bound, top)

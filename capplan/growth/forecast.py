@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 YEAR_DAYS = 365.25
+FLOOR_SHARE = 0.1
 MIN_FIT_AFTER_SHIFT = 28  # steps after a level shift before growth is fitted on them alone
 
 
@@ -172,7 +173,7 @@ def forecast_peaks(daily_peaks: pd.Series, months: int, *, worst_quantile: float
         interval_widening=None, capped=d["capped"],
         assumptions=_assumptions(st, chosen.name, because, growth, cal, worst_quantile,
                                  worst_growth, notes, d),
-        parameters=dict(chosen.params), point=np.exp(mu[:K]), window_nominal=d["fut_nom"],
+        parameters=dict(chosen.params), point=np.maximum(np.exp(mu[:K]), np.finfo(float).tiny), window_nominal=d["fut_nom"],
         window_worst=np.clip(d["fut_worst"], d["fut_nom"], WORST_RATIO_CAP * d["fut_nom"]),
         calibration=cal, spikes=st.hist.spikes,
         fan_quantiles=(FAN_QUANTILES + (worst_quantile,)) if worst_growth is None else ())
@@ -316,7 +317,11 @@ def _demand(st: _Setup, mu, cals, steps, p0: float, worst_quantile: float) -> di
     K = steps.size
     f_win = window_max(mu[None, :K], st.window)[0]
     m_off, u_off = cals[worst_quantile][1](steps)
-    fut_nom, fut_worst = np.exp(f_win + m_off), np.exp(f_win + u_off)
+    # A falling trend is held past the history's length, and never taken below a tenth of the
+    # lowest spike-free peak seen (nor to a zero a float cannot tell from nothing).
+    low = max(FLOOR_SHARE * float(np.nanmin(st.hist.clean)), np.finfo(float).tiny)
+    fut_nom = np.maximum(np.exp(f_win + m_off), low)
+    fut_worst = np.maximum(np.exp(f_win + u_off), fut_nom)
     hist_c = _history_window(st.hist.clean, steps, st.window)
     hist_r = _history_window(st.hist.recurring, steps, st.window)
     cap = CAP_MULTIPLE * float(np.nanmax(st.hist.clean))
