@@ -6,7 +6,7 @@ dependencies. Slow on two shared cores (AutoARIMA on the full Peyton Manning and
 histories takes minutes an origin), so the per-origin rows are cached in a JSON keyed by the
 protocol (series.protocol_key) and each (method, series) is run once; a rerun only fills gaps.
 
-Usage: run_peers.py CACHE.json
+Usage: run_peers.py CACHE.json [--only TEXT]   (--only: the methods whose name contains TEXT)
 """
 import json
 import logging
@@ -80,7 +80,7 @@ def methods():
     }
 
 
-def main(cache_path):
+def main(cache_path, only=None):
     cache_path = Path(cache_path)
     key = protocol_key()
     cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
@@ -94,6 +94,8 @@ def main(cache_path):
                          "statsmodels": _m.__version__}
     warm = np.sin(np.arange(40) / 3.0) + 10
     for method, fn in methods().items():
+        if only and only not in method:
+            continue
         try:  # the first call compiles (numba, Stan): keep it out of the timings
             fn(warm, 3, pd.date_range("2020-01-01", periods=40))
         except Exception:  # noqa: BLE001
@@ -124,4 +126,5 @@ def main(cache_path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    args = sys.argv[1:]
+    main(args[0], args[args.index("--only") + 1] if "--only" in args else None)

@@ -18,16 +18,20 @@ from series import EXTRA, PEERS_SERIES, summarise  # noqa: E402
 CAPPLAN = "capplan"
 
 
-def load(peers_path, capplan_paths):
-    cache = json.loads(Path(peers_path).read_text())
-    methods = {}
-    for slot, rows in cache["rows"].items():
-        method, name = slot.split("|")
-        methods.setdefault(method, {})[name] = summarise(rows)
+def load(peers_paths, capplan_paths):
+    methods, versions = {}, {}
+    for p in peers_paths.split(","):
+        if not Path(p).exists():
+            continue
+        cache = json.loads(Path(p).read_text())
+        versions.update(cache.get("versions", {}))
+        for slot, rows in cache["rows"].items():
+            method, name = slot.split("|")
+            methods.setdefault(method, {})[name] = summarise(rows)
     for label, path in capplan_paths:
         rows = json.loads(Path(path).read_text())["rows"]
         methods[label] = {name: summarise(r) for name, r in rows.items()}
-    return methods, cache.get("versions", {})
+    return methods, versions
 
 
 def pct(x, sign=True):
@@ -38,13 +42,19 @@ def main(argv):
     peers_path, capplan_paths = argv[0], [(CAPPLAN, argv[1])]
     capplan_paths += [tuple(a.split("=", 1)) for a in argv[2:]]
     methods, versions = load(peers_path, capplan_paths)
-    series = [s for s in PEERS_SERIES if all(s in per for per in methods.values())]
+    series = [s for s in PEERS_SERIES if any(s in per for per in methods.values())]
+    missing = sorted(f"{m}: {s}" for m in methods for s in series if s not in methods[m])
+    for m in methods:  # a (method, series) not run yet shows as such, and is not ranked
+        for s in series:
+            methods[m].setdefault(s, {"mase": None, "failed": 0, "origins": 0, "not_run": True})
     ranks = {m: [] for m in methods}
     for s in series:
         scores = {m: methods[m][s]["mase"] for m in methods if methods[m][s]["mase"] is not None}
         for i, m in enumerate(sorted(scores, key=scores.get)):
             ranks[m].append(i + 1)
     print(f"{len(series)} series ({', '.join(series)}); {len(methods)} methods ranked together")
+    if missing:
+        print("not run (left out of that series' ranking and medians): " + "; ".join(missing))
     print("| method | mean MASE rank | median MASE | median signed HP | median abs HP | upper "
           "covers HP | over-provision | max over-provision | plan's worst case (window quantile):"
           " covers / over / max | failed | median time |")
@@ -69,11 +79,14 @@ def main(argv):
     print()
     print("Per series: MASE / signed HP / upper covers / over-provision (capplan: + window quantile"
           " covers / over)")
-    for s in list(series) + [e for e in EXTRA if all(e in per for per in methods.values())]:
+    for s in list(series) + [e for e in EXTRA if any(e in per for per in methods.values())]:
         print(f"- {s}{' (outside PEERS.md, unranked)' if s in EXTRA else ''}:")
-        for m in sorted(methods, key=lambda m: (methods[m][s]["mase"] is None,
-                                                methods[m][s]["mase"] or 0)):
-            v = methods[m][s]
+        for m in sorted(methods, key=lambda m: (methods[m].get(s, {}).get("mase") is None,
+                                                methods[m].get(s, {}).get("mase") or 0)):
+            v = methods[m].get(s, {"mase": None, "not_run": True})
+            if v.get("not_run"):
+                print(f"    {m}: not run")
+                continue
             if v["mase"] is None:
                 print(f"    {m}: failed at {v['failed']} of {v['origins']} origins")
                 continue

@@ -122,9 +122,10 @@ def choose(scores: dict) -> tuple[str, str]:
     combo = finite.get("combination")
     singles = {k: v for k, v in finite.items() if k != "combination"}
     if combo is None:
-        return "combination", "the combination of seasonal naive with drift, SES with drift and damped trend"
-    best = min(singles, key=singles.get) if singles else None
-    why = f"the combination (backtest MASE {combo:.3f}"
-    if best is not None:
-        why += f"; best single model {best} {singles[best]:.3f}"
-    return "combination", why + "): a combination of simple models, not the backtest's single pick"
+        return "combination", ("a combination of simple models (M4), not a single pick: seasonal "
+                               "naive with drift, SES with drift and damped trend")
+    why = f"a combination of simple models (M4), not a single pick: backtest MASE {combo:.3f}"
+    if singles:
+        best = min(singles, key=singles.get)
+        why += f" against the best single model's {singles[best]:.3f} ({best})"
+    return "combination", why

@@ -21,6 +21,7 @@ second half (a random-walk level error).
 from __future__ import annotations
 
 import math
+import warnings
 from typing import TYPE_CHECKING
 
 from capplan.growth.values import Calibration
@@ -96,7 +97,8 @@ def raw_offsets(scores_clean, scores_recur, q: float, floor_sd: float, floor_n: 
         sub = scores_recur[:, todo]
         cnt = n_scores[todo]
         c0 = np.where(cnt > 0, centre[todo], np.where(np.isfinite(m[todo]), m[todo], 0.0))
-        with np.errstate(invalid="ignore", divide="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # columns of one score: no sd (NaN)
             sd_scores = np.where(cnt >= 3, np.nanstd(np.where(np.isfinite(sub), sub, np.nan),
                                                      axis=0, ddof=1) if sub.shape[0] > 1 else 0.0, 0.0)
         sd_scores = np.where(np.isfinite(sd_scores), sd_scores, 0.0)
@@ -195,5 +197,5 @@ def out_of_sample(old, new, q, floor_sd, floor_n, season):
     if not ok.any():
         return None, None
     covered = (new <= u_old[None, :])[ok]
-    over = np.expm1((u_old[None, :] - new)[ok])
+    over = np.expm1(np.minimum((u_old[None, :] - new)[ok], 700.0))
     return float(covered.mean()), float(np.median(over))

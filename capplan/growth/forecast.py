@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 YEAR_DAYS = 365.25
 FLOOR_SHARE = 0.1
+LOG_MAX = 700.0  # exp() of more overflows; such a path is capped at 3x the nominal anyway
 MIN_FIT_AFTER_SHIFT = 28  # steps after a level shift before growth is fitted on them alone
 
 
@@ -320,8 +321,8 @@ def _demand(st: _Setup, mu, cals, steps, p0: float, worst_quantile: float) -> di
     # A falling trend is held past the history's length, and never taken below a tenth of the
     # lowest spike-free peak seen (nor to a zero a float cannot tell from nothing).
     low = max(FLOOR_SHARE * float(np.nanmin(st.hist.clean)), np.finfo(float).tiny)
-    fut_nom = np.maximum(np.exp(f_win + m_off), low)
-    fut_worst = np.maximum(np.exp(f_win + u_off), fut_nom)
+    fut_nom = np.maximum(np.exp(np.minimum(f_win + m_off, LOG_MAX)), low)
+    fut_worst = np.maximum(np.exp(np.minimum(f_win + u_off, LOG_MAX)), fut_nom)
     hist_c = _history_window(st.hist.clean, steps, st.window)
     hist_r = _history_window(st.hist.recurring, steps, st.window)
     cap = CAP_MULTIPLE * float(np.nanmax(st.hist.clean))
@@ -329,7 +330,8 @@ def _demand(st: _Setup, mu, cals, steps, p0: float, worst_quantile: float) -> di
     worst = np.maximum(hist_r, fut_worst)
     capped = bool((worst > WORST_RATIO_CAP * nominal).any() or (fut_nom > cap).any())
     worst = np.maximum(np.minimum(worst, WORST_RATIO_CAP * nominal), nominal)
-    fan = [np.clip(np.maximum(hist_r, np.exp(f_win + cals[q][1](steps)[1])), nominal, worst)
+    fan = [np.clip(np.maximum(hist_r, np.exp(np.minimum(f_win + cals[q][1](steps)[1], LOG_MAX))),
+                   nominal, worst)
            for q in FAN_QUANTILES]
     return {"nominal": nominal, "worst": worst, "fan": fan, "fut_nom": fut_nom,
             "fut_worst": fut_worst, "hist_r": hist_r, "capped": capped, "cap": cap}

@@ -239,7 +239,7 @@ def yearly_profile(dates, y_log, until: int):
         return None, None
     trend = pd.Series(y).rolling(365, center=True, min_periods=300).mean().to_numpy()
     dev = y - trend
-    doy = np.asarray(pd.DatetimeIndex(dates[:until]).dayofyear) - 1
+    doy = np.asarray(pd.DatetimeIndex(dates[:until]).day_of_year) - 1
     ok = np.isfinite(dev)
     cnt = np.bincount(doy[ok], minlength=366)
     prof = np.bincount(doy[ok], weights=dev[ok], minlength=366) / np.maximum(cnt, 1)
@@ -254,6 +254,6 @@ def yearly_profile(dates, y_log, until: int):
     def at(steps):
         steps = np.asarray(steps)
         days = pd.DatetimeIndex(start + pd.to_timedelta(steps.ravel(), unit="D"))
-        return prof[np.asarray(days.dayofyear) - 1].reshape(steps.shape)
+        return prof[np.asarray(days.day_of_year) - 1].reshape(steps.shape)
 
     return at, float(explained)
