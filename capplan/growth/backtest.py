@@ -107,7 +107,7 @@ def mase_by_origin(paths, actual, y_level, origins, season: int, first: int, H: 
     hi = np.maximum(o - m, lo)
     scale = (cd[hi] - cd[lo]) / np.maximum(cc[hi] - cc[lo], 1)
     a = actual[:, :H]
-    err = np.abs(np.exp(paths[:, :H]) - a)
+    err = np.abs(np.exp(np.minimum(paths[:, :H], 700.0)) - a)
     mae = np.nanmean(np.where(np.isfinite(a), err, np.nan), axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(scale > 0, mae / scale, np.where(mae == 0, 0.0, np.inf))
