@@ -106,12 +106,12 @@ def test_settings_between_themselves():
     with pytest.raises(CapplanError, match="--mean 20 is above --peak 10"):
         check_settings({"peak": 10.0, "mean": 20.0})
     check_settings({"growth": "10%/month", "worst_growth": "15%/month", "peak": 10.0,
-                    "mean": 5.0, "model": "holt-winters", "paper": "letter",
+                    "mean": 5.0, "model": "damped trend", "paper": "letter",
                     "timezone": "Europe/London", "latency_slo": "250ms", "title": "t"})
 
 
 @pytest.mark.parametrize("values,words", [
-    ({"model": "prophet"}, ["--model", "holt-winters"]),
+    ({"model": "prophet"}, ["--model", "damped trend"]),
     ({"paper": "A3"}, ["--paper", "A4 or Letter"]),
     ({"timezone": "Mars/Base"}, ["--timezone", "IANA"]),
     ({"timezone": "../../etc/passwd"}, ["--timezone"]),

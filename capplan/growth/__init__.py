@@ -12,6 +12,7 @@ backtest. Pure; no I/O. One part a file, each readable alone:
 """
 
 from capplan.growth.backtest import conformal_quantile, coverage, mase, window_max
+from capplan.growth.candidates import NAMES as CANDIDATES  # the --model names (validation.py)
 from capplan.growth.forecast import fixed_growth, forecast_peaks, parse_growth
 from capplan.growth.history import find_level_shift, find_recurring_peaks
 from capplan.growth.values import (DAYS_PER_MONTH, GRID_PER_MONTH, BacktestScore, Calibration,
@@ -31,7 +32,7 @@ def window_peak(forecast: PeakForecast, days: float) -> tuple[float, float]:
     return float(forecast.window_nominal[k - 1]), float(forecast.window_worst[k - 1])
 
 
-__all__ = ["DAYS_PER_MONTH", "GRID_PER_MONTH", "BacktestScore", "Calibration", "ChangePoint",
+__all__ = ["CANDIDATES", "DAYS_PER_MONTH", "GRID_PER_MONTH", "BacktestScore", "Calibration", "ChangePoint",
            "PeakForecast", "conformal_quantile", "coverage", "find_level_shift",
            "find_recurring_peaks", "fixed_growth", "forecast_peaks", "mase", "month_grid",
            "parse_growth", "window_max", "window_peak"]
