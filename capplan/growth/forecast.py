@@ -467,9 +467,7 @@ def fixed_growth(start, planning_peak: float, months: int, monthly_growth: float
         assumptions.append("no --worst-growth given and no history to measure a spread on: the "
                            "worst case equals the nominal case")
     worst = np.maximum(worst, nominal)
-    days = np.arange(0, int(math.ceil(grid[-1])) + 1)
     path = _path_frame(start, grid, planning_peak, nominal, worst, planning_peak)
-    del days
     return PeakForecast(start=start, grid_days=grid, nominal=nominal, worst_case=worst,
                         nominal_paths=nominal[None, :],
                         worst_paths=(worst[None, :] if worst_kind != "calibrated" else
