@@ -47,6 +47,9 @@ class Settings:
     timezone: str = "UTC"
     per_interval: bool = False
     counter: bool = False
+    rate: bool = False
+    aggregate: str | None = None
+    unit: str | None = None
 
     @classmethod
     def from_dict(cls, values: dict) -> Settings:
@@ -85,7 +88,8 @@ def analyze(path: str, settings: Settings):
     traffic = read_traffic(path, time_column=settings.time_column,
                            value_column=settings.value_column, series=settings.series,
                            sheet=settings.sheet, timezone=settings.timezone,
-                           per_interval=settings.per_interval, counter=settings.counter)
+                           per_interval=settings.per_interval, counter=settings.counter,
+                           rate=settings.rate, aggregate=settings.aggregate, unit=settings.unit)
     return traffic, analyze_load(traffic)
 
 

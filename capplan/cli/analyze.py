@@ -9,12 +9,15 @@ import typer
 
 from capplan.cli.common import (  # the shared option bundles
     Config,
+    Aggregate,
     Counter,
     Out,
     PerInterval,
+    Rate,
     Series,
     Sheet,
     TimeColumn,
+    Unit,
     Timezone,
     ValueColumn,
     app,
@@ -28,10 +31,11 @@ from capplan.cli.common import (  # the shared option bundles
 
 @app.command()
 def analyze(
-    path: Annotated[Path, typer.Argument(help="Traffic export: CSV, TSV, gzip or .xlsx.")],
+    path: Annotated[Path, typer.Argument(help="Traffic export: CSV/TSV/text table (UTF-8, UTF-16 or Windows-1252; Grafana's sep= line), .xlsx, Prometheus or Datadog JSON, a CLF/Combined access log; any of them gzipped.")],
     out: Out = None, config: Config = None, time_column: TimeColumn = None,
     value_column: ValueColumn = None, series: Series = None, sheet: Sheet = None,
     timezone: Timezone = None, per_interval: PerInterval = False, counter: Counter = False,
+    rate: Rate = False, aggregate: Aggregate = None, unit: Unit = None,
 ) -> None:
     """Load analysis only: mean, peak, percentiles, daily peaks, weekly shape, data quality.
 
@@ -44,7 +48,8 @@ def analyze(
 
     out_dir = output_folder(out, Path("outputs") / stem(path))
     settings = settings_from(config, ingest_flags(time_column, value_column, series, sheet, timezone,
-                                               per_interval, counter), inputs={"FILE": path})
+                                               per_interval, counter, aggregate=aggregate,
+                                               rate=rate, unit=unit), inputs={"FILE": path})
     traffic, load = run(str(path), settings)
     console = make_console()
     print_quality(console, traffic)

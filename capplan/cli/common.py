@@ -24,11 +24,14 @@ app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_
 # ---- option bundles shared between commands -------------------------------------------------
 TimeColumn = Annotated[Optional[str], typer.Option("--time-column", help="Timestamp column (default: detected).")]
 ValueColumn = Annotated[Optional[str], typer.Option("--value-column", help="Value column (default: detected).")]
-Series = Annotated[Optional[str], typer.Option("--series", help="Which series, when the file holds several (Grafana exports).")]
+Series = Annotated[Optional[str], typer.Option("--series", help="Which series, when the file holds several (Grafana, Prometheus, Datadog): a name, part of one, or labels such as '{job=\"api\"}'; with --aggregate, every series it matches.")]
 Sheet = Annotated[Optional[str], typer.Option("--sheet", help="Excel sheet (default: the first with a date column).")]
 Timezone = Annotated[Optional[str], typer.Option("--timezone", help="Zone of naive timestamps, and of calendar days (default UTC).")]
 PerInterval = Annotated[bool, typer.Option("--per-interval", help="Values are counts per interval, not per-second rates.")]
 Counter = Annotated[bool, typer.Option("--counter", help="Values are a monotonically increasing counter (Prometheus style).")]
+Rate = Annotated[bool, typer.Option("--rate", help="Values are per-second rates already: no conversion, and no warning when they look like counts.")]
+Aggregate = Annotated[Optional[str], typer.Option("--aggregate", help="Combine every series that --series matches (all when it is not given): sum (per-instance series to the service total), max or mean.")]
+Unit = Annotated[Optional[str], typer.Option("--unit", help="What the values count, for the reports' labels: jobs (rate jobs/s) or a rate such as hires/day (values used as given). Default req/s.")]
 Out = Annotated[Optional[str], typer.Option("--out", help="Output folder (default outputs/<input-stem>/); the files in it are replaced as one set.")]
 Config = Annotated[Optional[Path], typer.Option("--config", help="Service TOML file with capacity facts; flags override it.")]
 Months = Annotated[Optional[int], typer.Option("--months", help="Plan horizon in months, 1-60 (default 6).")]
@@ -118,10 +121,12 @@ def output_folder(out: str | None, default: Path) -> Path:
     return path
 
 
-def ingest_flags(time_column, value_column, series, sheet, timezone, per_interval, counter):
+def ingest_flags(time_column, value_column, series, sheet, timezone, per_interval, counter, *,
+                 aggregate=None, rate=False, unit=None):
     return {"time_column": time_column, "value_column": value_column, "series": series,
             "sheet": sheet, "timezone": timezone, "per_interval": per_interval or None,
-            "counter": counter or None}
+            "counter": counter or None, "aggregate": aggregate, "rate": rate or None,
+            "unit": unit}
 
 
 _UNSAFE = re.compile(r"[^\w.-]+")

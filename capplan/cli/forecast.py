@@ -11,6 +11,7 @@ import typer
 from capplan.cli.common import (  # the shared option bundles
     Config,
     Cost,
+    Aggregate,
     Counter,
     EventOpt,
     EventsFile,
@@ -27,12 +28,14 @@ from capplan.cli.common import (  # the shared option bundles
     Paper,
     PerInstance,
     PerInterval,
+    Rate,
     Series,
     ServiceTime,
     Sheet,
     Spare,
     TargetUtil,
     TimeColumn,
+    Unit,
     Timezone,
     Title,
     Utilization,
@@ -52,7 +55,7 @@ from capplan.errors import CapplanError
 
 @app.command()
 def forecast(
-    path: Annotated[Path, typer.Argument(help="Traffic export: CSV, TSV, gzip or .xlsx.")],
+    path: Annotated[Path, typer.Argument(help="Traffic export: CSV/TSV/text table (UTF-8, UTF-16 or Windows-1252; Grafana's sep= line), .xlsx, Prometheus or Datadog JSON, a CLF/Combined access log; any of them gzipped.")],
     months: Months = None, config: Config = None, out: Out = None,
     per_instance: PerInstance = None, instances: Instances = None, utilization: Utilization = None,
     target_utilization: TargetUtil = None, spare: Spare = None, zones: Zones = None,
@@ -63,7 +66,7 @@ def forecast(
     title: Title = None, paper: Paper = None, no_report: NoReport = False,
     time_column: TimeColumn = None, value_column: ValueColumn = None, series: Series = None,
     sheet: Sheet = None, timezone: Timezone = None, per_interval: PerInterval = False,
-    counter: Counter = False,
+    counter: Counter = False, rate: Rate = False, aggregate: Aggregate = None, unit: Unit = None,
 ) -> None:
     """Traffic export to capacity plan: load, capacity, growth chosen by backtest, plan.
 
@@ -79,7 +82,8 @@ def forecast(
                  fleet_usl=fleet_usl, latency_slo=latency_slo, service_time=service_time,
                  title=title, paper=paper,
                  **ingest_flags(time_column, value_column, series, sheet, timezone,
-                                 per_interval, counter))
+                                 per_interval, counter, aggregate=aggregate, rate=rate,
+                                 unit=unit))
     out_dir = output_folder(out, Path("outputs") / stem(path))
     settings = settings_from(config, flags, inputs={"FILE": path})
     result = run(str(path), settings)

@@ -1,13 +1,22 @@
-"""Which column is the time, the value and the series; time parsing; text to numbers."""
+"""Which column is the time; header names; time parsing to UTC; text to numbers.
+
+Times are kept only between `EARLIEST` and `LATEST` (1970-2100): a row dated 1677 or 2300 is a
+typo or a sentinel, never traffic, and is dropped with that reason rather than overflowing a
+nanosecond clock. Parsing stays vectorised: ISO 8601 first, then one format guessed from the
+column, and the slow per-value parser only for small files.
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from capplan.errors import CapplanError
+from capplan.errors import CapplanError, name_list
 
 if TYPE_CHECKING:  # pandas is imported lazily so the CLI starts fast
+    import numpy as np
     import pandas as pd
 
 TIME_NAMES = ("timestamp", "time", "ds", "datetime", "date", "ts", "@timestamp", "day",
@@ -16,59 +25,179 @@ TIME_NAMES = ("timestamp", "time", "ds", "datetime", "date", "ts", "@timestamp",
 VALUE_NAMES = ("value", "y", "values", "rate", "rps", "qps", "requests", "request_count", "count",
                "hits", "throughput", "sum", "average", "avg", "mean", "max", "total")
 SERIES_NAMES = ("series", "metric", "name", "label", "__name__")
-# Epoch seconds between 1973 and 2286, or epoch milliseconds in the same span.
+# Epoch seconds from 1973 and epoch milliseconds from the same year: what a column of bare
+# numbers must look like (its median) to be read as times at all.
 EPOCH_S = (1e8, 1e10)
 EPOCH_MS = (1e11, 1e13)
+EARLIEST = "1970-01-01"
+LATEST = "2100-01-01"  # exclusive
+# The per-value parser costs ~30 us a value: past this many rows a column that needs it for
+# most values is refused rather than parsed for minutes.
+MIXED_PARSE_MAX_ROWS = 200_000
+_YEAR = re.compile(r"^\s*\"?(\d{1,5})[-/.]\d{1,2}[-/.]\d{1,2}")
 
 
-def _parse_times(col: pd.Series, timezone: str) -> tuple[pd.Series, str | None]:
-    """Parse a column to UTC timestamps (NaT where unparsable). Returns (times, zone assumed)."""
+@dataclass(frozen=True, slots=True)
+class ParsedTimes:
+    """A time column parsed: naive-UTC datetime64[ns] (NaT where unusable) and why rows failed."""
+
+    utc: np.ndarray
+    out_of_range: np.ndarray  # bool: parsed, but outside 1970-2100
+    dst: np.ndarray  # bool: a local time repeated or skipped by a daylight-saving change
+    assumed: str | None  # the zone naive times were read in, None when they carried an offset
+
+
+def header_names(path: Path, fields: list[str], header: bool) -> list[str]:
+    """Column names from a header row: blanks become columnN; a repeated name is an error."""
+    if not header:
+        return [f"column{i + 1}" for i in range(len(fields))]
+    names = [" ".join(f.split()) or f"column{i + 1}" for i, f in enumerate(fields)]
+    seen: dict[str, int] = {}
+    for i, n in enumerate(names):
+        if n in seen:
+            raise CapplanError(f"{path}: the header names column {seen[n] + 1} and column {i + 1} "
+                               f"both {n!r}: rename one so each column has its own name "
+                               "(capplan picks columns by name)")
+        seen[n] = i
+    return names
+
+
+def parse_times(col: pd.Series, timezone: str) -> ParsedTimes:
+    """Parse a column to UTC: datetimes, ISO 8601 text (offsets honoured), other layouts, epoch
+    seconds or milliseconds. Naive times are wall-clock times in `timezone`."""
     import numpy as np
     import pandas as pd
 
-    assumed = None
+    n = len(col)
     if isinstance(col.dtype, pd.DatetimeTZDtype):
-        return col.dt.tz_convert("UTC"), None
-    if pd.api.types.is_datetime64_any_dtype(col):
-        times = col
-    elif pd.api.types.is_numeric_dtype(col):
-        vals = col.astype("float64")
-        finite = vals[np.isfinite(vals)]
-        med = float(np.median(finite)) if len(finite) else 0.0
-        unit = "ms" if EPOCH_MS[0] <= med < EPOCH_MS[1] else "s"
-        ok = vals.where((vals >= (EPOCH_MS if unit == "ms" else EPOCH_S)[0]) &
-                        (vals < (EPOCH_MS if unit == "ms" else EPOCH_S)[1]))
-        return pd.to_datetime(ok, unit=unit, utc=True, errors="coerce"), None
+        times, assumed = col.dt.tz_convert("UTC").dt.tz_localize(None), None
+    elif pd.api.types.is_datetime64_any_dtype(col):
+        times, assumed = col, timezone
+    elif pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+        times, assumed = _epoch(col.astype("float64")), None
     else:
-        text = col.astype("string").str.strip().str.strip('"')
-        # Numeric strings are epoch times (some exports quote everything).
-        as_num = pd.to_numeric(text, errors="coerce")
-        if as_num.notna().mean() > 0.9:
-            return _parse_times(as_num, timezone)
-        try:
-            times = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=False)
-        except (ValueError, TypeError):
-            times = None
-        if times is None or times.isna().mean() > 0.5:
-            # Mixed offsets or non-ISO layouts: let pandas work out each value, everything to UTC.
-            times = pd.to_datetime(text, errors="coerce", format="mixed", utc=True)
-            has_offset = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True, na=False)
-            if not has_offset.any():
-                # No value carried an offset: they are wall-clock times in `timezone`.
-                times = times.dt.tz_localize(None)
-            else:
-                return times, None
-    if getattr(times.dt, "tz", None) is None:
-        assumed = timezone
-        # Wall-clock times repeated or skipped by a daylight-saving change cannot be placed in
-        # UTC; they become NaT here and are counted apart from unparsable text by the caller.
-        times = times.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
-    else:
-        times = times.dt.tz_convert("UTC")
-    return times, assumed
+        if col.dtype == object:
+            # Spreadsheet cells: datetime/date objects become ISO text, parsed with the rest.
+            col = col.map(_cell_text)
+        times, assumed = _text_to_times(col.astype("string").str.strip().str.strip('"'), timezone)
+    if isinstance(times.dtype, pd.DatetimeTZDtype):
+        times, assumed = times.dt.tz_convert("UTC").dt.tz_localize(None), None
+    lo, hi = pd.Timestamp(EARLIEST), pd.Timestamp(LATEST)
+    valid = times.notna().to_numpy()
+    in_range = ((times >= lo) & (times < hi)).to_numpy()
+    out_of_range = valid & ~in_range
+    if isinstance(col.dtype, pd.StringDtype) or col.dtype == object:
+        out_of_range |= _year_outside(col, ~valid)
+    times = times.where(pd.Series(in_range, index=times.index))
+    dst = np.zeros(n, dtype=bool)
+    if assumed is not None and assumed != "UTC":
+        local = times.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
+        dst = (local.isna() & times.notna()).to_numpy()
+        times = local.dt.tz_convert("UTC").dt.tz_localize(None)
+    utc = times.astype("datetime64[ns]").to_numpy()
+    return ParsedTimes(utc, out_of_range, dst, assumed)
 
 
-def _time_fraction(col: pd.Series) -> float:
+def _epoch(vals: pd.Series) -> pd.Series:
+    """Epoch seconds, or milliseconds when the column's median says so."""
+    import numpy as np
+    import pandas as pd
+
+    finite = vals[np.isfinite(vals)]
+    med = float(np.median(finite)) if len(finite) else 0.0
+    if med < EPOCH_S[0]:
+        # Not epoch times (hours of a day, row numbers): nothing here is a time.
+        return pd.Series(pd.NaT, index=vals.index, dtype="datetime64[ns]")
+    seconds = vals / 1000.0 if EPOCH_MS[0] <= med < EPOCH_MS[1] else vals
+    # Clip to a span datetime64[ns] holds; the 1970-2100 check then names the outliers.
+    bad = ~np.isfinite(seconds)
+    clipped = seconds.where(~bad, 0.0).clip(-9e9, 9e9)
+    out = pd.Series((clipped.to_numpy() * 1e9).round().astype("int64").view("datetime64[ns]"),
+                    index=vals.index)
+    return out.where(~bad)
+
+
+def _cell_text(v) -> str | None:
+    if v is None or isinstance(v, str):
+        return v
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    return str(v)
+
+
+def _text_to_times(text: pd.Series, timezone: str) -> tuple[pd.Series, str | None]:
+    import pandas as pd
+
+    # Numeric strings are epoch times (some exports quote everything).
+    if pd.to_numeric(text.dropna().head(200), errors="coerce").notna().mean() > 0.9:
+        return _epoch(pd.to_numeric(text, errors="coerce").astype("float64")), None
+    times = None
+    try:
+        times = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=False)
+    except (ValueError, TypeError, OverflowError):
+        pass  # mixed offsets: parsed to UTC below
+    if times is None or times.isna().mean() > 0.5:
+        times = _other_layouts(text)
+        has_offset = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True, na=False)
+        if has_offset.any():
+            return times, None
+        # No value carried an offset: they are wall-clock times in `timezone`.
+        times = times.dt.tz_localize(None)
+    return times, timezone
+
+
+def _other_layouts(text: pd.Series) -> pd.Series:
+    """Non-ISO layouts, to UTC: one format guessed from the values when it fits most of them,
+    else each value on its own (small files only: it is slow)."""
+    import pandas as pd
+    from pandas.tseries.api import guess_datetime_format
+
+    sample = text.dropna().head(50)
+    formats = []
+    for value in sample:
+        for dayfirst in (False, True):
+            try:
+                fmt = guess_datetime_format(value, dayfirst=dayfirst)
+            except (ValueError, TypeError, OverflowError):
+                fmt = None
+            if fmt and fmt not in formats:
+                formats.append(fmt)
+    best, best_share = None, 0.5
+    for fmt in formats:  # the format that reads most of the sample; month-first wins ties
+        share = _share_parsed(sample, fmt)
+        if share > best_share:
+            best, best_share = fmt, share
+    if best is not None:
+        return pd.to_datetime(text, errors="coerce", format=best, utc=True)
+    if len(text) > MIXED_PARSE_MAX_ROWS:
+        return pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]")
+    return pd.to_datetime(text, errors="coerce", format="mixed", utc=True)
+
+
+def _share_parsed(sample: pd.Series, fmt: str) -> float:
+    import pandas as pd
+
+    try:
+        return float(pd.to_datetime(sample, errors="coerce", format=fmt, utc=True).notna().mean())
+    except (ValueError, TypeError, OverflowError):
+        return 0.0
+
+
+def _year_outside(col: pd.Series, rows: np.ndarray) -> np.ndarray:
+    """Rows that failed to parse but start with a date whose year is outside 1970-2100."""
+    import numpy as np
+
+    out = np.zeros(len(col), dtype=bool)
+    idx = np.flatnonzero(rows)
+    if idx.size == 0:
+        return out
+    years = col.iloc[idx].astype("string").str.extract(_YEAR, expand=False)
+    years = years.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+    out[idx] = np.isfinite(years) & ((years < 1970) | (years >= 2100))
+    return out
+
+
+def time_fraction(col: pd.Series) -> float:
     """Share of a column's values that parse as timestamps (sampled; used to find the column)."""
     import pandas as pd
 
@@ -84,11 +213,14 @@ def _time_fraction(col: pd.Series) -> float:
     text = sample.astype("string").str.strip()
     if (pd.to_numeric(text, errors="coerce").notna().mean()) > 0.5:
         return 0.0
-    parsed = pd.to_datetime(text, errors="coerce", format="mixed", utc=True)
+    try:
+        parsed = pd.to_datetime(text, errors="coerce", format="mixed", utc=True)
+    except (ValueError, TypeError, OverflowError):
+        return 0.0
     return float(parsed.notna().mean())
 
 
-def _numeric_fraction(col: pd.Series) -> float:
+def numeric_fraction(col: pd.Series) -> float:
     import pandas as pd
 
     sample = col.dropna().head(500)
@@ -98,6 +230,8 @@ def _numeric_fraction(col: pd.Series) -> float:
         return 0.0
     if pd.api.types.is_numeric_dtype(sample):
         return 1.0
+    if pd.api.types.is_datetime64_any_dtype(sample) or isinstance(sample.dtype, pd.DatetimeTZDtype):
+        return 0.0
     text = sample.astype("string").str.strip()
     plain = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce").notna().mean()
     comma = pd.to_numeric(text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False),
@@ -105,22 +239,22 @@ def _numeric_fraction(col: pd.Series) -> float:
     return float(max(plain, comma))
 
 
-def _choose_time_column(path: Path, frame: pd.DataFrame, wanted: str | None) -> str:
+def choose_time_column(path: Path, frame: pd.DataFrame, wanted: str | None) -> str:
     import pandas as pd
 
     cols = list(frame.columns)
     if wanted is not None:
         if wanted not in cols:
             raise CapplanError(f"{path}: no column {wanted!r} for --time-column; the columns are "
-                               f"{', '.join(cols)}")
+                               f"{name_list(cols)}")
         return wanted
     lower = {c.lower(): c for c in cols}
     named = [lower[n] for n in TIME_NAMES if n in lower]
     for c in named:
-        if _time_fraction(frame[c]) > 0.5 or pd.api.types.is_numeric_dtype(frame[c]):
+        if time_fraction(frame[c]) > 0.5 or pd.api.types.is_numeric_dtype(frame[c]):
             return c
     for c in cols:
-        if _time_fraction(frame[c]) > 0.8:
+        if time_fraction(frame[c]) > 0.8:
             return c
     if named:
         # Named as the time but nothing in it parses: take it, so the error names the rows.
@@ -132,51 +266,34 @@ def _choose_time_column(path: Path, frame: pd.DataFrame, wanted: str | None) -> 
         if (EPOCH_S[0] <= med < EPOCH_S[1] or EPOCH_MS[0] <= med < EPOCH_MS[1]) and \
                 first.dropna().is_monotonic_increasing:
             return cols[0]
-    raise CapplanError(f"{path}: no timestamp column found among {', '.join(cols)}: name it with "
+    raise CapplanError(f"{path}: no timestamp column found among {name_list(cols)}: name it with "
                        "--time-column (ISO 8601 times or epoch seconds/milliseconds)")
 
 
-def _choose_value_column(path: Path, frame: pd.DataFrame, time_col: str, wanted: str | None,
-                         series: str | None, series_col: str | None) -> str:
-    cols = [c for c in frame.columns if c != time_col and c != series_col]
-    if wanted is not None:
-        if wanted not in frame.columns:
-            raise CapplanError(f"{path}: no column {wanted!r} for --value-column; the columns are "
-                               f"{', '.join(frame.columns)}")
-        return wanted
-    numeric = [c for c in cols if _numeric_fraction(frame[c]) > 0.5]
-    if series is not None and series_col is None:
-        if series not in frame.columns:
-            raise CapplanError(f"{path}: no series {series!r}; the series are "
-                               f"{', '.join(numeric) or 'none'}: pick one with --series NAME")
-        return series
-    if not numeric:
-        raise CapplanError(f"{path}: no numeric value column found among {', '.join(cols) or 'no other columns'}: "
-                           "name it with --value-column")
-    if len(numeric) == 1:
-        return numeric[0]
-    lower = {c.lower(): c for c in numeric}
-    named = [lower[n] for n in VALUE_NAMES if n in lower]
-    if len(named) == 1:
-        return named[0]
-    raise CapplanError(f"{path}: has {len(numeric)} value columns ({', '.join(numeric)}): "
-                       "choose one with --series NAME")
-
-
-def _to_numbers(col: pd.Series, decimal_comma: bool) -> pd.Series:
-    """Text to numbers. With ';' as the delimiter a comma is the decimal mark (European exports:
-    "1.234,5" is 1234.5); otherwise it separates thousands ("1,234.5")."""
+def to_numbers(col: pd.Series, decimal_comma: bool) -> np.ndarray:
+    """Any column to float64 (NaN where not a number). Text: with ';' as the delimiter a comma is
+    the decimal mark (European exports: "1.234,5" is 1234.5); otherwise it separates thousands."""
+    import numpy as np
     import pandas as pd
 
+    if pd.api.types.is_bool_dtype(col) or pd.api.types.is_datetime64_any_dtype(col) or \
+            isinstance(col.dtype, pd.DatetimeTZDtype):
+        return np.full(len(col), np.nan)
+    if pd.api.types.is_numeric_dtype(col):
+        return col.to_numpy(dtype="float64", na_value=np.nan)
+    if col.dtype == object:
+        # Spreadsheet cells: numbers stay numbers; text is parsed like CSV text.
+        col = col.map(lambda v: v if isinstance(v, str) or v is None else
+                      (str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None))
     text = col.astype("string").str.strip()
     if decimal_comma:
         text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
     else:
         text = text.str.replace(",", "", regex=False)
-    return pd.to_numeric(text, errors="coerce").astype("float64")
+    return pd.to_numeric(text, errors="coerce").astype("float64").to_numpy(na_value=np.nan)
 
 
-def _check_timezone(timezone: str) -> None:
+def check_timezone(timezone: str) -> None:
     import zoneinfo
 
     try:

@@ -1,35 +1,123 @@
-"""Delimited text (CSV, TSV, semicolon, pipe): the delimiter, whether row 1 is a header, the table."""
+"""Delimited text (CSV, TSV, semicolon, pipe): dialect, header, a typed sample, then a stream.
+
+Two passes, so a 5-million-row file never sits in memory as text: the first megabyte gives the
+dialect (a Grafana "Download for Excel" `sep=` line names the delimiter), the header and a typed
+sample of the first rows, from which the caller picks the columns; then pyarrow streams the file
+(inflating gzip as it goes) and converts only those columns, batch by batch, up to `MAX_ROWS`.
+Rows with the wrong number of fields are dropped and counted, never guessed at.
+"""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from capplan.errors import CapplanError
+from capplan.ingest.columns import header_names
+from capplan.ingest.model import FIRST_ROWS_SHOWN, DroppedRows
+from capplan.ingest.sniff import HEAD_BYTES, Source, decode, open_stream
 
 if TYPE_CHECKING:  # pandas is imported lazily so the CLI starts fast
+    import numpy as np
     import pandas as pd
 
+DELIMITERS = (",", "\t", ";", "|")
+FMT = {",": "csv", "\t": "tsv", ";": "csv (;)", "|": "csv (|)"}
+SAMPLE_ROWS = 2000
+MAX_ROWS = 10_000_000
+MAX_FIELDS = 10_000  # columns in a header: past this it is not a traffic export
+_SEP_LINE = re.compile(r'^\s*"?sep=(.|\\t)"?\s*[,;\t|]*\s*$', re.I)
 
-def _sniff_delimiter(path: Path, text: str) -> str:
-    lines = [ln for ln in text[:20000].split("\n")[:50] if ln.strip()]
-    if not lines:
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    delimiter: str
+    skip_lines: int  # physical lines before the header (or the first row when there is none)
+    header: bool
+    names: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def fmt(self) -> str:
+        return FMT[self.delimiter]
+
+    @property
+    def first_line(self) -> int:
+        """The file line of the first data row."""
+        return self.skip_lines + 1 + (1 if self.header else 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """The chosen columns of every row, the file line of each row, and the rows left out."""
+
+    frame: pd.DataFrame
+    lines: np.ndarray
+    rows_read: int
+    dropped: tuple[DroppedRows, ...]
+    notes: tuple[str, ...]
+
+
+def sniff_dialect(path: Path, text: str) -> Dialect:
+    """Delimiter, preamble and header from the decoded first lines (LF line ends)."""
+    lines = text.split("\n")[:2000]
+    i = 0
+    while i < len(lines) and not lines[i].strip():
+        i += 1
+    if i == len(lines):
         raise CapplanError(f"{path}: the file is empty: export the series with a header row "
                            "and at least two rows of data")
-    sample = "\n".join(lines)
+    delimiter, notes = None, []
+    m = _SEP_LINE.match(lines[i])
+    if m:
+        # Excel's "sep=" line (Grafana's "Download for Excel" writes it after a BOM).
+        delimiter = "\t" if m.group(1) in ("\t", "\\t") else m.group(1)
+        if delimiter not in DELIMITERS:
+            raise CapplanError(f"{path}: line {i + 1} names the delimiter {delimiter!r}: capplan "
+                               "reads comma, tab, semicolon or pipe; export again with one of them")
+        notes.append(f"line {i + 1} ('sep={m.group(1)}', Excel's delimiter line) names the "
+                     f"delimiter {delimiter!r}; it is not data")
+        i += 1
+        while i < len(lines) and not lines[i].strip():
+            i += 1
+        if i == len(lines):
+            raise CapplanError(f"{path}: has a 'sep=' line but no header or rows after it: "
+                               "export a time range with data")
+    body = [ln for ln in lines[i:i + 50] if ln.strip()]
+    delimiter = delimiter or _sniff_delimiter(body)
     try:
-        return csv.Sniffer().sniff(sample, delimiters=",\t;|").delimiter
+        fields = next(csv.reader([lines[i]], delimiter=delimiter))
+    except csv.Error as exc:
+        raise CapplanError(f"{path}: line {i + 1} cannot be split into fields ({exc}): check "
+                           "its quotes") from exc
+    if len(fields) > MAX_FIELDS:
+        raise CapplanError(f"{path}: line {i + 1} has {len(fields):,} fields, more than "
+                           f"{MAX_FIELDS:,}: export only the time and value columns")
+    header = _looks_like_header(fields)
+    names = header_names(path, fields, header)
+    return Dialect(delimiter, i, header, tuple(names), tuple(notes))
+
+
+def _sniff_delimiter(lines: list[str]) -> str:
+    sample = "\n".join(ln[:2000] for ln in lines[:50])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters="".join(DELIMITERS)).delimiter
     except csv.Error:
         pass
-    counts = {d: sum(ln.count(d) for ln in lines) for d in (",", "\t", ";", "|")}
+    counts = {d: sum(ln.count(d) for ln in lines) for d in DELIMITERS}
     best = max(counts, key=counts.get)
     return best if counts[best] else ","
 
 
 def _looks_like_header(fields: list[str]) -> bool:
     """True when a first row reads as names rather than data (no cell parses as a number)."""
+    import warnings
+
     import pandas as pd
 
     for cell in fields:
@@ -41,42 +129,212 @@ def _looks_like_header(fields: list[str]) -> bool:
             return False
         except ValueError:
             pass
-        if cell[:1].isdigit() and not pd.isna(pd.to_datetime(cell, errors="coerce")):
-            return False
+        if cell[:1].isdigit():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    if not pd.isna(pd.to_datetime(cell, errors="coerce")):
+                        return False
+                except (ValueError, TypeError, OverflowError):
+                    pass
     return True
 
 
-def _read_text_table(path: Path, text: str, raw: bytes | None = None) -> tuple[pd.DataFrame, str]:
-    """Parse delimited text into a DataFrame; pyarrow's reader first (fast), pandas as fallback.
+def _options(dialect: Dialect, handler, threads: bool, columns=None, types=None):
+    import pyarrow.csv as pacsv
 
-    `raw`: the file's bytes when they are already clean UTF-8 with LF line ends (saves a copy).
-    """
-    import pandas as pd
+    read = pacsv.ReadOptions(column_names=list(dialect.names), block_size=4 << 20,
+                             skip_rows=dialect.skip_lines + (1 if dialect.header else 0),
+                             use_threads=threads)
+    parse = pacsv.ParseOptions(delimiter=dialect.delimiter, invalid_row_handler=handler,
+                               newlines_in_values=False)
+    convert = pacsv.ConvertOptions(include_columns=columns, column_types=types,
+                                   strings_can_be_null=True, quoted_strings_can_be_null=True)
+    return read, parse, convert
 
-    delimiter = _sniff_delimiter(path, text)
-    first = next(ln for ln in text[:20000].split("\n") if ln.strip())
-    header = _looks_like_header(next(csv.reader([first], delimiter=delimiter)))
-    fmt = {",": "csv", "\t": "tsv", ";": "csv (;)", "|": "csv (|)"}[delimiter]
-    if raw is None:
-        raw = text.encode("utf-8")
+
+def read_sample(path: Path, text: str, complete: bool, dialect: Dialect) -> pd.DataFrame:
+    """The first `SAMPLE_ROWS` rows, typed as pyarrow infers them: what the columns are chosen by."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    lines = text.split("\n")
+    if not complete:
+        lines = lines[:-1]  # the head may end inside a line
+    keep = dialect.skip_lines + (1 if dialect.header else 0) + SAMPLE_ROWS
+    data = "\n".join(lines[:keep]).encode("utf-8")
+    read, parse, convert = _options(dialect, lambda row: "skip", threads=False)
     try:
-        import pyarrow.csv as pacsv
+        table = pacsv.read_csv(io.BytesIO(data), read_options=read, parse_options=parse,
+                               convert_options=convert)
+    except (pa.ArrowException, ValueError) as exc:
+        raise CapplanError(f"{path}: cannot be parsed as {dialect.fmt} ({_short(exc)}): check "
+                           "that it is a delimited text export with one header row") from exc
+    return _to_pandas(table)
 
-        read_opts = pacsv.ReadOptions(autogenerate_column_names=not header)
-        parse_opts = pacsv.ParseOptions(delimiter=delimiter)
-        table = pacsv.read_csv(io.BytesIO(raw), read_options=read_opts, parse_options=parse_opts)
-        frame = table.to_pandas()
-        if not header:
-            frame.columns = [f"column{i + 1}" for i in range(frame.shape[1])]
-    except Exception:  # noqa: BLE001 - ragged rows etc.: the slower, more forgiving parser
+
+def read_columns(path: Path, src: Source, encoding: str, dialect: Dialect, columns: list[str],
+                 sample: pd.DataFrame) -> Columns:
+    """Stream the whole file, keeping `columns`. Typed as in the sample first (fast); when a later
+    row does not fit the sample's types, again with the columns as text (parsed by the caller)."""
+    import pyarrow as pa
+
+    types = {c: _stream_type(sample[c]) for c in columns}
+    notes = []
+    for attempt in range(3):
         try:
-            frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, engine="python",
-                                header=0 if header else None, skip_blank_lines=True,
-                                on_bad_lines="skip")
-        except Exception as exc:  # noqa: BLE001
-            raise CapplanError(f"{path}: cannot be parsed as {fmt} ({exc}): check that it is a "
-                               "delimited text export with one header row") from exc
-        if not header:
-            frame.columns = [f"column{i + 1}" for i in range(frame.shape[1])]
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return frame, fmt
+            frame, lines, rows_read, bad = _stream(path, src, encoding, dialect, columns, types)
+            break
+        except (pa.ArrowException, UnicodeDecodeError) as exc:
+            text = str(exc)
+            if encoding != "cp1252" and ("UTF8" in text or "UTF-8" in text or
+                                         isinstance(exc, UnicodeDecodeError)):
+                # Valid UTF-8 at the top, not further down: Windows-1252 is what Excel writes.
+                encoding = "cp1252"
+                notes.append("text decoded as Windows-1252 (cp1252): part of the file is not "
+                             "valid UTF-8; check any accented names")
+                continue
+            if attempt < 2 and any(t != pa.string() for t in types.values()):
+                types = {c: pa.string() for c in columns}
+                continue
+            raise CapplanError(f"{path}: cannot be parsed as {dialect.fmt} ({_short(exc)}): "
+                               "check that every row has the header's fields") from exc
+    dropped = ()
+    if bad:
+        dropped = (DroppedRows(f"row with a number of fields other than the header's "
+                               f"{len(dialect.names)}", len(bad), tuple(bad[:FIRST_ROWS_SHOWN])),)
+    return Columns(frame, lines, rows_read, dropped, tuple(notes))
+
+
+def _stream(path: Path, src: Source, encoding: str, dialect: Dialect, columns: list[str], types):
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    for threads in (True, False):
+        bad: list[int | None] = []
+
+        def handler(row, bad=bad):
+            bad.append(row.number)
+            return "skip"
+
+        read, parse, convert = _options(dialect, handler, threads, columns, types)
+        batches, rows = [], 0
+        with _text_stream(src, encoding) as fh:
+            reader = pacsv.open_csv(fh, read_options=read, parse_options=parse,
+                                    convert_options=convert)
+            for batch in reader:
+                rows += batch.num_rows
+                if rows + len(bad) > MAX_ROWS:
+                    raise CapplanError(
+                        f"{path}: has more than {MAX_ROWS:,} rows, capplan's limit: aggregate "
+                        "to a coarser interval (a year of 5-second samples is 6.3 million rows)")
+                batches.append(batch)
+        if not bad or all(b is not None for b in bad) or not threads:
+            break  # row numbers of the bad rows are known only from a single-threaded read
+    table = pa.Table.from_batches(batches, schema=reader.schema)
+    known = sorted(b for b in bad if b is not None)
+    first = dialect.first_line
+    if known:
+        every = np.arange(first, first + rows + len(known), dtype=np.int64)
+        lines = np.setdiff1d(every, np.asarray(known, dtype=np.int64), assume_unique=True)
+    else:
+        lines = np.arange(first, first + rows, dtype=np.int64)
+    return _to_pandas(table), lines, rows + len(bad), known
+
+
+def _stream_type(col: pd.Series):
+    """The pyarrow type to read a column as, from its sample: numbers as float64 (an int64
+    column may meet 1e400 further down), datetimes as they were inferred, the rest as text."""
+    import pandas as pd
+    import pyarrow as pa
+
+    if pd.api.types.is_bool_dtype(col):
+        return pa.string()
+    if pd.api.types.is_numeric_dtype(col):
+        return pa.float64()
+    if pd.api.types.is_datetime64_any_dtype(col) or isinstance(col.dtype, pd.DatetimeTZDtype):
+        unit = getattr(col.dtype, "unit", "s")
+        tz = getattr(col.dtype, "tz", None)
+        return pa.timestamp(unit if unit in ("s", "ms", "us", "ns") else "s",
+                            tz=str(tz) if tz is not None else None)
+    return pa.string()
+
+
+def _to_pandas(table) -> pd.DataFrame:
+    import pyarrow as pa
+
+    cols = {}
+    for name, col in zip(table.column_names, table.columns):
+        if pa.types.is_date(col.type):
+            col = col.cast(pa.timestamp("s"))
+        elif pa.types.is_null(col.type):
+            col = col.cast(pa.string())
+        elif pa.types.is_time(col.type):
+            col = col.cast(pa.string())
+        cols[name] = col
+    return pa.table(cols).to_pandas(date_as_object=False, coerce_temporal_nanoseconds=False)
+
+
+class _Transcoding(io.RawIOBase):
+    """A byte stream in `encoding` read as UTF-8 (pyarrow reads UTF-8); undefined bytes become
+    U+FFFD rather than an error: numbers and times are ASCII in every encoding read here."""
+
+    def __init__(self, raw, encoding: str) -> None:
+        self._raw = raw
+        self._decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self._pending:
+            chunk = self._raw.read(1 << 20)
+            self._pending = self._decoder.decode(chunk, final=not chunk).encode("utf-8")
+            if not chunk:
+                break
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+def _text_stream(src: Source, encoding: str):
+    raw = open_stream(src)
+    if encoding in ("utf-8", "utf-8-sig"):
+        return raw  # pyarrow skips a UTF-8 BOM itself
+    return io.BufferedReader(_Transcoding(raw, encoding), buffer_size=1 << 20)
+
+
+def _short(exc: Exception) -> str:
+    return " ".join(str(exc).split())[:120]
+
+
+# The whole-text reader that usl.read_load_test uses (small files): the same dialect and types.
+
+
+def _read_text_table(path: Path, text: str, raw: bytes | None = None) -> tuple[pd.DataFrame, str]:
+    """Delimited text (already decoded, LF line ends) into a typed DataFrame; (frame, format)."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    dialect = sniff_dialect(path, text)
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    read, parse, convert = _options(dialect, lambda row: "skip", threads=False)
+    try:
+        table = pacsv.read_csv(io.BytesIO(text.encode("utf-8")), read_options=read,
+                               parse_options=parse, convert_options=convert)
+    except (pa.ArrowException, ValueError) as exc:
+        raise CapplanError(f"{path}: cannot be parsed as {dialect.fmt} ({_short(exc)}): check "
+                           "that it is a delimited text export with one header row") from exc
+    return _to_pandas(table), dialect.fmt
+
+
+__all__ = ["Dialect", "Columns", "sniff_dialect", "read_sample", "read_columns", "decode",
+           "HEAD_BYTES", "_read_text_table"]

@@ -6,41 +6,118 @@ import io
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from capplan.errors import CapplanError
+from capplan.errors import CapplanError, name_list
 
 if TYPE_CHECKING:  # pandas is imported lazily so the CLI starts fast
     import pandas as pd
 
 
+MiB = 1024 * 1024
+MAX_MEMBER_BYTES = 512 * MiB  # one part of the workbook, inflated (a sheet's XML)
+MAX_TOTAL_BYTES = 1024 * MiB
+MAX_RATIO = 100  # inflated : compressed, for parts over RATIO_CHECK_AFTER
+RATIO_CHECK_AFTER = 16 * MiB
+MAX_SHEET_ROWS = 1_048_576  # Excel's own limit
+MAX_CELLS = 20_000_000
+# What a damaged workbook raises from zipfile, zlib, the XML parser or openpyxl's readers.
+_DAMAGED = (KeyError, OSError, EOFError, ValueError, TypeError, IndexError, AttributeError,
+            SyntaxError, UnicodeDecodeError, ArithmeticError)
+
+
 def _read_excel_table(path: Path, data: bytes, sheet: str | None) -> tuple[pd.DataFrame, str]:
-    """Find the first table with a date column in a workbook (header need not be on row 1)."""
+    """Find the first table with a date column in a workbook (header need not be on row 1).
+
+    Bounded: the zip's declared sizes are checked before anything is inflated, the sheet is read
+    streaming (`read_only=True`) without padding rows to a declared dimension, and reading stops
+    at Excel's row limit or `MAX_CELLS` cells."""
     import zipfile
+    import zlib
 
     try:
+        _check_zip(path, data)
         import openpyxl
 
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
-        raise CapplanError(f"{path}: is not a readable Excel workbook ({type(exc).__name__}): "
-                           "open it in Excel and save it again as .xlsx, or export CSV") from exc
+    except CapplanError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, *_DAMAGED) as exc:
+        raise _damaged(path, exc) from exc
     try:
         if sheet is not None:
             if sheet not in wb.sheetnames:
                 raise CapplanError(f"{path}: has no sheet {sheet!r}; its sheets are "
-                                   f"{', '.join(wb.sheetnames)}: pass one with --sheet")
+                                   f"{name_list(wb.sheetnames)}: pass one with --sheet")
             names = [sheet]
         else:
             names = list(wb.sheetnames)
         for name in names:
-            rows = [list(r) for r in wb[name].iter_rows(values_only=True)]
+            try:
+                rows = _sheet_rows(path, wb[name])
+            except CapplanError:
+                raise
+            except (zipfile.BadZipFile, zlib.error, *_DAMAGED) as exc:
+                raise _damaged(path, exc, name) from exc
             frame = _table_from_cells(rows)
             if frame is not None:
                 return frame, name
     finally:
         wb.close()
-    where = f"sheet {sheet!r}" if sheet else f"any of its sheets ({', '.join(wb.sheetnames)})"
+    where = f"sheet {sheet!r}" if sheet else f"any of its sheets ({name_list(wb.sheetnames)})"
     raise CapplanError(f"{path}: no table with a date column and a numeric column in {where}: "
                        "pick the sheet with --sheet, or export the series as CSV")
+
+
+def _damaged(path: Path, exc: Exception, sheet: str | None = None) -> CapplanError:
+    where = f" (sheet {sheet!r})" if sheet else ""
+    detail = " ".join(str(exc).split())[:80]
+    return CapplanError(f"{path}: is not a readable Excel workbook{where} ({type(exc).__name__}"
+                        f"{': ' + detail if detail else ''}): open it in Excel and save it again "
+                        "as .xlsx, or export CSV")
+
+
+def _check_zip(path: Path, data: bytes) -> None:
+    """Refuse a zip bomb from its directory, before inflating a byte."""
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        infos = zf.infolist()
+    total = 0
+    for info in infos:
+        total += info.file_size
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > MAX_MEMBER_BYTES or (info.file_size > RATIO_CHECK_AFTER and
+                                                 ratio > MAX_RATIO):
+            raise CapplanError(
+                f"{path}: part {info.filename[:60]!r} of the workbook declares "
+                f"{info.file_size / MiB:,.0f} MiB inflated from {info.compress_size / MiB:,.1f} MiB"
+                f" (ratio {ratio:,.0f}:1), past capplan's limits ({MAX_MEMBER_BYTES // MiB} MiB, "
+                f"{MAX_RATIO}:1): this is a compression bomb or far too big; export the series "
+                "as CSV")
+    if total > MAX_TOTAL_BYTES:
+        raise CapplanError(f"{path}: the workbook declares {total / MiB:,.0f} MiB inflated, past "
+                           f"capplan's limit of {MAX_TOTAL_BYTES // MiB} MiB: export the series as "
+                           "CSV")
+
+
+def _sheet_rows(path: Path, ws) -> list[tuple]:
+    """The sheet's rows as value tuples, trailing blanks trimmed, within the caps. A declared
+    dimension such as A1:XFD1048576 is ignored: rows are as wide as their last cell."""
+    if hasattr(ws, "reset_dimensions"):
+        ws.reset_dimensions()
+    rows, cells = [], 0
+    for row in ws.iter_rows(values_only=True):
+        if len(rows) >= MAX_SHEET_ROWS:
+            raise CapplanError(f"{path}: sheet {ws.title!r} has more than {MAX_SHEET_ROWS:,} "
+                               "rows, Excel's limit: export the series as CSV")
+        last = len(row) - 1
+        while last >= 0 and row[last] is None:
+            last -= 1
+        cells += len(row)
+        if cells > MAX_CELLS:
+            raise CapplanError(f"{path}: sheet {ws.title!r} holds more than {MAX_CELLS:,} cells, "
+                               "capplan's limit for a workbook: export the series as CSV")
+        rows.append(row[:last + 1] if last + 1 < len(row) else row)
+    return rows
 
 
 def _table_from_cells(rows: list[list]) -> pd.DataFrame | None:

@@ -37,11 +37,17 @@ class DataQuality:
     first: pd.Timestamp
     last: pd.Timestamp
     timezone_assumed: str | None
+    # What was done to the data and why, one sentence each; those that start "warning: " ask the
+    # user to confirm a reading capplan could not settle from the file (counts versus rates).
     notes: tuple[str, ...] = ()
 
     @property
     def rows_dropped(self) -> int:
         return sum(d.count for d in self.dropped)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return tuple(n for n in self.notes if n.startswith("warning: "))
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,16 +58,20 @@ class InputInfo:
     sheet: str | None
     time_column: str
     value_column: str
-    series: str | None
+    series: str | None  # the --series asked for (or the one series a JSON file held)
     value_kind: str  # "rate", "per-interval count" or "counter"
+    encoding: str = "utf-8"  # of text inputs: "utf-8", "utf-16" or "cp1252"
+    aggregate: str | None = None  # "sum", "max" or "mean" when several series were combined
+    series_used: tuple[str, ...] = ()  # the series read (several when combined)
 
 
 @dataclass(frozen=True, slots=True)
 class Traffic:
-    """A rate series (per second) on a sorted, unique UTC index, with where it came from."""
+    """A rate series on a sorted, unique UTC index, with where it came from. The rate is per
+    second unless `unit` names another time base (`--unit hires/day`: values as given)."""
 
     rate: pd.Series
-    unit: str
+    unit: str  # the label reports print: "req/s" by default, or from --unit
     interval_seconds: float
     quality: DataQuality
     source: InputInfo

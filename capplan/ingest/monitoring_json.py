@@ -7,8 +7,9 @@ from pathlib import Path
 from capplan.errors import CapplanError
 
 
-def _json_frame(path: Path, text: str, series: str | None):
-    """A (timestamp, value) frame from Prometheus' query_range or Datadog's query JSON."""
+def _json_frame(path: Path, text: str, series: str | None = None):
+    """A long (timestamp, value, series) frame from Prometheus' query_range or Datadog's query
+    JSON; `series` is unused (selection happens in capplan.ingest.series)."""
     import json
 
     import pandas as pd
@@ -38,13 +39,8 @@ def _json_frame(path: Path, text: str, series: str | None):
                            "output: export CSV instead")
     if not found:
         raise CapplanError(f"{path}: the {kind} holds no series: widen the query's time range")
-    if series is None and len(found) > 1:
-        raise CapplanError(f"{path}: holds {len(found)} series ({', '.join(list(found)[:6])}): "
-                           "choose one with --series NAME")
-    if series is not None and series not in found:
-        raise CapplanError(f"{path}: no series {series!r}; the series are "
-                           f"{', '.join(list(found)[:6])}")
-    points = found[series] if series is not None else next(iter(found.values()))
-    frame = pd.DataFrame({"timestamp": [p[0] for p in points],
-                          "value": [None if p[1] is None else str(p[1]) for p in points]})
+    # All series, long (one row per series and time): the core selects with --series and
+    # combines with --aggregate (capplan.ingest.series), as for Grafana's long CSV.
+    rows = [(t, None if v is None else str(v), name) for name, pts in found.items() for t, v in pts]
+    frame = pd.DataFrame(rows, columns=["timestamp", "value", "series"])
     return frame, kind

@@ -1,24 +1,124 @@
-"""From values to a per-second rate: the sampling interval, counters, per-interval counts."""
+"""From cleaned values to a per-second rate, and the honest account of what was done.
+
+Rows are dropped only with a reason (`DroppedRows`). Whether the values are rates, counts per
+interval or a running counter comes from the caller when stated (`--rate`, `--per-interval`,
+`--counter`, or a `--unit` with a time base such as hires/day); otherwise from the file: a value
+column named as a count or a Sum (`RequestCount`, `request_count`, `Sum`) whose values are whole
+numbers is a count per interval. When the values only look like counts (whole numbers at a minute
+or longer, or a name such as "Number of hires"), they are read as rates and a warning naming
+`--per-interval` is recorded: never silent.
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from capplan.errors import CapplanError
 from capplan.ingest.model import FIRST_ROWS_SHOWN, DataQuality, DroppedRows
 
 if TYPE_CHECKING:  # pandas is imported lazily so the CLI starts fast
-    import pandas as pd
+    import numpy as np
+
+KINDS = ("rate", "per-interval", "counter")
+# A count per period by name: a word "count" or "sum" (snake, camel or spaced), and no word that
+# makes it a rate or another statistic ("count_per_sec", "avg count").
+_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+_COUNT_WORDS = {"count", "sum"}
+_RATE_WORDS = {"per", "rate", "avg", "average", "mean", "rps", "qps", "tps", "ps", "sec",
+               "second", "seconds", "max", "maximum", "min", "minimum", "median", "p"}
+# Looks like counts, but is not a statistic name: warn only.
+_COUNTISH_NAME = re.compile(r"(?i)\b(number|total|hits|requests|hires|visits|events|jobs|"
+                            r"messages|orders|passengers|calls)\b|_total$")
+WARNING = "warning: "
+TIME_UNITS = {"s": 1, "sec": 1, "second": 1, "min": 60, "minute": 60, "h": 3600, "hr": 3600,
+              "hour": 3600, "d": 86400, "day": 86400, "week": 604800, "wk": 604800}
 
 
-def _infer_interval(index: pd.DatetimeIndex) -> float:
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """What a value counts and per what: the label reports print (req/s, hires/day, jobs/s)."""
+
+    label: str
+    stated_rate: bool  # the caller gave the time base (hires/day): values are rates as given
+
+
+def parse_unit(unit: str | None) -> Unit:
+    """`--unit`: 'hires/day' names a rate (values used as given); 'jobs' names what is counted
+    (the rate is jobs/s)."""
+    if unit is None:
+        return Unit("req/s", False)
+    text = " ".join(str(unit).split())
+    if not text or len(text) > 40 or any(c in text for c in "\"'<>{}\\"):
+        raise CapplanError(f"--unit {unit!r}: give a short label such as hires/day, jobs or "
+                           "messages/s (at most 40 characters, no quotes or brackets)")
+    if "/" in text:
+        thing, _, base = text.rpartition("/")
+        if not thing.strip() or base.strip().lower().rstrip("s") not in TIME_UNITS and \
+                base.strip().lower() not in TIME_UNITS:
+            raise CapplanError(f"--unit {unit!r}: after the '/' give a time (s, min, h, day, "
+                               "week), e.g. hires/day; or give only what is counted (jobs)")
+        return Unit(text, True)
+    return Unit(f"{text}/s", False)
+
+
+def drop_bad_rows(times, values: np.ndarray, lines: np.ndarray, timezone: str,
+                  counter: bool) -> tuple[np.ndarray, list[DroppedRows]]:
+    """Which rows are usable (a bool mask), and a `DroppedRows` per reason for the others."""
+    import numpy as np
+
+    bad_time = np.isnat(times.utc)
+    dst = times.dst & bad_time
+    out_of_range = times.out_of_range & bad_time & ~dst
+    unparsable = bad_time & ~dst & ~out_of_range
+    bad_value = ~bad_time & ~np.isfinite(values)
+    negative = ~bad_time & ~bad_value & (values < 0) if not counter else np.zeros_like(bad_time)
+    dropped = []
+    for reason, mask in (("unparsable timestamp", unparsable),
+                         ("timestamp outside 1970-2100", out_of_range),
+                         (f"local time repeated or skipped by a daylight-saving change in "
+                          f"{timezone} (cannot be placed in UTC)", dst),
+                         ("missing or non-numeric value", bad_value),
+                         ("negative value", negative)):
+        if mask.any():
+            idx = np.flatnonzero(mask)
+            dropped.append(DroppedRows(reason, int(idx.size),
+                                       tuple(int(lines[i]) for i in idx[:FIRST_ROWS_SHOWN])))
+    return ~(bad_time | bad_value | negative), dropped
+
+
+def sort_unique(times: np.ndarray, values: np.ndarray, lines: np.ndarray):
+    """Sorted by time, one value per time (the highest: capacity is sized for the peak).
+    Returns (times, values, lines, duplicates, sorted_by_capplan)."""
+    import numpy as np
+
+    t64 = times.view("int64")
+    unsorted = bool(t64.size > 1 and (np.diff(t64) < 0).any())
+    if unsorted:
+        order = np.argsort(t64, kind="stable")
+        times, values, lines, t64 = times[order], values[order], lines[order], t64[order]
+    dup = np.zeros(t64.size, dtype=bool)
+    if t64.size > 1:
+        dup[1:] = t64[1:] == t64[:-1]
+    n_dup = int(dup.sum())
+    if n_dup:
+        starts = np.flatnonzero(~dup)
+        values = np.maximum.reduceat(values, starts)
+        times, lines = times[starts], lines[starts]
+    return times, values, lines, n_dup, unsorted
+
+
+def infer_interval(times: np.ndarray) -> float:
     """The sampling interval: the most common step between timestamps (seconds)."""
     import numpy as np
 
-    diffs = np.diff(index.asi8) // 1_000_000_000
+    diffs = np.diff(times.view("int64")) // 1_000_000_000
     diffs = diffs[diffs > 0]
     if diffs.size == 0:
         return 1.0
+    if diffs[0] == diffs[-1] and (diffs == diffs[0]).all():
+        return float(diffs[0])
     values, counts = np.unique(diffs, return_counts=True)
     step = float(values[np.argmax(counts)])
     # Monthly data steps by 28-31 days; the median is the better summary there.
@@ -27,17 +127,83 @@ def _infer_interval(index: pd.DatetimeIndex) -> float:
     return step
 
 
-def _counter_to_rate(s: pd.Series) -> tuple[pd.Series, int]:
+def counter_to_rate(times: np.ndarray, values: np.ndarray, lines: np.ndarray):
+    """A running counter to a per-second rate: (times, rate, lines, resets). A decrease is a
+    reset, after which the value is the increase since the restart (as Prometheus' rate())."""
+    import numpy as np
+
+    dt = np.diff(times.view("int64")) / 1e9
+    dv = np.diff(values)
+    resets = dv < 0
+    inc = np.where(resets, values[1:], dv)
+    return times[1:], inc / dt, lines[1:], int(resets.sum())
+
+
+def decide_kind(requested: str | None, unit: Unit, name: str | None, values: np.ndarray,
+                interval: float) -> tuple[str, list[str]]:
+    """'rate' or 'per-interval', and the notes saying why: stated, said by the file, or read as
+    rates with a warning when the values look like counts."""
+    import numpy as np
+
+    if requested is not None:
+        return requested, []
+    if unit.stated_rate:
+        return "rate", []
+    finite = values[np.isfinite(values)]
+    whole = bool(finite.size) and bool((np.abs(finite) < 2 ** 53).all()) and \
+        bool((finite == np.round(finite)).all())
+    col = f"column {name!r}" if name else "the combined series"
+    every = _fmt_seconds(interval)
+    if name and _named_as_count(name) and whole:
+        return "per-interval", [
+            f"{col} is named as a count per period and every value is a whole number: read as "
+            f"counts per {every} and divided by {interval:g} s; pass --rate if they are "
+            "per-second rates already"]
+    counter_like = finite.size >= 10 and bool((np.diff(finite) >= 0).mean() >= 0.99) and \
+        finite[-1] > 2 * max(finite[0], 1)
+    if counter_like:
+        return "rate", [f"{WARNING}{col} only ever rises, as a running counter does, but was read "
+                        "as a rate: pass --counter if it is a counter, or --rate to confirm"]
+    if whole and interval >= 60 or (name and _COUNTISH_NAME.search(name)):
+        why = (f"every value of {col} is a whole number at a {every} interval" if whole else
+               f"{col} is named like a count")
+        return "rate", [f"{WARNING}{why}, as counts per interval are, but was read as a rate: "
+                        f"pass --per-interval if each is a count per {every}, --unit to name what "
+                        "it counts (hires/day), or --rate to confirm"]
+    return "rate", []
+
+
+def _named_as_count(name: str) -> bool:
+    words = {w.lower() for w in _WORDS.findall(name)}
+    return bool(words & _COUNT_WORDS) and not words & _RATE_WORDS
+
+
+def quality_account(times: np.ndarray, values: np.ndarray, *, rows_read: int,
+                    dropped: list[DroppedRows], n_dup: int, sorted_by_us: bool, interval: float,
+                    assumed: str | None, notes: list[str]) -> DataQuality:
     import numpy as np
     import pandas as pd
 
-    v = s.to_numpy()
-    dt = np.diff(s.index.asi8) / 1e9
-    dv = np.diff(v)
-    resets = dv < 0
-    # After a reset the counter restarted from zero, so its value is the increase since then.
-    inc = np.where(resets, v[1:], dv)
-    return pd.Series(inc / dt, index=s.index[1:], name=s.name), int(resets.sum())
+    diffs = np.diff(times.view("int64")) / 1e9
+    gap_mask = diffs > 1.5 * interval
+    missing = diffs[gap_mask] - interval
+    return DataQuality(
+        rows_read=rows_read, rows_used=int(values.size), dropped=tuple(dropped),
+        duplicate_timestamps=n_dup,
+        duplicates_kept="the highest value of each repeated timestamp" if n_dup else "none",
+        sorted_by_capplan=sorted_by_us, interval_seconds=interval, gaps=int(gap_mask.sum()),
+        longest_gap_seconds=float(missing.max()) if missing.size else 0.0,
+        missing_seconds=float(missing.sum()) if missing.size else 0.0,
+        zero_values=int((values == 0).sum()), first=pd.Timestamp(times[0], tz="UTC"),
+        last=pd.Timestamp(times[-1], tz="UTC"), timezone_assumed=assumed, notes=tuple(notes))
+
+
+def none_usable(path, rows_read: int, dropped: list[DroppedRows], tcol: str, vcol: str):
+    why = "; ".join(f"{d.count} with {d.reason} (first at line {d.first_lines[0]})"
+                    for d in dropped if d.first_lines)
+    return CapplanError(f"{path}: none of its {rows_read} rows is usable ({why}): check columns "
+                        f"{tcol!r} (time) and {vcol!r} (value), or name others with "
+                        "--time-column/--value-column")
 
 
 def _fmt_seconds(seconds: float) -> str:
@@ -46,64 +212,3 @@ def _fmt_seconds(seconds: float) -> str:
             n = int(seconds // size)
             return f"{n} {unit}" if unit != "day" else f"{n} day{'s' if n > 1 else ''}"
     return f"{seconds:g} s"
-
-
-def drop_bad_rows(path, tvals, values_np, lines, dst_lost, timezone: str, counter: bool,
-                  rows_read: int, tcol: str, vcol: str):
-    """Which rows are usable, and a `DroppedRows` per reason for the others (never silent)."""
-    import numpy as np
-
-    bad_time = np.isnat(tvals)
-    dst = dst_lost if dst_lost is not None else np.zeros_like(bad_time)
-    bad_time_text = bad_time & ~dst
-    bad_value = ~bad_time & ~np.isfinite(values_np)
-    negative = ~bad_time & ~bad_value & (values_np < 0)
-    dropped = []
-    for reason, mask in (("unparsable timestamp", bad_time_text),
-                         (f"local time repeated or skipped by a daylight-saving change in "
-                          f"{timezone} (cannot be placed in UTC)", dst),
-                         ("missing or non-numeric value", bad_value),
-                         ("negative value", negative if not counter else np.zeros_like(negative))):
-        if mask.any():
-            idx = np.flatnonzero(mask)
-            dropped.append(DroppedRows(reason, int(idx.size),
-                                       tuple(int(lines[i]) for i in idx[:FIRST_ROWS_SHOWN])))
-    keep = ~(bad_time | bad_value | (negative if not counter else False))
-    if not keep.any():
-        why = "; ".join(f"{d.count} with {d.reason} (first at line {d.first_lines[0]})" for d in dropped)
-        raise CapplanError(f"{path}: none of its {rows_read} rows is usable ({why}): check "
-                           f"columns {tcol!r} (time) and {vcol!r} (value), or name others with "
-                           "--time-column/--value-column")
-    return keep, tuple(dropped)
-
-
-def to_rate(s: pd.Series, interval: float, counter: bool, per_interval: bool):
-    """The per-second rate, the value kind and a note saying what was done to the values."""
-    if counter:
-        s, resets = _counter_to_rate(s)
-        return s, "counter", [f"counter converted to a per-second rate; {resets} counter reset(s) "
-                              "seen; the first sample has no rate and is not used"]
-    if per_interval:
-        return s / interval, "per-interval count", [
-            f"values are counts per {_fmt_seconds(interval)} interval, divided by "
-            f"{interval:g} s to give a per-second rate"]
-    return s, "rate", []
-
-
-def quality_account(s: pd.Series, *, rows_read: int, dropped: tuple[DroppedRows, ...], n_dup: int,
-                    sorted_by_us: bool, interval: float, assumed: str | None,
-                    notes: list[str]) -> DataQuality:
-    import numpy as np
-
-    diffs = np.diff(s.index.asi8) / 1e9
-    gap_mask = diffs > 1.5 * interval
-    missing = diffs[gap_mask] - interval
-    return DataQuality(
-        rows_read=rows_read, rows_used=len(s), dropped=dropped,
-        duplicate_timestamps=n_dup,
-        duplicates_kept="the highest value of each repeated timestamp" if n_dup else "none",
-        sorted_by_capplan=sorted_by_us, interval_seconds=interval, gaps=int(gap_mask.sum()),
-        longest_gap_seconds=float(missing.max()) if missing.size else 0.0,
-        missing_seconds=float(missing.sum()) if missing.size else 0.0,
-        zero_values=int((s == 0).sum()), first=s.index[0], last=s.index[-1],
-        timezone_assumed=assumed, notes=tuple(notes))

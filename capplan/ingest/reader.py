@@ -1,161 +1,327 @@
-"""`read_traffic`: a file in, a `Traffic` out. Each step lives in the module for its family; this
-module only wires them: bytes -> table -> time/value columns -> usable rows -> rate -> quality."""
+"""`read_traffic`: a file in, a `Traffic` out; `list_series`: the series a file holds.
+
+This module only wires the steps, each in its own module: bytes (`sniff`) -> a table of the first
+rows and a loader of chosen columns (`delimited`, `excel`, `monitoring_json`) -> the time column
+(`columns`) and the series (`series`) -> usable rows, one value per time, rate (`rates`).
+"""
 
 from __future__ import annotations
 
-import hashlib
+import json
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from capplan.errors import CapplanError
-from capplan.ingest.access_logs import _looks_like_access_log, _traffic_from_log
-from capplan.ingest.columns import (
-    SERIES_NAMES,
-    _check_timezone,
-    _choose_time_column,
-    _choose_value_column,
-    _numeric_fraction,
-    _parse_times,
-    _to_numbers,
-)
-from capplan.ingest.delimited import _read_text_table
+from capplan.errors import CapplanError, name_list
+from capplan.ingest import series as ser
+from capplan.ingest.access_logs import _traffic_from_log
+from capplan.ingest.columns import check_timezone, choose_time_column, parse_times, to_numbers
+from capplan.ingest.delimited import Columns, read_columns, read_sample, sniff_dialect
 from capplan.ingest.excel import _read_excel_table
-from capplan.ingest.model import InputInfo, Traffic
+from capplan.ingest.model import FIRST_ROWS_SHOWN, DroppedRows, InputInfo, Traffic
 from capplan.ingest.monitoring_json import _json_frame
-from capplan.ingest.rates import _infer_interval, drop_bad_rows, quality_account, to_rate
-from capplan.ingest.sniff import _decode, _gunzip, _read_bytes
+from capplan.ingest.rates import (
+    counter_to_rate,
+    decide_kind,
+    drop_bad_rows,
+    infer_interval,
+    none_usable,
+    parse_unit,
+    quality_account,
+    sort_unique,
+)
+from capplan.ingest.sniff import (
+    HEAD_BYTES,
+    Source,
+    decode,
+    detect_encoding,
+    encoding_note,
+    family,
+    open_source,
+    read_whole,
+    text_family,
+)
 
 if TYPE_CHECKING:  # pandas is imported lazily so the CLI starts fast
     import pandas as pd
 
+# Time-level reasons are the same for every column of a wide row: counted once, not per series.
+_ROW_REASONS = ("unparsable timestamp", "timestamp outside 1970-2100", "local time repeated")
+KIND_LABEL = {"rate": "rate", "per-interval": "per-interval count", "counter": "counter"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Table:
+    """The first rows (to choose columns by) and how to load chosen columns of every row."""
+
+    sample: pd.DataFrame
+    load: Callable[[list[str]], Columns]
+    fmt: str
+    sheet: str | None = None
+    encoding: str = "utf-8"
+    notes: tuple[str, ...] = ()
+    decimal_comma: bool = False
+
 
 def read_traffic(path: str | Path, *, time_column: str | None = None,
                  value_column: str | None = None, series: str | None = None,
-                 sheet: str | None = None, timezone: str = "UTC", per_interval: bool = False,
-                 counter: bool = False, min_rows: int = 2) -> Traffic:
-    """Read a traffic export and return the per-second rate series with its quality account.
+                 aggregate: str | None = None, sheet: str | None = None, timezone: str = "UTC",
+                 per_interval: bool = False, counter: bool = False, rate: bool = False,
+                 unit: str | None = None, min_rows: int = 2) -> Traffic:
+    """Read a traffic export and return its rate series with the quality account.
 
+    `series`: a name, a label subset (`{job="api"}`) or a substring picking one series of a
+    multi-series file; with `aggregate` ("sum", "max", "mean") every match is combined.
     `per_interval`: each value is a count over its interval (divided by the inferred interval).
-    `counter`: the column is a monotonically increasing counter (a decrease is a counter reset,
-    after which the new value is the increase since the reset, as Prometheus' rate() treats it).
+    `counter`: a monotonically increasing counter (a decrease is a reset, after which the value
+    is the increase since the reset, as Prometheus' rate() treats it). `rate`: values are
+    per-second rates already. With none of the three the file decides (see `rates`).
+    `unit`: what the values count ("jobs": the rate is jobs/s) or a rate ("hires/day": values
+    used as given); default "req/s".
     """
-    import numpy as np
-    import pandas as pd
-
-    if per_interval and counter:
-        raise CapplanError("--per-interval and --counter exclude each other: a column is either a "
-                           "count per interval or a running counter")
-    _check_timezone(timezone)
+    requested = _requested_kind(per_interval, counter, rate)
+    unit_ = parse_unit(unit)
+    if unit_.stated_rate and requested in ("per-interval", "counter"):
+        raise CapplanError(f"--unit {unit!r} states a rate, so the values are used as given: drop "
+                           f"--{requested}, or give only what is counted (--unit "
+                           f"{unit.split('/')[0].strip()}) to get a per-second rate")
+    if aggregate is not None and aggregate not in ser.AGGREGATES:
+        raise CapplanError(f"--aggregate {aggregate!r}: use one of {', '.join(ser.AGGREGATES)}")
+    check_timezone(timezone)
     path = Path(path)
-    data = _read_bytes(path)
-    sha = hashlib.sha256(data).hexdigest()
-    if not data.strip():
-        raise CapplanError(f"{path}: the file is empty: export the series with a header row and "
-                           "at least two rows of data")
-    fmt_prefix = ""
-    if data[:2] == b"\x1f\x8b":
-        data = _gunzip(path, data)
-        fmt_prefix = "gzip "
-        if not data.strip():
-            raise CapplanError(f"{path}: the compressed file is empty: export the series again")
-    sheet_used = None
-    series_json = None
-    if data[:4] == b"PK\x03\x04" or path.suffix.lower() in (".xlsx", ".xlsm"):
-        frame, sheet_used = _read_excel_table(path, data, sheet)
-        fmt = "xlsx"
-        first_line = frame.attrs.get("first_line", 2)
-    elif path.suffix.lower() == ".xls" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        raise CapplanError(f"{path}: is an old binary Excel (.xls) file: save it as .xlsx or CSV")
-    else:
-        text = _decode(path, data)
-        if _looks_like_access_log(text):
-            return _traffic_from_log(path, text, sha, fmt_prefix, timezone)
-        if text.lstrip().startswith("{"):
-            frame, fmt = _json_frame(path, text, series)
-            first_line, series_json, series = 1, series, None  # the series is chosen already
-        else:
-            clean = b"\r" not in data and not data.startswith(b"\xef\xbb\xbf") and \
-                len(text) == len(data)  # pure ASCII: the bytes are the text
-            frame, fmt = _read_text_table(path, text, data if clean else None)
-            first_line = 2
-    fmt = fmt_prefix + fmt
-    rows_read = len(frame)
-    if rows_read == 0:
+    src = open_source(path)
+    table = _open_table(src, sheet, timezone)
+    if isinstance(table, Traffic):
+        if unit is None:
+            return table
+        if unit_.stated_rate:
+            raise CapplanError(f"--unit {unit!r}: an access log is counted per second; give only "
+                               "what a line counts (--unit hits)")
+        return replace(table, unit=unit_.label)
+    tcol = choose_time_column(path, table.sample, time_column)
+    lay = ser.layout(path, table.sample, tcol, value_column, series, aggregate)
+    cols = list(dict.fromkeys([tcol, *lay.value_columns, *filter(None, [lay.series_column])]))
+    loaded = table.load(cols)
+    if loaded.rows_read == 0:
         raise CapplanError(f"{path}: has a header but no data rows: export a time range with data")
-
-    tcol = _choose_time_column(path, frame, time_column)
-    frame, series_col, first_line_map = _long_format_rows(path, frame, tcol, value_column, series,
-                                                          first_line)
-    vcol = _choose_value_column(path, frame, tcol, value_column, series, series_col)
-    tvals, values_np, assumed, dst_lost = _times_and_values(frame, tcol, vcol, timezone, fmt)
-    lines = (first_line_map if first_line_map is not None else np.arange(len(frame)) + first_line)
-    keep, dropped = drop_bad_rows(path, tvals, values_np, lines, dst_lost, timezone, counter,
-                                  rows_read, tcol, vcol)
-
-    s = pd.Series(values_np[keep], index=pd.DatetimeIndex(tvals[keep]).tz_localize("UTC"), name=vcol)
-    sorted_by_us = not s.index.is_monotonic_increasing
-    if sorted_by_us:
-        s = s.sort_index(kind="stable")
-    n_dup = int(s.index.duplicated().sum())
-    if n_dup:
-        # Keep the highest reading of each repeated timestamp: capacity is sized for the peak.
-        s = s.groupby(level=0).max()
-    if len(s) < min_rows:
-        raise CapplanError(f"{path}: only {len(s)} usable row(s) after dropping bad ones: capplan "
-                           f"needs at least {min_rows} timestamps to infer the interval")
-
-    interval = _infer_interval(s.index)
-    s, kind, notes = to_rate(s, interval, counter, per_interval)
-    quality = quality_account(s, rows_read=rows_read, dropped=dropped, n_dup=n_dup,
-                              sorted_by_us=sorted_by_us, interval=interval, assumed=assumed,
-                              notes=notes)
-    info = InputInfo(path=str(path), sha256=sha, format=fmt, sheet=sheet_used, time_column=tcol,
-                     value_column=vcol, series=series if series_json is None else series_json,
-                     value_kind=kind)
-    return Traffic(rate=s.astype("float64"), unit="req/s", interval_seconds=interval,
-                   quality=quality, source=info, local_timezone=timezone)
+    return _build(path, src, table, loaded, tcol, lay, series=series, aggregate=aggregate,
+                  timezone=timezone, requested=requested, unit=unit_, min_rows=min_rows)
 
 
-def _long_format_rows(path: Path, frame: pd.DataFrame, tcol: str, value_column: str | None,
-                      series: str | None, first_line: int):
-    """Long format (Grafana's "Series;Time;Value"): one row per series and time. Keeps the rows of
-    the chosen series; returns (frame, series column or None, file line of each kept row or None)."""
+def list_series(path: str | Path, *, time_column: str | None = None,
+                sheet: str | None = None) -> list[str]:
+    """The series a file holds, in file order: the value columns of a wide file, the names in a
+    long file's series column, the label sets of a JSON export; one name for a plain file. Each
+    name can be given back as `series=` (exactly) to read that series alone."""
+    path = Path(path)
+    src = open_source(path)
+    table = _open_table(src, sheet, "UTC")
+    if isinstance(table, Traffic):
+        return [table.source.value_column]
+    tcol = choose_time_column(path, table.sample, time_column)
+    lay = ser.layout(path, table.sample, tcol, None, None, "sum")
+    if lay.kind != "long":
+        return list(lay.value_columns)
+    loaded = table.load([lay.series_column])
+    return ser.long_names(loaded.frame, lay.series_column)
+
+
+def _requested_kind(per_interval: bool, counter: bool, rate: bool) -> str | None:
+    given = [k for k, on in (("per-interval", per_interval), ("counter", counter),
+                             ("rate", rate)) if on]
+    if len(given) > 1:
+        raise CapplanError(f"--{given[0]} and --{given[1]} exclude each other: a column holds "
+                           "per-second rates (--rate), counts per interval (--per-interval) or a "
+                           "running counter (--counter)")
+    return given[0] if given else None
+
+
+# --------------------------------------------------------------------------------------------
+# Bytes to a table
+
+
+def _open_table(src: Source, sheet: str | None, timezone: str) -> _Table | Traffic:
+    path = src.path
+    if not src.head.strip():
+        what = "the compressed file is empty" if src.gzip else "the file is empty"
+        raise CapplanError(f"{path}: {what}: export the series with a header row and at least "
+                           "two rows of data")
+    fam = family(src)
+    if fam == "xlsx":
+        frame, sheet_used = _read_excel_table(path, read_whole(src, "xlsx"), sheet)
+        return _whole_table(frame, src.fmt_prefix + "xlsx", frame.attrs.get("first_line", 2),
+                            sheet=sheet_used)
+    if fam == "xls":
+        raise CapplanError(f"{path}: is an old binary Excel (.xls) file: save it as .xlsx or CSV")
+    encoding = detect_encoding(path, src.head)
+    complete = len(src.head) < HEAD_BYTES
+    head = decode(src.head, encoding)
+    notes = tuple(filter(None, [encoding_note(encoding)]))
+    kind = text_family(head)
+    if kind == "log":
+        text = decode(read_whole(src, "log"), encoding)
+        return _traffic_from_log(path, text, src.sha256, src.fmt_prefix, timezone)
+    if kind == "json":
+        frame, fmt = _read_json(path, decode(read_whole(src, "json"), encoding))
+        return _whole_table(frame, src.fmt_prefix + fmt, 1, encoding=encoding, notes=notes)
+    dialect = sniff_dialect(path, head)
+    sample = read_sample(path, head, complete, dialect)
+    if sample.empty and complete:
+        raise CapplanError(f"{path}: has a header but no data rows: export a time range with data")
+    if sample.empty:
+        raise CapplanError(f"{path}: none of the first rows splits into the header's "
+                           f"{len(dialect.names)} fields ({dialect.fmt}): check the delimiter and "
+                           "the quotes")
+    return _Table(sample, lambda cols: read_columns(path, src, encoding, dialect, cols, sample),
+                  src.fmt_prefix + dialect.fmt, encoding=_enc_name(encoding),
+                  notes=dialect.notes + notes, decimal_comma=dialect.delimiter == ";")
+
+
+def _whole_table(frame: pd.DataFrame, fmt: str, first_line: int, **kw) -> _Table:
     import numpy as np
 
-    lower = {c.lower(): c for c in frame.columns if c != tcol}
-    series_col = next((lower[n] for n in SERIES_NAMES if n in lower and
-                       _numeric_fraction(frame[lower[n]]) < 0.5), None)
-    if series_col is None or value_column is not None:
-        return frame, None, None
-    names = sorted(frame[series_col].dropna().astype(str).unique())
-    if series is None and len(names) > 1:
-        raise CapplanError(f"{path}: holds {len(names)} series in column {series_col!r} "
-                           f"({', '.join(names[:10])}): choose one with --series NAME")
-    if series is None:
-        return frame, series_col, None
-    if series not in names:
-        raise CapplanError(f"{path}: no series {series!r} in column {series_col!r}; the "
-                           f"series are {', '.join(names[:10])}")
-    keep = (frame[series_col].astype(str) == series).to_numpy()
-    return frame[keep].reset_index(drop=True), series_col, np.flatnonzero(keep) + first_line
+    def load(cols: list[str]) -> Columns:
+        lines = np.arange(first_line, first_line + len(frame), dtype=np.int64)
+        return Columns(frame[cols], lines, len(frame), (), ())
+
+    if "encoding" in kw:
+        kw["encoding"] = _enc_name(kw["encoding"])
+    return _Table(frame.head(2000), load, fmt, **kw)
 
 
-def _times_and_values(frame: pd.DataFrame, tcol: str, vcol: str, timezone: str, fmt: str):
-    """Times as naive-UTC datetime64[ns] and values as float64 arrays, the zone assumed for naive
-    times, and which rows were lost to a daylight-saving change (or None)."""
+def _read_json(path: Path, text: str):
+    """Prometheus/Datadog JSON as a long table. The document is untrusted: a shape the reader
+    does not expect (`"result": [1]`, 100,000 nested brackets) is a one-line error."""
+    try:
+        return _json_frame(path, text, None)
+    except CapplanError:
+        raise
+    except RecursionError as exc:
+        raise CapplanError(f"{path}: JSON nested too deeply to be a monitoring export: export "
+                           "it again, or export CSV") from exc
+    except (json.JSONDecodeError, KeyError, IndexError, TypeError, ValueError, AttributeError,
+            OverflowError, zlib.error) as exc:
+        raise CapplanError(f"{path}: JSON that does not have the shape of Prometheus query_range "
+                           f"or Datadog query output ({type(exc).__name__}): export it again, or "
+                           "export CSV") from exc
+
+
+def _enc_name(encoding: str) -> str:
+    return {"utf-8-sig": "utf-8"}.get(encoding, encoding)
+
+
+# --------------------------------------------------------------------------------------------
+# Table to Traffic
+
+
+def _build(path: Path, src: Source, table: _Table, loaded: Columns, tcol: str, lay: ser.Layout, *,
+           series, aggregate, timezone, requested, unit, min_rows) -> Traffic:
+    import numpy as np
     import pandas as pd
 
-    times, assumed = _parse_times(frame[tcol], timezone)
-    dst_lost = None
-    if assumed is not None and assumed != "UTC" and times.isna().any():
-        # Which NaTs come from the time zone (ambiguous or skipped local times), not the text.
-        as_utc, _ = _parse_times(frame[tcol], "UTC")
-        dst_lost = (times.isna() & as_utc.notna()).to_numpy()
-    raw_values = frame[vcol]
-    if pd.api.types.is_numeric_dtype(raw_values) and not pd.api.types.is_bool_dtype(raw_values):
-        values = raw_values.astype("float64")
+    frame = loaded.frame
+    times = parse_times(frame[tcol], timezone)
+    rows_read = loaded.rows_read
+    notes = list(table.notes) + list(loaded.notes)
+    vcol = lay.value_columns[0]
+    if lay.kind == "long":
+        names = ser.long_names(frame, lay.series_column)
+        chosen = ser.select(path, names, series, aggregate,
+                            where=f" in column {lay.series_column!r}")
+        labels = frame[lay.series_column].astype(str).to_numpy()
+        values = to_numbers(frame[vcol], table.decimal_comma)
+        masks = [labels == name for name in chosen]
+        mine = np.logical_or.reduce(masks)
+        if not mine.all():
+            notes.append(f"{int((~mine).sum()):,} rows of {len(names) - len(chosen)} other series "
+                         f"in column {lay.series_column!r} were not read")
+            rows_read = int(mine.sum()) + (loaded.rows_read - len(frame))  # + ragged rows
+        columns = [(name, values, m) for name, m in zip(chosen, masks)]
     else:
-        values = _to_numbers(raw_values, decimal_comma=fmt.endswith("(;)"))
-    # Naive UTC datetime64[ns]: a tz-aware Series' to_numpy() builds Timestamp objects (slow).
-    tvals = times.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]").to_numpy()
-    return tvals, values.to_numpy(), assumed, dst_lost
+        chosen = list(lay.value_columns)
+        columns = [(c, to_numbers(frame[c], table.decimal_comma), None) for c in chosen]
+    parts, dropped, n_dup, unsorted, resets = [], list(loaded.dropped), 0, False, 0
+    per_part = []
+    for name, values, mask in columns:
+        sel = slice(None) if mask is None else mask
+        sub = _subset(times, sel)
+        keep, why = drop_bad_rows(sub, values[sel], loaded.lines[sel], timezone,
+                                  requested == "counter")
+        per_part.append(why)
+        t, v, ln, dup, uns = sort_unique(sub.utc[keep], values[sel][keep], loaded.lines[sel][keep])
+        n_dup, unsorted = n_dup + dup, unsorted or uns
+        if requested == "counter" and t.size > 1:
+            t, v, ln, r = counter_to_rate(t, v, ln)
+            resets += r
+        if t.size:
+            parts.append(ser.Part(name, t, v, ln))
+    dropped += _merge_dropped(per_part, same_rows=lay.kind != "long")
+    if not parts:
+        raise none_usable(path, rows_read, dropped, tcol, vcol)
+    if len(parts) < len(columns):
+        empty = [c[0] for c in columns if c[0] not in {p.name for p in parts}]
+        notes.append(f"{len(empty)} series with no usable rows left out ({name_list(empty)})")
+    if len(parts) == 1:
+        t, v, ln = parts[0].times, parts[0].values, parts[0].lines
+    else:
+        t, v, ln, short, note = ser.combine(path, parts, aggregate)
+        notes.append(note)
+        if short is not None:
+            dropped.append(short)
+    if len(t) < min_rows:
+        raise CapplanError(f"{path}: only {len(t)} usable row(s) after dropping bad ones: capplan "
+                           f"needs at least {min_rows} timestamps to infer the interval")
+    interval = infer_interval(t)
+    if requested == "counter":
+        kind = "counter"
+        notes.append(f"counter converted to a per-second rate; {resets} counter reset(s) seen; "
+                     "the first sample has no rate and is not used")
+    else:
+        kind, why = decide_kind(requested, unit, vcol if len(chosen) == 1 else None, v, interval)
+        notes += why
+        if kind == "per-interval":
+            v = v / interval
+            if not why:
+                notes.append(f"values are counts per {_every(interval)} interval, divided by "
+                             f"{interval:g} s to give a per-second rate")
+    quality = quality_account(t, v, rows_read=rows_read, dropped=dropped, n_dup=n_dup,
+                              sorted_by_us=unsorted, interval=interval, assumed=times.assumed,
+                              notes=notes)
+    picked = chosen[0] if len(chosen) == 1 and (series is not None or lay.kind == "wide") else None
+    if lay.kind == "long" and len(chosen) == 1 and series is not None:
+        picked = chosen[0]
+    info = InputInfo(path=str(path), sha256=src.sha256, format=table.fmt, sheet=table.sheet,
+                     time_column=tcol, value_column=vcol if lay.kind != "wide" else
+                     name_list(chosen, limit=3), series=picked if aggregate is None else series,
+                     value_kind=KIND_LABEL[kind], encoding=table.encoding, aggregate=aggregate
+                     if len(parts) > 1 else None, series_used=tuple(p.name for p in parts))
+    rate = pd.Series(v.astype("float64"), index=pd.DatetimeIndex(t).tz_localize("UTC"),
+                     name=vcol)
+    return Traffic(rate=rate, unit=unit.label, interval_seconds=interval, quality=quality,
+                   source=info, local_timezone=timezone)
+
+
+def _subset(times, sel):
+    from capplan.ingest.columns import ParsedTimes
+
+    return ParsedTimes(times.utc[sel], times.out_of_range[sel], times.dst[sel], times.assumed)
+
+
+def _merge_dropped(per_part: list[list[DroppedRows]], same_rows: bool) -> list[DroppedRows]:
+    """One `DroppedRows` per reason over all series read; a wide row's time problems once."""
+    merged: dict[str, tuple[int, list[int]]] = {}
+    for i, why in enumerate(per_part):
+        for d in why:
+            if same_rows and i > 0 and d.reason.startswith(_ROW_REASONS):
+                continue
+            count, lines = merged.get(d.reason, (0, []))
+            merged[d.reason] = (count + d.count, sorted(set(lines) | set(d.first_lines)))
+    return [DroppedRows(r, c, tuple(ls[:FIRST_ROWS_SHOWN])) for r, (c, ls) in merged.items()]
+
+
+def _every(seconds: float) -> str:
+    from capplan.ingest.rates import _fmt_seconds
+
+    return _fmt_seconds(seconds)

@@ -1,13 +1,223 @@
-"""Bytes in: read the file, undo gzip, decode text, refuse binaries."""
+"""Bytes in, bounded: open the file, undo gzip as a stream, pick the text encoding, name the family.
+
+Nothing here holds a whole file unless the family needs it (a workbook, a JSON document), and
+then only under a stated cap. gzip is inflated as a stream and refused past `MAX_INFLATED_BYTES`,
+or past `MAX_GZIP_RATIO` once `RATIO_CHECK_AFTER` bytes are out: a 2.6 MB file that inflates to
+1.1 GB is a bomb, not an export. Text is UTF-8, then UTF-16 when a BOM says so, then cp1252 (the
+encoding Excel on Windows writes); which one was used is recorded for the quality account.
+"""
 
 from __future__ import annotations
 
+import codecs
 import gzip
+import hashlib
+import io
 import re
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 from capplan.errors import CapplanError
+
+MiB = 1024 * 1024
+MAX_INFLATED_BYTES = 2048 * MiB
+MAX_GZIP_RATIO = 200
+RATIO_CHECK_AFTER = 64 * MiB
+HEAD_BYTES = 1 * MiB  # what the sniffers and the column chooser look at
+MAX_WHOLE_BYTES = {"xlsx": 256 * MiB, "json": 256 * MiB, "log": 512 * MiB}
+GZIP_MAGIC = b"\x1f\x8b"
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls (Excel 97-2003)
+BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"))
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """An input file: where it is, whether it is gzip, its first bytes (inflated) and its hash."""
+
+    path: Path
+    gzip: bool
+    head: bytes
+    size: int
+    sha256: str
+
+    @property
+    def fmt_prefix(self) -> str:
+        return "gzip " if self.gzip else ""
+
+
+def open_source(path: Path) -> Source:
+    """Check the path, hash the file and read its first `HEAD_BYTES` (inflated when gzip)."""
+    if not path.exists():
+        raise CapplanError(f"{path}: no such file: check the path")
+    if path.is_dir():
+        raise CapplanError(f"{path}: is a folder, not a file: give the traffic export's path")
+    try:
+        digest = hashlib.sha256()
+        size = 0
+        with path.open("rb") as fh:
+            first = fh.read(2)
+            digest.update(first)
+            size += len(first)
+            while chunk := fh.read(4 * MiB):
+                digest.update(chunk)
+                size += len(chunk)
+    except OSError as exc:
+        raise CapplanError(f"{path}: cannot be read ({exc.strerror or exc}): check its "
+                           "permissions") from exc
+    is_gzip = first == GZIP_MAGIC
+    src = Source(path, is_gzip, b"", size, digest.hexdigest())
+    with open_stream(src) as fh:
+        head = fh.read(HEAD_BYTES)
+    return Source(path, is_gzip, head, size, src.sha256)
+
+
+def open_stream(src: Source) -> io.BufferedReader:
+    """The file's bytes as a stream, inflated when gzip, with the bomb limits enforced."""
+    try:
+        raw = src.path.open("rb")
+    except OSError as exc:
+        raise CapplanError(f"{src.path}: cannot be read ({exc.strerror or exc}): check its "
+                           "permissions") from exc
+    if not src.gzip:
+        return raw
+    return io.BufferedReader(_Inflating(src.path, raw), buffer_size=MiB)
+
+
+def read_whole(src: Source, family: str) -> bytes:
+    """All the (inflated) bytes, for families that need the whole document, under a cap."""
+    cap = MAX_WHOLE_BYTES[family]
+    with open_stream(src) as fh:
+        data = fh.read(cap + 1)
+    if len(data) > cap:
+        raise CapplanError(f"{src.path}: is over {cap // MiB} MiB{' inflated' if src.gzip else ''}"
+                           f", past capplan's limit for a {family} input: export a shorter time "
+                           "range or a coarser step, or export CSV")
+    return data
+
+
+class _Inflating(io.RawIOBase):
+    """gzip inflated as a stream; refuses bombs and turns corrupt data into one-line errors."""
+
+    def __init__(self, path: Path, raw) -> None:
+        self._path = path
+        self._raw = raw
+        self._gz = gzip.GzipFile(fileobj=raw, mode="rb")
+        self._out = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        try:
+            n = self._gz.readinto(buffer)
+        except (EOFError, OSError, zlib.error) as exc:
+            raise CapplanError(f"{self._path}: the gzip data is truncated or corrupt ({exc}): "
+                               "export the file again or decompress it to check") from exc
+        self._out += n
+        if self._out > MAX_INFLATED_BYTES:
+            raise CapplanError(f"{self._path}: inflates past {MAX_INFLATED_BYTES // MiB} MiB, "
+                               "capplan's limit for a gzip input: export a shorter time range or "
+                               "a coarser step")
+        if self._out > RATIO_CHECK_AFTER:
+            read = max(self._raw.tell(), 1)
+            if self._out / read > MAX_GZIP_RATIO:
+                raise CapplanError(
+                    f"{self._path}: inflates more than {MAX_GZIP_RATIO}:1 ({self._out // MiB} MiB "
+                    f"from its first {read / MiB:.1f} MiB), past capplan's limit for gzip: this "
+                    "is a compression bomb, not an export; decompress it yourself to check")
+        return n
+
+    def close(self) -> None:
+        try:
+            self._gz.close()
+        finally:
+            self._raw.close()
+            super().close()
+
+
+# --------------------------------------------------------------------------------------------
+# Text
+
+
+def detect_encoding(path: Path, head: bytes) -> str:
+    """'utf-8-sig' (UTF-8, BOM or not), 'utf-16' (only with a BOM) or 'cp1252'; refuses binaries."""
+    for bom, enc in BOMS:
+        if head.startswith(bom):
+            if enc == "utf-16":
+                _check_text(path, head[len(bom):].decode("utf-16-le" if bom == codecs.BOM_UTF16_LE
+                                                         else "utf-16-be", errors="replace"))
+            return enc
+    if b"\x00" in head[:65536]:
+        raise CapplanError(f"{path}: looks like a binary file, not CSV/TSV text or an Excel "
+                           "workbook: export the series as CSV")
+    try:
+        # The head may end inside a multi-byte character: decode it as an unfinished stream.
+        text = codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        enc = "utf-8-sig"
+    except UnicodeDecodeError:
+        text = head.decode("cp1252", errors="replace")
+        enc = "cp1252"
+    _check_text(path, text)
+    return enc
+
+
+def _check_text(path: Path, text: str) -> None:
+    sample = text[:65536]
+    if sample and len(_CONTROL.findall(sample)) / len(sample) > 0.05:
+        raise CapplanError(f"{path}: looks like a binary file, not CSV/TSV text: export the "
+                           "series as CSV")
+
+
+def decode(data: bytes, encoding: str) -> str:
+    """Bytes to text with line ends made LF; bytes cp1252 leaves undefined become U+FFFD."""
+    text = data.decode(encoding, errors="replace")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\r" in text:
+        # Old-Mac CR-only and Windows CRLF line ends both become LF.
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+def encoding_note(encoding: str) -> str | None:
+    if encoding == "utf-16":
+        return "text decoded as UTF-16 (the file starts with a UTF-16 byte-order mark)"
+    if encoding == "cp1252":
+        return ("text decoded as Windows-1252 (cp1252): the file is not valid UTF-8; check any "
+                "accented names")
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Which family
+
+
+def family(src: Source, text_head: str | None = None) -> str:
+    """'xlsx', 'xls', or 'text' (delimited, JSON and logs are told apart from the decoded head)."""
+    suffix = src.path.suffix.lower()
+    if src.head[:4] == ZIP_MAGIC or suffix in (".xlsx", ".xlsm"):
+        return "xlsx"
+    if suffix == ".xls" or src.head[:8] == OLE_MAGIC:
+        return "xls"
+    return "text"
+
+
+def text_family(text_head: str) -> str:
+    """'json', 'log' or 'delimited' from the first characters and lines of decoded text."""
+    from capplan.ingest.access_logs import _looks_like_access_log
+
+    if _looks_like_access_log(text_head):
+        return "log"
+    if text_head.lstrip()[:1] in ("{", "["):
+        return "json"
+    return "delimited"
+
+
+# Kept for callers outside the package (usl.read_load_test): whole-file helpers.
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -21,33 +231,5 @@ def _read_bytes(path: Path) -> bytes:
         raise CapplanError(f"{path}: cannot be read ({exc.strerror}): check its permissions") from exc
 
 
-def _gunzip(path: Path, data: bytes) -> bytes:
-    try:
-        return gzip.decompress(data)
-    except (EOFError, OSError, zlib.error) as exc:
-        raise CapplanError(f"{path}: the gzip data is truncated or corrupt ({exc}): "
-                           "export the file again or decompress it to check") from exc
-
-
 def _decode(path: Path, data: bytes) -> str:
-    if b"\x00" in data[:65536]:
-        raise CapplanError(f"{path}: looks like a binary file, not CSV/TSV text or an Excel "
-                           "workbook: export the series as CSV")
-    for enc in ("utf-8-sig", "cp1252"):
-        try:
-            text = data.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - cp1252 decodes almost everything; latin-1 decodes everything
-        text = data.decode("latin-1")
-    sample = text[:65536]
-    if sample:
-        control = len(re.findall(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]", sample))
-        if control / len(sample) > 0.05:
-            raise CapplanError(f"{path}: looks like a binary file, not CSV/TSV text: "
-                               "export the series as CSV")
-    # Old-Mac CR-only and Windows CRLF line ends both become LF.
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return text
+    return decode(data, detect_encoding(path, data[:HEAD_BYTES]))

@@ -1,0 +1,215 @@
+"""Which series of a file to read, and how several become one.
+
+A file may hold several series: wide (Grafana's "joined by time": one column per series), long
+(Grafana's `Series;Time;Value`, one row per series and time) or JSON (one result per label set).
+`--series` picks by exact name, by a label subset (`{job="api"}` matches
+`{instance="web-1:9100",job="api"}`) or by a plain substring; `--aggregate sum|max|mean` combines
+every series that matches into one (per-instance series into the service total).
+
+Combining is on the series' own timestamps: a series counts from its first to its last sample
+(an instance that starts later, or stops, adds nothing outside its span), and a timestamp at which a
+series has no value inside its span is dropped and counted, since a total there would be short.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from capplan.errors import CapplanError, name_list
+from capplan.ingest.columns import SERIES_NAMES, VALUE_NAMES, numeric_fraction
+from capplan.ingest.model import FIRST_ROWS_SHOWN, DroppedRows
+
+if TYPE_CHECKING:  # pandas is imported lazily so the CLI starts fast
+    import pandas as pd
+
+AGGREGATES = ("sum", "max", "mean")
+_LABELS = re.compile(r'^\s*([A-Za-z_:][A-Za-z0-9_:.\-]*)?\s*\{(.*)\}\s*$', re.S)
+_PAIR = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_.\-]*)\s*(=~|!=|!~|=)\s*"((?:[^"\\]|\\.)*)"\s*,?')
+SERIES_HINT = ("a name, part of one, or labels such as '{job=\"api\"}'")
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Where the values are: one column ('single'), several columns ('wide'), or one value column
+    with a series column naming each row's series ('long')."""
+
+    kind: str
+    value_columns: tuple[str, ...]
+    series_column: str | None = None
+
+
+def parse_labels(name: str) -> tuple[str | None, dict[str, str]] | None:
+    """'metric{a="b", c="d"}' or '{a="b"}' -> (metric or None, labels); None when not a label set.
+    Only equality matchers: a selector with !=, =~ or !~ is not a label set capplan can match."""
+    m = _LABELS.match(name)
+    if not m:
+        return None
+    body, labels, pos = m.group(2), {}, 0
+    while pos < len(body):
+        p = _PAIR.match(body, pos)
+        if not p or p.end() == pos or p.group(2) != "=":
+            return None
+        labels[p.group(1)] = p.group(3)
+        pos = p.end()
+    return m.group(1), labels
+
+
+def match(names: list[str], wanted: str) -> list[str]:
+    """The names `wanted` picks: itself when it is one; else those whose labels include its
+    labels; else those that contain it (exactly, then ignoring case). File order is kept."""
+    if wanted in names:
+        return [wanted]
+    want = parse_labels(wanted)
+    if want is not None:
+        metric, labels = want
+        out = []
+        for n in names:
+            have = parse_labels(n)
+            if have is None:
+                continue
+            if (metric is None or have[0] == metric) and \
+                    all(have[1].get(k) == v for k, v in labels.items()):
+                out.append(n)
+        return out
+    out = [n for n in names if wanted in n]
+    if not out:
+        low = wanted.lower()
+        out = [n for n in names if low in n.lower()]
+    return out
+
+
+def select(path: Path, names: list[str], wanted: str | None, aggregate: str | None,
+           where: str = "") -> list[str]:
+    """The series to read: one, or with `aggregate` every one that matches (all when `wanted` is
+    None). The errors list what there is (capped) and say which flag to use."""
+    if aggregate is not None and aggregate not in AGGREGATES:
+        raise CapplanError(f"--aggregate {aggregate!r}: use one of {', '.join(AGGREGATES)}")
+    if not names:
+        raise CapplanError(f"{path}: holds no series{where}: export a time range with data")
+    if wanted is None:
+        chosen = list(names)
+    else:
+        chosen = match(names, wanted)
+        if not chosen:
+            raise CapplanError(f"{path}: no series matches --series {wanted!r}{where}; the series "
+                               f"are {name_list(names)}: give {SERIES_HINT}")
+    if aggregate is None and len(chosen) > 1:
+        which = "series" if wanted is None else f"series match --series {wanted!r}"
+        raise CapplanError(f"{path}: {len(chosen)} {which}{where} ({name_list(chosen)}): choose one "
+                           f"with --series ({SERIES_HINT}), or combine them with --aggregate "
+                           "sum|max|mean")
+    return chosen
+
+
+def layout(path: Path, sample: pd.DataFrame, tcol: str, value_column: str | None,
+           series: str | None, aggregate: str | None) -> Layout:
+    """Decide from the first rows where the values are and, for wide files, which columns."""
+    cols = [c for c in sample.columns if c != tcol]
+    if value_column is not None:
+        if value_column not in sample.columns:
+            raise CapplanError(f"{path}: no column {value_column!r} for --value-column; the "
+                               f"columns are {name_list(list(sample.columns))}")
+        if value_column == tcol:
+            raise CapplanError(f"{path}: column {value_column!r} is the time column: name another "
+                               "with --value-column")
+    lower = {c.lower(): c for c in cols}
+    series_col = next((lower[n] for n in SERIES_NAMES if n in lower and lower[n] != value_column
+                       and numeric_fraction(sample[lower[n]]) < 0.5), None)
+    if series_col is not None and (value_column is None or series is not None or aggregate):
+        # Long format (Grafana's "Series;Time;Value"): the value column is the numeric one.
+        vcol = value_column or _value_column(path, sample, [c for c in cols if c != series_col])
+        return Layout("long", (vcol,), series_col)
+    if value_column is not None:
+        return Layout("single", (value_column,))
+    numeric = [c for c in cols if numeric_fraction(sample[c]) > 0.5]
+    if series is not None or aggregate is not None:
+        if series is not None and series in cols and series not in numeric:
+            numeric.append(series)  # named exactly: read it, and let the rows say what is wrong
+        chosen = select(path, numeric, series, aggregate, where=" among its columns")
+        return Layout("wide" if len(chosen) > 1 else "single", tuple(chosen))
+    return Layout("single", (_value_column(path, sample, cols),))
+
+
+def _value_column(path: Path, sample: pd.DataFrame, cols: list[str]) -> str:
+    numeric = [c for c in cols if numeric_fraction(sample[c]) > 0.5]
+    if not numeric:
+        raise CapplanError(f"{path}: no numeric value column found among "
+                           f"{name_list(cols) if cols else 'no other columns'}: name it with "
+                           "--value-column")
+    if len(numeric) == 1:
+        return numeric[0]
+    lower = {c.lower(): c for c in numeric}
+    named = [lower[n] for n in VALUE_NAMES if n in lower]
+    if len(named) == 1:
+        return named[0]
+    raise CapplanError(f"{path}: has {len(numeric)} value columns ({name_list(numeric)}): choose "
+                       f"one with --series ({SERIES_HINT}), or combine them with --aggregate "
+                       "sum|max|mean")
+
+
+def long_names(frame: pd.DataFrame, series_col: str) -> list[str]:
+    """The series of a long table in order of first appearance."""
+    return [str(n) for n in frame[series_col].dropna().astype(str).unique()]
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One series after its own rows were cleaned: sorted unique UTC times (naive datetime64[ns]),
+    values, and the file line of each."""
+
+    name: str
+    times: object  # np.ndarray datetime64[ns]
+    values: object  # np.ndarray float64
+    lines: object  # np.ndarray int64
+
+
+def combine(path: Path, parts: list[Part], how: str):
+    """Several series into one by `how` (sum, max or mean) on their timestamps.
+
+    Returns (times, values, lines, dropped, note): `dropped` counts the timestamps at which a
+    series had no value inside its span (None when there were none)."""
+    import numpy as np
+    import pandas as pd
+
+    values = pd.DataFrame({i: pd.Series(p.values, index=p.times) for i, p in enumerate(parts)})
+    lines = pd.DataFrame({i: pd.Series(p.lines, index=p.times) for i, p in enumerate(parts)})
+    index = values.index.to_numpy()
+    present = values.notna().to_numpy()
+    first = np.array([p.times[0] for p in parts])
+    last = np.array([p.times[-1] for p in parts])
+    inside = (index[:, None] >= first[None, :]) & (index[:, None] <= last[None, :])
+    short = (inside & ~present).any(axis=1)
+    n_short = int(short.sum())
+    if n_short > 0.5 * len(index):
+        raise CapplanError(
+            f"{path}: the {len(parts)} series to combine do not share timestamps ({n_short:,} of "
+            f"{len(index):,} times lack a value in some series): export them on one time grid "
+            "(Grafana: 'Series joined by time'; Prometheus query_range steps are shared)")
+    keep = ~short
+    frame = values[keep]
+    if how == "sum":
+        total = frame.sum(axis=1, min_count=1)
+    elif how == "max":
+        total = frame.max(axis=1)
+    else:
+        total = frame.mean(axis=1)
+    line = lines[keep].min(axis=1).to_numpy(dtype="float64", na_value=np.nan)
+    dropped = None
+    if n_short:
+        first_lines = lines[short].min(axis=1).dropna().astype("int64").to_numpy()
+        dropped = DroppedRows(
+            f"a combined series has no value at this time inside its span (the {how} there "
+            "would be incomplete)", n_short, tuple(int(x) for x in first_lines[:FIRST_ROWS_SHOWN]))
+    spans = int((inside.sum(axis=1) < len(parts)).sum())
+    note = (f"{len(parts)} series combined by {how} on their timestamps "
+            f"({name_list([p.name for p in parts], limit=3)}); each counts from its first to its "
+            f"last sample")
+    if spans:
+        note += f" ({spans:,} times fall outside some series' span and use the others)"
+    note += (f"; {n_short:,} times where a series had no value inside its span were dropped"
+             if n_short else "; no series had a gap inside its span")
+    return (total.index.to_numpy(), total.to_numpy(dtype="float64"),
+            np.nan_to_num(line, nan=0).astype("int64"), dropped, note)
