@@ -31,6 +31,7 @@ FMT = {",": "csv", "\t": "tsv", ";": "csv (;)", "|": "csv (|)"}
 SAMPLE_ROWS = 2000
 MAX_ROWS = 10_000_000
 MAX_FIELDS = 10_000  # columns in a header: past this it is not a traffic export
+BLOCK_BYTES = 4 << 20  # what pyarrow parses at a time
 _SEP_LINE = re.compile(r'^\s*"?sep=(.|\\t)"?\s*[,;\t|]*\s*$', re.I)
 
 
@@ -61,6 +62,7 @@ class Columns:
     rows_read: int
     dropped: tuple[DroppedRows, ...]
     notes: tuple[str, ...]
+    encoding: str | None = None  # when the stream found another than the head's
 
 
 def sniff_dialect(path: Path, text: str) -> Dialect:
@@ -143,7 +145,7 @@ def _looks_like_header(fields: list[str]) -> bool:
 def _options(dialect: Dialect, handler, threads: bool, columns=None, types=None):
     import pyarrow.csv as pacsv
 
-    read = pacsv.ReadOptions(column_names=list(dialect.names), block_size=4 << 20,
+    read = pacsv.ReadOptions(column_names=list(dialect.names), block_size=BLOCK_BYTES,
                              skip_rows=dialect.skip_lines + (1 if dialect.header else 0),
                              use_threads=threads)
     parse = pacsv.ParseOptions(delimiter=dialect.delimiter, invalid_row_handler=handler,
@@ -203,7 +205,8 @@ def read_columns(path: Path, src: Source, encoding: str, dialect: Dialect, colum
     if bad:
         dropped = (DroppedRows(f"row with a number of fields other than the header's "
                                f"{len(dialect.names)}", len(bad), tuple(bad[:FIRST_ROWS_SHOWN])),)
-    return Columns(frame, lines, rows_read, dropped, tuple(notes))
+    return Columns(frame, lines, rows_read, dropped, tuple(notes),
+                   "cp1252" if notes else None)
 
 
 def _stream(path: Path, src: Source, encoding: str, dialect: Dialect, columns: list[str], types):

@@ -52,7 +52,7 @@ def _read_excel_table(path: Path, data: bytes, sheet: str | None) -> tuple[pd.Da
             names = list(wb.sheetnames)
         for name in names:
             try:
-                rows = _sheet_rows(path, wb[name])
+                rows = _sheet_rows(path, wb, wb[name])
             except CapplanError:
                 raise
             except (zipfile.BadZipFile, zlib.error, *_DAMAGED) as exc:
@@ -99,32 +99,50 @@ def _check_zip(path: Path, data: bytes) -> None:
                            "CSV")
 
 
-def _sheet_rows(path: Path, ws) -> list[tuple]:
-    """The sheet's rows as value tuples, trailing blanks trimmed, within the caps. A declared
-    dimension such as A1:XFD1048576 is ignored: rows are as wide as their last cell."""
-    if hasattr(ws, "reset_dimensions"):
-        ws.reset_dimensions()
-    rows, cells = [], 0
-    for row in ws.iter_rows(values_only=True):
-        if len(rows) >= MAX_SHEET_ROWS:
-            raise CapplanError(f"{path}: sheet {ws.title!r} has more than {MAX_SHEET_ROWS:,} "
-                               "rows, Excel's limit: export the series as CSV")
-        last = len(row) - 1
-        while last >= 0 and row[last] is None:
-            last -= 1
-        cells += len(row)
-        if cells > MAX_CELLS:
-            raise CapplanError(f"{path}: sheet {ws.title!r} holds more than {MAX_CELLS:,} cells, "
-                               "capplan's limit for a workbook: export the series as CSV")
-        rows.append(row[:last + 1] if last + 1 < len(row) else row)
+def _sheet_rows(path: Path, wb, ws) -> dict[int, tuple[int, tuple]]:
+    """The sheet's non-empty rows: {row number: (first column, values from there to the row's
+    last cell)}, within the caps. Read from the sheet's XML as it is, not through the worksheet's
+    row iterator, which yields every row up to a declared dimension such as A1:XFD1048576: empty
+    rows cost nothing here."""
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    rows: dict[int, tuple[int, tuple]] = {}
+    cells = 0
+    with ws._get_source() as src:
+        parser = WorkSheetParser(src, ws._shared_strings, data_only=True, epoch=wb.epoch,
+                                 date_formats=wb._date_formats,
+                                 timedelta_formats=wb._timedelta_formats)
+        for idx, row in parser.parse():
+            if idx > MAX_SHEET_ROWS or len(rows) >= MAX_SHEET_ROWS:
+                raise CapplanError(f"{path}: sheet {ws.title!r} has a row past {MAX_SHEET_ROWS:,}"
+                                   ", Excel's limit: export the series as CSV")
+            filled = {c["column"]: c["value"] for c in row if c["value"] is not None}
+            if not filled:
+                continue
+            lo, hi = min(filled), max(filled)
+            cells += hi - lo + 1
+            if cells > MAX_CELLS:
+                raise CapplanError(f"{path}: sheet {ws.title!r} holds more than {MAX_CELLS:,} "
+                                   "cells, capplan's limit for a workbook: export the series as "
+                                   "CSV")
+            rows[idx] = (lo, tuple(filled.get(c) for c in range(lo, hi + 1)))
     return rows
 
 
-def _table_from_cells(rows: list[list]) -> pd.DataFrame | None:
+def _cell(rows: dict, r: int, c: int):
+    row = rows.get(r)
+    if row is None:
+        return None
+    lo, values = row
+    return values[c - lo] if lo <= c < lo + len(values) else None
+
+
+def _table_from_cells(rows: dict[int, tuple[int, tuple]]) -> pd.DataFrame | None:
     """Locate a header row and the block of columns under it that holds dates and numbers.
 
     Real workbooks put a title or totals above the header and several tables side by side,
-    separated by empty columns (the TfL cycle-hire workbook does both).
+    separated by empty columns (the TfL cycle-hire workbook does both). `rows` is sparse, as
+    `_sheet_rows` gives it; rows and columns are numbered from 1, as in the sheet.
     """
     import datetime as dt
 
@@ -136,39 +154,35 @@ def _table_from_cells(rows: list[list]) -> pd.DataFrame | None:
     def is_num(v):
         return isinstance(v, (int, float)) and not isinstance(v, bool)
 
-    for r, row in enumerate(rows):
-        date_cols = [c for c, v in enumerate(row) if is_date(v)]
-        num_cols = [c for c, v in enumerate(row) if is_num(v)]
-        if not date_cols or not num_cols:
+    numbers = sorted(rows)
+    for k, r in enumerate(numbers):
+        lo0, values = rows[r]
+        date_cols = [lo0 + i for i, v in enumerate(values) if is_date(v)]
+        if not date_cols or not any(is_num(v) for v in values):
             continue
-        # The header is the nearest row above with text in the first date column.
-        header_row = None
-        for h in range(r - 1, -1, -1):
-            cells = rows[h]
-            if date_cols[0] < len(cells) and isinstance(cells[date_cols[0]], str):
-                header_row = h
-                break
         c0 = date_cols[0]
+        # The header is the nearest row above with text in the first date column.
+        header_row = next((h for h in reversed(numbers[:k]) if isinstance(_cell(rows, h, c0), str)),
+                          None)
         # The block: contiguous non-empty cells around the date column in the first data row.
         lo = c0
-        while lo > 0 and row[lo - 1] is not None:
+        while _cell(rows, r, lo - 1) is not None:
             lo -= 1
         hi = c0
-        while hi + 1 < len(row) and row[hi + 1] is not None:
+        while _cell(rows, r, hi + 1) is not None:
             hi += 1
-        if header_row is not None:
-            names = [str(rows[header_row][c]).strip() if c < len(rows[header_row]) and
-                     rows[header_row][c] is not None else f"column{c + 1}" for c in range(lo, hi + 1)]
-        else:
-            names = [f"column{c + 1}" for c in range(lo, hi + 1)]
+        names = [str(_cell(rows, header_row, c)).strip() if header_row is not None and
+                 _cell(rows, header_row, c) is not None else f"column{c}" for c in range(lo, hi + 1)]
         body = []
-        for row2 in rows[r:]:
-            cells = [row2[c] if c < len(row2) else None for c in range(lo, hi + 1)]
+        r2 = r
+        while True:
+            cells = [_cell(rows, r2, c) for c in range(lo, hi + 1)]
             if all(v is None for v in cells):
                 break
             body.append(cells)
+            r2 += 1
         frame = pd.DataFrame(body, columns=_unique(names), dtype=object)
-        frame.attrs["first_line"] = r + 1  # sheet row number of the first data row
+        frame.attrs["first_line"] = r  # sheet row number of the first data row
         return frame
     return None
 

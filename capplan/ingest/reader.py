@@ -94,6 +94,9 @@ def read_traffic(path: str | Path, *, time_column: str | None = None,
     src = open_source(path)
     table = _open_table(src, sheet, timezone)
     if isinstance(table, Traffic):
+        if len(table.rate) < min_rows:
+            raise CapplanError(f"{path}: the log covers only {len(table.rate)} minute(s): capplan "
+                               f"needs at least {min_rows} to infer anything; export a longer log")
         if unit is None:
             return table
         if unit_.stated_rate:
@@ -295,7 +298,7 @@ def _build(path: Path, src: Source, table: _Table, loaded: Columns, tcol: str, l
     info = InputInfo(path=str(path), sha256=src.sha256, format=table.fmt, sheet=table.sheet,
                      time_column=tcol, value_column=vcol if lay.kind != "wide" else
                      name_list(chosen, limit=3), series=picked if aggregate is None else series,
-                     value_kind=KIND_LABEL[kind], encoding=table.encoding, aggregate=aggregate
+                     value_kind=KIND_LABEL[kind], encoding=loaded.encoding or table.encoding, aggregate=aggregate
                      if len(parts) > 1 else None, series_used=tuple(p.name for p in parts))
     rate = pd.Series(v.astype("float64"), index=pd.DatetimeIndex(t).tz_localize("UTC"),
                      name=vcol)

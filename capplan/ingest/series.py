@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from capplan.errors import CapplanError, name_list
-from capplan.ingest.columns import SERIES_NAMES, VALUE_NAMES, numeric_fraction
+from capplan.ingest.columns import SERIES_NAMES, VALUE_NAMES, numeric_columns, numeric_fraction
 from capplan.ingest.model import FIRST_ROWS_SHOWN, DroppedRows
 
 if TYPE_CHECKING:  # pandas is imported lazily so the CLI starts fast
@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # pandas is imported lazily so the CLI starts fast
 AGGREGATES = ("sum", "max", "mean")
 _LABELS = re.compile(r'^\s*([A-Za-z_:][A-Za-z0-9_:.\-]*)?\s*\{(.*)\}\s*$', re.S)
 _PAIR = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_.\-]*)\s*(=~|!=|!~|=)\s*"((?:[^"\\]|\\.)*)"\s*,?')
-SERIES_HINT = ("a name, part of one, or labels such as '{job=\"api\"}'")
+SERIES_HINT = "--series (a name, part of one, or {label=\"value\"})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,12 +95,11 @@ def select(path: Path, names: list[str], wanted: str | None, aggregate: str | No
         chosen = match(names, wanted)
         if not chosen:
             raise CapplanError(f"{path}: no series matches --series {wanted!r}{where}; the series "
-                               f"are {name_list(names)}: give {SERIES_HINT}")
+                               f"are {name_list(names, 4)}: give {SERIES_HINT}")
     if aggregate is None and len(chosen) > 1:
         which = "series" if wanted is None else f"series match --series {wanted!r}"
-        raise CapplanError(f"{path}: {len(chosen)} {which}{where} ({name_list(chosen)}): choose one "
-                           f"with --series ({SERIES_HINT}), or combine them with --aggregate "
-                           "sum|max|mean")
+        raise CapplanError(f"{path}: {len(chosen)} {which}{where} ({name_list(chosen, 3)}): pick "
+                           "one with --series, or combine them with --aggregate sum|max|mean")
     return chosen
 
 
@@ -120,21 +119,21 @@ def layout(path: Path, sample: pd.DataFrame, tcol: str, value_column: str | None
                        and numeric_fraction(sample[lower[n]]) < 0.5), None)
     if series_col is not None and (value_column is None or series is not None or aggregate):
         # Long format (Grafana's "Series;Time;Value"): the value column is the numeric one.
-        vcol = value_column or _value_column(path, sample, [c for c in cols if c != series_col])
+        others = [c for c in cols if c != series_col]
+        vcol = value_column or _value_column(path, others, numeric_columns(sample, others))
         return Layout("long", (vcol,), series_col)
     if value_column is not None:
         return Layout("single", (value_column,))
-    numeric = [c for c in cols if numeric_fraction(sample[c]) > 0.5]
+    numeric = numeric_columns(sample, cols)
     if series is not None or aggregate is not None:
         if series is not None and series in cols and series not in numeric:
             numeric.append(series)  # named exactly: read it, and let the rows say what is wrong
         chosen = select(path, numeric, series, aggregate, where=" among its columns")
         return Layout("wide" if len(chosen) > 1 else "single", tuple(chosen))
-    return Layout("single", (_value_column(path, sample, cols),))
+    return Layout("single", (_value_column(path, cols, numeric),))
 
 
-def _value_column(path: Path, sample: pd.DataFrame, cols: list[str]) -> str:
-    numeric = [c for c in cols if numeric_fraction(sample[c]) > 0.5]
+def _value_column(path: Path, cols: list[str], numeric: list[str]) -> str:
     if not numeric:
         raise CapplanError(f"{path}: no numeric value column found among "
                            f"{name_list(cols) if cols else 'no other columns'}: name it with "
@@ -145,9 +144,8 @@ def _value_column(path: Path, sample: pd.DataFrame, cols: list[str]) -> str:
     named = [lower[n] for n in VALUE_NAMES if n in lower]
     if len(named) == 1:
         return named[0]
-    raise CapplanError(f"{path}: has {len(numeric)} value columns ({name_list(numeric)}): choose "
-                       f"one with --series ({SERIES_HINT}), or combine them with --aggregate "
-                       "sum|max|mean")
+    raise CapplanError(f"{path}: has {len(numeric)} value columns ({name_list(numeric, 3)}): pick "
+                       "one with --series, or combine them with --aggregate sum|max|mean")
 
 
 def long_names(frame: pd.DataFrame, series_col: str) -> list[str]:
