@@ -31,6 +31,7 @@ _RATE_WORDS = {"per", "rate", "avg", "average", "mean", "rps", "qps", "tps", "ps
 # Looks like counts, but is not a statistic name: warn only.
 _COUNTISH_NAME = re.compile(r"(?i)\b(number|total|hits|requests|hires|visits|events|jobs|"
                             r"messages|orders|passengers|calls)\b|_total$")
+_COUNTER_NAME = re.compile(r"(?i)(_total$|counter)")
 WARNING = "warning: "
 TIME_UNITS = {"s": 1, "sec": 1, "second": 1, "min": 60, "minute": 60, "h": 3600, "hr": 3600,
               "hour": 3600, "d": 86400, "day": 86400, "week": 604800, "wk": 604800}
@@ -159,8 +160,12 @@ def decide_kind(requested: str | None, unit: Unit, name: str | None, values: np.
             f"{col} is named as a count per period and every value is a whole number: read as "
             f"counts per {every} and divided by {interval:g} s; pass --rate if they are "
             "per-second rates already"]
-    counter_like = finite.size >= 10 and bool((np.diff(finite) >= 0).mean() >= 0.99) and \
-        finite[-1] > 2 * max(finite[0], 1)
+    # A rate that never falls over 50+ samples is rare (traffic has daily cycles); a counter
+    # always rises. A name such as requests_total settles it sooner.
+    rising = bool((np.diff(finite) >= 0).mean()) if finite.size > 1 else 0.0
+    counter_like = finite.size >= 10 and finite[-1] > finite[0] and (
+        (finite.size >= 50 and rising >= 0.99) or
+        (name is not None and _COUNTER_NAME.search(name) is not None and rising >= 0.9))
     if counter_like:
         return "rate", [f"{WARNING}{col} only ever rises, as a running counter does, but was read "
                         "as a rate: pass --counter if it is a counter, or --rate to confirm"]

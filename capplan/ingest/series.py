@@ -42,8 +42,9 @@ class Layout:
 
 
 def parse_labels(name: str) -> tuple[str | None, dict[str, str]] | None:
-    """'metric{a="b", c="d"}' or '{a="b"}' -> (metric or None, labels); None when not a label set.
-    Only equality matchers: a selector with !=, =~ or !~ is not a label set capplan can match."""
+    """'metric{a="b", c="d"}' or '{__name__="metric",a="b"}' -> (metric or None, labels without
+    __name__); None when not a label set. Only equality matchers: a selector with !=, =~ or !~
+    is not a label set capplan can match."""
     m = _LABELS.match(name)
     if not m:
         return None
@@ -54,7 +55,24 @@ def parse_labels(name: str) -> tuple[str | None, dict[str, str]] | None:
             return None
         labels[p.group(1)] = p.group(3)
         pos = p.end()
-    return m.group(1), labels
+    metric = labels.pop("__name__", None)
+    return m.group(1) or metric, labels
+
+
+def short_names(names: list[str]) -> list[str]:
+    """Label sets cut to the labels that tell them apart (`{instance="web-1:9100"}`): shorter in
+    a message, and each still selects its series with --series. Other names as they are."""
+    parsed = [parse_labels(n) for n in names]
+    if len(names) < 2 or any(p is None for p in parsed):
+        return list(names)
+    keys = sorted({k for _, labels in parsed for k in labels})
+    differ = [k for k in keys if len({labels.get(k) for _, labels in parsed}) > 1]
+    metrics = len({metric for metric, _ in parsed}) > 1
+    out = []
+    for metric, labels in parsed:
+        body = ",".join(f'{k}="{labels[k]}"' for k in differ if k in labels)
+        out.append(f"{metric if metrics and metric else ''}{{{body}}}")
+    return out if len(set(out)) == len(out) else list(names)
 
 
 def match(names: list[str], wanted: str) -> list[str]:
@@ -95,10 +113,10 @@ def select(path: Path, names: list[str], wanted: str | None, aggregate: str | No
         chosen = match(names, wanted)
         if not chosen:
             raise CapplanError(f"{path}: no series matches --series {wanted!r}{where}; the series "
-                               f"are {name_list(names, 4)}: give {SERIES_HINT}")
+                               f"are {name_list(short_names(names), 4)}: give {SERIES_HINT}")
     if aggregate is None and len(chosen) > 1:
         which = "series" if wanted is None else f"series match --series {wanted!r}"
-        raise CapplanError(f"{path}: {len(chosen)} {which}{where} ({name_list(chosen, 3)}): pick "
+        raise CapplanError(f"{path}: {len(chosen)} {which}{where} ({name_list(short_names(chosen), 3)}): pick "
                            "one with --series, or combine them with --aggregate sum|max|mean")
     return chosen
 
