@@ -180,7 +180,7 @@ def test_workbook_dates_outside_range_dropped(tmp_path):
     assert t.quality.dropped[0].first_lines == (2,)  # sheet row 2
 
 
-# ---- hostile files: bounded -----------------------------------------------------------------------
+# ---- hostile files: bounded ---------------------------------------------------------------------
 
 
 def test_declared_dimension_is_not_materialised(tmp_path):

@@ -156,7 +156,7 @@ def _options(dialect: Dialect, handler, threads: bool, columns=None, types=None)
 
 
 def read_sample(path: Path, text: str, complete: bool, dialect: Dialect) -> pd.DataFrame:
-    """The first `SAMPLE_ROWS` rows, typed as pyarrow infers them: what the columns are chosen by."""
+    """The first `SAMPLE_ROWS` rows, typed as pyarrow infers them: to choose the columns by."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 

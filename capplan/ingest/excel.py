@@ -171,8 +171,10 @@ def _table_from_cells(rows: dict[int, tuple[int, tuple]]) -> pd.DataFrame | None
         hi = c0
         while _cell(rows, r, hi + 1) is not None:
             hi += 1
-        names = [str(_cell(rows, header_row, c)).strip() if header_row is not None and
-                 _cell(rows, header_row, c) is not None else f"column{c}" for c in range(lo, hi + 1)]
+        heads = [_cell(rows, header_row, c) if header_row is not None else None
+                 for c in range(lo, hi + 1)]
+        names = [str(h).strip() if h is not None else f"column{c}"
+                 for c, h in zip(range(lo, hi + 1), heads)]
         body = []
         r2 = r
         while True:

@@ -221,89 +221,116 @@ def _enc_name(encoding: str) -> str:
 
 def _build(path: Path, src: Source, table: _Table, loaded: Columns, tcol: str, lay: ser.Layout, *,
            series, aggregate, timezone, requested, unit, min_rows) -> Traffic:
-    import numpy as np
     import pandas as pd
 
-    frame = loaded.frame
-    times = parse_times(frame[tcol], timezone)
-    rows_read = loaded.rows_read
-    notes = list(table.notes) + list(loaded.notes)
+    times = parse_times(loaded.frame[tcol], timezone)
+    notes = [*table.notes, *loaded.notes]
+    chosen, columns, rows_read = _series_columns(path, table, loaded, lay, series, aggregate,
+                                                 notes)
+    clean = _clean(columns, times, loaded.lines, timezone, requested, lay.kind != "long")
+    dropped = [*loaded.dropped, *clean.dropped]
     vcol = lay.value_columns[0]
-    if lay.kind == "long":
-        names = ser.long_names(frame, lay.series_column)
-        chosen = ser.select(path, names, series, aggregate,
-                            where=f" in column {lay.series_column!r}")
-        labels = frame[lay.series_column].astype(str).to_numpy()
-        values = to_numbers(frame[vcol], table.decimal_comma)
-        masks = [labels == name for name in chosen]
-        mine = np.logical_or.reduce(masks)
-        if not mine.all():
-            notes.append(f"{int((~mine).sum()):,} rows of {len(names) - len(chosen)} other series "
-                         f"in column {lay.series_column!r} were not read")
-            rows_read = int(mine.sum()) + (loaded.rows_read - len(frame))  # + ragged rows
-        columns = [(name, values, m) for name, m in zip(chosen, masks)]
+    if not clean.parts:
+        raise none_usable(path, rows_read, dropped, tcol, vcol)
+    if len(clean.parts) < len(columns):
+        empty = [c[0] for c in columns if c[0] not in {p.name for p in clean.parts}]
+        notes.append(f"{len(empty)} series with no usable rows left out ({name_list(empty)})")
+    if len(clean.parts) == 1:
+        t, v = clean.parts[0].times, clean.parts[0].values
     else:
+        t, v, _, short, note = ser.combine(path, clean.parts, aggregate)
+        notes.append(note)
+        dropped += [short] if short is not None else []
+    if len(t) < min_rows:
+        raise CapplanError(f"{path}: only {len(t)} usable row(s) after dropping bad ones: capplan "
+                           f"needs at least {min_rows} timestamps to infer the interval")
+    interval = infer_interval(t)
+    v, kind = _to_rate(v, interval, requested, unit, vcol if len(chosen) == 1 else None,
+                       clean.resets, notes)
+    quality = quality_account(t, v, rows_read=rows_read, dropped=dropped, n_dup=clean.n_dup,
+                              sorted_by_us=clean.unsorted, interval=interval,
+                              assumed=times.assumed, notes=notes)
+    info = InputInfo(
+        path=str(path), sha256=src.sha256, format=table.fmt, sheet=table.sheet, time_column=tcol,
+        value_column=name_list(chosen, limit=3) if lay.kind == "wide" else vcol,
+        series=series if aggregate else (chosen[0] if series is not None else None),
+        value_kind=KIND_LABEL[kind], encoding=loaded.encoding or table.encoding,
+        aggregate=aggregate if len(clean.parts) > 1 else None,
+        series_used=tuple(p.name for p in clean.parts))
+    rate = pd.Series(v.astype("float64"), index=pd.DatetimeIndex(t).tz_localize("UTC"), name=vcol)
+    return Traffic(rate=rate, unit=unit.label, interval_seconds=interval, quality=quality,
+                   source=info, local_timezone=timezone)
+
+
+def _series_columns(path: Path, table: _Table, loaded: Columns, lay: ser.Layout, series,
+                    aggregate, notes: list[str]):
+    """The series to read as (name, values of every row, rows of that series or None), with the
+    names chosen and the rows read (a long file's rows of other series do not count)."""
+    import numpy as np
+
+    frame = loaded.frame
+    if lay.kind != "long":
         chosen = list(lay.value_columns)
-        columns = [(c, to_numbers(frame[c], table.decimal_comma), None) for c in chosen]
-    parts, dropped, n_dup, unsorted, resets = [], list(loaded.dropped), 0, False, 0
-    per_part = []
+        return chosen, [(c, to_numbers(frame[c], table.decimal_comma), None) for c in chosen], \
+            loaded.rows_read
+    names = ser.long_names(frame, lay.series_column)
+    where = "" if table.fmt.endswith("JSON") else f" in column {lay.series_column!r}"
+    chosen = ser.select(path, names, series, aggregate, where=where)
+    labels = frame[lay.series_column].astype(str).to_numpy()
+    values = to_numbers(frame[lay.value_columns[0]], table.decimal_comma)
+    masks = [labels == name for name in chosen]
+    mine = np.logical_or.reduce(masks)
+    rows_read = loaded.rows_read
+    if not mine.all():
+        notes.append(f"{int((~mine).sum()):,} rows of {len(names) - len(chosen)} other series"
+                     f"{where} were not read")
+        rows_read = int(mine.sum()) + (loaded.rows_read - len(frame))  # + ragged rows
+    return chosen, [(name, values, m) for name, m in zip(chosen, masks)], rows_read
+
+
+@dataclass(frozen=True, slots=True)
+class _Clean:
+    parts: list  # ser.Part per series with usable rows
+    dropped: list[DroppedRows]
+    n_dup: int
+    unsorted: bool
+    resets: int
+
+
+def _clean(columns, times, lines, timezone: str, requested: str | None, same_rows: bool) -> _Clean:
+    """Each series' usable rows, sorted, one value per time; counters rated per series (a reset
+    in one instance is not a drop in the total)."""
+    parts, per_part, n_dup, unsorted, resets = [], [], 0, False, 0
     for name, values, mask in columns:
         sel = slice(None) if mask is None else mask
         sub = _subset(times, sel)
-        keep, why = drop_bad_rows(sub, values[sel], loaded.lines[sel], timezone,
-                                  requested == "counter")
+        keep, why = drop_bad_rows(sub, values[sel], lines[sel], timezone, requested == "counter")
         per_part.append(why)
-        t, v, ln, dup, uns = sort_unique(sub.utc[keep], values[sel][keep], loaded.lines[sel][keep])
+        t, v, ln, dup, uns = sort_unique(sub.utc[keep], values[sel][keep], lines[sel][keep])
         n_dup, unsorted = n_dup + dup, unsorted or uns
         if requested == "counter" and t.size > 1:
             t, v, ln, r = counter_to_rate(t, v, ln)
             resets += r
         if t.size:
             parts.append(ser.Part(name, t, v, ln))
-    dropped += _merge_dropped(per_part, same_rows=lay.kind != "long")
-    if not parts:
-        raise none_usable(path, rows_read, dropped, tcol, vcol)
-    if len(parts) < len(columns):
-        empty = [c[0] for c in columns if c[0] not in {p.name for p in parts}]
-        notes.append(f"{len(empty)} series with no usable rows left out ({name_list(empty)})")
-    if len(parts) == 1:
-        t, v, ln = parts[0].times, parts[0].values, parts[0].lines
-    else:
-        t, v, ln, short, note = ser.combine(path, parts, aggregate)
-        notes.append(note)
-        if short is not None:
-            dropped.append(short)
-    if len(t) < min_rows:
-        raise CapplanError(f"{path}: only {len(t)} usable row(s) after dropping bad ones: capplan "
-                           f"needs at least {min_rows} timestamps to infer the interval")
-    interval = infer_interval(t)
+    return _Clean(parts, _merge_dropped(per_part, same_rows), n_dup, unsorted, resets)
+
+
+def _to_rate(v, interval: float, requested: str | None, unit, name: str | None, resets: int,
+             notes: list[str]):
+    """The values as a rate, and their kind; what was done goes into `notes`."""
     if requested == "counter":
-        kind = "counter"
         notes.append(f"counter converted to a per-second rate; {resets} counter reset(s) seen; "
                      "the first sample has no rate and is not used")
-    else:
-        kind, why = decide_kind(requested, unit, vcol if len(chosen) == 1 else None, v, interval)
-        notes += why
-        if kind == "per-interval":
-            v = v / interval
-            if not why:
-                notes.append(f"values are counts per {_every(interval)} interval, divided by "
-                             f"{interval:g} s to give a per-second rate")
-    quality = quality_account(t, v, rows_read=rows_read, dropped=dropped, n_dup=n_dup,
-                              sorted_by_us=unsorted, interval=interval, assumed=times.assumed,
-                              notes=notes)
-    picked = chosen[0] if len(chosen) == 1 and (series is not None or lay.kind == "wide") else None
-    if lay.kind == "long" and len(chosen) == 1 and series is not None:
-        picked = chosen[0]
-    info = InputInfo(path=str(path), sha256=src.sha256, format=table.fmt, sheet=table.sheet,
-                     time_column=tcol, value_column=vcol if lay.kind != "wide" else
-                     name_list(chosen, limit=3), series=picked if aggregate is None else series,
-                     value_kind=KIND_LABEL[kind], encoding=loaded.encoding or table.encoding, aggregate=aggregate
-                     if len(parts) > 1 else None, series_used=tuple(p.name for p in parts))
-    rate = pd.Series(v.astype("float64"), index=pd.DatetimeIndex(t).tz_localize("UTC"),
-                     name=vcol)
-    return Traffic(rate=rate, unit=unit.label, interval_seconds=interval, quality=quality,
-                   source=info, local_timezone=timezone)
+        return v, "counter"
+    kind, why = decide_kind(requested, unit, name, v, interval)
+    notes += why
+    if kind == "per-interval":
+        v = v / interval
+        if not why:
+            notes.append(f"values are counts per {_every(interval)} interval, divided by "
+                         f"{interval:g} s to give a per-second rate")
+    return v, kind
 
 
 def _subset(times, sel):

@@ -116,8 +116,9 @@ def select(path: Path, names: list[str], wanted: str | None, aggregate: str | No
                                f"are {name_list(short_names(names), 4)}: give {SERIES_HINT}")
     if aggregate is None and len(chosen) > 1:
         which = "series" if wanted is None else f"series match --series {wanted!r}"
-        raise CapplanError(f"{path}: {len(chosen)} {which}{where} ({name_list(short_names(chosen), 3)}): pick "
-                           "one with --series, or combine them with --aggregate sum|max|mean")
+        shown = name_list(short_names(chosen), 3)
+        raise CapplanError(f"{path}: {len(chosen)} {which}{where} ({shown}): pick one with "
+                           "--series, or combine them with --aggregate sum|max|mean")
     return chosen
 
 

@@ -228,7 +228,8 @@ def _read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise CapplanError(f"{path}: cannot be read ({exc.strerror}): check its permissions") from exc
+        raise CapplanError(f"{path}: cannot be read ({exc.strerror}): check its "
+                           "permissions") from exc
 
 
 def _decode(path: Path, data: bytes) -> str:
