@@ -69,6 +69,11 @@ def parse_times(col: pd.Series, timezone: str) -> ParsedTimes:
     import pandas as pd
 
     n = len(col)
+    aware = isinstance(col.dtype, pd.DatetimeTZDtype)
+    if aware or (timezone == "UTC" and pd.api.types.is_datetime64_any_dtype(col)):
+        # Typed by the reader (pyarrow): range-checked in integers, no pandas round trips.
+        return _datetimes_fast(col.dt.tz_convert(None) if aware else col,
+                               None if aware else "UTC")
     if isinstance(col.dtype, pd.DatetimeTZDtype):
         times, assumed = col.dt.tz_convert("UTC").dt.tz_localize(None), None
     elif pd.api.types.is_datetime64_any_dtype(col):
@@ -96,6 +101,27 @@ def parse_times(col: pd.Series, timezone: str) -> ParsedTimes:
         times = local.dt.tz_convert("UTC").dt.tz_localize(None)
     utc = times.astype("datetime64[ns]").to_numpy()
     return ParsedTimes(utc, out_of_range, dst, assumed)
+
+
+def _datetimes_fast(col: pd.Series, assumed: str | None) -> ParsedTimes:
+    """Naive UTC datetimes of any resolution to datetime64[ns], 1970-2100 only."""
+    import numpy as np
+
+    arr = col.to_numpy()
+    unit = np.datetime_data(arr.dtype)[0]
+    v = arr.view("int64")
+    nat = np.isnat(arr)
+    lo = np.datetime64(EARLIEST, unit).astype("int64")
+    hi = np.datetime64(LATEST, unit).astype("int64")
+    inside = (v >= lo) & (v < hi) & ~nat
+    scale = np.timedelta64(1, unit) // np.timedelta64(1, "ns")
+    if inside.all():
+        utc = v * scale if scale != 1 else v.copy()
+    else:
+        utc = np.where(inside, v, 0) * scale
+        utc[~inside] = np.iinfo(np.int64).min  # NaT
+    return ParsedTimes(utc.view("datetime64[ns]"), ~nat & ~inside, np.zeros(len(v), dtype=bool),
+                       assumed)
 
 
 def _epoch(vals: pd.Series) -> pd.Series:

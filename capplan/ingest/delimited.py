@@ -67,7 +67,7 @@ class Columns:
 
 def sniff_dialect(path: Path, text: str) -> Dialect:
     """Delimiter, preamble and header from the decoded first lines (LF line ends)."""
-    lines = text.split("\n")[:2000]
+    lines = text.split("\n", 2000)[:2000]
     i = 0
     while i < len(lines) and not lines[i].strip():
         i += 1
@@ -160,10 +160,10 @@ def read_sample(path: Path, text: str, complete: bool, dialect: Dialect) -> pd.D
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    lines = text.split("\n")
-    if not complete:
-        lines = lines[:-1]  # the head may end inside a line
     keep = dialect.skip_lines + (1 if dialect.header else 0) + SAMPLE_ROWS
+    lines = text.split("\n", keep)
+    if len(lines) <= keep and not complete:
+        lines = lines[:-1]  # the head may end inside a line
     data = "\n".join(lines[:keep]).encode("utf-8")
     read, parse, convert = _options(dialect, lambda row: "skip", threads=False)
     try:

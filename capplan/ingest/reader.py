@@ -306,7 +306,10 @@ def _clean(columns, times, lines, timezone: str, requested: str | None, same_row
         sub = _subset(times, sel)
         keep, why = drop_bad_rows(sub, values[sel], lines[sel], timezone, requested == "counter")
         per_part.append(why)
-        t, v, ln, dup, uns = sort_unique(sub.utc[keep], values[sel][keep], lines[sel][keep])
+        if not why and mask is None:  # every row usable: no copies of a 5-million-row column
+            t, v, ln, dup, uns = sort_unique(sub.utc, values, lines)
+        else:
+            t, v, ln, dup, uns = sort_unique(sub.utc[keep], values[sel][keep], lines[sel][keep])
         n_dup, unsorted = n_dup + dup, unsorted or uns
         if requested == "counter" and t.size > 1:
             t, v, ln, r = counter_to_rate(t, v, ln)
