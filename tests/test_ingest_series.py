@@ -288,3 +288,32 @@ def test_cli_unit_aggregate_and_config(tmp_path):
     assert b["load"]["unit"] == "pedestrians/h"
     code, so, se = run_cli("analyze", ped, "--aggregate", "median", "--out", tmp_path / "c")
     assert code == 2 and "--aggregate" in se and not (tmp_path / "c").exists()
+
+
+def test_readme_analyze_examples_run(tmp_path, monkeypatch):
+    # Every `capplan analyze` line of the README's analyze section, run as written (from the
+    # project root, where its relative paths point), in-process through the CLI's entry point.
+    import re
+    import shlex
+    import sys
+
+    from capplan.cli import main
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("### `capplan analyze FILE`", 1)[1].split("###", 1)[0]
+    block = section.split("```", 2)[1].replace("\\\n", " ")
+    commands = [re.sub(r"\s+#.*$", "", ln).strip() for ln in block.splitlines()
+                if ln.strip().startswith("capplan analyze")]
+    assert len(commands) >= 5
+    monkeypatch.chdir(ROOT)
+    for i, cmd in enumerate(commands):
+        args = shlex.split(cmd)[1:] + ["--out", str(tmp_path / str(i))]
+        for a in args:
+            if a.startswith("../shared/") and not (ROOT / a).exists():
+                pytest.skip(f"shared data {a} not present")
+        monkeypatch.setattr(sys, "argv", ["capplan", *args])
+        with pytest.raises(SystemExit) as done:
+            main()
+        assert done.value.code in (0, None), cmd
+        assert (tmp_path / str(i) / "analysis.json").exists()

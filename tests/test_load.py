@@ -93,3 +93,23 @@ def test_find_anomalies_flags_single_spike():
     v[40] = 400
     found = find_anomalies(pd.Series(v, idx))
     assert [a.date for a in found] == ["2024-02-10"]
+
+
+def test_weekday_hour_profile_matches_pandas_calendar_across_dst():
+    # The weekday x hour grid is built from integer wall-clock hours; pandas' own calendar
+    # fields (an independent implementation) must agree, through both 2024 DST changes in NY.
+    import numpy as np
+    import pandas as pd
+
+    from capplan.ingest.model import DataQuality, InputInfo, Traffic
+    from capplan.load import analyze_load
+
+    idx = pd.date_range("2024-03-01", "2024-11-30", freq="h", tz="UTC")
+    rate = pd.Series(np.arange(len(idx), dtype=float) % 97 + 1, index=idx)
+    q = DataQuality(len(idx), len(idx), (), 0, "none", False, 3600.0, 0, 0.0, 0.0, 0, idx[0],
+                    idx[-1], None)
+    info = InputInfo("x", "0", "csv", None, "t", "v", None, "rate")
+    L = analyze_load(Traffic(rate, "req/s", 3600.0, q, info, "America/New_York"))
+    local = idx.tz_convert("America/New_York")
+    expected = rate.groupby([local.day_of_week, local.hour]).mean().unstack()
+    assert np.allclose(L.hourly_mean.to_numpy(), expected.to_numpy())
