@@ -296,3 +296,24 @@ def test_json_helpers_keep_their_public_shape():
     frame, fmt = _read_text_table(Path("x.csv"), "n,x\r\n1,10\r\n2,19\r\n")
     assert fmt == "csv" and list(frame["x"]) == [10, 19]
     assert json.loads(json.dumps({"ok": 1}))
+
+
+def test_quote_heavy_lines_and_devices_are_quick(tmp_path):
+    # csv.Sniffer needs minutes on lines like these (its regular expressions backtrack).
+    p = tmp_path / "quotes.csv"
+    p.write_text("\n".join(['a,"b' * 500] * 60) + "\n")
+    t = time.perf_counter()
+    with pytest.raises(CapplanError):
+        read_traffic(p)
+    assert time.perf_counter() - t < 10
+    if Path("/dev/zero").exists():
+        refuse(Path("/dev/zero"), "not a regular file")
+
+
+def test_files_over_the_size_cap_are_refused_before_reading(tmp_path, monkeypatch):
+    from capplan.ingest import sniff
+
+    monkeypatch.setattr(sniff, "MAX_FILE_BYTES", 1000)
+    p = tmp_path / "big.csv"
+    p.write_text("timestamp,value\n" + "".join(f"{t},1\n" for t in rows(100)))
+    refuse(p, "capplan's limit for an input")

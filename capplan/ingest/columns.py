@@ -34,6 +34,7 @@ LATEST = "2100-01-01"  # exclusive
 # The per-value parser costs ~30 us a value: past this many rows a column that needs it for
 # most values is refused rather than parsed for minutes.
 MIXED_PARSE_MAX_ROWS = 200_000
+TIME_SCAN_COLUMNS = 50
 _YEAR = re.compile(r"^\s*\"?(\d{1,5})[-/.]\d{1,2}[-/.]\d{1,2}")
 
 
@@ -302,7 +303,9 @@ def choose_time_column(path: Path, frame: pd.DataFrame, wanted: str | None) -> s
         if time_fraction(frame[c]) > 0.5 or pd.api.types.is_numeric_dtype(frame[c]):
             return c
     dtypes = dict(zip(frame.columns, frame.dtypes))
-    for c in cols:
+    # By content: the first columns only (a time column comes first in every export seen; the
+    # per-value parser this needs would take minutes over a 10,000-column header).
+    for c in cols[:TIME_SCAN_COLUMNS]:
         if _dtype_kind(dtypes[c]) in ("text", "time") and time_fraction(frame[c]) > 0.8:
             return c
     if named:

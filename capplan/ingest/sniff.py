@@ -25,7 +25,8 @@ MAX_INFLATED_BYTES = 2048 * MiB
 MAX_GZIP_RATIO = 200
 RATIO_CHECK_AFTER = 64 * MiB
 HEAD_BYTES = 1 * MiB  # what the sniffers and the column chooser look at
-MAX_WHOLE_BYTES = {"xlsx": 256 * MiB, "json": 256 * MiB, "log": 512 * MiB}
+MAX_FILE_BYTES = 4096 * MiB  # on disk: past this no export fits the row caps below
+MAX_WHOLE_BYTES = {"xlsx": 256 * MiB, "json": 256 * MiB, "log": 256 * MiB}
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls (Excel 97-2003)
@@ -55,7 +56,13 @@ def open_source(path: Path) -> Source:
         raise CapplanError(f"{path}: no such file: check the path")
     if path.is_dir():
         raise CapplanError(f"{path}: is a folder, not a file: give the traffic export's path")
+    if not path.is_file():
+        raise CapplanError(f"{path}: is not a regular file (a device or a pipe): save the export "
+                           "to a file and give its path")
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise CapplanError(f"{path}: is over {MAX_FILE_BYTES // MiB:,} MiB, capplan's limit "
+                               "for an input: export a shorter time range or a coarser step")
         digest = hashlib.sha256()
         size = 0
         with path.open("rb") as fh:
