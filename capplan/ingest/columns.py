@@ -73,8 +73,7 @@ def parse_times(col: pd.Series, timezone: str) -> ParsedTimes:
     aware = isinstance(col.dtype, pd.DatetimeTZDtype)
     if aware or (timezone == "UTC" and pd.api.types.is_datetime64_any_dtype(col)):
         # Typed by the reader (pyarrow): range-checked in integers, no pandas round trips.
-        return _datetimes_fast(col.dt.tz_convert(None) if aware else col,
-                               None if aware else "UTC")
+        return _datetimes_fast(col, None if aware else "UTC")
     if isinstance(col.dtype, pd.DatetimeTZDtype):
         times, assumed = col.dt.tz_convert("UTC").dt.tz_localize(None), None
     elif pd.api.types.is_datetime64_any_dtype(col):
@@ -105,16 +104,15 @@ def parse_times(col: pd.Series, timezone: str) -> ParsedTimes:
 
 
 def _datetimes_fast(col: pd.Series, assumed: str | None) -> ParsedTimes:
-    """Naive UTC datetimes of any resolution to datetime64[ns], 1970-2100 only."""
+    """UTC (or naive UTC) datetimes of any resolution to datetime64[ns], 1970-2100 only."""
     import numpy as np
 
-    arr = col.to_numpy()
-    unit = np.datetime_data(arr.dtype)[0]
-    v = arr.view("int64")
-    nat = np.isnat(arr)
+    v = col.array.asi8  # UTC integers in the column's unit, NaT the smallest int64
+    unit = col.array.unit
+    nat = v == np.iinfo(np.int64).min
     lo = np.datetime64(EARLIEST, unit).astype("int64")
     hi = np.datetime64(LATEST, unit).astype("int64")
-    inside = (v >= lo) & (v < hi) & ~nat
+    inside = (v >= lo) & (v < hi)
     scale = np.timedelta64(1, unit) // np.timedelta64(1, "ns")
     if inside.all():
         utc = v * scale if scale != 1 else v.copy()

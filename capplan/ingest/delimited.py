@@ -249,10 +249,10 @@ def _stream(path: Path, src: Source, encoding: str, dialect: Dialect, columns: l
     known = sorted(b for b in bad if b is not None)
     first = dialect.first_line
     if known:
-        every = np.arange(first, first + rows + len(known), dtype=np.int64)
-        lines = np.setdiff1d(every, np.asarray(known, dtype=np.int64), assume_unique=True)
+        every = np.arange(first, first + rows + len(known), dtype=np.int32)
+        lines = np.setdiff1d(every, np.asarray(known, dtype=np.int32), assume_unique=True)
     else:
-        lines = np.arange(first, first + rows, dtype=np.int64)
+        lines = np.arange(first, first + rows, dtype=np.int32)  # rows are capped at 10 M
     return _to_pandas(table), lines, rows + len(bad), known
 
 

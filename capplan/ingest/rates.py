@@ -99,13 +99,14 @@ def sort_unique(times: np.ndarray, values: np.ndarray, lines: np.ndarray):
     import numpy as np
 
     t64 = times.view("int64")
-    unsorted = bool(t64.size > 1 and (np.diff(t64) < 0).any())
+    steps = np.diff(t64)
+    unsorted = bool(steps.size and steps.min() < 0)
     if unsorted:
         order = np.argsort(t64, kind="stable")
         times, values, lines, t64 = times[order], values[order], lines[order], t64[order]
+        steps = np.diff(t64)
     dup = np.zeros(t64.size, dtype=bool)
-    if t64.size > 1:
-        dup[1:] = t64[1:] == t64[:-1]
+    dup[1:] = steps == 0
     n_dup = int(dup.sum())
     if n_dup:
         starts = np.flatnonzero(~dup)
@@ -114,11 +115,12 @@ def sort_unique(times: np.ndarray, values: np.ndarray, lines: np.ndarray):
     return times, values, lines, n_dup, unsorted
 
 
-def infer_interval(times: np.ndarray) -> float:
-    """The sampling interval: the most common step between timestamps (seconds)."""
+def infer_interval(steps: np.ndarray) -> float:
+    """The sampling interval: the most common of the steps between timestamps (nanoseconds in;
+    seconds out)."""
     import numpy as np
 
-    diffs = np.diff(times.view("int64")) // 1_000_000_000
+    diffs = steps // 1_000_000_000
     if diffs.size and diffs.min() > 0 and diffs.min() == diffs.max():
         return float(diffs[0])  # a regular series: one pass
     diffs = diffs[diffs > 0]
@@ -154,9 +156,10 @@ def decide_kind(requested: str | None, unit: Unit, name: str | None, values: np.
         return requested, []
     if unit.stated_rate:
         return "rate", []
-    finite = values[np.isfinite(values)]
-    whole = bool(finite.size) and float(np.abs(finite).max()) < 2 ** 53 and \
-        bool((np.trunc(finite) == finite).all())
+    finite = values if values.size and np.isfinite(values).all() else values[np.isfinite(values)]
+    head = finite[:10_000]  # fractional values show at once in real rates: skip the full pass
+    whole = bool(finite.size) and bool((np.trunc(head) == head).all()) and \
+        float(np.abs(finite).max()) < 2 ** 53 and bool((np.trunc(finite) == finite).all())
     col = f"column {name!r}" if name else "the combined series"
     every = _fmt_seconds(interval)
     if name and _named_as_count(name) and whole:
@@ -166,7 +169,7 @@ def decide_kind(requested: str | None, unit: Unit, name: str | None, values: np.
             "per-second rates already"]
     # A rate that never falls over 50+ samples is rare (traffic has daily cycles); a counter
     # always rises. A name such as requests_total settles it sooner.
-    rising = bool((np.diff(finite) >= 0).mean()) if finite.size > 1 else 0.0
+    rising = _rising_share(finite)
     counter_like = finite.size >= 10 and finite[-1] > finite[0] and (
         (finite.size >= 50 and rising >= 0.99) or
         (name is not None and _COUNTER_NAME.search(name) is not None and rising >= 0.9))
@@ -176,10 +179,23 @@ def decide_kind(requested: str | None, unit: Unit, name: str | None, values: np.
     if whole and interval >= 60 or (name and _COUNTISH_NAME.search(name)):
         why = (f"every value of {col} is a whole number at a {every} interval" if whole else
                f"{col} is named like a count")
-        return "rate", [f"{WARNING}{why}, as counts per interval are, but was read as a rate: "
-                        f"pass --per-interval if each is a count per {every}, --unit to name what "
-                        "it counts (hires/day), or --rate to confirm"]
+        return "rate", [f"{WARNING}{why}, like counts per interval, but was read as a rate: "
+                        f"pass --per-interval if each counts {every}, --rate to confirm, or --unit "
+                        "to name it (hires/day)"]
     return "rate", []
+
+
+def _rising_share(v: np.ndarray) -> float:
+    """Share of steps that do not fall (a counter's is 1); the first 10,000 steps decide when
+    they already fall often."""
+    import numpy as np
+
+    if v.size < 2:
+        return 0.0
+    head = float((np.diff(v[:10_001]) >= 0).mean())
+    if head < 0.9 or v.size <= 10_001:
+        return head
+    return float((np.diff(v) >= 0).mean())
 
 
 def _named_as_count(name: str) -> bool:
@@ -187,13 +203,12 @@ def _named_as_count(name: str) -> bool:
     return bool(words & _COUNT_WORDS) and not words & _RATE_WORDS
 
 
-def quality_account(times: np.ndarray, values: np.ndarray, *, rows_read: int,
+def quality_account(times: np.ndarray, steps: np.ndarray, values: np.ndarray, *, rows_read: int,
                     dropped: list[DroppedRows], n_dup: int, sorted_by_us: bool, interval: float,
                     assumed: str | None, notes: list[str]) -> DataQuality:
-    import numpy as np
     import pandas as pd
 
-    diffs = np.diff(times.view("int64")) / 1e9
+    diffs = steps / 1e9
     gap_mask = diffs > 1.5 * interval
     missing = diffs[gap_mask] - interval
     return DataQuality(

@@ -221,6 +221,7 @@ def _enc_name(encoding: str) -> str:
 
 def _build(path: Path, src: Source, table: _Table, loaded: Columns, tcol: str, lay: ser.Layout, *,
            series, aggregate, timezone, requested, unit, min_rows) -> Traffic:
+    import numpy as np
     import pandas as pd
 
     times = parse_times(loaded.frame[tcol], timezone)
@@ -244,10 +245,11 @@ def _build(path: Path, src: Source, table: _Table, loaded: Columns, tcol: str, l
     if len(t) < min_rows:
         raise CapplanError(f"{path}: only {len(t)} usable row(s) after dropping bad ones: capplan "
                            f"needs at least {min_rows} timestamps to infer the interval")
-    interval = infer_interval(t)
+    steps = np.diff(t.view("int64"))
+    interval = infer_interval(steps)
     v, kind = _to_rate(v, interval, requested, unit, vcol if len(chosen) == 1 else None,
                        clean.resets, notes)
-    quality = quality_account(t, v, rows_read=rows_read, dropped=dropped, n_dup=clean.n_dup,
+    quality = quality_account(t, steps, v, rows_read=rows_read, dropped=dropped, n_dup=clean.n_dup,
                               sorted_by_us=clean.unsorted, interval=interval,
                               assumed=times.assumed, notes=notes)
     info = InputInfo(
@@ -257,7 +259,8 @@ def _build(path: Path, src: Source, table: _Table, loaded: Columns, tcol: str, l
         value_kind=KIND_LABEL[kind], encoding=loaded.encoding or table.encoding,
         aggregate=aggregate if len(clean.parts) > 1 else None,
         series_used=tuple(p.name for p in clean.parts))
-    rate = pd.Series(v.astype("float64"), index=pd.DatetimeIndex(t).tz_localize("UTC"), name=vcol)
+    rate = pd.Series(v.astype("float64", copy=False), index=pd.DatetimeIndex(t, tz="UTC"),
+                     name=vcol)
     return Traffic(rate=rate, unit=unit.label, interval_seconds=interval, quality=quality,
                    source=info, local_timezone=timezone)
 
