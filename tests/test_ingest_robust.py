@@ -317,3 +317,13 @@ def test_files_over_the_size_cap_are_refused_before_reading(tmp_path, monkeypatc
     p = tmp_path / "big.csv"
     p.write_text("timestamp,value\n" + "".join(f"{t},1\n" for t in rows(100)))
     refuse(p, "capplan's limit for an input")
+
+
+def test_values_beyond_1e15_are_dropped_with_a_reason(tmp_path):
+    p = tmp_path / "huge.csv"
+    r = rows(4)
+    p.write_text(f"timestamp,value\n{r[0]},1.5\n{r[1]},1e308\n{r[2]},-2e20\n{r[3]},2.5\n")
+    t = read_traffic(p)
+    assert list(t.rate) == [1.5, 2.5]
+    (d,) = t.quality.dropped
+    assert d.count == 2 and d.first_lines == (3, 4) and "beyond 1e+15" in d.reason

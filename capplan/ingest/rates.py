@@ -33,6 +33,9 @@ _COUNTISH_NAME = re.compile(r"(?i)\b(number|total|hits|requests|hires|visits|eve
                             r"messages|orders|passengers|calls)\b|_total$")
 _COUNTER_NAME = re.compile(r"(?i)(_total$|counter)")
 WARNING = "warning: "
+# No rate of anything reaches 1e15 a second; past it a value is a unit mix-up or a sentinel, and
+# sums of such values overflow to infinity downstream.
+MAX_VALUE = 1e15
 TIME_UNITS = {"s": 1, "sec": 1, "second": 1, "min": 60, "minute": 60, "h": 3600, "hr": 3600,
               "hour": 3600, "d": 86400, "day": 86400, "week": 604800, "wk": 604800}
 
@@ -72,25 +75,30 @@ def drop_bad_rows(times, values: np.ndarray, lines: np.ndarray, timezone: str,
     bad_time = np.isnat(times.utc)
     if not bad_time.any():
         ok = np.isfinite(values)
-        if ok.all() and (counter or values.min(initial=0.0) >= 0):
-            return ok, []  # the common case: every row usable, in three passes
+        if ok.all() and (counter or values.min(initial=0.0) >= 0) and \
+                values.max(initial=0.0) <= MAX_VALUE:
+            return ok, []  # the common case: every row usable, in a few passes
     dst = times.dst & bad_time
     out_of_range = times.out_of_range & bad_time & ~dst
     unparsable = bad_time & ~dst & ~out_of_range
     bad_value = ~bad_time & ~np.isfinite(values)
-    negative = ~bad_time & ~bad_value & (values < 0) if not counter else np.zeros_like(bad_time)
+    huge = ~bad_time & ~bad_value & (np.abs(values) > MAX_VALUE)
+    negative = ~bad_time & ~bad_value & ~huge & (values < 0) if not counter else \
+        np.zeros_like(bad_time)
     dropped = []
     for reason, mask in (("unparsable timestamp", unparsable),
                          ("timestamp outside 1970-2100", out_of_range),
                          (f"local time repeated or skipped by a daylight-saving change in "
                           f"{timezone} (cannot be placed in UTC)", dst),
                          ("missing or non-numeric value", bad_value),
+                         (f"value beyond {MAX_VALUE:g} (not a plausible rate: check the column "
+                          "and its unit)", huge),
                          ("negative value", negative)):
         if mask.any():
             idx = np.flatnonzero(mask)
             dropped.append(DroppedRows(reason, int(idx.size),
                                        tuple(int(lines[i]) for i in idx[:FIRST_ROWS_SHOWN])))
-    return ~(bad_time | bad_value | negative), dropped
+    return ~(bad_time | bad_value | huge | negative), dropped
 
 
 def sort_unique(times: np.ndarray, values: np.ndarray, lines: np.ndarray):
