@@ -17,12 +17,19 @@ from typing import TYPE_CHECKING
 from capplan.errors import CapplanError, name_list
 from capplan.ingest import series as ser
 from capplan.ingest.access_logs import _traffic_from_log
-from capplan.ingest.columns import check_timezone, choose_time_column, parse_times, to_numbers
+from capplan.ingest.columns import (
+    ParsedTimes,
+    check_timezone,
+    choose_time_column,
+    parse_times,
+    to_numbers,
+)
 from capplan.ingest.delimited import Columns, read_columns, read_sample, sniff_dialect
 from capplan.ingest.excel import _read_excel_table
 from capplan.ingest.model import FIRST_ROWS_SHOWN, DroppedRows, InputInfo, Traffic
 from capplan.ingest.monitoring_json import _json_frame
 from capplan.ingest.rates import (
+    _fmt_seconds,
     counter_to_rate,
     decide_kind,
     drop_bad_rows,
@@ -334,14 +341,12 @@ def _to_rate(v, interval: float, requested: str | None, unit, name: str | None, 
     if kind == "per-interval":
         v = v / interval
         if not why:
-            notes.append(f"values are counts per {_every(interval)} interval, divided by "
+            notes.append(f"values are counts per {_fmt_seconds(interval)} interval, divided by "
                          f"{interval:g} s to give a per-second rate")
     return v, kind
 
 
-def _subset(times, sel):
-    from capplan.ingest.columns import ParsedTimes
-
+def _subset(times: ParsedTimes, sel) -> ParsedTimes:
     return ParsedTimes(times.utc[sel], times.out_of_range[sel], times.dst[sel], times.assumed)
 
 
@@ -356,8 +361,3 @@ def _merge_dropped(per_part: list[list[DroppedRows]], same_rows: bool) -> list[D
             merged[d.reason] = (count + d.count, sorted(set(lines) | set(d.first_lines)))
     return [DroppedRows(r, c, tuple(ls[:FIRST_ROWS_SHOWN])) for r, (c, ls) in merged.items()]
 
-
-def _every(seconds: float) -> str:
-    from capplan.ingest.rates import _fmt_seconds
-
-    return _fmt_seconds(seconds)

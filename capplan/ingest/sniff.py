@@ -203,7 +203,7 @@ def encoding_note(encoding: str) -> str | None:
 # Which family
 
 
-def family(src: Source, text_head: str | None = None) -> str:
+def family(src: Source) -> str:
     """'xlsx', 'xls', or 'text' (delimited, JSON and logs are told apart from the decoded head)."""
     suffix = src.path.suffix.lower()
     if src.head[:4] == ZIP_MAGIC or suffix in (".xlsx", ".xlsm"):
