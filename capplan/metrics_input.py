@@ -119,10 +119,12 @@ def read_metrics(throughput: MetricSpec, resources: list[MetricSpec], *,
         return cache[key]
 
     series = {"throughput": read(throughput, per_interval=per_interval, counter=counter)}
+    # Utilizations and instance counts are levels: read as given (rate=True), never taken for
+    # counts per interval from their name or whole numbers.
     for r in resources:
-        series[r.name] = read(r)
+        series[r.name] = read(r, rate=True)
     if instances is not None:
-        series["instances"] = read(instances)
+        series["instances"] = read(instances, rate=True)
     specs = {"throughput": throughput, **{r.name: r for r in resources}}
     if instances is not None:
         specs["instances"] = instances
