@@ -72,7 +72,8 @@ def read_traffic(path: str | Path, *, time_column: str | None = None,
             return _traffic_from_log(path, text, sha, fmt_prefix, timezone)
         if text.lstrip().startswith("{"):
             frame, fmt = _json_frame(path, text, series)
-            first_line, series_json, series = 1, series, None  # the series is chosen already
+            first_line, series = 1, None  # the series is chosen already
+            series_json = frame.attrs.get("series")
         else:
             clean = b"\r" not in data and not data.startswith(b"\xef\xbb\xbf") and \
                 len(text) == len(data)  # pure ASCII: the bytes are the text
@@ -105,7 +106,11 @@ def read_traffic(path: str | Path, *, time_column: str | None = None,
                            f"needs at least {min_rows} timestamps to infer the interval")
 
     interval = _infer_interval(s.index)
-    s, kind, notes = to_rate(s, interval, counter, per_interval)
+    if frame.attrs.get("settled"):
+        # Monitoring JSON that names its statistic has made its values per-second rates.
+        kind, notes = _settled_kind(frame.attrs, per_interval, counter)
+    else:
+        s, kind, notes = to_rate(s, interval, counter, per_interval)
     quality = quality_account(s, rows_read=rows_read, dropped=dropped, n_dup=n_dup,
                               sorted_by_us=sorted_by_us, interval=interval, assumed=assumed,
                               notes=notes)
@@ -114,6 +119,18 @@ def read_traffic(path: str | Path, *, time_column: str | None = None,
                      value_kind=kind)
     return Traffic(rate=s.astype("float64"), unit="req/s", interval_seconds=interval,
                    quality=quality, source=info, local_timezone=timezone)
+
+
+def _settled_kind(attrs: dict, per_interval: bool, counter: bool):
+    """The value kind a monitoring export stated, and its notes; a flag saying otherwise is an
+    error rather than a second conversion."""
+    kind = attrs["value_kind"]
+    if counter or (per_interval and kind != "per-interval count"):
+        flag = "--counter" if counter else "--per-interval"
+        raise CapplanError(f"{flag}: the file states its statistic ({attrs.get('statistic')}), "
+                           f"which makes its values a {kind}; capplan has converted them to a "
+                           f"per-second rate already: drop {flag}")
+    return kind, list(attrs.get("notes", []))
 
 
 def _long_format_rows(path: Path, frame: pd.DataFrame, tcol: str, value_column: str | None,
