@@ -8,7 +8,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from capplan.errors import CapplanError
-from capplan.ingest.access_logs import _looks_like_access_log, _traffic_from_log
+from capplan.ingest.access_logs import (
+    _looks_like_access_log,
+    _traffic_from_log,
+    peek_log,
+    read_log_file,
+)
 from capplan.ingest.columns import (
     SERIES_NAMES,
     _check_timezone,
@@ -47,6 +52,10 @@ def read_traffic(path: str | Path, *, time_column: str | None = None,
                            "count per interval or a running counter")
     _check_timezone(timezone)
     path = Path(path)
+    if path.is_file():
+        log = peek_log(path)
+        if log is not None:  # read as a stream: a log may be gigabytes
+            return read_log_file(path, *log, timezone)
     data = _read_bytes(path)
     sha = hashlib.sha256(data).hexdigest()
     if not data.strip():
