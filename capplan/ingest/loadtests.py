@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from capplan.errors import CapplanError
+from capplan.errors import CapplanError, name_list
 
 CONCURRENCY_NAMES = ("concurrency", "threads", "users", "user_count", "vus", "connections",
                      "clients", "load", "nodes", "instances", "n", "processors", "workers",
@@ -240,10 +240,10 @@ def _read_table(p: Path, concurrency_column, throughput_column, latency_column, 
     if nc is None and xc is None and len(numeric) >= 2 and cols[0].startswith("column"):
         nc, xc = numeric[0], numeric[1]
     if nc is None:
-        raise CapplanError(f"{p}: no concurrency column among {_short(cols)}: name it with "
+        raise CapplanError(f"{p}: no concurrency column among {name_list(cols)}: name it with "
                            "--concurrency-column (threads, users, vus, connections, ...)")
     if xc is None:
-        raise CapplanError(f"{p}: no throughput column among {_short(cols)}: name it with "
+        raise CapplanError(f"{p}: no throughput column among {name_list(cols)}: name it with "
                            "--throughput-column (rps, requests/s, tps, throughput, ...)")
     n = pd.to_numeric(frame[nc], errors="coerce")
     x = pd.to_numeric(frame[xc], errors="coerce")
@@ -271,18 +271,13 @@ def _pick(p: Path, frame, wanted, names, role):
     if wanted is not None:
         if wanted not in cols:
             raise CapplanError(f"{p}: no column {wanted!r} for the {role}; the columns are "
-                               f"{_short(cols)}")
+                               f"{name_list(cols)}")
         return wanted
     lower = {c.lower().strip(): c for c in cols}
     for nm in names:
         if nm in lower:
             return lower[nm]
     return None
-
-
-def _short(names: list[str], limit: int = 6) -> str:
-    shown = [n if len(n) <= 40 else n[:37] + "..." for n in names[:limit]]
-    return ", ".join(shown) + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
 def _is_latency_name(column: str) -> bool:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from capplan.errors import CapplanError
+from capplan.errors import CapplanError, name_list
 from capplan.ingest.cloud_json import (
     COUNT,
     CUMULATIVE,
@@ -217,16 +217,16 @@ def select_series(path: Path, names: list[str], wanted: str | None) -> str:
     if wanted is None:
         if len(names) == 1 or _one_metric(names):
             return names[0]
-        raise CapplanError(f"{path}: holds {len(names)} series ({_names(_distinct(names), limit=4)})"
+        raise CapplanError(f"{path}: holds {len(names)} series ({name_list(_distinct(names), limit=4, width=60)})"
                            ": choose one with --series (a name, part of one, or labels such as "
                            "these)")
     chosen = match_series(names, wanted)
     if not chosen:
         raise CapplanError(f"{path}: no series matches --series {wanted!r}; the series are "
-                           f"{_names(names, limit=4)}")
+                           f"{name_list(names, limit=4, width=60)}")
     if len(chosen) > 1:
         raise CapplanError(f"{path}: {len(chosen)} series match --series {wanted!r} "
-                           f"({_names(_distinct(chosen), limit=4)}): give more of the name or "
+                           f"({name_list(_distinct(chosen), limit=4, width=60)}): give more of the name or "
                            "labels")
     return chosen[0]
 
@@ -241,14 +241,6 @@ def _distinct(names: list[str]) -> list[str]:
             if len({ls.get(k) for ls in sets}) > 1]
     short = [label_name([(k, ls[k]) for k in keys if k in ls]) for ls in sets]
     return short if len(set(short)) == len(short) else names
-
-
-def _names(names: list[str], limit: int = 5) -> str:
-    """The first few names, then "and N more" (errors stay one short line). The ingest core's
-    `capplan.errors.name_list` replaces this once it lands."""
-    shown = [n if len(n) <= 60 else n[:57] + "..." for n in names[:limit]]
-    rest = len(names) - len(shown)
-    return ", ".join(shown) + (f" and {rest} more" if rest else "")
 
 
 def _one_metric(names: list[str]) -> bool:
