@@ -313,3 +313,24 @@ def test_design_values_are_what_the_samples_say():
     assert math.sqrt(0.95 / 0.002) == pytest.approx(21.794, abs=1e-3)
     assert design_x(1) == 2.0 and design_x(16) == pytest.approx(32 / 2.23)
     assert np.isclose(design_x(32), 64 / (1 + 1.55 + 1.984))
+
+
+def test_readme_examples_of_the_new_formats_run(tmp_path):
+    """The README's examples that read the samples in tests/data run as written (in-process)."""
+    import shlex
+
+    from typer.testing import CliRunner
+
+    from capplan.cli import app
+
+    root = Path(__file__).resolve().parents[1]
+    lines = [ln.split("  #")[0].strip() for ln in (root / "README.md").read_text().splitlines()
+             if ln.startswith("capplan ") and "tests/data/" in ln]
+    assert len(lines) >= 5
+    runner = CliRunner()
+    for i, line in enumerate(lines):
+        args = shlex.split(line)[1:]
+        args = [str(root / a) if a.startswith("tests/data/") else a for a in args]
+        extra = ["--out", str(tmp_path / str(i))] + (["--no-report"] if args[0] == "usl" else [])
+        result = runner.invoke(app, args + extra)
+        assert result.exit_code == 0, (line, result.output, result.exception)

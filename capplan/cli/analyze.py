@@ -28,7 +28,7 @@ from capplan.cli.common import (  # the shared option bundles
 
 @app.command()
 def analyze(
-    path: Annotated[Path, typer.Argument(help="Traffic export: CSV, TSV, gzip or .xlsx.")],
+    path: Annotated[Path, typer.Argument(help="Traffic export: CSV/TSV or .xlsx; Prometheus, Datadog, CloudWatch, Google Cloud Monitoring or Azure Monitor JSON; or an access log (CLF, AWS ALB/ELB, CloudFront, JSON lines). Gzipped or not.")],
     out: Out = None, config: Config = None, time_column: TimeColumn = None,
     value_column: ValueColumn = None, series: Series = None, sheet: Sheet = None,
     timezone: Timezone = None, per_interval: PerInterval = False, counter: Counter = False,

@@ -52,7 +52,7 @@ from capplan.errors import CapplanError
 
 @app.command()
 def forecast(
-    path: Annotated[Path, typer.Argument(help="Traffic export: CSV, TSV, gzip or .xlsx.")],
+    path: Annotated[Path, typer.Argument(help="Traffic export: CSV/TSV or .xlsx; Prometheus, Datadog, CloudWatch, Google Cloud Monitoring or Azure Monitor JSON; or an access log (CLF, AWS ALB/ELB, CloudFront, JSON lines). Gzipped or not.")],
     months: Months = None, config: Config = None, out: Out = None,
     per_instance: PerInstance = None, instances: Instances = None, utilization: Utilization = None,
     target_utilization: TargetUtil = None, spare: Spare = None, zones: Zones = None,

@@ -29,7 +29,8 @@ def usl(
     concurrency_column: Annotated[Optional[str], typer.Option("--concurrency-column", help="Concurrency column (default: detected).")] = None,
     throughput_column: Annotated[Optional[str], typer.Option("--throughput-column", help="Throughput column (default: detected).")] = None,
     latency_column: Annotated[Optional[str], typer.Option("--latency-column", help="Latency column (default: detected, optional).")] = None,
-    max_error_rate: Annotated[float, typer.Option("--max-error-rate", help="Leave out a step whose failed requests exceed this share, in percent (default 1).")] = 1.0,
+    throughput_unit: Annotated[str, typer.Option("--throughput-unit", help="Unit of a table's throughput column: second (default), minute or hour; tools' outputs state per second.")] = "second",
+    max_error_rate: Annotated[float, typer.Option("--max-error-rate", help="Leave out a step whose failed requests exceed this share, in percent (0-100, default 1).")] = 1.0,
     latency_slo: LatencySLO = None, out: Out = None, no_report: NoReport = False,
 ) -> None:
     """Fit the Universal Scalability Law to a load test, or explore given coefficients.
@@ -52,7 +53,7 @@ def usl(
         if not path.is_dir():  # a folder holds one output per concurrency
             check_input_file(path, "FILE")
         test = read_load_test_steps(path, concurrency_column, throughput_column, latency_column,
-                                    max_error_rate=max_error_rate / 100)
+                                    throughput_unit, max_error_rate=max_error_rate / 100)
         result = fit_usl(*test.arrays(), source=f"{path} ({test.format})")
     else:
         if sigma is None or kappa is None or lambda_ is None:
