@@ -214,3 +214,18 @@ def test_mutated_exports_give_a_rate_or_one_line_error(tmp_path, sample, where, 
     rate = t.rate.to_numpy()
     assert np.isfinite(rate).all() and (rate >= 0).all()
     assert t.rate.index.is_monotonic_increasing and t.rate.index.is_unique
+
+
+def test_long_frame_holds_every_series_as_the_single_reads_give_them():
+    from capplan.ingest.monitoring_json import json_long_frame
+
+    p = FORMATS / "gcp_timeseries_delta.json"
+    frame, fmt = json_long_frame(p, p.read_text())
+    assert fmt == "Google Cloud Monitoring timeSeries JSON"
+    names = list(dict.fromkeys(frame.series))
+    assert len(names) == 2 and set(frame.attrs["series_info"]) == set(names)
+    for name in names:
+        one = read_traffic(p, series=name)
+        rows = frame[frame.series == name].sort_values("timestamp")
+        assert list(rows.value) == pytest.approx(list(one.rate))
+        assert frame.attrs["series_info"][name]["value_kind"] == "per-interval count"

@@ -334,3 +334,26 @@ def test_readme_examples_of_the_new_formats_run(tmp_path):
         extra = ["--out", str(tmp_path / str(i))] + (["--no-report"] if args[0] == "usl" else [])
         result = runner.invoke(app, args + extra)
         assert result.exit_code == 0, (line, result.output, result.exception)
+
+
+SAMPLE_FILES = sorted(p for p in LT.rglob("*") if p.is_file() and p.suffix != ".py")
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(sample=st.sampled_from(SAMPLE_FILES), cut=st.integers(0, 400_000),
+       at=st.integers(0, 400_000), junk=st.sampled_from([b"", b"NaN", b"x", b",,,", b"\n",
+                                                        b"-1e400", b"\x00\xff", b'"', b"{", b"N/A",
+                                                        b"99%", b"Requests/sec:", b"\t"]))
+def test_mutated_load_tests_fit_or_fail_in_one_line(tmp_path_factory, sample, cut, at, junk):
+    data = sample.read_bytes()
+    data = data[:max(1, len(data) - cut % len(data))]
+    i = at % len(data)
+    data = data[:i] + junk + data[i + len(junk):]
+    folder = tmp_path_factory.mktemp("m")
+    p = folder / sample.name
+    p.write_bytes(data)
+    try:
+        n, x, lat = read_load_test(str(p))
+        fit_usl(n, x, lat)
+    except CapplanError as exc:
+        assert "\n" not in str(exc)

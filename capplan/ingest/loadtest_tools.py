@@ -234,6 +234,14 @@ def _float(v) -> float:
         return float("nan")
 
 
+def _count(v) -> int | None:
+    """A count read from a file: a whole number, or None when the cell is not one."""
+    import math
+
+    f = _float(v)
+    return int(f) if math.isfinite(f) and f >= 0 else None
+
+
 # --------------------------------------------------------------------------------------------
 # k6
 
@@ -335,8 +343,8 @@ def _k6_json(p: Path):
     if isinstance(doc.get("state"), dict) and _finite(doc["state"].get("testRunDurationMs")):
         seconds = float(doc["state"]["testRunDurationMs"]) / 1000.0
     step = Step(n, _float(reqs["rate"]), tuple(lat),
-                requests=int(requests) if _finite(requests) else None,
-                errors=int(errors) if _finite(errors) else None, duration_seconds=seconds,
+                requests=_count(requests) if _finite(requests) else None,
+                errors=_count(errors) if _finite(errors) else None, duration_seconds=seconds,
                 where=p.name, excluded=note)
     return [step], "k6 summary JSON", "vus", []
 
@@ -388,8 +396,8 @@ def _locust_history(p: Path):
             window = vals[a:b][np.isfinite(vals[a:b])]
             if window.size:
                 lat.append((f"p{col[:-1]}", float(np.median(window))))
-        steps.append(Step(float(users[a]), n_req / duration, tuple(lat), requests=int(n_req),
-                          errors=int(fails[j] - fails[i]), duration_seconds=duration,
+        steps.append(Step(float(users[a]), n_req / duration, tuple(lat), requests=_count(n_req),
+                          errors=_count(fails[j] - fails[i]), duration_seconds=duration,
                           where=where))
     return steps, "Locust stats history", "User Count", [
         "Locust p50/p95/p99 per step: the median over the step of Locust's rolling-window "
@@ -411,8 +419,8 @@ def _locust_stats(p: Path):
     lat += [(f"p{c[:-1]}", _float(row[c]) / 1000.0) for c in pct_cols if c in row.index and
             _float(row[c]) == _float(row[c])]
     step = Step(_concurrency_from_name(p), _float(row["Requests/s"]), tuple(lat),
-                requests=int(_float(row["Request Count"])),
-                errors=int(_float(row["Failure Count"])), where=p.name)
+                requests=_count(row["Request Count"]),
+                errors=_count(row["Failure Count"]), where=p.name)
     return [step], "Locust stats", "users (from the file name)", []
 
 

@@ -87,6 +87,25 @@ def _json_frame(path: Path, text: str, series: str | None = None):
     return frame, fmt
 
 
+def json_long_frame(path: Path, text: str):
+    """Every series as one long (timestamp, value, series) frame of per-second rates, and the
+    format's name: for a reader that chooses and combines series itself (`--aggregate`).
+    attrs["series_info"] maps each series to its value_kind, whether the file settled it, and
+    the note on the conversion made."""
+    import numpy as np
+    import pandas as pd
+
+    fmt, found = parse_document(path, text)
+    rates = [to_rates(path, s) for s in found]
+    frame = pd.DataFrame({"timestamp": np.concatenate([r.times for r in rates]),
+                          "value": np.concatenate([r.values for r in rates]),
+                          "series": np.repeat([r.name for r in rates],
+                                              [len(r.times) for r in rates])})
+    frame.attrs["series_info"] = {r.name: {"value_kind": r.value_kind, "settled": r.settled,
+                                           "note": r.note} for r in rates}
+    return frame, fmt
+
+
 def parse_document(path: Path, text: str) -> tuple[str, list[MetricSeries]]:
     """The format's name and its series, from the document's shape."""
     doc = _load(path, text)
