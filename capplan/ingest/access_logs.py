@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -134,7 +135,7 @@ def _json_lines_format(lines: list[str]) -> LogFormat | None:
         if not all(v is not None and not isinstance(v, (bool, list, dict)) for v in values):
             continue
         k = re.escape(key.encode())
-        if all(isinstance(v, (int, float)) for v in values):
+        if all(isinstance(v, (int, float)) and math.isfinite(v) for v in values):
             digits = len(str(int(abs(values[0]))))
             if digits not in (10, 13, 16, 19):
                 continue
