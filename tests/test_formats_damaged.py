@@ -32,7 +32,8 @@ DAMAGED = {
     "alb.log.gz": ("analyze", gzip.compress((HERE / "formats/alb_access.log").read_bytes() * 40)
                    [:-40]),
     "elb.log": ("analyze", b"0995-05-06T09:01:30.000000Z shop 198.51.100.7:40000 10.0.0.3:80 "
-                           b"0.1 0.1 0.1 200 200 0 10 \"GET http://x/ HTTP/1.1\" \"curl\" - -\n" * 5),
+                           b"0.1 0.1 0.1 200 200 0 10 \"GET http://x/ HTTP/1.1\" \"curl\" - -\n"
+                           * 5),
     "cloudfront.log": ("analyze", b"#Version: 1.0\n#Fields: date time x-edge-location sc-bytes\n"),
     "caddy.log": ("analyze", b'{"level":"info","ts":1e400,"msg":"handled request",'
                              b'"request":{"method":"GET"},"status":200}\n' * 3),

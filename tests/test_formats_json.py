@@ -125,7 +125,8 @@ DAMAGED = {
     "nested": "[" * 100_000,
     "nested_in_prometheus": '{"data":{"resultType":"matrix","result":' + "[" * 100_000,
     "prometheus_result_1": '{"status":"success","data":{"resultType":"matrix","result":[1]}}',
-    "prometheus_pair": '{"data":{"resultType":"matrix","result":[{"metric":{},"values":[[1,2,3]]}]}}',
+    "prometheus_pair": '{"data":{"resultType":"matrix","result":[{"metric":{},'
+                       '"values":[[1,2,3]]}]}}',
     "cloudwatch_points": '{"Label":"RequestCount","Datapoints":"none"}',
     "cloudwatch_point": '{"Label":"RequestCount","Datapoints":[1,2]}',
     "cloudwatch_no_stat": '{"Label":"x","Datapoints":[{"Timestamp":"2024-01-01T00:00:00Z"}]}',

@@ -31,10 +31,10 @@ import re
 from pathlib import Path
 
 from capplan.errors import CapplanError
-from capplan.ingest.loadtests import LoadTest, Step
+from capplan.ingest.loadtest_text import hey, wrk
+from capplan.ingest.loadtests import LoadTest, Step, concurrency_from_name
 
 _HEAD = 65536
-_TIME_UNITS = {"us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 PERCENTILES = (50, 90, 95, 99)
 
 
@@ -167,22 +167,6 @@ def _epoch_seconds(p: Path, col, what: str, unit: str):
     out = stamps.astype("int64") / 1e6
     out[np.isnat(stamps)] = np.nan
     return out
-
-
-def _concurrency_from_name(p: Path) -> float:
-    """The concurrency a file's name states: hey_c50.txt, users-50.csv, 50vus.json, 50.txt."""
-    stem = p.name.split(".")[0]
-    m = re.search(r"(?i)(?:^|[^a-z])(?:c|conc|concurrency|u|users?|vus?|clients?|threads?|"
-                  r"connections?|n)[-_=]?(\d+)(?!\d)", stem) or \
-        re.search(r"(?i)(\d+)[-_]?(?:c|users?|vus?|clients?|threads?|connections?|conc)(?:$|[^a-z])",
-                  stem)
-    numbers = re.findall(r"\d+", stem)
-    if m:
-        return float(m.group(1))
-    if len(numbers) == 1:
-        return float(numbers[0])
-    raise CapplanError(f"{p}: the output does not state its concurrency and the file name does "
-                       "not either: name each file by it (hey_c50.txt, users_50_stats.csv)")
 
 
 # --------------------------------------------------------------------------------------------
@@ -329,7 +313,7 @@ def _k6_json(p: Path):
     elif vus.get("max") is not None or vus.get("value") is not None:
         n, note = _float(vus.get("max", vus.get("value"))), None
     else:
-        n, note = _concurrency_from_name(p), None
+        n, note = concurrency_from_name(p), None
     dur = stats("http_req_duration")
     lat = []
     for key, stat in (("avg", "mean"), ("med", "p50"), ("p(90)", "p90"), ("p(95)", "p95"),
@@ -418,85 +402,15 @@ def _locust_stats(p: Path):
     lat = [("mean", _float(row["Average Response Time"]) / 1000.0)]
     lat += [(f"p{c[:-1]}", _float(row[c]) / 1000.0) for c in pct_cols if c in row.index and
             _float(row[c]) == _float(row[c])]
-    step = Step(_concurrency_from_name(p), _float(row["Requests/s"]), tuple(lat),
+    step = Step(concurrency_from_name(p), _float(row["Requests/s"]), tuple(lat),
                 requests=_count(row["Request Count"]),
                 errors=_count(row["Failure Count"]), where=p.name)
     return [step], "Locust stats", "users (from the file name)", []
 
 
-# --------------------------------------------------------------------------------------------
-# wrk and hey text
-
-
-def _duration(text: str) -> float:
-    m = re.fullmatch(r"\s*([0-9.]+)\s*(us|µs|ms|s|m|h)\s*", text)
-    if not m:
-        return float("nan")
-    return float(m.group(1)) * _TIME_UNITS[m.group(2)]
-
-
-def _wrk(p: Path):
-    text = p.read_text(encoding="utf-8", errors="replace")
-    runs = [r for r in re.split(r"(?m)^(?=Running )", text) if "Requests/sec:" in r]
-    steps = []
-    for k, run in enumerate(runs, start=1):
-        conn = re.search(r"(\d+) threads and (\d+) connections", run)
-        rps = re.search(r"Requests/sec:\s*([0-9.]+)", run)
-        if not conn or not rps:
-            raise CapplanError(f"{p}: wrk run {k} lacks its 'threads and connections' or "
-                               "Requests/sec line: keep wrk's whole output")
-        lat = []
-        avg = re.search(r"Latency\s+([0-9.]+\s*(?:us|µs|ms|s|m|h))\s", run)
-        if avg:
-            lat.append(("mean", _duration(avg.group(1))))
-        dist = run.split("Latency Distribution", 1)
-        if len(dist) == 2:
-            for q, value in re.findall(r"(?m)^\s+([0-9.]+)%\s+([0-9.]+\s*(?:us|µs|ms|s|m|h))\s*$",
-                                       dist[1]):
-                lat.append((f"p{float(q):g}", _duration(value)))
-        done = re.search(r"(\d+) requests in ([0-9.]+\s*(?:us|µs|ms|s|m|h))", run)
-        errors = 0
-        sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", run)
-        if sock:
-            errors += sum(int(g) for g in sock.groups())
-        non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", run)
-        if non2xx:
-            errors += int(non2xx.group(1))
-        steps.append(Step(float(conn.group(2)), float(rps.group(1)), tuple(lat),
-                          requests=int(done.group(1)) if done else None, errors=errors,
-                          duration_seconds=_duration(done.group(2)) if done else None,
-                          where=f"{p.name}, run {k}" if len(runs) > 1 else p.name))
-    return steps, "wrk text", "connections", []
-
-
-def _hey(p: Path):
-    text = p.read_text(encoding="utf-8", errors="replace")
-    rps = re.search(r"Requests/sec:\s*([0-9.]+)", text)
-    if not rps:
-        raise CapplanError(f"{p}: the hey output lacks its Requests/sec line: keep hey's whole "
-                           "output")
-    lat = []
-    avg = re.search(r"Average:\s*([0-9.]+) secs", text)
-    if avg:
-        lat.append(("mean", float(avg.group(1))))
-    for q, value in re.findall(r"(?m)^\s*([0-9.]+)% in ([0-9.]+) secs", text):
-        lat.append((f"p{float(q):g}", float(value)))
-    total = re.search(r"Total:\s*([0-9.]+) secs", text)
-    statuses = [(int(c), int(n)) for c, n in re.findall(r"\[(\d{3})\]\s+(\d+) responses", text)]
-    errors = sum(n for c, n in statuses if c >= 400)
-    err_block = text.split("Error distribution:", 1)
-    failed = sum(int(n) for n in re.findall(r"(?m)^\s*\[(\d+)\]\s", err_block[1])) \
-        if len(err_block) == 2 else 0
-    requests = sum(n for _, n in statuses) + failed
-    step = Step(_concurrency_from_name(p), float(rps.group(1)), tuple(lat),
-                requests=requests or None, errors=errors + failed,
-                duration_seconds=float(total.group(1)) if total else None, where=p.name)
-    return [step], "hey text", "concurrency (from the file name)", []
-
-
 _READERS = {"jmeter": _jmeter, "k6csv": _k6_csv, "k6json": _k6_json,
-            "locust_history": _locust_history, "locust_stats": _locust_stats, "wrk": _wrk,
-            "hey": _hey}
+            "locust_history": _locust_history, "locust_stats": _locust_stats, "wrk": wrk,
+            "hey": hey}
 _FORMAT_NAMES = {"jmeter": "JMeter CSV results", "k6csv": "k6 CSV output",
                  "k6json": "k6 summary JSON", "locust_history": "Locust stats history",
                  "locust_stats": "Locust stats", "wrk": "wrk text", "hey": "hey text"}

@@ -189,9 +189,10 @@ def classify(test: LoadTest, max_error_rate: float = MAX_ERROR_RATE) -> LoadTest
     notes = list(test.notes)
     kept_errors = [s for s in steps if s.excluded is None and s.errors]
     if kept_errors:
+        listed = ", ".join(f"N = {s.n:g}: {s.errors:,} ({s.error_rate:.2%})"
+                           for s in kept_errors[:4])
         notes.append(f"{len(kept_errors)} step(s) used despite errors at or under the "
-                     f"{max_error_rate:.0%} limit: " + ", ".join(
-                         f"N = {s.n:g}: {s.errors:,} ({s.error_rate:.2%})" for s in kept_errors[:4]))
+                     f"{max_error_rate:.0%} limit: {listed}")
     out = replace(test, steps=tuple(steps), notes=tuple(notes))
     if not out.used:
         reasons = "; ".join(f"N = {s.n:g}: {s.excluded}" for s in steps[:3])
@@ -213,6 +214,22 @@ def _typical_duration(steps: list[Step]) -> float | None:
         if seen >= half:
             return d
     return timed[-1][0]
+
+
+def concurrency_from_name(p: Path) -> float:
+    """The concurrency a file's name states: hey_c50.txt, users-50.csv, 50vus.json, 50.txt."""
+    stem = p.name.split(".")[0]
+    m = re.search(r"(?i)(?:^|[^a-z])(?:c|conc|concurrency|u|users?|vus?|clients?|threads?|"
+                  r"connections?|n)[-_=]?(\d+)(?!\d)", stem) or \
+        re.search(r"(?i)(\d+)[-_]?(?:c|users?|vus?|clients?|threads?|connections?|conc)(?:$|[^a-z])",
+                  stem)
+    numbers = re.findall(r"\d+", stem)
+    if m:
+        return float(m.group(1))
+    if len(numbers) == 1:
+        return float(numbers[0])
+    raise CapplanError(f"{p}: the output does not state its concurrency and the file name does "
+                       "not either: name each file by it (hey_c50.txt, users_50_stats.csv)")
 
 
 # --------------------------------------------------------------------------------------------

@@ -236,17 +236,18 @@ def select_series(path: Path, names: list[str], wanted: str | None) -> str:
     if wanted is None:
         if len(names) == 1 or _one_metric(names):
             return names[0]
-        raise CapplanError(f"{path}: holds {len(names)} series ({name_list(_distinct(names), limit=4, width=60)})"
-                           ": choose one with --series (a name, part of one, or labels such as "
-                           "these)")
+        listed = name_list(_distinct(names), limit=4, width=60)
+        raise CapplanError(f"{path}: holds {len(names)} series ({listed}): choose one with "
+                           "--series (a name, part of one, or labels such as these)")
     chosen = match_series(names, wanted)
     if not chosen:
+        listed = name_list(_distinct(names), limit=4, width=60)
         raise CapplanError(f"{path}: no series matches --series {wanted!r}; the series are "
-                           f"{name_list(names, limit=4, width=60)}")
+                           f"{listed}")
     if len(chosen) > 1:
-        raise CapplanError(f"{path}: {len(chosen)} series match --series {wanted!r} "
-                           f"({name_list(_distinct(chosen), limit=4, width=60)}): give more of the name or "
-                           "labels")
+        listed = name_list(_distinct(chosen), limit=4, width=60)
+        raise CapplanError(f"{path}: {len(chosen)} series match --series {wanted!r} ({listed}): "
+                           "give more of the name or labels")
     return chosen[0]
 
 
