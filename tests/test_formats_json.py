@@ -41,6 +41,7 @@ def test_cloudwatch_several_statistics_sum_first_others_by_series():
     p = FORMATS / "cloudwatch_statistics_several.json"
     t = read_traffic(p)
     assert list(t.rate) == pytest.approx([v / 300 for v in SUMS[:6]])
+    assert any("also holds Average, Maximum, SampleCount, p99" in n for n in t.quality.notes)
     mx = read_traffic(p, series="Maximum")
     assert list(mx.rate) == pytest.approx([v / 300 * 1.4 for v in SUMS[:6]])  # used as given
     assert mx.source.value_kind == "rate"

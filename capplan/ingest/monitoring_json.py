@@ -80,10 +80,14 @@ def _json_frame(path: Path, text: str, series: str | None = None):
     chosen = select_series(path, names, series)
     picked = next(s for s in found if s.name == chosen)
     r = to_rates(path, picked)
+    notes = [r.note] if r.note else []
+    others = [s.statistic for s in found if s is not picked and s.statistic]
+    if series is None and others:
+        notes.append(f"the file also holds {', '.join(others)}: --series {others[0]} reads it "
+                     f"instead of {picked.statistic}")
     frame = pd.DataFrame({"timestamp": r.times, "value": r.values})
-    frame.attrs.update(value_kind=r.value_kind, settled=r.settled,
-                       notes=[r.note] if r.note else [], series=chosen if len(found) > 1 else None,
-                       statistic=picked.statistic)
+    frame.attrs.update(value_kind=r.value_kind, settled=r.settled, notes=notes,
+                       series=chosen if len(found) > 1 else None, statistic=picked.statistic)
     return frame, fmt
 
 
