@@ -15,13 +15,8 @@ import math
 from dataclasses import dataclass
 
 from capplan.errors import CapplanError
+from capplan.ingest.loadtests import read_load_test  # noqa: F401 - it lives with the readers now
 
-CONCURRENCY_NAMES = ("concurrency", "threads", "users", "nodes", "instances", "n", "load",
-                     "processors", "clients", "workers", "vus", "connections", "servers", "cpus")
-THROUGHPUT_NAMES = ("throughput", "rps", "x", "qps", "tps", "requests_per_second", "rate",
-                    "ops", "ops_per_sec")
-LATENCY_NAMES = ("latency", "response_time", "r", "rt", "latency_ms", "latency_s", "duration",
-                 "mean_latency", "avg_latency")
 MIN_MEASUREMENTS = 6
 
 
@@ -268,56 +263,6 @@ def fit_usl(n, x, latency=None, source: str = "load test") -> USLFit:
                   latency=None if latency is None else tuple(np.asarray(latency, float).tolist()),
                   stderr=stderr, ci=ci, r_squared=r2, residuals=tuple(r.tolist()),
                   residual_se=math.sqrt(s2), warnings=tuple(warns), source=source)
-
-
-def read_load_test(path: str, concurrency_column: str | None = None,
-                   throughput_column: str | None = None, latency_column: str | None = None):
-    """Read a load-test CSV: (n, x, latency or None). Columns found by name, or the first two
-    numeric columns when there is no header (codahale/usl's example.csv)."""
-    import pandas as pd
-
-    from capplan.ingest import _decode, _read_bytes, _read_text_table
-
-    p = __import__("pathlib").Path(path)
-    text = _decode(p, _read_bytes(p))
-    frame, _ = _read_text_table(p, text)
-    cols = list(frame.columns)
-    lower = {c.lower().strip(): c for c in cols}
-
-    def pick(wanted, names, role, required=True):
-        if wanted is not None:
-            if wanted not in cols:
-                raise CapplanError(f"{p}: no column {wanted!r} for the {role}; the columns are "
-                                   f"{', '.join(cols)}")
-            return wanted
-        for nm in names:
-            if nm in lower:
-                return lower[nm]
-        return None
-
-    nc = pick(concurrency_column, CONCURRENCY_NAMES, "concurrency")
-    xc = pick(throughput_column, THROUGHPUT_NAMES, "throughput")
-    lc = pick(latency_column, LATENCY_NAMES, "latency", required=False)
-    numeric = [c for c in cols if pd.to_numeric(frame[c], errors="coerce").notna().mean() > 0.9]
-    if nc is None and xc is None and len(numeric) >= 2 and cols[0].startswith("column"):
-        nc, xc = numeric[0], numeric[1]
-    if nc is None:
-        raise CapplanError(f"{p}: no concurrency column among {', '.join(cols)}: name it with "
-                           "--concurrency-column (threads, users, nodes, ...)")
-    if xc is None:
-        raise CapplanError(f"{p}: no throughput column among {', '.join(cols)}: name it with "
-                           "--throughput-column")
-    n = pd.to_numeric(frame[nc], errors="coerce")
-    x = pd.to_numeric(frame[xc], errors="coerce")
-    bad = n.isna() | x.isna()
-    if bad.any():
-        line = int(bad.to_numpy().argmax()) + 2
-        raise CapplanError(f"{p}: line {line} has a non-numeric {nc!r} or {xc!r}: fix or remove it")
-    lat = None
-    if lc is not None and lc not in (nc, xc):
-        lat_s = pd.to_numeric(frame[lc], errors="coerce")
-        lat = None if lat_s.isna().any() else lat_s.to_numpy(float)
-    return n.to_numpy(float), x.to_numpy(float), lat
 
 
 def per_instance_limit(fit: USLFit, latency_slo: str | None) -> tuple[float, str]:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
-
-import typer
 
 from capplan.cli.common import (  # the shared option bundles
     Config,
@@ -17,6 +14,7 @@ from capplan.cli.common import (  # the shared option bundles
     Series,
     Sheet,
     TimeColumn,
+    TrafficFile,
     Unit,
     Timezone,
     ValueColumn,
@@ -31,7 +29,7 @@ from capplan.cli.common import (  # the shared option bundles
 
 @app.command()
 def analyze(
-    path: Annotated[Path, typer.Argument(help="Traffic export: CSV/TSV/text table (UTF-8, UTF-16 or Windows-1252; Grafana's sep= line), .xlsx, Prometheus or Datadog JSON, a CLF/Combined access log; any of them gzipped.")],
+    path: TrafficFile,
     out: Out = None, config: Config = None, time_column: TimeColumn = None,
     value_column: ValueColumn = None, series: Series = None, sheet: Sheet = None,
     timezone: Timezone = None, per_interval: PerInterval = False, counter: Counter = False,

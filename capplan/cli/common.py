@@ -22,9 +22,18 @@ app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_
                        "--config inputs/service.toml")
 
 # ---- option bundles shared between commands -------------------------------------------------
+# What the readers take, in one place for every command's help (README: "Readable formats").
+TRAFFIC_FORMATS = ("CSV/TSV/text table (UTF-8, UTF-16 or Windows-1252; Grafana's sep= line) or "
+                   ".xlsx; Prometheus, Datadog, CloudWatch, Google Cloud Monitoring or Azure "
+                   "Monitor JSON; an access log (CLF/Combined, AWS ALB/ELB, CloudFront, JSON "
+                   "lines); any of them gzipped")
+LOAD_TEST_FORMATS = ("a CSV with concurrency and throughput columns (latency optional), JMeter "
+                     ".jtl, k6 CSV or summary JSON, Locust stats_history.csv or stats.csv, wrk or "
+                     "hey text; or a folder with one file per concurrency")
+TrafficFile = Annotated[Path, typer.Argument(help=f"Traffic export: {TRAFFIC_FORMATS}.")]
 TimeColumn = Annotated[Optional[str], typer.Option("--time-column", help="Timestamp column (default: detected).")]
 ValueColumn = Annotated[Optional[str], typer.Option("--value-column", help="Value column (default: detected).")]
-Series = Annotated[Optional[str], typer.Option("--series", help="Which series, when the file holds several (Grafana, Prometheus, Datadog): a name, part of one, or labels such as '{job=\"api\"}'; with --aggregate, every series it matches.")]
+Series = Annotated[Optional[str], typer.Option("--series", help="Which series, when the file holds several (Grafana, Prometheus, Datadog, CloudWatch, Google Cloud, Azure): a name, part of one, or labels such as '{job=\"api\"}'; with --aggregate, every series it matches.")]
 Sheet = Annotated[Optional[str], typer.Option("--sheet", help="Excel sheet (default: the first with a date column).")]
 Timezone = Annotated[Optional[str], typer.Option("--timezone", help="Zone of naive timestamps, and of calendar days (default UTC).")]
 PerInterval = Annotated[bool, typer.Option("--per-interval", help="Values are counts per interval, not per-second rates.")]
@@ -49,7 +58,7 @@ EventOpt = Annotated[Optional[list[str]], typer.Option("--event", help="NAME:YYY
 EventsFile = Annotated[Optional[Path], typer.Option("--events", help="CSV of events: name,start,duration,multiplier.")]
 LeadTime = Annotated[Optional[int], typer.Option("--lead-time", help="Days from order to capacity in service, 0-3650 (default 0).")]
 Cost = Annotated[Optional[float], typer.Option("--cost-per-instance", help="Cost of one instance per month (0 to 1e9).")]
-LoadTest = Annotated[Optional[Path], typer.Option("--load-test", help="Load test of one instance (concurrency, throughput[, latency]) for a USL per-instance limit.")]
+LoadTest = Annotated[Optional[Path], typer.Option("--load-test", help=f"Load test of one instance for a USL per-instance limit: {LOAD_TEST_FORMATS}.")]
 FleetUSL = Annotated[Optional[Path], typer.Option("--fleet-usl", help="Scale-out test (instances, throughput) for USL fleet sizing.")]
 LatencySLO = Annotated[Optional[str], typer.Option("--latency-slo", help="Latency objective, e.g. 250ms.")]
 ServiceTime = Annotated[Optional[str], typer.Option("--service-time", help="Mean service time of one request, e.g. 50ms (queueing worksheet).")]
@@ -81,6 +90,8 @@ def settings_from(config: Path | None, flags: dict, *, inputs: dict | None = Non
     for key in ("events_file", "load_test", "fleet_usl"):
         if merged.get(key) is not None:
             merged[key] = str(merged[key])
+            if key != "events_file" and Path(merged[key]).is_dir():
+                continue  # a load test may be a folder of one output per concurrency
             check_input_file(merged[key], "--events" if key == "events_file" else
                              "--" + key.replace("_", "-"))
     if merged.get("events_file") is not None:

@@ -35,6 +35,7 @@ from capplan.cli.common import (  # the shared option bundles
     Spare,
     TargetUtil,
     TimeColumn,
+    TrafficFile,
     Unit,
     Timezone,
     Title,
@@ -55,7 +56,7 @@ from capplan.errors import CapplanError
 
 @app.command()
 def forecast(
-    path: Annotated[Path, typer.Argument(help="Traffic export: CSV/TSV/text table (UTF-8, UTF-16 or Windows-1252; Grafana's sep= line), .xlsx, Prometheus or Datadog JSON, a CLF/Combined access log; any of them gzipped.")],
+    path: TrafficFile,
     months: Months = None, config: Config = None, out: Out = None,
     per_instance: PerInstance = None, instances: Instances = None, utilization: Utilization = None,
     target_utilization: TargetUtil = None, spare: Spare = None, zones: Zones = None,

@@ -2,7 +2,8 @@
 
 This module only wires the steps, each in its own module: bytes (`sniff`) -> a table of the first
 rows and a loader of chosen columns (`delimited`, `excel`, `monitoring_json`) -> the time column
-(`columns`) and the series (`series`) -> usable rows, one value per time, rate (`rates`).
+(`columns`) and the series (`series`) -> usable rows, one value per time, rate (`rates`). An access
+log is counted per minute as it streams (`access_logs`) and becomes a `Traffic` directly.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from capplan.errors import CapplanError, name_list
 from capplan.ingest import series as ser
-from capplan.ingest.access_logs import _traffic_from_log
+from capplan.ingest.access_logs import read_access_log
 from capplan.ingest.columns import (
     ParsedTimes,
     check_timezone,
@@ -26,8 +27,9 @@ from capplan.ingest.columns import (
 )
 from capplan.ingest.delimited import Columns, read_columns, read_sample, sniff_dialect
 from capplan.ingest.excel import _read_excel_table
+from capplan.ingest.log_formats import detect_log_format
 from capplan.ingest.model import FIRST_ROWS_SHOWN, DroppedRows, InputInfo, Traffic
-from capplan.ingest.monitoring_json import _json_frame
+from capplan.ingest.monitoring_json import json_long_frame
 from capplan.ingest.rates import (
     _fmt_seconds,
     counter_to_rate,
@@ -47,8 +49,10 @@ from capplan.ingest.sniff import (
     encoding_note,
     family,
     open_source,
+    open_stream,
     read_whole,
     text_family,
+    utf8_lines,
 )
 
 if TYPE_CHECKING:  # pandas is imported lazily so the CLI starts fast
@@ -57,6 +61,7 @@ if TYPE_CHECKING:  # pandas is imported lazily so the CLI starts fast
 # Time-level reasons are the same for every column of a wide row: counted once, not per series.
 _ROW_REASONS = ("unparsable timestamp", "timestamp outside 1970-2100", "local time repeated")
 KIND_LABEL = {"rate": "rate", "per-interval": "per-interval count", "counter": "counter"}
+KIND_OF_LABEL = {label: kind for kind, label in KIND_LABEL.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +75,8 @@ class _Table:
     encoding: str = "utf-8"
     notes: tuple[str, ...] = ()
     decimal_comma: bool = False
+    # Monitoring JSON: per series, what the file says its values are (monitoring_json).
+    series_info: dict | None = None
 
 
 def read_traffic(path: str | Path, *, time_column: str | None = None,
@@ -171,11 +178,11 @@ def _open_table(src: Source, sheet: str | None, timezone: str) -> _Table | Traff
     notes = tuple(filter(None, [encoding_note(encoding)]))
     kind = text_family(head)
     if kind == "log":
-        text = decode(read_whole(src, "log"), encoding)
-        return _traffic_from_log(path, text, src.sha256, src.fmt_prefix, timezone)
+        return _read_log(src, head, encoding, timezone)
     if kind == "json":
         frame, fmt = _read_json(path, decode(read_whole(src, "json"), encoding))
-        return _whole_table(frame, src.fmt_prefix + fmt, 1, encoding=encoding, notes=notes)
+        return _whole_table(frame, src.fmt_prefix + fmt, 1, encoding=encoding, notes=notes,
+                            series_info=frame.attrs.get("series_info"))
     dialect = sniff_dialect(path, head)
     sample = read_sample(path, head, complete, dialect)
     if sample.empty and complete:
@@ -201,11 +208,24 @@ def _whole_table(frame: pd.DataFrame, fmt: str, first_line: int, **kw) -> _Table
     return _Table(frame.head(2000), load, fmt, **kw)
 
 
+def _read_log(src: Source, head: str, encoding: str, timezone: str) -> Traffic:
+    """An access log, counted per minute from a stream: never held whole, and not under the
+    size caps that protect tables (the gzip ratio check stays)."""
+    fmt = detect_log_format(head)
+    if fmt is None:  # text_family said log from the same lines
+        raise CapplanError(f"{src.path}: not an access log capplan reads: export the traffic as "
+                           "CSV")
+    with open_stream(src, capped=False) as raw:
+        return read_access_log(src.path, utf8_lines(raw, encoding, src.head), fmt, src.sha256,
+                               src.fmt_prefix, timezone)
+
+
 def _read_json(path: Path, text: str):
-    """Prometheus/Datadog JSON as a long table. The document is untrusted: a shape the reader
-    does not expect (`"result": [1]`, 100,000 nested brackets) is a one-line error."""
+    """Monitoring JSON as a long table of every series. The document is untrusted: the readers
+    check its shape, and what they do not foresee (`"result": [1]`, 100,000 nested brackets) is
+    still a one-line error."""
     try:
-        return _json_frame(path, text, None)
+        return json_long_frame(path, text)
     except CapplanError:
         raise
     except RecursionError as exc:
@@ -213,9 +233,9 @@ def _read_json(path: Path, text: str):
                            "it again, or export CSV") from exc
     except (json.JSONDecodeError, KeyError, IndexError, TypeError, ValueError, AttributeError,
             OverflowError, zlib.error) as exc:
-        raise CapplanError(f"{path}: JSON that does not have the shape of Prometheus query_range "
-                           f"or Datadog query output ({type(exc).__name__}): export it again, or "
-                           "export CSV") from exc
+        raise CapplanError(f"{path}: JSON that does not have the shape of a monitoring export "
+                           f"capplan reads ({type(exc).__name__}): export it again, or export "
+                           "CSV") from exc
 
 
 def _enc_name(encoding: str) -> str:
@@ -233,8 +253,9 @@ def _build(path: Path, src: Source, table: _Table, loaded: Columns, tcol: str, l
 
     times = parse_times(loaded.frame[tcol], timezone)
     notes = [*table.notes, *loaded.notes]
-    chosen, columns, rows_read = _series_columns(path, table, loaded, lay, series, aggregate,
-                                                 notes)
+    chosen, columns, rows_read, picked = _series_columns(path, table, loaded, lay, series,
+                                                         aggregate, notes)
+    settled = _settled(path, table.series_info, chosen, requested, unit, notes)
     clean = _clean(columns, times, loaded.lines, timezone, requested, lay.kind != "long")
     dropped = [*loaded.dropped, *clean.dropped]
     vcol = lay.value_columns[0]
@@ -254,15 +275,18 @@ def _build(path: Path, src: Source, table: _Table, loaded: Columns, tcol: str, l
                            f"needs at least {min_rows} timestamps to infer the interval")
     steps = np.diff(t.view("int64"))
     interval = infer_interval(steps)
-    v, kind = _to_rate(v, interval, requested, unit, vcol if len(chosen) == 1 else None,
-                       clean.resets, notes)
+    if settled is not None:  # the file's statistic made each series a per-second rate already
+        kind = settled
+    else:
+        v, kind = _to_rate(v, interval, requested, unit, vcol if len(chosen) == 1 else None,
+                           clean.resets, notes)
     quality = quality_account(t, steps, v, rows_read=rows_read, dropped=dropped, n_dup=clean.n_dup,
                               sorted_by_us=clean.unsorted, interval=interval,
                               assumed=times.assumed, notes=notes)
     info = InputInfo(
         path=str(path), sha256=src.sha256, format=table.fmt, sheet=table.sheet, time_column=tcol,
         value_column=name_list(chosen, limit=3) if lay.kind == "wide" else vcol,
-        series=series if aggregate else (chosen[0] if series is not None else None),
+        series=series if aggregate else (chosen[0] if picked else None),
         value_kind=KIND_LABEL[kind], encoding=loaded.encoding or table.encoding,
         aggregate=aggregate if len(clean.parts) > 1 else None,
         series_used=tuple(p.name for p in clean.parts))
@@ -275,17 +299,19 @@ def _build(path: Path, src: Source, table: _Table, loaded: Columns, tcol: str, l
 def _series_columns(path: Path, table: _Table, loaded: Columns, lay: ser.Layout, series,
                     aggregate, notes: list[str]):
     """The series to read as (name, values of every row, rows of that series or None), with the
-    names chosen and the rows read (a long file's rows of other series do not count)."""
+    names chosen, the rows read (a long file's rows of other series do not count), and whether
+    one series was picked from several (by --series, or a file's default statistic)."""
     import numpy as np
 
     frame = loaded.frame
     if lay.kind != "long":
         chosen = list(lay.value_columns)
         return chosen, [(c, to_numbers(frame[c], table.decimal_comma), None) for c in chosen], \
-            loaded.rows_read
+            loaded.rows_read, series is not None
     names = ser.long_names(frame, lay.series_column)
     where = "" if table.fmt.endswith("JSON") else f" in column {lay.series_column!r}"
-    chosen = ser.select(path, names, series, aggregate, where=where)
+    chosen = ser.select(path, names, series, aggregate, where=where, notes=notes)
+    picked = series is not None or len(chosen) < len(names)
     labels = frame[lay.series_column].astype(str).to_numpy()
     values = to_numbers(frame[lay.value_columns[0]], table.decimal_comma)
     masks = [labels == name for name in chosen]
@@ -295,7 +321,44 @@ def _series_columns(path: Path, table: _Table, loaded: Columns, lay: ser.Layout,
         notes.append(f"{int((~mine).sum()):,} rows of {len(names) - len(chosen)} other series"
                      f"{where} were not read")
         rows_read = int(mine.sum()) + (loaded.rows_read - len(frame))  # + ragged rows
-    return chosen, [(name, values, m) for name, m in zip(chosen, masks)], rows_read
+    return chosen, [(name, values, m) for name, m in zip(chosen, masks)], rows_read, picked
+
+
+def _settled(path: Path, info: dict | None, chosen: list[str], requested: str | None, unit,
+             notes: list[str]) -> str | None:
+    """The kind of the chosen series when the file settled it (monitoring JSON naming its
+    statistic: each series already a per-second rate, its conversion noted), else None (the
+    flags and `decide_kind` decide). Series combined must be of one kind; a flag saying
+    otherwise than the file is refused rather than applied a second time."""
+    if not info:
+        return None
+    mine = [info[name] for name in chosen if name in info]
+    if not any(i["settled"] for i in mine):
+        return None
+    kind_of = [i["value_kind"] if i["settled"] else "no statistic stated" for i in mine]
+    kinds = set(kind_of)
+    if len(kinds) > 1:
+        shorts = ser.short_names(chosen)
+        shown = "; ".join(f"{k}: {name_list([n for n, kk in zip(shorts, kind_of) if kk == k], 2)}"
+                          for k in dict.fromkeys(kind_of))
+        raise CapplanError(f"{path}: the {len(chosen)} series to combine are not of one kind "
+                           f"({shown}): combine series of one statistic, picked with --series")
+    said_notes = list(dict.fromkeys(i["note"] for i in mine if i["note"]))
+    notes += said_notes[:3]
+    if len(said_notes) > 3:
+        notes.append(f"{len(said_notes) - 3} more series converted alike, each by its own period")
+    kind = KIND_OF_LABEL[kinds.pop()]
+    stats = list(dict.fromkeys(str(i["statistic"]) for i in mine))
+    said = (f"the file states its statistic ({', '.join(stats)}), which makes the values a "
+            f"{KIND_LABEL[kind]}, " + ("used as given" if kind == "rate" else
+                                       "converted to a per-second rate already"))
+    if requested == "counter" or (requested == "per-interval" and kind != "per-interval"):
+        raise CapplanError(f"--{requested}: {said}: drop --{requested}")
+    if unit.stated_rate and kind != "rate":
+        raise CapplanError(f"--unit {unit.label!r} states a rate per its own time base, but "
+                           f"{said}: give only what is counted (--unit "
+                           f"{unit.label.split('/')[0].strip()})")
+    return kind
 
 
 @dataclass(frozen=True, slots=True)

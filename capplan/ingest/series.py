@@ -29,6 +29,10 @@ AGGREGATES = ("sum", "max", "mean")
 _LABELS = re.compile(r'^\s*([A-Za-z_:][A-Za-z0-9_:.\-]*)?\s*\{(.*)\}\s*$', re.S)
 _PAIR = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_.\-]*)\s*(=~|!=|!~|=)\s*"((?:[^"\\]|\\.)*)"\s*,?')
 SERIES_HINT = "--series (a name, part of one, or {label=\"value\"})"
+# Labels that name a series' statistic in monitoring JSON, and the statistic read by default when
+# the file holds several of one metric.
+STATISTIC_LABELS = ("statistic", "aggregation")
+PREFERRED_STATISTICS = ("Sum", "total", "Average", "average", "Maximum", "maximum")
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,9 +104,11 @@ def match(names: list[str], wanted: str) -> list[str]:
 
 
 def select(path: Path, names: list[str], wanted: str | None, aggregate: str | None,
-           where: str = "") -> list[str]:
+           where: str = "", notes: list[str] | None = None) -> list[str]:
     """The series to read: one, or with `aggregate` every one that matches (all when `wanted` is
-    None). The errors list what there is (capped) and say which flag to use."""
+    None). Where the matches are several statistics of one series (CloudWatch Sum and Average,
+    Azure total and average), the preferred one is read (`one_statistic`) and `notes` say which
+    others the file holds. The errors list what there is (capped) and say which flag to use."""
     if aggregate is not None and aggregate not in AGGREGATES:
         raise CapplanError(f"--aggregate {aggregate!r}: use one of {', '.join(AGGREGATES)}")
     if not names:
@@ -114,12 +120,41 @@ def select(path: Path, names: list[str], wanted: str | None, aggregate: str | No
         if not chosen:
             raise CapplanError(f"{path}: no series matches --series {wanted!r}{where}; the series "
                                f"are {name_list(short_names(names), 4)}: give {SERIES_HINT}")
+    chosen, note = one_statistic(chosen)
+    if note and notes is not None:
+        notes.append(note)
     if aggregate is None and len(chosen) > 1:
-        which = "series" if wanted is None else f"series match --series {wanted!r}"
+        which = f"holds {len(chosen)} series" if wanted is None else \
+            f"{len(chosen)} series match --series {wanted!r}"
         shown = name_list(short_names(chosen), 3)
-        raise CapplanError(f"{path}: {len(chosen)} {which}{where} ({shown}): pick one with "
-                           "--series, or combine them with --aggregate sum|max|mean")
+        raise CapplanError(f"{path}: {which}{where} ({shown}): pick one with --series, or "
+                           "combine them with --aggregate sum|max|mean")
     return chosen
+
+
+def statistic_of(name: str) -> str | None:
+    """The statistic a series' label set names (CloudWatch `statistic`, Azure `aggregation`)."""
+    parsed = parse_labels(name)
+    if parsed is None:
+        return None
+    labels = parsed[1]
+    return next((labels[k] for k in STATISTIC_LABELS if k in labels), None)
+
+
+def one_statistic(chosen: list[str]) -> tuple[list[str], str | None]:
+    """Several statistics of the same series are not several series: a Sum and an Average of
+    one metric cannot be summed or picked between by --aggregate. Keep the preferred statistic
+    (a count before an average before a maximum: the count is what becomes a request rate) and
+    say which others the file holds, with the --series that reads one."""
+    stats = [statistic_of(n) for n in chosen]
+    distinct = list(dict.fromkeys(s for s in stats if s is not None))
+    if len(distinct) < 2:
+        return chosen, None
+    preferred = next((s for s in PREFERRED_STATISTICS if s in distinct), distinct[0])
+    others = [s for s in distinct if s != preferred]
+    kept = [n for n, s in zip(chosen, stats) if s in (preferred, None)]
+    return kept, (f"the file also holds {', '.join(others)}: --series {others[0]} reads it "
+                  f"instead of {preferred}")
 
 
 def layout(path: Path, sample: pd.DataFrame, tcol: str, value_column: str | None,

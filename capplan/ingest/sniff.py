@@ -1,10 +1,13 @@
 """Bytes in, bounded: open the file, undo gzip as a stream, pick the text encoding, name the family.
 
 Nothing here holds a whole file unless the family needs it (a workbook, a JSON document), and
-then only under a stated cap. gzip is inflated as a stream and refused past `MAX_INFLATED_BYTES`,
-or past `MAX_GZIP_RATIO` once `RATIO_CHECK_AFTER` bytes are out: a 2.6 MB file that inflates to
-1.1 GB is a bomb, not an export. Text is UTF-8, then UTF-16 when a BOM says so, then cp1252 (the
-encoding Excel on Windows writes); which one was used is recorded for the quality account.
+then only under a stated cap. gzip is inflated as a stream and refused past `MAX_GZIP_RATIO` once
+`RATIO_CHECK_AFTER` bytes are out (a 2.6 MB file that inflates to 1.1 GB is a bomb, not an
+export), and a table past `MAX_INFLATED_BYTES` or `MAX_FILE_BYTES`: its rows are held. An access
+log is exempt from those two size caps, not from the ratio: it is counted per minute as it
+streams (`access_logs`), so its size bounds the time taken, never the memory. Text is UTF-8, then
+UTF-16 when a BOM says so, then cp1252 (the encoding Excel on Windows writes); which one was used
+is recorded for the quality account.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ MAX_GZIP_RATIO = 200
 RATIO_CHECK_AFTER = 64 * MiB
 HEAD_BYTES = 1 * MiB  # what the sniffers and the column chooser look at
 MAX_FILE_BYTES = 4096 * MiB  # on disk: past this no export fits the row caps below
-MAX_WHOLE_BYTES = {"xlsx": 256 * MiB, "json": 256 * MiB, "log": 256 * MiB}
+MAX_WHOLE_BYTES = {"xlsx": 256 * MiB, "json": 256 * MiB}  # logs are never held whole
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls (Excel 97-2003)
@@ -60,30 +63,38 @@ def open_source(path: Path) -> Source:
         raise CapplanError(f"{path}: is not a regular file (a device or a pipe): save the export "
                            "to a file and give its path")
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
+        with path.open("rb") as fh:
+            is_gzip = fh.read(2) == GZIP_MAGIC
+        src = Source(path, is_gzip, b"", path.stat().st_size, "")
+        with open_stream(src, capped=False) as fh:  # the head is capped by what is read
+            head = fh.read(HEAD_BYTES)
+        if src.size > MAX_FILE_BYTES and not _log_head(path, head):
             raise CapplanError(f"{path}: is over {MAX_FILE_BYTES // MiB:,} MiB, capplan's limit "
-                               "for an input: export a shorter time range or a coarser step")
+                               "for an input other than an access log: export a shorter time "
+                               "range or a coarser step")
         digest = hashlib.sha256()
         size = 0
         with path.open("rb") as fh:
-            first = fh.read(2)
-            digest.update(first)
-            size += len(first)
             while chunk := fh.read(4 * MiB):
                 digest.update(chunk)
                 size += len(chunk)
     except OSError as exc:
         raise CapplanError(f"{path}: cannot be read ({exc.strerror or exc}): check its "
                            "permissions") from exc
-    is_gzip = first == GZIP_MAGIC
-    src = Source(path, is_gzip, b"", size, digest.hexdigest())
-    with open_stream(src) as fh:
-        head = fh.read(HEAD_BYTES)
-    return Source(path, is_gzip, head, size, src.sha256)
+    return Source(path, is_gzip, head, size, digest.hexdigest())
 
 
-def open_stream(src: Source) -> io.BufferedReader:
-    """The file's bytes as a stream, inflated when gzip, with the bomb limits enforced."""
+def _log_head(path: Path, head: bytes) -> bool:
+    try:
+        return text_family(decode(head, detect_encoding(path, head))) == "log"
+    except CapplanError:
+        return False
+
+
+def open_stream(src: Source, capped: bool = True) -> io.BufferedReader:
+    """The file's bytes as a stream, inflated when gzip, with the bomb limits enforced: the
+    ratio always; the inflated size unless `capped` is False (a reader that holds nothing of
+    what it has read: the access-log count)."""
     try:
         raw = src.path.open("rb")
     except OSError as exc:
@@ -91,7 +102,8 @@ def open_stream(src: Source) -> io.BufferedReader:
                            "permissions") from exc
     if not src.gzip:
         return raw
-    return io.BufferedReader(_Inflating(src.path, raw), buffer_size=MiB)
+    return io.BufferedReader(_Inflating(src.path, raw, MAX_INFLATED_BYTES if capped else None),
+                             buffer_size=MiB)
 
 
 def read_whole(src: Source, family: str) -> bytes:
@@ -109,11 +121,12 @@ def read_whole(src: Source, family: str) -> bytes:
 class _Inflating(io.RawIOBase):
     """gzip inflated as a stream; refuses bombs and turns corrupt data into one-line errors."""
 
-    def __init__(self, path: Path, raw) -> None:
+    def __init__(self, path: Path, raw, max_inflated: int | None) -> None:
         self._path = path
         self._raw = raw
         self._gz = gzip.GzipFile(fileobj=raw, mode="rb")
         self._out = 0
+        self._max = max_inflated
 
     def readable(self) -> bool:
         return True
@@ -125,10 +138,10 @@ class _Inflating(io.RawIOBase):
             raise CapplanError(f"{self._path}: the gzip data is truncated or corrupt ({exc}): "
                                "export the file again or decompress it to check") from exc
         self._out += n
-        if self._out > MAX_INFLATED_BYTES:
-            raise CapplanError(f"{self._path}: inflates past {MAX_INFLATED_BYTES // MiB} MiB, "
-                               "capplan's limit for a gzip input: export a shorter time range or "
-                               "a coarser step")
+        if self._max is not None and self._out > self._max:
+            raise CapplanError(f"{self._path}: inflates past {self._max // MiB:,} MiB, capplan's "
+                               "limit for a gzip table: export a shorter time range or a coarser "
+                               "step")
         if self._out > RATIO_CHECK_AFTER:
             read = max(self._raw.tell(), 1)
             if self._out / read > MAX_GZIP_RATIO:
@@ -188,6 +201,37 @@ def decode(data: bytes, encoding: str) -> str:
         # Old-Mac CR-only and Windows CRLF line ends both become LF.
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text
+
+
+def utf8_lines(stream, encoding: str, head: bytes):
+    """A byte stream as UTF-8 with LF line ends, for the access-log count (its patterns are
+    bytes, and start at a newline). UTF-8 and cp1252 files with LF or CRLF ends are the stream
+    itself: a log's times are ASCII in either, and this is the fast path for gigabytes. A BOM,
+    UTF-16, or old-Mac CR-only line ends go through `_Utf8Lines`."""
+    cr_only = b"\r" in head and b"\n" not in head
+    if encoding == "utf-16" or cr_only or head.startswith(codecs.BOM_UTF8):
+        return _Utf8Lines(stream, encoding)
+    return stream
+
+
+class _Utf8Lines:
+    """Decoded block by block, line ends made LF (a CR at a block's end waits for the next
+    block, which may start with its LF), encoded as UTF-8; `read` is all the log count needs."""
+
+    def __init__(self, stream, encoding: str) -> None:
+        self._stream = stream
+        self._decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+        self._cr = False
+
+    def read(self, size: int) -> bytes:
+        while True:
+            data = self._stream.read(size)
+            text = ("\r" if self._cr else "") + self._decoder.decode(data, final=not data)
+            self._cr = bool(data) and text.endswith("\r")
+            if self._cr:
+                text = text[:-1]
+            if text or not data:
+                return text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
 
 
 def encoding_note(encoding: str) -> str | None:

@@ -78,7 +78,8 @@ def heatmap_figure(load):
     return fig
 
 
-def usl_figure(fit, title: str, x_title: str = "concurrency N", latency_slo: float | None = None):
+def usl_figure(fit, title: str, x_title: str = "concurrency N", latency_slo: float | None = None,
+               load_test=None):
     import numpy as np
     import plotly.graph_objects as go
 
@@ -108,7 +109,44 @@ def usl_figure(fit, title: str, x_title: str = "concurrency N", latency_slo: flo
         fig.add_vline(x=n_slo, line={"color": ACCENT, "dash": "dashdot"},
                       annotation_text=f"latency objective at N = {n_slo:.1f}",
                       annotation_position="bottom right")
-    return _layout(fig, title, x_title, "throughput X (req/s)")
+    _layout(fig, title, x_title, "throughput X (req/s)")
+    if load_test is not None:
+        _measured_latency(fig, fit, load_test, n)
+    return fig
+
+
+def _measured_latency(fig, fit, load_test, n):
+    """The load test's own latency per step (mean and p99, right axis) against the fitted
+    R(N) = N / X(N), and the steps left out of the fit as grey crosses."""
+    import numpy as np
+    import plotly.graph_objects as go
+
+    left = [s for s in load_test.steps if s.excluded and np.isfinite(s.throughput)]
+    if left:
+        fig.add_trace(go.Scatter(x=[s.n for s in left], y=[s.throughput for s in left],
+                                 mode="markers", name="left out of the fit (see usl.json)",
+                                 marker={"symbol": "x", "size": 7, "color": GREY}))
+    used = load_test.used
+    stats = [k for k in ("mean", "p99") if any(s.latency_of(k) is not None for s in used)]
+    if not stats:
+        return
+    m = fit.model
+    inside = n <= 2 * (fit.max_measured_n or n.max())
+    measured = [v for s in used for k in stats if (v := s.latency_of(k)) is not None]
+    scale, unit = (1000.0, "ms") if max(measured) < 1 else (1.0, "s")
+    fig.add_trace(go.Scatter(x=n[inside], y=[m.latency(v) * scale for v in n[inside]],
+                             mode="lines", yaxis="y2",
+                             name="fitted mean latency R(N) = N / X(N)",
+                             line={"color": GREY, "width": 1.5, "dash": "dash"}))
+    for k, symbol in zip(stats, ("diamond-open", "triangle-up-open")):
+        pts = [(s.n, s.latency_of(k) * scale) for s in used if s.latency_of(k) is not None]
+        fig.add_trace(go.Scatter(x=[p[0] for p in pts], y=[p[1] for p in pts], mode="markers",
+                                 yaxis="y2", name=f"measured {k} latency",
+                                 marker={"symbol": symbol, "size": 8, "color": INK}))
+    fig.update_layout(yaxis2={"title": {"text": f"latency ({unit})"}, "overlaying": "y",
+                              "side": "right", "rangemode": "tozero", "showgrid": False,
+                              "tickmode": "auto", "nticks": 6},
+                      margin={"r": 70}, height=380)
 
 
 def growth_figure(load, forecast, events=()):

@@ -120,12 +120,13 @@ def _versions() -> str:
     return ", ".join(parts)
 
 
-def write_usl_outputs(result, out: Path, latency_slo: str | None, chart: bool = True
-                      ) -> list[Path]:
-    """usl.json and the fitted curve as usl.svg (measured points, N*, extrapolation dotted)."""
+def write_usl_outputs(result, out: Path, latency_slo: str | None, chart: bool = True,
+                      load_test=None) -> list[Path]:
+    """usl.json and the fitted curve as usl.svg (measured points, N*, extrapolation dotted;
+    with a `load_test`, its steps and their measured latency)."""
     from capplan.outputs.usl_json import usl_doc
 
-    files = {"usl.json": jout.dumps(usl_doc(result, latency_slo))}
+    files = {"usl.json": jout.dumps(usl_doc(result, latency_slo, load_test=load_test))}
     if chart:
         from capplan.outputs import charts as ch
 
@@ -136,5 +137,6 @@ def write_usl_outputs(result, out: Path, latency_slo: str | None, chart: bool = 
             slo = parse_duration_seconds(latency_slo, "--latency-slo")
         title = "USL fit" if result.n else "USL what-if curve"
         with ch.svg_exporter() as export:
-            files["usl.svg"] = export(ch.usl_figure(result, title, latency_slo=slo))
+            files["usl.svg"] = export(ch.usl_figure(result, title, latency_slo=slo,
+                                                    load_test=load_test))
     return write_set(out, files)

@@ -18,7 +18,7 @@ def curve_points(fit, count: int = 60) -> list[dict]:
     return out
 
 
-def usl_doc(fit, latency_slo: str | None = None) -> dict:
+def usl_doc(fit, latency_slo: str | None = None, load_test=None) -> dict:
     from capplan import __version__
 
     m = fit.model
@@ -43,7 +43,32 @@ def usl_doc(fit, latency_slo: str | None = None) -> dict:
         doc["at_latency_slo"] = {"latency_seconds": r, "concurrency": n,
                                  "throughput": m.throughput_at_latency(r),
                                  "extrapolated": fit.is_extrapolation(n)}
+    if load_test is not None:
+        doc["load_test"] = load_test_doc(load_test)
     return doc
+
+
+def load_test_doc(test) -> dict:
+    """The load test as read: every step, what it measured, and why any is left out of the fit.
+    Latency in seconds, keyed by statistic (mean, p50, p90, p95, p99, max)."""
+    return {"path": test.path, "format": test.format, "concurrency": test.concurrency,
+            "throughput_unit": test.throughput_unit, "latency_source": test.latency_source,
+            "latency_statistic_fitted": test.main_latency_statistic,
+            "notes": list(test.notes),
+            "steps": [{"n": s.n, "throughput": _num(s.throughput),
+                       "latency_seconds": {k: _num(v) for k, v in s.latency},
+                       "requests": s.requests, "errors": s.errors,
+                       "error_rate": _num(s.error_rate), "duration_seconds":
+                       _num(s.duration_seconds), "where": s.where, "label": s.label,
+                       "used": s.excluded is None, "excluded_because": s.excluded}
+                      for s in test.steps]}
+
+
+def _num(v):
+    """JSON has no NaN or infinity: null instead."""
+    import math
+
+    return None if v is None or not math.isfinite(v) else float(v)
 
 
 def queueing_doc(w) -> dict:
