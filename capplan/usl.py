@@ -23,6 +23,9 @@ THROUGHPUT_NAMES = ("throughput", "rps", "x", "qps", "tps", "requests_per_second
 LATENCY_NAMES = ("latency", "response_time", "r", "rt", "latency_ms", "latency_s", "duration",
                  "mean_latency", "avg_latency")
 MIN_MEASUREMENTS = 6
+NO_PEAK_N_MAX = 1_000_000  # the largest fleet or cell searched when the fit has no peak (kappa = 0)
+# A load test's throughput column per second, minute or hour: the factor to requests per second.
+THROUGHPUT_UNITS = {"second": 1.0, "minute": 1 / 60, "hour": 1 / 3600}
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,17 +105,29 @@ class USL:
         lo, hi = max(1, math.floor(n)), max(1, math.ceil(n))
         return lo if self.throughput(lo) >= self.throughput(hi) else hi
 
-    def instances_for(self, x_needed: float) -> int | None:
-        """Smallest whole N with X(N) >= x_needed, never past N*; None when no N carries it."""
+    def n_max(self) -> int:
+        """The largest whole N not past N* (floor of N*, at least 1): a fleet or a cell is never
+        sized past the peak, where adding instances lowers throughput. Without a peak (kappa = 0)
+        a stated bound of 1,000,000 instances keeps every search finite."""
+        n = self.n_star
+        if n is None:
+            return NO_PEAK_N_MAX
+        return max(1, math.floor(n + 1e-9))
+
+    def instances_for(self, x_needed: float, limit: int | None = None) -> int | None:
+        """Smallest whole N with X(N) >= x_needed and N <= `limit` (default: the whole N with the
+        highest throughput, `n_star_floor`); None when no such N carries it."""
         if x_needed <= 0:
             return 0
+        limit = self.n_star_floor() if limit is None else limit
+        if limit < 1:
+            return None
         if x_needed <= self.throughput(1):
             return 1
         n = self.concurrency_at_throughput(x_needed)
         if n is None:
             return None
         cand = max(1, math.ceil(n - 1e-9))
-        limit = self.n_star_floor()
         while cand <= limit and self.throughput(cand) < x_needed * (1 - 1e-12):
             cand += 1
         return cand if cand <= limit else None
@@ -270,14 +285,50 @@ def fit_usl(n, x, latency=None, source: str = "load test") -> USLFit:
                   residual_se=math.sqrt(s2), warnings=tuple(warns), source=source)
 
 
+@dataclass(frozen=True, slots=True)
+class LoadTestColumns:
+    """A load test as read: per step the concurrency, the throughput in requests per second (scaled
+    from `throughput_unit`), and the measured latency when the file has a latency column."""
+
+    n: object  # numpy arrays
+    x: object
+    latency: object | None  # as written in the file (unit: `latency_unit_seconds`)
+    concurrency_column: str
+    throughput_column: str
+    latency_column: str | None
+    throughput_unit: str
+
+
+def check_throughput_unit(unit: str, flag: str = "--throughput-unit") -> float:
+    """The factor that turns a load test's throughput into requests per second."""
+    key = str(unit).strip().lower()
+    if key not in THROUGHPUT_UNITS:
+        raise CapplanError(f"{flag} {unit!r} is not understood: write second, minute or hour "
+                           "(the unit of the load test's throughput column)")
+    return THROUGHPUT_UNITS[key]
+
+
 def read_load_test(path: str, concurrency_column: str | None = None,
-                   throughput_column: str | None = None, latency_column: str | None = None):
-    """Read a load-test CSV: (n, x, latency or None). Columns found by name, or the first two
-    numeric columns when there is no header (codahale/usl's example.csv)."""
+                   throughput_column: str | None = None, latency_column: str | None = None,
+                   throughput_unit: str = "second"):
+    """Read a load-test CSV: (n, x in requests per second, latency or None). Columns found by
+    name, or the first two numeric columns when there is no header (codahale/usl's example.csv).
+    `throughput_unit` (second, minute or hour) is the unit of the file's throughput column."""
+    t = read_load_test_columns(path, concurrency_column, throughput_column, latency_column,
+                               throughput_unit)
+    return t.n, t.x, t.latency
+
+
+def read_load_test_columns(path: str, concurrency_column: str | None = None,
+                           throughput_column: str | None = None,
+                           latency_column: str | None = None,
+                           throughput_unit: str = "second") -> LoadTestColumns:
+    """`read_load_test`, with the names of the columns it used."""
     import pandas as pd
 
     from capplan.ingest import _decode, _read_bytes, _read_text_table
 
+    factor = check_throughput_unit(throughput_unit)
     p = __import__("pathlib").Path(path)
     text = _decode(p, _read_bytes(p))
     frame, _ = _read_text_table(p, text)
@@ -298,6 +349,8 @@ def read_load_test(path: str, concurrency_column: str | None = None,
     nc = pick(concurrency_column, CONCURRENCY_NAMES, "concurrency")
     xc = pick(throughput_column, THROUGHPUT_NAMES, "throughput")
     lc = pick(latency_column, LATENCY_NAMES, "latency", required=False)
+    if lc is None and latency_column is None:
+        lc = next((c for c in cols if _is_latency_name(c)), None)
     numeric = [c for c in cols if pd.to_numeric(frame[c], errors="coerce").notna().mean() > 0.9]
     if nc is None and xc is None and len(numeric) >= 2 and cols[0].startswith("column"):
         nc, xc = numeric[0], numeric[1]
@@ -317,30 +370,69 @@ def read_load_test(path: str, concurrency_column: str | None = None,
     if lc is not None and lc not in (nc, xc):
         lat_s = pd.to_numeric(frame[lc], errors="coerce")
         lat = None if lat_s.isna().any() else lat_s.to_numpy(float)
-    return n.to_numpy(float), x.to_numpy(float), lat
+    return LoadTestColumns(n.to_numpy(float), x.to_numpy(float) * factor, lat, nc, xc,
+                           lc if lat is not None else None, str(throughput_unit).strip().lower())
 
 
-def per_instance_limit(fit: USLFit, latency_slo: str | None) -> tuple[float, str]:
-    """The per-instance limit from a one-instance load test: X at the latency objective, or
-    X(N*) without one (the highest throughput; with kappa = 0, X at the largest measured N)."""
-    from capplan.queueing import parse_duration_seconds
+def _is_latency_name(column: str) -> bool:
+    """A column named like a latency statistic: p99, latency_p99_ms, response_time_mean, ..."""
+    import re
 
+    c = column.lower().strip()
+    return bool(re.search(r"(latenc|response|duration|\bp\d{2,3}(\.\d+)?\b|^p\d{2,3}(_|$))", c))
+
+
+def latency_statistic(column: str) -> str:
+    """Which statistic a latency column holds, from its name: 'p99', 'p95', 'p50', 'mean', 'max',
+    or 'unstated' when the name does not say."""
+    import re
+
+    c = column.lower()
+    m = re.search(r"p(\d{2,3}(?:\.\d+)?)", c) or re.search(r"(\d{2})(?:th)?_?pct", c)
+    if m:
+        return f"p{m.group(1)}"
+    for words, stat in ((("mean", "avg", "average"), "mean"), (("median",), "p50"),
+                        (("max",), "max")):
+        if any(w in c for w in words):
+            return stat
+    return "unstated"
+
+
+def latency_unit_seconds(column: str, n, x, latency) -> tuple[float, str]:
+    """Seconds per unit of a latency column: from its name (_ms, _us, _s), else from Little's
+    Law: in a closed-loop test the mean response time is N / X seconds, so measured values near
+    1,000 x N / X are milliseconds (the nearer power of 1,000 on a log scale wins)."""
+    import numpy as np
+
+    c = column.lower()
+    for suffix, factor, word in (("_ms", 1e-3, "milliseconds (column name)"),
+                                 ("(ms)", 1e-3, "milliseconds (column name)"),
+                                 ("_us", 1e-6, "microseconds (column name)"),
+                                 ("_s", 1.0, "seconds (column name)"),
+                                 ("(s)", 1.0, "seconds (column name)")):
+        if c.endswith(suffix):
+            return factor, word
+    n, x, lat = (np.asarray(v, float) for v in (n, x, latency))
+    ok = (x > 0) & (lat > 0) & (n > 0)
+    if not ok.any():
+        return 1.0, "seconds (assumed: no step to check it by Little's Law)"
+    ratio = float(np.median(lat[ok] / (n[ok] / x[ok])))
+    exponent = int(np.clip(round(math.log10(ratio) / 3), 0, 2))
+    factor = (1.0, 1e-3, 1e-6)[exponent]
+    word = ("seconds", "milliseconds", "microseconds")[exponent]
+    return factor, (f"{word} (inferred: the values are {ratio:,.3g} x N / X, the mean response "
+                    "time by Little's Law, in seconds)")
+
+
+def per_instance_limit(fit: USLFit) -> tuple[float, str]:
+    """The per-instance limit (100% utilization) from a one-instance load test: X(N*), the highest
+    throughput; with kappa = 0 (no peak), X at the largest measured concurrency. A latency
+    objective does not move this limit: it is a second limit, the rate at which p99 meets the
+    objective (`capplan.limits`), and the lower of the two binds."""
     m = fit.model
-    if latency_slo:
-        r = parse_duration_seconds(latency_slo, "--latency-slo")
-        x = m.throughput_at_latency(r)
-        n = m.concurrency_at_latency(r)
-        if m.n_star is not None and n > m.n_star:
-            x, n = m.x_max, m.n_star
-            how = (f"X(N*) = {x:,.6g} at N* = {n:.1f}: the latency objective {latency_slo} is "
-                   "only reached past the peak")
-        else:
-            how = f"X at the latency objective {latency_slo}: {x:,.6g} req/s at concurrency {n:.1f}"
-        if fit.is_extrapolation(n):
-            how += " (extrapolated: past twice the largest measured concurrency)"
-    elif m.n_star is not None:
+    if m.n_star is not None:
         x = m.x_max
-        how = f"X(N*) = {x:,.6g} req/s at N* = {m.n_star:.1f} (no latency objective given)"
+        how = f"X(N*) = {x:,.6g} req/s at N* = {m.n_star:.1f}, the highest throughput"
         if fit.is_extrapolation(m.n_star):
             how += " (extrapolated: past twice the largest measured concurrency)"
     else:

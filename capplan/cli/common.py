@@ -51,10 +51,15 @@ LeadTime = Annotated[Optional[int], typer.Option("--lead-time", help="Days from 
 Cost = Annotated[Optional[float], typer.Option("--cost-per-instance", help="Cost of one instance per month (0 to 1e9).")]
 LoadTest = Annotated[Optional[Path], typer.Option("--load-test", help="Load test of one instance (concurrency, throughput[, latency]) for a USL per-instance limit.")]
 FleetUSL = Annotated[Optional[Path], typer.Option("--fleet-usl", help="Scale-out test (instances, throughput) for USL fleet sizing.")]
-LatencySLO = Annotated[Optional[str], typer.Option("--latency-slo", help="Latency objective, e.g. 250ms.")]
+LatencySLO = Annotated[Optional[str], typer.Option("--latency-slo", help="p99 response-time objective, e.g. 250ms.")]
 ServiceTime = Annotated[Optional[str], typer.Option("--service-time", help="Mean service time of one request, e.g. 50ms (queueing worksheet).")]
 Title = Annotated[Optional[str], typer.Option("--title", help="Report title (default: the input's name).")]
 Paper = Annotated[Optional[str], typer.Option("--paper", help="PDF paper size: A4 or Letter.")]
+DegradedUtil = Annotated[Optional[float], typer.Option("--degraded-utilization", help="Utilization the survivors may run at after losing a zone or the spares (default 0.8).")]
+CellOverhead = Annotated[Optional[int], typer.Option("--cell-overhead", help="Instances each cell needs of its own when a scale-out fit splits the fleet into cells (default 0).")]
+Prescale = Annotated[Optional[int], typer.Option("--prescale", help="Days before an event starts that its capacity must be in service (default 7).")]
+Currency = Annotated[Optional[str], typer.Option("--currency", help="Label for every cost, e.g. USD or EUR (default: none).")]
+ThroughputUnit = Annotated[Optional[str], typer.Option("--throughput-unit", help="Unit of the load tests' throughput column: second, minute or hour (default second).")]
 NoReport = Annotated[bool, typer.Option("--no-report", help="Write plan.json only (no PDF, workbook or HTML).")]
 
 

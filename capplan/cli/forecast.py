@@ -9,10 +9,13 @@ from typing import Annotated, Optional
 import typer
 
 from capplan.cli.common import (  # the shared option bundles
+    CellOverhead,
     Config,
     Cost,
     Aggregate,
     Counter,
+    Currency,
+    DegradedUtil,
     EventOpt,
     EventsFile,
     FleetUSL,
@@ -28,12 +31,14 @@ from capplan.cli.common import (  # the shared option bundles
     Paper,
     PerInstance,
     PerInterval,
+    Prescale,
     Rate,
     Series,
     ServiceTime,
     Sheet,
     Spare,
     TargetUtil,
+    ThroughputUnit,
     TimeColumn,
     Unit,
     Timezone,
@@ -64,6 +69,8 @@ def forecast(
     lead_time: LeadTime = None, cost_per_instance: Cost = None, load_test: LoadTest = None,
     fleet_usl: FleetUSL = None, latency_slo: LatencySLO = None, service_time: ServiceTime = None,
     title: Title = None, paper: Paper = None, no_report: NoReport = False,
+    degraded_utilization: DegradedUtil = None, cell_overhead: CellOverhead = None,
+    prescale: Prescale = None, currency: Currency = None, throughput_unit: ThroughputUnit = None,
     time_column: TimeColumn = None, value_column: ValueColumn = None, series: Series = None,
     sheet: Sheet = None, timezone: Timezone = None, per_interval: PerInterval = False,
     counter: Counter = False, rate: Rate = False, aggregate: Aggregate = None, unit: Unit = None,
@@ -80,7 +87,8 @@ def forecast(
                  worst_quantile=worst_quantile, model=model, events=event, events_file=events,
                  lead_time=lead_time, cost_per_instance=cost_per_instance, load_test=load_test,
                  fleet_usl=fleet_usl, latency_slo=latency_slo, service_time=service_time,
-                 title=title, paper=paper,
+                 title=title, paper=paper, **plan_flags(degraded_utilization, cell_overhead,
+                                                        prescale, currency, throughput_unit),
                  **ingest_flags(time_column, value_column, series, sheet, timezone,
                                  per_interval, counter, aggregate=aggregate, rate=rate,
                                  unit=unit))
@@ -102,28 +110,37 @@ def plan(
     events: EventsFile = None, lead_time: LeadTime = None, cost_per_instance: Cost = None,
     load_test: LoadTest = None, fleet_usl: FleetUSL = None, latency_slo: LatencySLO = None,
     service_time: ServiceTime = None, title: Title = None, paper: Paper = None,
-    no_report: NoReport = False,
+    no_report: NoReport = False, degraded_utilization: DegradedUtil = None,
+    cell_overhead: CellOverhead = None, prescale: Prescale = None, currency: Currency = None,
+    throughput_unit: ThroughputUnit = None,
 ) -> None:
     """A what-if plan from numbers, no traffic file: a peak, a fleet, a growth rate.
 
     Example: capplan plan --peak 10000 --instances 20 --utilization 0.40 --target-utilization 0.60 --growth 10%/month --months 12
     """
-    from capplan.pipeline import plan_from_numbers
+    from capplan.pipeline import plan_from_numbers, today_utc
 
     flags = dict(months=months, per_instance=per_instance, instances=instances,
                  utilization=utilization, target_utilization=target_utilization, spare=spare,
                  zones=zones, growth=growth, worst_growth=worst_growth, events=event,
                  events_file=events, lead_time=lead_time, cost_per_instance=cost_per_instance,
                  load_test=load_test, fleet_usl=fleet_usl, latency_slo=latency_slo,
-                 service_time=service_time, title=title, paper=paper)
+                 service_time=service_time, title=title, paper=paper,
+                 **plan_flags(degraded_utilization, cell_overhead, prescale, currency,
+                              throughput_unit))
     if peak is None:
         raise CapplanError("capplan plan needs --peak (today's planning peak in req/s); to plan "
                            "from a traffic file use capplan forecast FILE")
     out_dir = output_folder(out, Path("outputs") / "plan")
     settings = settings_from(config, {**flags, "peak": peak, "mean": mean})
-    result = plan_from_numbers(settings, peak=peak, mean=mean)
+    result = plan_from_numbers(settings, peak=peak, mean=mean, today=today_utc())
     _finish(result, settings, out_dir, no_report,
             title=settings.title or settings.service or "What-if plan")
+
+
+def plan_flags(degraded_utilization, cell_overhead, prescale, currency, throughput_unit) -> dict:
+    return {"degraded_utilization": degraded_utilization, "cell_overhead": cell_overhead,
+            "prescale": prescale, "currency": currency, "throughput_unit": throughput_unit}
 
 
 def _finish(result, settings, out: Path, no_report: bool, title: str) -> None:

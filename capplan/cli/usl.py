@@ -11,6 +11,7 @@ from capplan.cli.common import (  # the shared option bundles
     LatencySLO,
     NoReport,
     Out,
+    ThroughputUnit,
     app,
     check_input_file,
     make_console,
@@ -30,10 +31,11 @@ def usl(
     throughput_column: Annotated[Optional[str], typer.Option("--throughput-column", help="Throughput column (default: detected).")] = None,
     latency_column: Annotated[Optional[str], typer.Option("--latency-column", help="Latency column (default: detected, optional).")] = None,
     latency_slo: LatencySLO = None, out: Out = None, no_report: NoReport = False,
+    throughput_unit: ThroughputUnit = None,
 ) -> None:
     """Fit the Universal Scalability Law to a load test, or explore given coefficients.
 
-    Example: capplan usl inputs/loadtest_specsdm91.csv
+    Example: capplan usl inputs/loadtest_specsdm91.csv --throughput-unit hour
     """
     from capplan.outputs.report import write_usl_outputs
     from capplan.outputs.terminal import print_usl
@@ -47,7 +49,8 @@ def usl(
             raise CapplanError("give a load-test file or --sigma/--kappa/--lambda, not both")
         out_dir = output_folder(out, Path("outputs") / stem(path, "usl"))
         check_input_file(path, "FILE")
-        n, x, r = read_load_test(str(path), concurrency_column, throughput_column, latency_column)
+        n, x, r = read_load_test(str(path), concurrency_column, throughput_column, latency_column,
+                                 throughput_unit=throughput_unit or "second")
         result = fit_usl(n, x, r)
     else:
         if sigma is None or kappa is None or lambda_ is None:

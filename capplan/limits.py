@@ -1,0 +1,150 @@
+"""The latency objective as a limit, and the two limits side by side. Pure; no I/O.
+
+`--latency-slo` has one meaning everywhere: an objective on the p99 response time. It gives a
+second per-instance limit beside the utilization target: the highest rate at which p99 still
+meets the objective. It comes from
+- the load test's measured latency per step, when the file has a latency column (the column's
+  statistic is named: p99, or what its name says it is);
+- else M/M/c (Erlang C) with c servers of mean service time s: on a USL fit, s = R(1) = 1/lambda
+  (one request alone) and c = X(N*) x s by Little's Law (the requests in service at full load);
+  with `--service-time`, s is given and c = limit x s.
+The lower of the two limits binds the normal per-instance rate (`CapacityModel.binding`). The
+recommended rate limit (load shedding) is the highest rate at which the objective holds, less a
+stated margin; it is not the headroom target, which is for sizing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from capplan.capacity import CapacityModel, LatencyLimit
+
+MARGIN = 0.10  # the recommended rate limit sits this far below the rate at which p99 = objective
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimits:
+    utilization_rate: float | None  # limit x target utilization, per instance
+    latency: LatencyLimit | None
+    binding: str  # "utilization" or "latency_slo"
+    recommended_rate_limit: float | None  # per instance: latency.rate x (1 - margin)
+    margin: float
+    note: str
+
+
+def from_measured(n, x, latency_seconds, slo: float, column: str, statistic: str
+                  ) -> LatencyLimit:
+    """The rate at which the measured latency reaches `slo`: steps in order of concurrency, the
+    first step past the objective, linear interpolation in (throughput, latency) from the step
+    before it; never below the highest throughput measured within the objective."""
+    import numpy as np
+
+    n, x, lat = (np.asarray(v, float) for v in (n, x, latency_seconds))
+    order = np.lexsort((x, n))
+    n, x, lat = n[order], x[order], lat[order]
+    over = np.flatnonzero(lat > slo)
+    what = f"{statistic} (column {column!r})"
+    notes = []
+    if statistic != "p99":
+        kind = ("optimistic: a p99 is higher" if statistic in ("mean", "p50", "p90", "p95")
+                or statistic == "unstated" else "conservative: a p99 is lower")
+        notes.append(f"the latency column holds the {statistic}, not the p99: the objective is "
+                     f"checked against it ({kind})")
+    if over.size == 0:
+        rate = float(x.max())
+        how = (f"the measured {statistic} stays within {slo * 1000:g} ms at every step: the rate "
+               f"is at least the highest measured throughput, {rate:,.6g} req/s")
+    elif over[0] == 0:
+        rate = 0.0
+        how = (f"the measured {statistic} is {lat[0] * 1000:,.4g} ms already at the lightest "
+               f"step (N = {n[0]:g}), above {slo * 1000:g} ms")
+    else:
+        i = int(over[0])
+        frac = (slo - lat[i - 1]) / (lat[i] - lat[i - 1])
+        cross = float(x[i - 1] + frac * (x[i] - x[i - 1]))
+        rate = max(cross, float(x[:i].max()))
+        how = (f"the measured {statistic} reaches {slo * 1000:g} ms between N = {n[i - 1]:g} "
+               f"({x[i - 1]:,.6g} req/s, {lat[i - 1] * 1000:,.4g} ms) and N = {n[i]:g} "
+               f"({x[i]:,.6g} req/s, {lat[i] * 1000:,.4g} ms): {rate:,.6g} req/s by linear "
+               "interpolation")
+    return LatencyLimit(slo_seconds=slo, rate=rate, method="measured", statistic=what,
+                        description=how, notes=tuple(notes))
+
+
+def from_mmc(service_time: float, servers: int, slo: float, servers_source: str
+             ) -> LatencyLimit:
+    """The highest arrival rate at which the M/M/c p99 response time stays within `slo`."""
+    from capplan.queueing import max_rate_for_slo
+
+    rate = max_rate_for_slo(service_time, servers, slo)
+    if rate > 0:
+        how = (f"M/M/c with {servers} server(s) of mean service time "
+               f"{service_time * 1000:,.4g} ms: p99 response reaches {slo * 1000:g} ms at "
+               f"{rate:,.6g} req/s ({rate * service_time / servers:.0%} utilization)")
+    else:
+        how = (f"M/M/c with {servers} server(s) of mean service time {service_time * 1000:,.4g} ms: "
+               f"the p99 response time exceeds {slo * 1000:g} ms even unloaded (the p99 of the "
+               f"service time alone is {service_time * math.log(100) * 1000:,.4g} ms)")
+    return LatencyLimit(slo_seconds=slo, rate=rate, method="M/M/c",
+                        statistic="p99 of the M/M/c response time (wait + service)",
+                        description=how, servers_per_instance=servers,
+                        servers_source=servers_source, service_time=service_time)
+
+
+def for_load_test(fit, columns, slo: float) -> LatencyLimit:
+    """From a one-instance load test: its measured latency when it has a latency column, else
+    M/M/c on the fitted curve."""
+    from capplan.usl import latency_statistic, latency_unit_seconds, per_instance_limit
+
+    if columns is not None and columns.latency is not None:
+        import numpy as np
+
+        factor, unit = latency_unit_seconds(columns.latency_column, columns.n, columns.x,
+                                            columns.latency)
+        lim = from_measured(columns.n, columns.x, np.asarray(columns.latency, float) * factor,
+                            slo, columns.latency_column, latency_statistic(columns.latency_column))
+        return LatencyLimit(**{**_fields(lim), "notes": lim.notes + (f"latency read in {unit}",)})
+    m = fit.model
+    limit, _ = per_instance_limit(fit)
+    service = 1 / m.lambda_
+    servers = max(1, round(limit * service))
+    source = (f"Little's Law on the USL fit: X at the limit x R(1) = {limit:,.6g} req/s x "
+              f"{service * 1000:,.4g} ms = {limit * service:,.4g} requests in service at full load "
+              f"(R(1) = 1/lambda: one request alone); the load test has no latency column")
+    return from_mmc(service, servers, slo, source)
+
+
+def for_service_time(per_instance_limit: float, service_time: float, slo: float) -> LatencyLimit:
+    """From `--service-time`: M/M/c with c = limit x service time (Little's Law)."""
+    servers = max(1, round(per_instance_limit * service_time))
+    source = (f"Little's Law: the per-instance limit x the service time = "
+              f"{per_instance_limit:,.6g} req/s x {service_time * 1000:g} ms = "
+              f"{per_instance_limit * service_time:,.4g} requests in service at 100%")
+    return from_mmc(service_time, servers, slo, source)
+
+
+def _fields(lim: LatencyLimit) -> dict:
+    return {f: getattr(lim, f) for f in LatencyLimit.__dataclass_fields__}
+
+
+def rate_limits(capacity: CapacityModel) -> RateLimits:
+    """The utilization limit and the latency limit per instance, which binds, and the
+    recommended rate limit."""
+    lat = capacity.latency_limit
+    u = capacity.utilization_rate
+    binding = capacity.binding
+    recommended = None if lat is None else lat.rate * (1 - MARGIN)
+    if lat is None:
+        note = ("no latency objective: the utilization target alone limits the rate; give "
+                "--latency-slo (with --service-time or a --load-test) for a rate limit")
+    elif capacity.fleet_usl is not None:
+        note = ("the fleet is sized by its scale-out fit at the target utilization; the latency "
+                "limit is one instance's and sets the recommended rate limit only")
+    elif binding == "latency_slo":
+        note = (f"p99 reaches the objective at {lat.rate:,.6g} req/s an instance, below the "
+                f"utilization target's {u:,.6g}: the latency objective binds and sizes the fleet")
+    else:
+        note = (f"the utilization target ({u:,.6g} req/s an instance) is below the rate at which "
+                f"p99 reaches the objective ({lat.rate:,.6g}): the target binds")
+    return RateLimits(u, lat, binding, recommended, MARGIN, note)
