@@ -23,6 +23,13 @@ from capplan.capacity import CapacityModel, LatencyLimit
 MARGIN = 0.10  # the recommended rate limit sits this far below the rate at which p99 = objective
 
 
+def _time(seconds: float) -> str:
+    """A response or service time in words: 250 ms, 1.84 s, 40 s."""
+    if seconds >= 1:
+        return f"{seconds:,.3g} s"
+    return f"{seconds * 1000:,.4g} ms"
+
+
 @dataclass(frozen=True, slots=True)
 class RateLimits:
     utilization_rate: float | None  # limit x target utilization, per instance
@@ -53,20 +60,20 @@ def from_measured(n, x, latency_seconds, slo: float, column: str, statistic: str
                      f"checked against it ({kind})")
     if over.size == 0:
         rate = float(x.max())
-        how = (f"the measured {statistic} stays within {slo * 1000:g} ms at every step: the rate "
+        how = (f"the measured {statistic} stays within {_time(slo)} at every step: the rate "
                f"is at least the highest measured throughput, {rate:,.6g} req/s")
     elif over[0] == 0:
         rate = 0.0
-        how = (f"the measured {statistic} is {lat[0] * 1000:,.4g} ms already at the lightest "
-               f"step (N = {n[0]:g}), above {slo * 1000:g} ms")
+        how = (f"the measured {statistic} is {_time(lat[0])} already at the lightest "
+               f"step (N = {n[0]:g}), above {_time(slo)}")
     else:
         i = int(over[0])
         frac = (slo - lat[i - 1]) / (lat[i] - lat[i - 1])
         cross = float(x[i - 1] + frac * (x[i] - x[i - 1]))
         rate = max(cross, float(x[:i].max()))
-        how = (f"the measured {statistic} reaches {slo * 1000:g} ms between N = {n[i - 1]:g} "
-               f"({x[i - 1]:,.6g} req/s, {lat[i - 1] * 1000:,.4g} ms) and N = {n[i]:g} "
-               f"({x[i]:,.6g} req/s, {lat[i] * 1000:,.4g} ms): {rate:,.6g} req/s by linear "
+        how = (f"the measured {statistic} reaches {_time(slo)} between N = {n[i - 1]:g} "
+               f"({x[i - 1]:,.6g} req/s, {_time(lat[i - 1])}) and N = {n[i]:g} "
+               f"({x[i]:,.6g} req/s, {_time(lat[i])}): {rate:,.6g} req/s by linear "
                "interpolation")
     return LatencyLimit(slo_seconds=slo, rate=rate, method="measured", statistic=what,
                         description=how, notes=tuple(notes))
@@ -80,12 +87,12 @@ def from_mmc(service_time: float, servers: int, slo: float, servers_source: str
     rate = max_rate_for_slo(service_time, servers, slo)
     if rate > 0:
         how = (f"M/M/c with {servers} server(s) of mean service time "
-               f"{service_time * 1000:,.4g} ms: p99 response reaches {slo * 1000:g} ms at "
+               f"{_time(service_time)}: p99 response reaches {_time(slo)} at "
                f"{rate:,.6g} req/s ({rate * service_time / servers:.0%} utilization)")
     else:
-        how = (f"M/M/c with {servers} server(s) of mean service time {service_time * 1000:,.4g} ms: "
-               f"the p99 response time exceeds {slo * 1000:g} ms even unloaded (the p99 of the "
-               f"service time alone is {service_time * math.log(100) * 1000:,.4g} ms)")
+        how = (f"M/M/c with {servers} server(s) of mean service time {_time(service_time)}: "
+               f"the p99 response time exceeds {_time(slo)} even unloaded (the p99 of the "
+               f"service time alone is {_time(service_time * math.log(100))})")
     return LatencyLimit(slo_seconds=slo, rate=rate, method="M/M/c",
                         statistic="p99 of the M/M/c response time (wait + service)",
                         description=how, servers_per_instance=servers,
@@ -110,7 +117,7 @@ def for_load_test(fit, columns, slo: float) -> LatencyLimit:
     service = 1 / m.lambda_
     servers = max(1, round(limit * service))
     source = (f"Little's Law on the USL fit: X at the limit x R(1) = {limit:,.6g} req/s x "
-              f"{service * 1000:,.4g} ms = {limit * service:,.4g} requests in service at full load "
+              f"{_time(service)} = {limit * service:,.4g} requests in service at full load "
               f"(R(1) = 1/lambda: one request alone); the load test has no latency column")
     return from_mmc(service, servers, slo, source)
 
@@ -119,7 +126,7 @@ def for_service_time(per_instance_limit: float, service_time: float, slo: float)
     """From `--service-time`: M/M/c with c = limit x service time (Little's Law)."""
     servers = max(1, round(per_instance_limit * service_time))
     source = (f"Little's Law: the per-instance limit x the service time = "
-              f"{per_instance_limit:,.6g} req/s x {service_time * 1000:g} ms = "
+              f"{per_instance_limit:,.6g} req/s x {_time(service_time)} = "
               f"{per_instance_limit * service_time:,.4g} requests in service at 100%")
     return from_mmc(service_time, servers, slo, source)
 

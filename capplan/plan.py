@@ -180,6 +180,7 @@ def _scenario(name: str, path: DemandPath, *, start: dt.date, capacity: Capacity
     threshold = capacity.carried_by(current) if (current and capacity.sized) else None
     rows = []
     runway_day = in_service_day = runway_event = None
+    split_noted = False
     for m in range(1, months + 1):
         window = range((m - 1) * GRID_PER_MONTH, m * GRID_PER_MONTH)
         i = max(window, key=lambda j: path.peak[j])
@@ -197,10 +198,12 @@ def _scenario(name: str, path: DemandPath, *, start: dt.date, capacity: Capacity
                 if runway_day is None:
                     runway_day, runway_event = first, ev
                 in_service_day = ins if in_service_day is None else min(in_service_day, ins)
-        elif lay is not None and lay.cells and current is not None:
+        elif lay is not None and lay.cells and current is not None and not split_noted:
+            split_noted = True
             notes.append(f"{name.replace('_', ' ')} month {m}: one fleet of today's {current} "
                          f"no longer carries the peak; {lay.cells} cells of {lay.cell_size} "
-                         f"({inst} instances) do, if the contended resource is split with them")
+                         f"({inst} instances, no more than today's) do, if the contended "
+                         "resource is split with them")
         util = capacity.utilization(lay) if lay is not None else (None, None)
         end_date = start + dt.timedelta(days=m * DAYS_PER_MONTH)
         rows.append(MonthRow(

@@ -206,30 +206,33 @@ def worksheet(*, mean_rate, peak_rate, service_time, instances, target_utilizati
              "latency objective given (--latency-slo sets the limit by p99)")
     if latency_slo:
         if latency_limit is not None:
-            slo_rate, how = latency_limit.rate, latency_limit.description
+            slo_rate = latency_limit.rate
+            how = ("measured in the load test" if latency_limit.method == "measured" else
+                   f"M/M/c with {latency_limit.servers_per_instance} server(s) of "
+                   f"{latency_limit.service_time * 1000:.4g} ms")
         else:
             slo_rate = max_rate_for_slo(service_time, c, latency_slo)
-            how = f"M/M/c with {c} server(s) of {service_time * 1000:g} ms"
+            how = f"M/M/c with {c} server(s) of {service_time * 1000:.4g} ms"
         slo_util = slo_rate / capacity
         binding = "latency_slo" if slo_rate < util_rate else "utilization"
         limit = slo_rate * (1 - MARGIN)
-        basis = (f"the highest rate at which p99 stays within {latency_slo * 1000:g} ms "
-                 f"({slo_rate:,.6g} req/s) less a {MARGIN:.0%} margin")
-        words.append(f"p99 response stays within {latency_slo * 1000:g} ms up to {slo_rate:,.6g} "
+        basis = (f"the highest rate at which p99 stays within {latency_slo * 1000:g} ms, "
+                 f"{slo_rate:,.4g} req/s, less a {MARGIN:.0%} margin")
+        words.append(f"p99 response stays within {latency_slo * 1000:g} ms up to {slo_rate:,.4g} "
                      f"req/s per instance ({how}), {slo_util:.0%} utilization: past it waiting "
                      "time climbs steeply (the cliff)")
-        words.append(f"limits per instance: the utilization target allows {util_rate:,.6g} "
-                     f"req/s, the latency objective {slo_rate:,.6g}: the "
+        words.append(f"limits per instance: the utilization target allows {util_rate:,.4g} "
+                     f"req/s, the latency objective {slo_rate:,.4g}: the "
                      f"{'latency objective' if binding == 'latency_slo' else 'utilization target'}"
                      " binds (the lower)")
     per_instance_peak = peak_rate / instances
     if per_instance_peak > limit:
         shed = (per_instance_peak - limit) / per_instance_peak
-        words.append(f"with a rate limit of {limit:,.6g} req/s per instance ({basis}), the peak "
-                     f"of {per_instance_peak:,.6g} req/s per instance sheds {shed:.0%} of requests")
+        words.append(f"with a rate limit of {limit:,.4g} req/s per instance ({basis}), the peak "
+                     f"of {per_instance_peak:,.4g} req/s per instance sheds {shed:.0%} of requests")
     else:
-        words.append(f"a rate limit of {limit:,.6g} req/s per instance ({basis}) is not reached "
-                     f"at the peak ({per_instance_peak:,.6g} req/s per instance)")
+        words.append(f"a rate limit of {limit:,.4g} req/s per instance ({basis}) is not reached "
+                     f"at the peak ({per_instance_peak:,.4g} req/s per instance)")
     if per_instance_peak >= capacity:
         words.append(f"without a limit the queue grows without bound at the peak: "
                      f"{per_instance_peak - capacity:,.6g} req/s per instance more than "

@@ -237,14 +237,15 @@ def _event_table(console: Console, plan: Plan) -> None:
     t = Table(title=f"Events: peak = multiplier x the path's peak over the event's window; in "
                     f"service {plan.prescale_days} day(s) before it starts", title_justify="left",
               box=box.SIMPLE_HEAD)
-    for col in ("event", "starts", "for", "x", "scenario", "peak", "inst.", "add",
+    for col in ("event", "starts", "window", "scenario", "peak", "inst.", "add",
                 "in service by", "order by"):
         t.add_column(col, justify="left" if col in ("event", "starts", "scenario") else "right",
-                     no_wrap=col in ("starts", "in service by", "order by"))
+                     no_wrap=col in ("starts", "window", "scenario", "in service by",
+                                     "order by"), overflow="fold")
     for i, e in enumerate(plan.events):
         when = f"{e.start:%Y-%m-%d}" + ("" if e.start.time() == e.start.time().min else
                                          f" {e.start:%H:%M}")
-        window = (when, f"{e.duration_hours:g}h", f"{e.multiplier:g}")
+        window = (when, f"{e.duration_hours:g}h x{e.multiplier:g}")
         for s in plan.scenarios.values():
             ep = s.events[i]
             if ep.peak is None:
