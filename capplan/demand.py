@@ -38,6 +38,7 @@ class EventStep:
     base_peak: float | None  # the path's highest value over the window within the plan
     base_peak_day: float | None  # where that is
     peak: float | None  # multiplier x base_peak: the step's height (None outside the plan)
+    steps: range = range(0)  # the steps whose interval the window meets
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,14 +158,15 @@ def build_path(*, start: dt.date, grid_days, base, start_value: float,
         if got is None:
             steps.append(EventStep(e, s, f, None, None, None))
         else:
-            steps.append(EventStep(e, s, f, got[0], got[1], e.multiplier * got[0]))
+            steps.append(EventStep(e, s, f, got[0], got[1], e.multiplier * got[0],
+                                   shell.steps_met(s, f)))
     peak = np.array([shell.base_part(j) for j in range(len(days))])
     base_peak = peak.copy()
     names: list[set] = [set() for _ in days]
     for st in steps:
         if st.peak is None:
             continue
-        for j in shell.steps_met(st.start_day, st.end_day):
+        for j in st.steps:
             if st.peak > peak[j] + 1e-12 * peak[j]:
                 peak[j] = st.peak
                 names[j] = {st.event.name}

@@ -150,27 +150,27 @@ class _Needs:
 def _month_over(path: DemandPath, m: int, needs: _Needs, current: int, threshold: float,
                 prescale: int) -> tuple[float, float, str | None] | None:
     """In month m: (the first day the path needs more than `current` instances, the earliest day
-    capacity for that must be in service, the event that sets the first day or None)."""
-    first = in_service = None
-    first_event = None
-    for j in range((m - 1) * GRID_PER_MONTH, m * GRID_PER_MONTH):
-        cands = []
+    capacity for that must be in service, the event that sets the first day or None). The path
+    itself is needed from the day it is needed; an event's step from its pre-scale date."""
+    steps = range((m - 1) * GRID_PER_MONTH, m * GRID_PER_MONTH)
+    cands = []
+    for j in steps:
         if needs.over(path.base_part(j), current):
             t = 0.0 if (j == 0 and needs.over(path.start_value, current)) else \
                 crossing_day(path, j, threshold)
             cands.append((t, t, None))
-        step_start = path.knot(j - 1)[0]
-        for st in path.events:
-            if st.peak is None or not needs.over(st.peak, current):
-                continue
-            if j in path.steps_met(st.start_day, st.end_day):
-                t = max(st.start_day, step_start, 0.0)
-                cands.append((t, st.start_day - prescale, st.event.name))
-        for t, ins, name in cands:
-            if first is None or t < first:
-                first, first_event = t, name
-            in_service = ins if in_service is None else min(in_service, ins)
-    return None if first is None else (first, in_service, first_event)
+            break  # later steps of the path are later
+    for st in path.events:
+        if st.peak is None or not needs.over(st.peak, current):
+            continue
+        met = [j for j in st.steps if j in steps]
+        if met:
+            t = max(st.start_day, path.knot(met[0] - 1)[0], 0.0)
+            cands.append((t, st.start_day - prescale, st.event.name))
+    if not cands:
+        return None
+    first, _, name = min(cands, key=lambda c: c[0])
+    return first, min(c[1] for c in cands), name
 
 
 def _scenario(name: str, path: DemandPath, *, start: dt.date, capacity: CapacityModel,
@@ -305,8 +305,7 @@ def _event_effects(path: DemandPath) -> tuple[EventEffect, ...]:
     for st in path.events:
         if st.peak is None:
             continue
-        for month in sorted({j // GRID_PER_MONTH + 1 for j in path.steps_met(st.start_day,
-                                                                             st.end_day)}):
+        for month in sorted({j // GRID_PER_MONTH + 1 for j in st.steps}):
             out.append(EventEffect(st.event.name, month, st.base_peak_day / DAYS_PER_MONTH,
                                    st.event.multiplier))
     return tuple(out)
