@@ -99,18 +99,18 @@ def from_mmc(service_time: float, servers: int, slo: float, servers_source: str
                         servers_source=servers_source, service_time=service_time)
 
 
-def for_load_test(fit, columns, slo: float) -> LatencyLimit:
-    """From a one-instance load test: its measured latency when it has a latency column, else
-    M/M/c on the fitted curve."""
+def for_load_test(fit, slo: float) -> LatencyLimit:
+    """From a one-instance load test (a `USLFit`): its measured latency per step when the test
+    has a latency column, else M/M/c on the fitted curve."""
     from capplan.usl import latency_statistic, latency_unit_seconds, per_instance_limit
 
-    if columns is not None and columns.latency is not None:
+    if fit.latency is not None and fit.latency_column:
         import numpy as np
 
-        factor, unit = latency_unit_seconds(columns.latency_column, columns.n, columns.x,
-                                            columns.latency)
-        lim = from_measured(columns.n, columns.x, np.asarray(columns.latency, float) * factor,
-                            slo, columns.latency_column, latency_statistic(columns.latency_column))
+        column = fit.latency_column
+        factor, unit = latency_unit_seconds(column, fit.n, fit.x, fit.latency)
+        lim = from_measured(fit.n, fit.x, np.asarray(fit.latency, float) * factor, slo, column,
+                            latency_statistic(column))
         return LatencyLimit(**{**_fields(lim), "notes": lim.notes + (f"latency read in {unit}",)})
     m = fit.model
     limit, _ = per_instance_limit(fit)

@@ -115,14 +115,15 @@ def _capacity(settings: Settings, planning_peak: float | None):
 
     per_instance = settings.per_instance
     source = None
-    usl_fit = fleet_fit = columns = None
+    usl_fit = fleet_fit = None
     slo = _slo_seconds(settings)
     if settings.load_test:
         from capplan.usl import fit_usl, per_instance_limit, read_load_test_columns
 
         columns = read_load_test_columns(settings.load_test,
                                          throughput_unit=settings.throughput_unit)
-        usl_fit = fit_usl(columns.n, columns.x, columns.latency, source=settings.load_test)
+        usl_fit = fit_usl(columns.n, columns.x, columns.latency, source=settings.load_test,
+                          latency_column=columns.latency_column)
         if per_instance is None:
             per_instance, source = per_instance_limit(usl_fit)
     if settings.fleet_usl:
@@ -137,7 +138,7 @@ def _capacity(settings: Settings, planning_peak: float | None):
         from capplan import limits
 
         if usl_fit is not None and settings.per_instance is None:
-            latency = limits.for_load_test(usl_fit, columns, slo)
+            latency = limits.for_load_test(usl_fit, slo)
         elif settings.service_time:
             limit = per_instance
             if limit is None and settings.instances and settings.utilization and planning_peak:

@@ -150,6 +150,7 @@ class USLFit:
     residual_se: float | None
     warnings: tuple[str, ...]
     source: str
+    latency_column: str | None = None  # the load test's latency column, when it has one
 
     @property
     def max_measured_n(self) -> float | None:
@@ -192,7 +193,8 @@ def _start(n, x):
     return lam, min(max(s, 1e-4), 0.9), min(max(k, 1e-7), 0.5)
 
 
-def fit_usl(n, x, latency=None, source: str = "load test") -> USLFit:
+def fit_usl(n, x, latency=None, source: str = "load test",
+            latency_column: str | None = None) -> USLFit:
     """Fit sigma, kappa, lambda to measured concurrency `n` and throughput `x`.
 
     Nonlinear least squares on throughput (scipy.optimize.least_squares, trust-region reflective
@@ -282,7 +284,8 @@ def fit_usl(n, x, latency=None, source: str = "load test") -> USLFit:
     return USLFit(model=model, n=tuple(n.tolist()), x=tuple(x.tolist()),
                   latency=None if latency is None else tuple(np.asarray(latency, float).tolist()),
                   stderr=stderr, ci=ci, r_squared=r2, residuals=tuple(r.tolist()),
-                  residual_se=math.sqrt(s2), warnings=tuple(warns), source=source)
+                  residual_se=math.sqrt(s2), warnings=tuple(warns), source=source,
+                  latency_column=latency_column if latency is not None else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -435,9 +438,15 @@ def per_instance_limit(fit: USLFit) -> tuple[float, str]:
         how = f"X(N*) = {x:,.6g} req/s at N* = {m.n_star:.1f}, the highest throughput"
         if fit.is_extrapolation(m.n_star):
             how += " (extrapolated: past twice the largest measured concurrency)"
-    else:
+    elif fit.max_measured_n is not None:
         n = fit.max_measured_n
         x = m.throughput(n)
         how = (f"X at the largest measured concurrency {n:g}: {x:,.6g} req/s (kappa = 0: no "
                "peak to size at)")
+    elif m.amdahl_ceiling is not None:
+        x = m.amdahl_ceiling
+        how = f"the Amdahl ceiling lambda / sigma = {x:,.6g} req/s (kappa = 0: no peak)"
+    else:
+        raise CapplanError("sigma = kappa = 0: the curve scales linearly without a limit; give "
+                           "--per-instance, or a load test that reaches its limit")
     return x, f"USL fit of the load test: {how}"

@@ -391,3 +391,25 @@ def test_today_from_the_environment():
         today_utc({"CAPPLAN_TODAY": "tomorrow"})
     with pytest.raises(CapplanError, match="SOURCE_DATE_EPOCH"):
         today_utc({"SOURCE_DATE_EPOCH": "soon"})
+
+
+def test_usl_command_reads_the_objective_as_p99_and_the_unit(tmp_path):
+    import json
+
+    from conftest import data, run_cli
+
+    f = write_load_test(tmp_path)
+    code, so, se = run_cli("usl", f, "--latency-slo", "50ms", "--out", tmp_path / "u",
+                           "--no-report")
+    assert code == 0, se
+    at = json.loads((tmp_path / "u" / "usl.json").read_text())["at_latency_slo"]
+    # As in the plan: the measured p99 reaches 50 ms at 400 req/s (worked above).
+    assert at["throughput"] == pytest.approx(400) and at["method"] == "measured"
+    assert "p99" in at["statistic"] and "p99 objective 50ms" in so
+    code, so, se = run_cli("usl", data("usl/specsdm91.csv"), "--throughput-unit", "hour",
+                           "--out", tmp_path / "h", "--no-report")
+    assert code == 0, se
+    u = json.loads((tmp_path / "h" / "usl.json").read_text())
+    # R usl: gamma 89.9952 scripts an hour for one user -> 89.9952 / 3600 per second.
+    assert u["lambda"] == pytest.approx(89.9952384 / 3600, rel=1e-3)
+    assert "per hour" in so

@@ -39,19 +39,19 @@ def usl(
     """
     from capplan.outputs.report import write_usl_outputs
     from capplan.outputs.terminal import print_usl
-    from capplan.usl import USL, fit_usl, read_load_test, what_if
+    from capplan.usl import USL, fit_usl, read_load_test_columns, what_if
     from capplan.validation import check_settings
 
     check_settings({"sigma": sigma, "kappa": kappa, "lambda_": lambda_,
-                    "latency_slo": latency_slo})
+                    "latency_slo": latency_slo, "throughput_unit": throughput_unit})
     if path is not None:
         if any(v is not None for v in (sigma, kappa, lambda_)):
             raise CapplanError("give a load-test file or --sigma/--kappa/--lambda, not both")
         out_dir = output_folder(out, Path("outputs") / stem(path, "usl"))
         check_input_file(path, "FILE")
-        n, x, r = read_load_test(str(path), concurrency_column, throughput_column, latency_column,
-                                 throughput_unit=throughput_unit or "second")
-        result = fit_usl(n, x, r)
+        t = read_load_test_columns(str(path), concurrency_column, throughput_column,
+                                   latency_column, throughput_unit=throughput_unit or "second")
+        result = fit_usl(t.n, t.x, t.latency, source=str(path), latency_column=t.latency_column)
     else:
         if sigma is None or kappa is None or lambda_ is None:
             raise CapplanError("capplan usl needs a load-test file, or all of --sigma, --kappa "
@@ -59,6 +59,8 @@ def usl(
         out_dir = output_folder(out, Path("outputs") / "usl")
         result = what_if(USL(sigma, kappa, lambda_))
     console = make_console()
+    if path is not None and (throughput_unit or "second").strip().lower() != "second":
+        console.print(f"throughput read per {throughput_unit.strip().lower()}, shown per second")
     print_usl(console, result, latency_slo)
     written = write_usl_outputs(result, out_dir, latency_slo, chart=not no_report)
     console.print(f"wrote {', '.join(str(p) for p in written)}")

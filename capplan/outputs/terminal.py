@@ -311,15 +311,22 @@ def print_usl(console: Console, fit, latency_slo: str | None = None) -> None:
         console.print(f"  R^2 = {fit.r_squared:.4f}, residual standard error "
                       f"{fit.residual_se:.4g} on {len(fit.n) - 3} df")
     if latency_slo:
+        from capplan.errors import CapplanError
+        from capplan.limits import for_load_test
         from capplan.queueing import parse_duration_seconds
 
-        r = parse_duration_seconds(latency_slo, "--latency-slo")
-        n = m.concurrency_at_latency(r)
-        flag = " (extrapolated)" if fit.is_extrapolation(n) else ""
-        if m.n_star is not None and n > m.n_star:
-            flag += "; past N*: throughput is already falling there, so X(N*) is the limit"
-        console.print(f"  at latency {latency_slo}: X = {fmt_rate(m.throughput_at_latency(r))} at "
-                      f"concurrency {n:.1f}{flag}")
+        try:
+            lim = for_load_test(fit, parse_duration_seconds(latency_slo, "--latency-slo"))
+        except CapplanError as exc:
+            console.print(f"  p99 objective {esc(latency_slo)}: {esc(str(exc))}")
+        else:
+            console.print(f"  p99 objective {esc(latency_slo)}: up to {fmt_rate(lim.rate)} req/s "
+                          f"an instance ({lim.method}; {esc(lim.statistic)})")
+            console.print(f"    {esc(lim.description)}")
+            if lim.servers_source:
+                console.print(f"    servers: {esc(lim.servers_source)}")
+            for n in lim.notes:
+                console.print(f"    note: {esc(n)}")
     for w in fit.warnings:
         console.print(f"  [yellow]warning[/]: {w}")
 

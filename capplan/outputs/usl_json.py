@@ -38,11 +38,24 @@ def usl_doc(fit, latency_slo: str | None = None) -> dict:
     if latency_slo:
         from capplan.queueing import parse_duration_seconds
 
+        from capplan.errors import CapplanError
+        from capplan.limits import for_load_test
+
+        # The objective is on the p99 response time (capplan.limits), as in the plan.
         r = parse_duration_seconds(latency_slo, "--latency-slo")
-        n = m.concurrency_at_latency(r)
-        doc["at_latency_slo"] = {"latency_seconds": r, "concurrency": n,
-                                 "throughput": m.throughput_at_latency(r),
-                                 "extrapolated": fit.is_extrapolation(n)}
+        try:
+            lim = for_load_test(fit, r)
+        except CapplanError:
+            lim = None
+        n = None if lim is None else m.concurrency_at_throughput(lim.rate)
+        doc["at_latency_slo"] = {
+            "latency_seconds": r, "statistic": None if lim is None else lim.statistic,
+            "throughput": None if lim is None else lim.rate, "concurrency": n,
+            "method": None if lim is None else lim.method,
+            "servers_per_instance": None if lim is None else lim.servers_per_instance,
+            "servers_source": None if lim is None else lim.servers_source,
+            "description": None if lim is None else lim.description,
+            "extrapolated": n is not None and fit.is_extrapolation(n)}
     return doc
 
 
