@@ -156,6 +156,13 @@ def _capacity(settings: Settings, planning_peak: float | None):
         per_instance_source=source, degraded_utilization=settings.degraded_utilization,
         cell_overhead=settings.cell_overhead, latency_limit=latency,
         throughput_unit=settings.throughput_unit)
+    if slo is not None and latency is None:
+        import dataclasses
+
+        capacity = dataclasses.replace(capacity, assumptions=capacity.assumptions + (
+            f"--latency-slo {settings.latency_slo} is not applied to the sizing: give "
+            "--service-time (with a per-instance limit) or a --load-test to turn it into a "
+            "rate",))
     return capacity, usl_fit, fleet_fit
 
 
