@@ -396,19 +396,23 @@ def test_today_from_the_environment():
 def test_usl_command_reads_the_objective_as_p99_and_the_unit(tmp_path):
     import json
 
-    from conftest import data, run_cli
+    from typer.testing import CliRunner
+
+    from capplan.cli import app
+    from conftest import data
+
+    def run(*args):
+        result = CliRunner().invoke(app, ["usl", *map(str, args), "--no-report"])
+        assert result.exit_code == 0, repr(result.exception)
+        return result.output
 
     f = write_load_test(tmp_path)
-    code, so, se = run_cli("usl", f, "--latency-slo", "50ms", "--out", tmp_path / "u",
-                           "--no-report")
-    assert code == 0, se
+    so = run(f, "--latency-slo", "50ms", "--out", tmp_path / "u")
     at = json.loads((tmp_path / "u" / "usl.json").read_text())["at_latency_slo"]
     # As in the plan: the measured p99 reaches 50 ms at 400 req/s (worked above).
     assert at["throughput"] == pytest.approx(400) and at["method"] == "measured"
     assert "p99" in at["statistic"] and "p99 objective 50ms" in so
-    code, so, se = run_cli("usl", data("usl/specsdm91.csv"), "--throughput-unit", "hour",
-                           "--out", tmp_path / "h", "--no-report")
-    assert code == 0, se
+    so = run(data("usl/specsdm91.csv"), "--throughput-unit", "hour", "--out", tmp_path / "h")
     u = json.loads((tmp_path / "h" / "usl.json").read_text())
     # R usl: gamma 89.9952 scripts an hour for one user -> 89.9952 / 3600 per second.
     assert u["lambda"] == pytest.approx(89.9952384 / 3600, rel=1e-3)

@@ -70,4 +70,7 @@ def queueing_doc(w) -> dict:
             "slo_utilization": w.slo_utilization,
             "utilization_table": [{"utilization": r, "p99_wait": w99, "p99_response": r99}
                                   for r, w99, r99 in w.utilization_table],
-            "at_peak": list(w.at_peak)}
+            "at_peak": list(w.at_peak),
+            "utilization_rate_per_instance": w.utilization_rate_per_instance,
+            "binding": w.binding, "rate_limit_basis": w.rate_limit_basis,
+            "servers_source": w.servers_source}
