@@ -159,6 +159,42 @@ class Worksheet:
     servers_source: str | None = None
 
 
+def _rate_limit(words: list, *, service_time, servers, capacity, util_rate, target_utilization,
+                latency_slo, latency_limit):
+    """(SLO rate, its utilization, which limit binds, the recommended rate limit, its basis in
+    words); the sentences about them go into `words`."""
+    from capplan.limits import MARGIN
+
+    c = servers
+    slo_rate = slo_util = None
+    binding = "utilization"
+    limit = util_rate
+    basis = (f"the target utilization ({target_utilization:.0%} of {capacity:,.6g} req/s): no "
+             "latency objective given (--latency-slo sets the limit by p99)")
+    if latency_slo:
+        if latency_limit is not None:
+            slo_rate = latency_limit.rate
+            how = ("measured in the load test" if latency_limit.method == "measured" else
+                   f"M/M/c with {latency_limit.servers_per_instance} server(s) of "
+                   f"{latency_limit.service_time * 1000:.4g} ms")
+        else:
+            slo_rate = max_rate_for_slo(service_time, c, latency_slo)
+            how = f"M/M/c with {c} server(s) of {service_time * 1000:.4g} ms"
+        slo_util = slo_rate / capacity
+        binding = "latency_slo" if slo_rate < util_rate else "utilization"
+        limit = slo_rate * (1 - MARGIN)
+        basis = (f"the highest rate at which p99 stays within {latency_slo * 1000:g} ms, "
+                 f"{slo_rate:,.4g} req/s, less a {MARGIN:.0%} margin")
+        words.append(f"p99 response stays within {latency_slo * 1000:g} ms up to {slo_rate:,.4g} "
+                     f"req/s per instance ({how}), {slo_util:.0%} utilization: past it waiting "
+                     "time climbs steeply (the cliff)")
+        words.append(f"limits per instance: the utilization target allows {util_rate:,.4g} "
+                     f"req/s, the latency objective {slo_rate:,.4g}: the "
+                     f"{'latency objective' if binding == 'latency_slo' else 'utilization target'}"
+                     " binds (the lower)")
+    return slo_rate, slo_util, binding, limit, basis
+
+
 def worksheet(*, mean_rate, peak_rate, service_time, instances, target_utilization,
               latency_slo=None, servers_per_instance=None, latency_limit=None) -> Worksheet:
     """Little's Law and M/M/c at the mean and the peak; the two per-instance limits (the
@@ -168,8 +204,6 @@ def worksheet(*, mean_rate, peak_rate, service_time, instances, target_utilizati
     `latency_limit` (capacity.LatencyLimit), when the capacity model has one, is the SLO-limited
     rate the whole plan uses (measured, or M/M/c on the fit); this worksheet then shows that rate
     rather than its own model's, so one objective gives one number."""
-    from capplan.limits import MARGIN
-
     in_flight_peak = littles_law(peak_rate, service_time)
     in_flight_mean = littles_law(mean_rate, service_time) if mean_rate else None
     words = [f"at the peak, {peak_rate:,.6g} req/s x {service_time * 1000:g} ms = "
@@ -199,32 +233,10 @@ def worksheet(*, mean_rate, peak_rate, service_time, instances, target_utilizati
     for rho in (0.5, 0.6, 0.7, 0.8, 0.9, 0.95):
         m = MMc(rho * capacity, service_time, c)
         table.append((rho, m.wait_quantile(0.99), m.response_quantile(0.99)))
-    slo_rate = slo_util = None
-    binding = "utilization"
-    limit = util_rate
-    basis = (f"the target utilization ({target_utilization:.0%} of {capacity:,.6g} req/s): no "
-             "latency objective given (--latency-slo sets the limit by p99)")
-    if latency_slo:
-        if latency_limit is not None:
-            slo_rate = latency_limit.rate
-            how = ("measured in the load test" if latency_limit.method == "measured" else
-                   f"M/M/c with {latency_limit.servers_per_instance} server(s) of "
-                   f"{latency_limit.service_time * 1000:.4g} ms")
-        else:
-            slo_rate = max_rate_for_slo(service_time, c, latency_slo)
-            how = f"M/M/c with {c} server(s) of {service_time * 1000:.4g} ms"
-        slo_util = slo_rate / capacity
-        binding = "latency_slo" if slo_rate < util_rate else "utilization"
-        limit = slo_rate * (1 - MARGIN)
-        basis = (f"the highest rate at which p99 stays within {latency_slo * 1000:g} ms, "
-                 f"{slo_rate:,.4g} req/s, less a {MARGIN:.0%} margin")
-        words.append(f"p99 response stays within {latency_slo * 1000:g} ms up to {slo_rate:,.4g} "
-                     f"req/s per instance ({how}), {slo_util:.0%} utilization: past it waiting "
-                     "time climbs steeply (the cliff)")
-        words.append(f"limits per instance: the utilization target allows {util_rate:,.4g} "
-                     f"req/s, the latency objective {slo_rate:,.4g}: the "
-                     f"{'latency objective' if binding == 'latency_slo' else 'utilization target'}"
-                     " binds (the lower)")
+    slo_rate, slo_util, binding, limit, basis = _rate_limit(
+        words, service_time=service_time, servers=c, capacity=capacity, util_rate=util_rate,
+        target_utilization=target_utilization, latency_slo=latency_slo,
+        latency_limit=latency_limit)
     per_instance_peak = peak_rate / instances
     if per_instance_peak > limit:
         shed = (per_instance_peak - limit) / per_instance_peak

@@ -267,25 +267,31 @@ def fit_usl(n, x, latency=None, source: str = "load test",
     ss_tot = float(np.sum((x - x.mean()) ** 2))
     r2 = 1 - sse / ss_tot if ss_tot > 0 else None
     model = USL(s, k, lam)
-    tiny = 0.0
-    if s <= tiny:
-        warns.append("sigma is on its lower bound 0: the data look superlinear (better than "
-                     "linear scaling); capacity degradation usually follows such a phase, so do "
-                     "not extrapolate it")
-    if k <= tiny:
-        warns.append("kappa is on its lower bound 0: too small to place a peak N*; the "
-                     f"throughput ceiling is Amdahl's lambda/sigma"
-                     + (f" = {lam / s:,.6g}" if s > tiny else ""))
-    if s >= 1 - 1e-9 or k >= 1 - 1e-9:
-        warns.append("a coefficient is on its upper bound 1: the fit is unreliable; check the "
-                     "concurrency column")
-    if r2 is not None and r2 < 0.9:
-        warns.append(f"R^2 = {r2:.3f}: the USL explains the measurements poorly")
+    warns += _fit_warnings(s, k, lam, r2)
     return USLFit(model=model, n=tuple(n.tolist()), x=tuple(x.tolist()),
                   latency=None if latency is None else tuple(np.asarray(latency, float).tolist()),
                   stderr=stderr, ci=ci, r_squared=r2, residuals=tuple(r.tolist()),
                   residual_se=math.sqrt(s2), warnings=tuple(warns), source=source,
                   latency_column=latency_column if latency is not None else None)
+
+
+def _fit_warnings(s: float, k: float, lam: float, r2: float | None) -> list[str]:
+    """What a reader must know about a fit: coefficients on their bounds, a poor R^2."""
+    warns = []
+    if s <= 0:
+        warns.append("sigma is on its lower bound 0: the data look superlinear (better than "
+                     "linear scaling); capacity degradation usually follows such a phase, so do "
+                     "not extrapolate it")
+    if k <= 0:
+        warns.append("kappa is on its lower bound 0: too small to place a peak N*; the "
+                     f"throughput ceiling is Amdahl's lambda/sigma"
+                     + (f" = {lam / s:,.6g}" if s > 0 else ""))
+    if s >= 1 - 1e-9 or k >= 1 - 1e-9:
+        warns.append("a coefficient is on its upper bound 1: the fit is unreliable; check the "
+                     "concurrency column")
+    if r2 is not None and r2 < 0.9:
+        warns.append(f"R^2 = {r2:.3f}: the USL explains the measurements poorly")
+    return warns
 
 
 @dataclass(frozen=True, slots=True)
