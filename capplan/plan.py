@@ -263,6 +263,10 @@ def build_plan(*, start: dt.date, planning_peak: float, capacity: CapacityModel,
             notes.append(f"event {e.name} ({e.start:%Y-%m-%d}) is before the plan starts: ignored")
         elif e.start.date() > horizon_end:
             notes.append(f"event {e.name} ({e.start:%Y-%m-%d}) is after the horizon: ignored")
+        elif e.end > dt.datetime.combine(horizon_end, dt.time()):
+            notes.append(f"event {e.name} runs past the plan's horizon: its step is the "
+                         "multiplier times the path's peak over the part inside the plan (plan "
+                         "further ahead to include the rest)")
     needs = _Needs(capacity)
     scenarios = {}
     same = bool(np.array_equal(np.asarray(forecast.worst_case)[:n], np.asarray(forecast.nominal)[:n]))
