@@ -42,5 +42,6 @@ def test_readme_example_runs(command, tmp_path, monkeypatch):
     monkeypatch.setenv("CAPPLAN_TODAY", TODAY)
     result = CliRunner().invoke(app, [*args, *extra])
     assert result.exit_code == 0, f"{command}: {result.exception!r} {result.output[-500:]}"
-    written = {"analyze": "analysis.json", "usl": "usl.json"}.get(args[0], "plan.json")
+    written = {"analyze": "analysis.json", "usl": "usl.json",
+               "capacity": "capacity.json"}.get(args[0], "plan.json")
     assert (tmp_path / written).exists()
