@@ -417,3 +417,22 @@ def test_usl_command_reads_the_objective_as_p99_and_the_unit(tmp_path):
     # R usl: gamma 89.9952 scripts an hour for one user -> 89.9952 / 3600 per second.
     assert u["lambda"] == pytest.approx(89.9952384 / 3600, rel=1e-3)
     assert "per hour" in so
+
+
+def test_terminal_says_late_orders_events_limits_and_both_utilizations():
+    from rich.console import Console
+
+    from capplan.outputs.terminal import print_plan
+
+    s = Settings(instances=20, utilization=0.4, growth="10%/month", months=3, zones=3, spare=1,
+                 per_instance=1250, service_time="50ms", latency_slo="250ms", lead_time=14,
+                 events=("sale:2026-01-02:48h:3x",), cost_per_instance=100, currency="USD")
+    plan = plan_from_numbers(s, peak=10000, today=START).plan
+    console = Console(record=True, width=120)
+    print_plan(console, plan)
+    text = " ".join(console.export_text().split())
+    for words in ("order now, 20 days late", "now (passed)", "binds",
+                  "after losing a zone (of 3) or the 1 spare(s)",
+                  "worst case = nominal (give --worst-growth)", "USD", "sale", "in service 7 day(s) before it starts"):
+        assert words in text, words
+    assert "2025-12-" not in text.replace("2025-12-26", "")  # no past date offered as advice

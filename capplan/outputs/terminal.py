@@ -237,29 +237,35 @@ def _event_table(console: Console, plan: Plan) -> None:
     t = Table(title=f"Events: peak = multiplier x the path's peak over the event's window; in "
                     f"service {plan.prescale_days} day(s) before it starts", title_justify="left",
               box=box.SIMPLE_HEAD)
+    longest = min(20, max(len(e.name) for e in plan.events))
     for col in ("event", "starts", "window", "scenario", "peak", "inst.", "add",
                 "in service by", "order by"):
         t.add_column(col, justify="left" if col in ("event", "starts", "scenario") else "right",
-                     no_wrap=col in ("starts", "window", "scenario", "in service by",
-                                     "order by"), overflow="fold")
+                     no_wrap=col in ("starts", "window", "in service by", "order by"),
+                     overflow="fold", min_width=longest if col == "event" else None)
     for i, e in enumerate(plan.events):
         when = f"{e.start:%Y-%m-%d}" + ("" if e.start.time() == e.start.time().min else
                                          f" {e.start:%H:%M}")
         window = (when, f"{e.duration_hours:g}h x{e.multiplier:g}")
         for s in plan.scenarios.values():
+            if s.name != "nominal" and s.label != "worst case":
+                continue  # the worst case equals the nominal: said under the table
             ep = s.events[i]
+            name = s.name.replace("_", " ")
             if ep.peak is None:
-                t.add_row(esc(e.name), *window, esc(s.label), "outside the plan", "-", "-", "-",
-                          "-")
+                t.add_row(esc(e.name), *window, name, "outside the plan", "-", "-", "-", "-")
                 continue
             inst = "-" if ep.instances is None else (
                 f"{ep.cells}x{ep.cell_size}={ep.instances}" if ep.cells else str(ep.instances))
             past = ep.in_service_by < plan.start
-            t.add_row(esc(e.name), *window, esc(s.label), fmt_rate(ep.peak), inst,
+            t.add_row(esc(e.name), *window, name, fmt_rate(ep.peak), inst,
                       "-" if ep.add is None else str(ep.add),
                       "now (passed)" if past else ep.in_service_by,
                       _order_cell(ep.order_by, ep.order_late_days, plan.start))
     console.print(t)
+    worst = plan.scenarios["worst_case"]
+    if worst.label != "worst case":
+        console.print(f"  [bold]{esc(worst.label)}[/]: the same events")
 
 
 def _runway_line(console: Console, plan: Plan, s) -> None:
