@@ -433,6 +433,6 @@ def test_terminal_says_late_orders_events_limits_and_both_utilizations():
     text = " ".join(console.export_text().split())
     for words in ("order now, 20 days late", "now (passed)", "binds",
                   "after losing a zone (of 3) or the 1 spare(s)",
-                  "worst case = nominal (give --worst-growth)", "USD", "sale", "in service 7 day(s) before it starts"):
+                  "worst case = nominal (give --worst-growth)", "USD", "sale", "in service 7 day(s) before the start"):
         assert words in text, words
     assert "2025-12-" not in text.replace("2025-12-26", "")  # no past date offered as advice

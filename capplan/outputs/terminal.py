@@ -234,14 +234,14 @@ def _event_table(console: Console, plan: Plan) -> None:
         return
     from rich import box
 
-    t = Table(title=f"Events: peak = multiplier x the path's peak over the event's window; in "
-                    f"service {plan.prescale_days} day(s) before it starts", title_justify="left",
+    t = Table(title=f"Events: peak = multiplier x the path's peak over the window; in service "
+                    f"{plan.prescale_days} day(s) before the start", title_justify="left",
               box=box.SIMPLE_HEAD)
     longest = min(20, max(len(e.name) for e in plan.events))
     for col in ("event", "starts", "window", "scenario", "peak", "inst.", "add",
-                "in service by", "order by"):
+                "in service", "order by"):
         t.add_column(col, justify="left" if col in ("event", "starts", "scenario") else "right",
-                     no_wrap=col in ("starts", "window", "in service by", "order by"),
+                     no_wrap=col in ("starts", "window", "in service", "order by"),
                      overflow="fold", min_width=longest if col == "event" else None)
     for i, e in enumerate(plan.events):
         when = f"{e.start:%Y-%m-%d}" + ("" if e.start.time() == e.start.time().min else
@@ -251,7 +251,7 @@ def _event_table(console: Console, plan: Plan) -> None:
             if s.name != "nominal" and s.label != "worst case":
                 continue  # the worst case equals the nominal: said under the table
             ep = s.events[i]
-            name = s.name.replace("_", " ")
+            name = "nominal" if s.name == "nominal" else "worst"
             if ep.peak is None:
                 t.add_row(esc(e.name), *window, name, "outside the plan", "-", "-", "-", "-")
                 continue
