@@ -94,9 +94,11 @@ def forecast(
                                  unit=unit))
     out_dir = output_folder(out, Path("outputs") / stem(path))
     settings = settings_from(config, flags, inputs={"FILE": path})
-    result = run(str(path), settings)
-    _finish(result, settings, out_dir, no_report,
-            title=settings.title or settings.service or path.name)
+    with report_session(settings, no_report) as browser:  # the browser starts while models fit
+        result = run(str(path), settings)
+        _finish(result, settings, out_dir, no_report,
+                title=settings.title or settings.service or path.name, browser=browser,
+                config=config)
 
 
 @app.command()
@@ -133,9 +135,11 @@ def plan(
                            "from a traffic file use capplan forecast FILE")
     out_dir = output_folder(out, Path("outputs") / "plan")
     settings = settings_from(config, {**flags, "peak": peak, "mean": mean})
-    result = plan_from_numbers(settings, peak=peak, mean=mean, today=today_utc())
-    _finish(result, settings, out_dir, no_report,
-            title=settings.title or settings.service or "What-if plan")
+    with report_session(settings, no_report) as browser:
+        result = plan_from_numbers(settings, peak=peak, mean=mean, today=today_utc())
+        _finish(result, settings, out_dir, no_report,
+                title=settings.title or settings.service or "What-if plan", browser=browser,
+                config=config)
 
 
 def plan_flags(degraded_utilization, cell_overhead, prescale, currency, throughput_unit) -> dict:
@@ -143,7 +147,19 @@ def plan_flags(degraded_utilization, cell_overhead, prescale, currency, throughp
             "prescale": prescale, "currency": currency, "throughput_unit": throughput_unit}
 
 
-def _finish(result, settings, out: Path, no_report: bool, title: str) -> None:
+def report_session(settings, no_report: bool):
+    """The run's report browser, launched in the background now (after the paper size is
+    checked), or None with --no-report."""
+    from capplan.outputs.pdf import paper_size
+    from capplan.outputs.report import session
+
+    if not no_report:
+        paper_size(settings.paper)
+    return session(not no_report)
+
+
+def _finish(result, settings, out: Path, no_report: bool, title: str, browser=None,
+            config=None) -> None:
     from capplan.outputs.report import write_outputs
     from capplan.outputs.terminal import print_load, print_plan, print_quality
 
@@ -157,5 +173,5 @@ def _finish(result, settings, out: Path, no_report: bool, title: str) -> None:
         print_capacity_models(console, result)
     print_plan(console, result.plan)
     written = write_outputs(result, settings, out, title=title, reports=not no_report,
-                            argv=sys.argv)
+                            argv=sys.argv, browser=browser, config=config)
     console.print(f"wrote {', '.join(str(p) for p in written)}")

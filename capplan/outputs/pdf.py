@@ -1,5 +1,10 @@
 """The design-review PDF: Jinja2 (autoescape on) renders templates/report.html.j2 from the plan's
-JSON document and the charts' SVGs; weasyprint lays it out. Computes nothing of its own."""
+JSON document and page 1's texts (`view.page_one`); the run's browser (`browser.Browser`) draws the
+charts into the page and prints it. Computes nothing of its own.
+
+The same template, in `screen` mode, is plan.html (`html.py`); in `image` mode the charts are
+images given by the caller (`render_html` with data URIs), laid out by weasyprint (`pdf_bytes`).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,10 @@ from capplan.outputs import fmt
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 PAPER = {"a4": "A4", "letter": "Letter", "us-letter": "Letter", "usletter": "Letter"}
+# The printable width (page less the @page side margins of report.css, 15 mm each) in CSS pixels,
+# so a chart is drawn at the width it is printed at.
+PAPER_WIDTH_MM = {"A4": 210.0, "Letter": 215.9}
+SIDE_MARGINS_MM = 30.0
 
 
 def paper_size(name: str | None) -> str:
@@ -22,6 +31,10 @@ def paper_size(name: str | None) -> str:
     return PAPER[key]
 
 
+def chart_width_px(paper: str) -> int:
+    return int((PAPER_WIDTH_MM[paper] - SIDE_MARGINS_MM) / 25.4 * 96) - 2
+
+
 FILTERS = {
     "rate": lambda x: fmt.rate(x, "–"),
     "pct": lambda x: "–" if x is None else f"{x:.0%}",
@@ -31,7 +44,10 @@ FILTERS = {
     "money": lambda x: "–" if x is None else f"{x:,.0f}",
     "ms": lambda x: "–" if x is None or not math.isfinite(x) else f"{x * 1000:,.3g} ms",
     "seconds": lambda x: fmt.seconds(x, "–"),
+    "count": lambda x: fmt.count(x, "–"),
     "count_or_dash": lambda x: "–" if x is None else str(x),
+    "day": lambda x: fmt.day(x, "–"),
+    "moment": lambda x: fmt.moment(x, "–"),
     "instances": lambda r: (f"{r['cells']} cells × {r['cell_size']}" if r.get("beyond_fleet_limit")
                             else ("–" if r["instances"] is None else str(r["instances"]))),
 }
@@ -46,11 +62,27 @@ def _css_string(text: str) -> str:
     return cleaned[:120]
 
 
+def default_inputs(doc: dict) -> list[dict]:
+    """The inputs the appendix hashes: plan.json's `inputs`, else its traffic file."""
+    if doc.get("inputs"):
+        return doc["inputs"]
+    if doc.get("input"):
+        return [{"role": "traffic", "path": doc["input"]["path"],
+                 "sha256": doc["input"]["sha256"]}]
+    return []
+
+
 def render_html(doc: dict, charts: dict, *, title: str, paper: str, generated: str, command: str,
-                versions: str) -> str:
+                versions: str, mode: str = "image", figures_json: str | None = None,
+                plotly_js: str | None = None, inputs: list[dict] | None = None) -> str:
+    """The report page. `mode`: `print` (empty chart elements the browser draws into),
+    `screen` (plan.html: plotly.js and the figures inlined) or `image` (`charts` holds an image
+    URI per chart)."""
     import jinja2
+    from markupsafe import Markup
 
     from capplan import __version__
+    from capplan.outputs.view import page_one
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
                              autoescape=jinja2.select_autoescape(["html", "j2"]),
@@ -60,5 +92,31 @@ def render_html(doc: dict, charts: dict, *, title: str, paper: str, generated: s
     css = css_env.get_template("report.css").render(
         paper=paper, title_css=_css_string(title), generated=generated, version=__version__)
     return env.get_template("report.html.j2").render(
-        doc=doc, charts=charts, title=title, generated=generated, command=command,
-        versions=versions, css=jinja2.utils.markupsafe.Markup(css))
+        doc=doc, view=page_one(doc), charts=charts, title=title, generated=generated,
+        command=command, versions=versions, css=Markup(css), mode=mode,
+        figures_json=Markup(figures_json) if figures_json else None,
+        plotly_js=Markup(plotly_js) if plotly_js else None,
+        inputs=inputs if inputs is not None else default_inputs(doc))
+
+
+def build(doc: dict, figures: dict, browser, *, title: str, paper: str, generated: str,
+          command: str, versions: str, inputs: list[dict] | None = None) -> bytes:
+    """plan.pdf: the page in `print` mode, drawn and printed by the run's browser."""
+    width = chart_width_px(paper)
+    sized = {}
+    for name, fig in figures.items():
+        sized[name] = {**fig, "layout": {**fig["layout"], "width": width}}
+    page = render_html(doc, sized, title=title, paper=paper, generated=generated,
+                       command=command, versions=versions, mode="print", inputs=inputs)
+    return browser.print_pdf(page, sized, stamp=doc["start"])
+
+
+def pdf_bytes(page: str) -> bytes:
+    """An `image`-mode page laid out by weasyprint (for callers that bring chart images)."""
+    import logging
+
+    from weasyprint import HTML
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    return HTML(string=page, base_url=str(TEMPLATES)).write_pdf()
