@@ -91,6 +91,8 @@ def scenario_rows(doc: dict) -> list[dict]:
         rows.append({
             "key": key, "label": s["label"] or key.replace("_", " "),
             "month1": instances_text(months[0]), "horizon": instances_text(months[-1]),
+            "horizon_count": fmt.count(months[-1]["instances"], "–"),
+            "most_count": fmt.count(top["instances"], "–") if top else "–",
             "peak_horizon": fmt.rate(months[-1]["peak"]),
             "most": instances_text(top) if top else "–",
             "most_month": top["month"] if top else None,
