@@ -207,11 +207,17 @@ def plans(tmp_path_factory, fleet_csv):
                          months=12, cost_per_instance=100, instances=14, zones=3, spare=1,
                          events=("promo:2027-03-01:24h:2x",)),
         "load_only": what_if(tmp, "load_only", peak=100, growth="5%/month", months=3),
+        # the seed without a currency or lead time, which finance edits below
+        "seed_plain": what_if(tmp, "seed_plain", peak=10000, instances=20, utilization=0.40,
+                              target_utilization=0.60, growth="10%/month", months=12, spare=1,
+                              zones=3, cost_per_instance=100, events=("sale:2027-03-10:48h:2x",)),
     }
-    return docs, recalc(tmp, list(docs))
+    edits = {"edited_growth": edit_growth(tmp), "edited_path": edit_path(tmp)}
+    return docs, recalc(tmp, [*docs, *edits])
 
 
-@pytest.mark.parametrize("name", ["sample", "seed", "latency", "cells", "load_only"])
+@pytest.mark.parametrize("name", ["sample", "seed", "latency", "cells", "load_only",
+                                  "seed_plain"])
 def test_workbook_recalculates_to_plan_json(plans, name):
     docs, books = plans
     assert mismatches(docs[name], books[name]) == []
@@ -258,19 +264,34 @@ def _by_hand(peak: float, limit: float, target: float = 0.6, degraded: float = 0
     return n if n >= b else math.ceil((b - spare) / zones) * zones + spare
 
 
-def test_growth_override_and_an_edited_fleet_follow_through(tmp_path):
-    """Finance sets the nominal growth to 5% a month and today's fleet to 30 instances in the
-    seed what-if; recalculated, the plan follows, as worked out here independently."""
+def edit_growth(tmp: Path) -> str:
+    """Finance sets the seed's nominal growth to 5% a month and today's fleet to 30."""
     import openpyxl
 
-    doc = what_if(tmp_path, "seed", peak=10000, instances=20, utilization=0.40,
-                  target_utilization=0.60, growth="10%/month", months=12, spare=1, zones=3,
-                  cost_per_instance=100, events=("sale:2027-03-10:48h:2x",))
-    wb = openpyxl.load_workbook(tmp_path / "seed.xlsx")
+    wb = openpyxl.load_workbook(tmp / "seed_plain.xlsx")
     _set_named(wb, "growth_override_nominal", 0.05)
     _set_named(wb, "current_instances", 30)
-    wb.save(tmp_path / "edited.xlsx")
-    got = recalc(tmp_path, ["edited"])["edited"]
+    wb.save(tmp / "edited_growth.xlsx")
+    return "edited_growth"
+
+
+def edit_path(tmp: Path) -> str:
+    """Finance raises one step of the sample's fitted nominal path to 50,000 req/s: step 100,
+    in month 4 (steps 90-119), away from the event in month 3."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(tmp / "sample.xlsx")
+    ws = wb["Nominal path"]
+    heads = {ws.cell(row=5, column=c).value: c for c in range(1, ws.max_column + 1)}
+    ws.cell(row=6 + 100, column=heads["capplan's path (edit)"], value=50000)
+    wb.save(tmp / "edited_path.xlsx")
+    return "edited_path"
+
+
+def test_growth_override_and_an_edited_fleet_follow_through(plans):
+    """The seed with 5% a month and 30 instances today, recalculated, as worked out here."""
+    docs, books = plans
+    got = books["edited_growth"]
     rows = _table(got["Nominal"], 5)
     # The demand is 10,000 x 1.05^(t / 30.4375) at grid days t = k x 30.4375 / 30; the sale
     # (2x for 48 h from 2027-03-10: days 106 to 108) is a step of twice the path's highest value
@@ -295,31 +316,23 @@ def test_growth_override_and_an_edited_fleet_follow_through(tmp_path):
     assert row["total cost"] == sum(r["instances"] for r in rows) * 100
     # The worst case keeps capplan's path (the override is the nominal one only).
     assert _table(got["Worst case"], 5)[0]["peak (the path's highest step)"] == pytest.approx(
-        doc["scenarios"]["worst_case"]["months"][0]["peak"], rel=1e-9)
+        docs["seed_plain"]["scenarios"]["worst_case"]["months"][0]["peak"], rel=1e-9)
 
 
-def test_a_fitted_path_is_an_input_finance_can_edit(tmp_path):
-    """In the sample (a fitted model) finance raises one step of capplan's nominal path to
-    50,000 req/s; that month's peak and instances follow (by hand: 1,883.9 req/s an instance at
-    100%, 60% normally, 80% for the survivors of a zone or the spare)."""
-    import openpyxl
-
-    doc = sample_plan(tmp_path)
-    wb = openpyxl.load_workbook(tmp_path / "sample.xlsx")
-    ws = wb["Nominal path"]
-    heads = {ws.cell(row=5, column=c).value: c for c in range(1, ws.max_column + 1)}
-    # step 100 lies in month 4 (steps 90-119), away from the event in month 3
-    ws.cell(row=6 + 100, column=heads["capplan's path (edit)"], value=50000)
-    wb.save(tmp_path / "edited.xlsx")
-    got = recalc(tmp_path, ["edited"])["edited"]
-    rows = _table(got["Nominal"], 5)
-    limit = doc["capacity"]["per_instance_limit"]
+def test_a_fitted_path_is_an_input_finance_can_edit(plans):
+    """The sample's nominal path raised to 50,000 req/s at one step of month 4: that month's
+    peak and instances follow (by hand: 1,883.9 req/s an instance at 100%, 60% normally, 80% for
+    the survivors of a zone or the spare); the other months stay as capplan planned them."""
+    docs, books = plans
+    rows = _table(books["edited_path"]["Nominal"], 5)
+    limit = docs["sample"]["capacity"]["per_instance_limit"]
     assert rows[3]["peak (the path's highest step)"] == 50000
     # ceil(50,000 / 1,130.3) = 45 normally; ceil(50,000 / 1,507.1) = 34 survive, 17 a zone:
     # 3 x 17 + 1 = 52 >= 45.
     assert rows[3]["instances"] == _by_hand(50000, limit) == 52
-    for i in (0, 1, 2, 4, 5):  # the other months are as capplan planned them
-        assert rows[i]["instances"] == doc["scenarios"]["nominal"]["months"][i]["instances"]
+    for i in (0, 1, 2, 4, 5):
+        assert rows[i]["instances"] == docs["sample"]["scenarios"]["nominal"]["months"][i][
+            "instances"]
 
 
 # ---- random plans ------------------------------------------------------------------------------

@@ -188,19 +188,39 @@ class Browser:
 
 
 def _kill(browser) -> None:
+    """End Chromium and its renderers (one process group) now: SIGTERM, which lets it remove its
+    socket folder in /tmp, then SIGKILL if it has not gone within a second."""
     import os
+    import shutil
     import signal
+    import time
 
     proc = getattr(browser, "subprocess", None)
     if proc is None or proc.poll() is not None:
         return
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)  # Chromium and its renderers: one process group
-    except (ProcessLookupError, PermissionError, OSError):
+    sockets = None
+    impl = getattr(browser, "_browser_impl", None)
+    tmp = getattr(getattr(impl, "tmp_dir", None), "path", None)
+    if tmp is not None:
         try:
-            proc.kill()
+            sockets = Path(os.readlink(Path(tmp) / "SingletonSocket")).parent
         except OSError:
             pass
+    for sig, wait in ((signal.SIGTERM, 1.0), (signal.SIGKILL, 2.0)):
+        try:
+            os.killpg(proc.pid, sig)
+        except (ProcessLookupError, PermissionError, OSError):
+            try:
+                proc.send_signal(sig)
+            except OSError:
+                pass
+        deadline = time.monotonic() + wait
+        while proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if proc.poll() is not None:
+            break
+    if sockets is not None and sockets.name.startswith("org.chromium."):
+        shutil.rmtree(sockets, ignore_errors=True)
 
 
 _STAMP = re.compile(rb"/(CreationDate|ModDate) \(D:\d{14}([^)]*)\)")
