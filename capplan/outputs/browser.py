@@ -107,10 +107,14 @@ class Browser:
                 self._ready.set()
                 await self._stop.wait()
             finally:
+                # The profile is a throwaway: end the process group at once (a polite
+                # Browser.close takes a second or more), then let choreographer remove its
+                # temporary profile.
+                _kill(browser)
                 try:
                     await asyncio.wait_for(browser.close(), 10)
-                except BaseException:  # noqa: BLE001 - the process is killed below if need be
-                    _kill(browser)
+                except BaseException:  # noqa: BLE001 - nothing is left to close
+                    pass
 
     @staticmethod
     async def _plotly_loaded(tab) -> None:
@@ -163,10 +167,15 @@ class Browser:
                                f"{HINT}") from exc
         return fix_dates(data, stamp)
 
-    def close(self) -> None:
-        """Stop the browser and wait for it (bounded)."""
+    def release(self) -> None:
+        """The page is printed: let the browser shut down in the background now (`close` waits
+        for it), while the rest of the run finishes."""
         if self._loop is not None and self._stop is not None and self._loop.is_running():
             self._loop.call_soon_threadsafe(self._stop.set)
+
+    def close(self) -> None:
+        """Stop the browser and wait for it (bounded)."""
+        self.release()
         self._thread.join(15)
 
     def abort(self) -> None:
@@ -188,8 +197,8 @@ class Browser:
 
 
 def _kill(browser) -> None:
-    """End Chromium and its renderers (one process group) now: SIGTERM, which lets it remove its
-    socket folder in /tmp, then SIGKILL if it has not gone within a second."""
+    """End Chromium and its renderers (one process group) now, and remove the socket folder it
+    keeps in /tmp (its own clean exit would). Nothing of a throwaway profile is lost."""
     import os
     import shutil
     import signal
@@ -206,21 +215,26 @@ def _kill(browser) -> None:
             sockets = Path(os.readlink(Path(tmp) / "SingletonSocket")).parent
         except OSError:
             pass
-    for sig, wait in ((signal.SIGTERM, 1.0), (signal.SIGKILL, 2.0)):
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError, OSError):
         try:
-            os.killpg(proc.pid, sig)
-        except (ProcessLookupError, PermissionError, OSError):
-            try:
-                proc.send_signal(sig)
-            except OSError:
-                pass
-        deadline = time.monotonic() + wait
-        while proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.02)
-        if proc.poll() is not None:
-            break
+            proc.kill()
+        except OSError:
+            pass
+    deadline = time.monotonic() + 5
+    while proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
     if sockets is not None and sockets.name.startswith("org.chromium."):
         shutil.rmtree(sockets, ignore_errors=True)
+    # choreographer's reader thread waits on the pipe, whose write end this process also holds:
+    # the goodbye Chromium would have sent wakes it now instead of after its 2 s poll.
+    bye = getattr(getattr(browser, "_channel", None), "_fake_bye", None)
+    if bye is not None:
+        try:
+            bye()
+        except Exception:  # noqa: BLE001 - only a faster shutdown is lost
+            pass
 
 
 _STAMP = re.compile(rb"/(CreationDate|ModDate) \(D:\d{14}([^)]*)\)")

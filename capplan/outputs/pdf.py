@@ -108,7 +108,10 @@ def build(doc: dict, figures: dict, browser, *, title: str, paper: str, generate
         sized[name] = {**fig, "layout": {**fig["layout"], "width": width}}
     page = render_html(doc, sized, title=title, paper=paper, generated=generated,
                        command=command, versions=versions, mode="print", inputs=inputs)
-    return browser.print_pdf(page, sized, stamp=doc["start"])
+    try:
+        return browser.print_pdf(page, sized, stamp=doc["start"])
+    finally:
+        browser.release()  # one page a run: the browser shuts down while the rest finishes
 
 
 def pdf_bytes(page: str) -> bytes:
