@@ -93,7 +93,7 @@ class Browser:
             shell.write_text('<!doctype html><html><head><meta charset="utf-8"><script src="'
                              f'{plotly_js_path().as_uri()}"></script></head><body></body></html>',
                              encoding="utf-8")
-            browser = choreographer.Browser(headless=True)
+            browser = choreographer.Browser(headless=True, enable_extensions=False)
             self._browser = browser
             try:
                 await asyncio.wait_for(browser.open(), TIMEOUT)
