@@ -60,6 +60,7 @@ class Browser:
         self._browser = None
         self._tab = None
         self._aborted = False
+        self.overflow: int | None = None  # CSS pixels the last page was wider than printable
         self._thread = threading.Thread(target=self._run, name="capplan-browser", daemon=True)
 
     @classmethod
@@ -126,7 +127,7 @@ class Browser:
                 return
             await asyncio.sleep(0.02)
 
-    async def _print(self, html: str, figures: dict) -> bytes:
+    async def _print(self, html: str, figures: dict, width: int | None) -> bytes:
         tab = self._tab
         doc = await tab.send_command("Runtime.evaluate", {"expression": "document"})
         obj = doc["result"]["result"]["objectId"]
@@ -137,12 +138,27 @@ class Browser:
         if "error" in drawn or "exceptionDetails" in drawn.get("result", {}):
             detail = drawn.get("error") or drawn["result"]["exceptionDetails"]
             raise CapplanError(f"plan.pdf: the browser could not draw the charts ({detail}); {HINT}")
+        if width:
+            self.overflow = await self._overflow(tab, width)
         pdf = await tab.send_command("Page.printToPDF", {
             "preferCSSPageSize": True, "printBackground": True, "displayHeaderFooter": False,
             "generateDocumentOutline": True, "transferMode": "ReturnAsBase64"})
         if "error" in pdf:
             raise CapplanError(f"plan.pdf: the browser could not print ({pdf['error']}); {HINT}")
         return base64.b64decode(pdf["result"]["data"])
+
+    @staticmethod
+    async def _overflow(tab, width: int) -> int:
+        """How many CSS pixels the page is wider than the printable width (Chromium would
+        shrink every page to fit: a layout fault the tests look for)."""
+        await tab.send_command("Emulation.setEmulatedMedia", {"media": "print"})
+        await tab.send_command("Emulation.setDeviceMetricsOverride", {
+            "width": width, "height": 1000, "deviceScaleFactor": 1, "mobile": False})
+        r = await tab.send_command("Runtime.evaluate", {
+            "expression": "document.documentElement.scrollWidth", "returnByValue": True})
+        await tab.send_command("Emulation.clearDeviceMetricsOverride")
+        await tab.send_command("Emulation.setEmulatedMedia", {"media": ""})
+        return max(0, int(r["result"]["result"]["value"]) - width)
 
     # ---- the caller's side ------------------------------------------------------------------
     def wait_ready(self) -> None:
@@ -154,11 +170,13 @@ class Browser:
             why = f"{type(exc).__name__}: {exc}".splitlines()[0][:160] if exc else "it stopped"
             raise CapplanError(f"plan.pdf: the headless browser could not start ({why}); {HINT}")
 
-    def print_pdf(self, html: str, figures: dict, *, stamp: str) -> bytes:
+    def print_pdf(self, html: str, figures: dict, *, stamp: str, width: int | None = None
+                  ) -> bytes:
         """The page printed to PDF, with `figures` (name -> plotly figure) drawn into the
-        elements `chart-<name>`; its date stamps set to `stamp` (YYYY-MM-DD)."""
+        elements `chart-<name>`; its date stamps set to `stamp` (YYYY-MM-DD). With the printable
+        `width` (CSS pixels), `overflow` records how far the page is wider."""
         self.wait_ready()
-        future = asyncio.run_coroutine_threadsafe(self._print(html, figures), self._loop)
+        future = asyncio.run_coroutine_threadsafe(self._print(html, figures, width), self._loop)
         try:
             data = future.result(TIMEOUT)
         except TimeoutError as exc:

@@ -31,8 +31,12 @@ def paper_size(name: str | None) -> str:
     return PAPER[key]
 
 
+def content_width_px(paper: str) -> int:
+    return int((PAPER_WIDTH_MM[paper] - SIDE_MARGINS_MM) / 25.4 * 96)
+
+
 def chart_width_px(paper: str) -> int:
-    return int((PAPER_WIDTH_MM[paper] - SIDE_MARGINS_MM) / 25.4 * 96) - 2
+    return content_width_px(paper) - 2
 
 
 FILTERS = {
@@ -47,6 +51,7 @@ FILTERS = {
     "count": lambda x: fmt.count(x, "–"),
     "count_or_dash": lambda x: "–" if x is None else str(x),
     "day": lambda x: fmt.day(x, "–"),
+    "nobreak": lambda x: x.replace(" ", "\u00a0"),
     "moment": lambda x: fmt.moment(x, "–"),
     "instances": lambda r: (f"{r['cells']} cells × {r['cell_size']}" if r.get("beyond_fleet_limit")
                             else ("–" if r["instances"] is None else str(r["instances"]))),
@@ -109,7 +114,7 @@ def build(doc: dict, figures: dict, browser, *, title: str, paper: str, generate
     page = render_html(doc, sized, title=title, paper=paper, generated=generated,
                        command=command, versions=versions, mode="print", inputs=inputs)
     try:
-        return browser.print_pdf(page, sized, stamp=doc["start"])
+        return browser.print_pdf(page, sized, stamp=doc["start"], width=content_width_px(paper))
     finally:
         browser.release()  # one page a run: the browser shuts down while the rest finishes
 

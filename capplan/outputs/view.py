@@ -17,6 +17,13 @@ def is_sized(doc: dict) -> bool:
     return doc["capacity"].get("per_instance_limit") is not None or bool(doc.get("fleet_usl"))
 
 
+def cells_text(row: dict | None) -> str:
+    """'3 cells × 19' for a layout in cells, else ''."""
+    if not row or not row.get("cells"):
+        return ""
+    return f"{row['cells']} cells × {row['cell_size']}"
+
+
 def instances_text(row: dict | None) -> str:
     """A month's (or an event's) instances: one fleet, or 'cells x size = total'."""
     if not row or row.get("instances") is None:
@@ -90,11 +97,15 @@ def scenario_rows(doc: dict) -> list[dict]:
         top = max(months, key=lambda r: (r["instances"] or 0)) if is_sized(doc) else None
         rows.append({
             "key": key, "label": s["label"] or key.replace("_", " "),
-            "month1": instances_text(months[0]), "horizon": instances_text(months[-1]),
+            "month1": fmt.count(months[0]["instances"], "–"),
+            "month1_cells": cells_text(months[0]),
+            "horizon": fmt.count(months[-1]["instances"], "–"),
+            "horizon_cells": cells_text(months[-1]),
             "horizon_count": fmt.count(months[-1]["instances"], "–"),
             "most_count": fmt.count(top["instances"], "–") if top else "–",
             "peak_horizon": fmt.rate(months[-1]["peak"]),
-            "most": instances_text(top) if top else "–",
+            "most": fmt.count(top["instances"], "–") if top else "–",
+            "most_cells": cells_text(top),
             "most_month": top["month"] if top else None,
             "runway": fmt.day(s.get("runway"), "beyond the horizon") if
             doc["capacity"].get("current_instances") is not None else "–",
@@ -121,7 +132,8 @@ def event_rows(doc: dict) -> list[dict]:
                 continue
             out.append({**base, "scenario": label.lower(), "outside": False,
                         "peak": fmt.rate(p["peak"]), "path_peak": fmt.rate(p["path_peak"]),
-                        "instances": instances_text(p), "add": fmt.count(p.get("add"), "–"),
+                        "instances": fmt.count(p.get("instances"), "–"),
+                        "cells": cells_text(p), "add": fmt.count(p.get("add"), "–"),
                         "in_service_by": in_service_text(p.get("in_service_by"), doc["start"]),
                         "order_by": order_text(p.get("order_by"), p.get("order_late_days"))
                         if p.get("order_by") else "today's fleet carries it"})
@@ -234,10 +246,12 @@ def month_rows(doc: dict) -> list[dict]:
 
 
 def _side(r: dict, cur: str | None) -> dict:
-    return {"peak": fmt.rate(r["peak"]), "instances": instances_text(r),
+    return {"peak": fmt.rate(r["peak"]), "instances": fmt.count(r.get("instances"), "–"),
+            "cells": cells_text(r), "event": r.get("event") or "",
             "add": fmt.count(r.get("add"), "–"),
             "order_by": order_text(r.get("order_by"), r.get("order_late_days"))
             if r.get("add") else "",
+            "late": bool(r.get("add") and r.get("order_late_days")),
             "cost": fmt.money(r.get("cost"), None, "–")}
 
 
