@@ -55,7 +55,7 @@ def test_page_one_says_what_a_reviewer_asks(seed):
     assert nom["runway"] == "2027-01-20" and nom["order_by"] == "2026-12-14"
     sentence = p["scenarios"][0]["sentence"]
     assert "run out on 20 Jan 2027 at the bf event" in sentence
-    assert "In service by 13 Jan 2027: order by 14 Dec 2026 (30 days lead time)" in sentence
+    assert "in service by 13 Jan 2027, order by 14 Dec 2026 (30 days lead time)" in sentence
     assert p["scenarios"][1]["label"] == "worst case = nominal (give --worst-growth)"
     assert p["scenarios"][0]["total_cost"] == f"{nom['total_cost']:,.0f} EUR"
     assert p["utilization"].startswith("Sized for today's planning peak (10,000 req/s: 16 "
@@ -75,7 +75,7 @@ def test_a_late_order_is_never_a_past_date(late):
     s = late["scenarios"]["nominal"]
     assert s["order_late_days"] > 0 and s["order_by"] == "2026-11-24"
     assert p["scenarios"][0]["order_by"] == f"now: {s['order_late_days']} days late"
-    assert f"Order now: {s['order_late_days']} days late" in p["scenarios"][0]["sentence"]
+    assert f"order now, {s['order_late_days']} days late" in p["scenarios"][0]["sentence"]
     # the event's in-service date (a week before 26 Nov) has passed: said so
     assert p["events"][0]["in_service_by"] == "19 Nov 2026 (passed)"
     rows = [r for r in p["months"] if r["nominal"]["order_by"]]

@@ -53,6 +53,7 @@ def finish(fig: dict, columns: int = 3) -> dict:
     """Place the legend below the x axis, in `columns` columns, with the bottom margin it needs
     (so it never overlaps the axis title, whatever the chart's height)."""
     layout = fig["layout"]
+    layout["meta"] = {"legend_columns": columns}  # to place the legend again at another height
     entries = [t for t in fig["data"] if t.get("name") and t.get("showlegend", True)]
     if not layout.get("showlegend", True) or not entries:
         layout["showlegend"] = False
@@ -168,7 +169,7 @@ def demand_figure(doc: dict, history_days: int = 365) -> dict:
     g = doc["growth"]
     title = (f"Demand: {g['model']} ({g['monthly_growth']:+.1%} a month)"
              if g.get("monthly_growth") is not None else f"Demand: {g['model']}")
-    layout = base_layout(title, "", "peak (req/s)", height=360)
+    layout = base_layout(title, "", "peak (req/s)", height=340)
     layout["shapes"], layout["annotations"] = shapes, annotations
     layout["xaxis"]["type"] = "date"
     return finish({"data": traces, "layout": layout}, columns=2)
@@ -187,20 +188,19 @@ def instances_figure(doc: dict) -> dict:
     traces = []
     months = doc["scenarios"]["nominal"]["months"]
     labels = [f"M{r['month']}" for r in months]
-    show_text = len(months) <= 18
+    show_text = len(months) <= 12
     for name, color, pattern, label in (("nominal", ACCENT, "", "nominal"),
                                         ("worst_case", LIGHT, "/", "worst case")):
         rows = doc["scenarios"][name]["months"]
         y = [r["instances"] for r in rows]
-        text = [(f"{r['cells']}×{r['cell_size']}" if r.get("beyond_fleet_limit") else
-                 fmt.count(r["instances"], "")) for r in rows]
+        text = [fmt.count(r["instances"], "") for r in rows]
         trace = {"type": "bar", "x": labels, "y": y, "name": label,
                  "marker": {"color": color, "line": {"color": INK, "width": 1},
                             "pattern": {"shape": pattern, "fgcolor": INK, "size": 6}},
                  "hovertemplate": f"{label} " "%{x}: %{y:,} instances<extra></extra>"}
         if show_text:
             trace.update({"text": text, "textposition": "outside", "cliponaxis": False,
-                          "textfont": {"size": 9}})
+                          "textfont": {"size": 8}})
         traces.append(trace)
     cap = doc["capacity"]
     if cap.get("current_instances"):
@@ -209,7 +209,7 @@ def instances_figure(doc: dict) -> dict:
                        "name": f"today's fleet: {n} instances",
                        "line": {"color": INK, "width": 1.2, "dash": "dash"},
                        "hoverinfo": "skip"})
-    layout = base_layout("Instances needed per month", "plan month", "instances", height=270)
+    layout = base_layout("Instances needed per month", "plan month", "instances", height=235)
     layout["barmode"] = "group"
     layout["bargap"] = 0.25
     return finish({"data": traces, "layout": layout})

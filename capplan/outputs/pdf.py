@@ -9,7 +9,9 @@ images given by the caller (`render_html` with data URIs), laid out by weasyprin
 from __future__ import annotations
 
 import base64
+import copy
 import math
+import re
 from pathlib import Path
 
 from capplan.outputs import fmt
@@ -19,7 +21,9 @@ PAPER = {"a4": "A4", "letter": "Letter", "us-letter": "Letter", "usletter": "Let
 # The printable width (page less the @page side margins of report.css, 15 mm each) in CSS pixels,
 # so a chart is drawn at the width it is printed at.
 PAPER_WIDTH_MM = {"A4": 210.0, "Letter": 215.9}
-SIDE_MARGINS_MM = 30.0
+# Letter is 18 mm shorter than A4: its charts are drawn shorter so the sections fill the same pages.
+CHART_HEIGHT = {"A4": 1.0, "Letter": 0.92}
+SIDE_MARGINS_MM = 30.0  # 15 mm each side
 
 
 def paper_size(name: str | None) -> str:
@@ -52,10 +56,21 @@ FILTERS = {
     "count_or_dash": lambda x: "–" if x is None else str(x),
     "day": lambda x: fmt.day(x, "–"),
     "nobreak": lambda x: x.replace(" ", "\u00a0"),
+    "flags": lambda x: flags(x),
     "moment": lambda x: fmt.moment(x, "–"),
     "instances": lambda r: (f"{r['cells']} cells × {r['cell_size']}" if r.get("beyond_fleet_limit")
                             else ("–" if r["instances"] is None else str(r["instances"]))),
 }
+
+
+_FLAG = re.compile(r"(--[a-z][a-z-]*)")
+
+
+def flags(text: str):
+    """Text with its --flags kept on one line (a line never breaks inside --worst-growth)."""
+    from markupsafe import Markup, escape
+
+    return Markup(_FLAG.sub(r'<span class="nw">\1</span>', str(escape(text))))
 
 
 def svg_data_uri(svg: bytes) -> str:
@@ -107,10 +122,17 @@ def render_html(doc: dict, charts: dict, *, title: str, paper: str, generated: s
 def build(doc: dict, figures: dict, browser, *, title: str, paper: str, generated: str,
           command: str, versions: str, inputs: list[dict] | None = None) -> bytes:
     """plan.pdf: the page in `print` mode, drawn and printed by the run's browser."""
+    from capplan.outputs.charts import finish
+
     width = chart_width_px(paper)
     sized = {}
     for name, fig in figures.items():
-        sized[name] = {**fig, "layout": {**fig["layout"], "width": width}}
+        sized[name] = copy.deepcopy(fig)  # the HTML page keeps its own sizes
+        layout = sized[name]["layout"]
+        layout["width"] = width
+        layout["height"] = round(layout["height"] * CHART_HEIGHT[paper])
+        if layout.get("meta", {}).get("legend_columns"):
+            finish(sized[name], layout["meta"]["legend_columns"])
     page = render_html(doc, sized, title=title, paper=paper, generated=generated,
                        command=command, versions=versions, mode="print", inputs=inputs)
     try:

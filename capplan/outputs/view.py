@@ -53,39 +53,34 @@ def in_service_text(in_service_by: str | None, start: str) -> str:
 
 
 def scenario_sentence(doc: dict, key: str) -> str:
-    """What a scenario means for today's fleet, in one or two sentences."""
+    """What a scenario means for today's fleet, in a sentence (the numbers are in the table)."""
     s, cap = doc["scenarios"][key], doc["capacity"]
     current, lead = cap.get("current_instances"), doc.get("lead_time_days") or 0
     months = s["months"]
+    if key == "worst_case" and s["label"] != "worst case":
+        return "the same path, so the same plan as the nominal case."
     if not is_sized(doc):
         return (f"Peak {fmt.rate(months[-1]['peak'])} req/s at month {len(months)}; no capacity "
                 "given, so no instances.")
-    top = max(months, key=lambda r: (r["instances"] or 0))
     if current is None:
-        return (f"{instances_text(months[0])} instances in month 1, at most {instances_text(top)} "
-                f"(month {top['month']}). Give today's fleet (--instances) for a runway and "
-                "order-by dates.")
+        return ("No fleet today given: give --instances for a runway and order-by dates.")
     if not s.get("runway"):
-        return (f"Today's {current} instances carry the whole {doc['months']}-month horizon "
-                f"(at most {instances_text(top)} needed, month {top['month']}): nothing to order.")
-    when = fmt.day(s["runway"])
+        return (f"Today's {current} instances carry the whole {doc['months']}-month horizon: "
+                "nothing to order.")
     cause = f" at the {s['runway_event']} event" if s.get("runway_event") else ""
     if s["runway"] <= doc["start"][:10]:
-        first = (f"Today's {current} instances are short now{cause}: the planning peak needs "
-                 f"{cap.get('instances_needed_today')}.")
+        first = (f"Today's {current} instances are short now{cause} (the planning peak needs "
+                 f"{cap.get('instances_needed_today')})")
     else:
-        first = (f"Today's {current} instances run out on {when}{cause} "
-                 f"({s['runway_months']:.1f} months).")
-    late = s.get("order_late_days")
+        first = (f"Today's {current} instances run out on {fmt.day(s['runway'])}{cause} "
+                 f"({s['runway_months']:.1f} months)")
     service = in_service_text(s.get("in_service_by"), doc["start"])
+    late = s.get("order_late_days")
     if late:
-        second = (f"Order now: {fmt.days(late)} late (capacity needed in service by {service}, "
-                  f"{fmt.days(lead)} lead time).")
-    else:
-        second = (f"In service by {service}: order by {fmt.day(s['order_by'])} "
-                  f"({fmt.days(lead)} lead time).")
-    return (f"{first} {second} At most {instances_text(top)} instances are needed "
-            f"(month {top['month']}).")
+        return (f"{first}: order now, {fmt.days(late)} late (in service by {service}, "
+                f"{fmt.days(lead)} lead time).")
+    return (f"{first}: in service by {service}, order by {fmt.day(s['order_by'])} "
+            f"({fmt.days(lead)} lead time).")
 
 
 def scenario_rows(doc: dict) -> list[dict]:
@@ -97,6 +92,8 @@ def scenario_rows(doc: dict) -> list[dict]:
         top = max(months, key=lambda r: (r["instances"] or 0)) if is_sized(doc) else None
         rows.append({
             "key": key, "label": s["label"] or key.replace("_", " "),
+            "name": key.replace("_", " "),
+            "label_note": (s["label"] or "")[len(key.replace("_", " ")):].strip(),
             "month1": fmt.count(months[0]["instances"], "–"),
             "month1_cells": cells_text(months[0]),
             "horizon": fmt.count(months[-1]["instances"], "–"),
@@ -207,18 +204,16 @@ def assumptions(doc: dict) -> list[str]:
         growth += f", {g['monthly_growth']:+.1%} a month nominal"
     out.append(f"{growth}; {g['chosen_because']}.")
     wc = doc["scenarios"]["worst_case"]
-    detail = "; ".join(wc.get("assumptions") or [])
+    detail = "; ".join(a for a in wc.get("assumptions") or []
+                       if not a.startswith("the worst case equals the nominal"))
     if wc["label"] == "worst case":
         out.append(f"Worst case: {detail}." if detail else "Worst case: as the nominal case.")
     else:
         out.append(f"{wc['label'][0].upper()}{wc['label'][1:]}" + (f": {detail}." if detail else "."))
     if doc.get("events"):
-        out.append(f"Events: {doc['events'][0]['peak_method']}; in service "
-                   f"{fmt.days(doc.get('prescale_days'))} before each starts (--prescale).")
-    out.append(f"Lead time: {fmt.days(doc.get('lead_time_days') or 0)} from order to service "
-               "(order-by = in-service date − lead time, never before the plan's start).")
-    if doc.get("cost_per_instance") is not None:
-        out.append(f"Cost: {doc['cost_method']}.")
+        out.append(f"Events: a step of the multiplier × the path's highest value over the "
+                   f"window, in service {fmt.days(doc.get('prescale_days'))} before it starts.")
+    out.append(f"Lead time: {fmt.days(doc.get('lead_time_days') or 0)} from order to service.")
     out += [_sentence(a) for a in cap.get("assumptions") or []]
     return out
 
