@@ -142,7 +142,8 @@ class Browser:
             self.overflow = await self._overflow(tab, width)
         pdf = await tab.send_command("Page.printToPDF", {
             "preferCSSPageSize": True, "printBackground": True, "displayHeaderFooter": False,
-            "generateDocumentOutline": True, "transferMode": "ReturnAsBase64"})
+            "generateDocumentOutline": True, "generateTaggedPDF": False,
+            "transferMode": "ReturnAsBase64"})
         if "error" in pdf:
             raise CapplanError(f"plan.pdf: the browser could not print ({pdf['error']}); {HINT}")
         return base64.b64decode(pdf["result"]["data"])
