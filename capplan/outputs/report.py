@@ -79,7 +79,8 @@ def write_outputs(result, settings, out: Path, *, title: str, reports: bool, arg
                   browser=None, config: str | Path | None = None) -> list[Path]:
     from capplan.validation import check_plan_finite
 
-    doc = plan_json(result, settings, config)
+    doc = plan_json(result)
+    doc["inputs"] = input_hashes(doc, settings, config)
     check_plan_finite(doc)  # a NaN must stop the run, not reach plan.json as a silent null
     files: dict = {"plan.json": jout.dumps(doc)}
     if reports:
