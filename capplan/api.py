@@ -1,0 +1,514 @@
+"""The library API: what a notebook or another program calls, and what the command line calls.
+
+    import capplan
+    a = capplan.analyze(df)                      # a DataFrame, a Series or a path
+    p = capplan.forecast(df, months=6, per_instance=750, target_utilization=0.6)
+    p.months; p.forecast; p.to_json(); p.write("out/")
+    capplan.fit_usl(n, x).summary()
+
+Keyword arguments are the command's flags with underscores, as in the service file
+(`--target-utilization` is `target_utilization=`; `--event` is `events=`, a list, and
+`--events FILE` is `events_file=`). Values are typed: numbers are numbers, a growth rate is a
+fraction a month (`growth=0.10`) or the flag's text (`"25%/year"`), an event is an `Event`, a
+dict with a `datetime` start or the flag's text, a duration is a `timedelta`, seconds or the
+flag's text. Each value is turned into the text the flag would take and meets the rules the
+command line applies (`capplan.validation`), so a mistake is the same one-line `CapplanError`
+(naming the flag) in a notebook as in a shell, and the same settings give the same numbers and
+the same files. The result wrappers (`capplan.results`) add tables and writers and compute
+nothing of their own.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import numbers
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from capplan.errors import CapplanError
+
+if TYPE_CHECKING:
+    from capplan.ingest import Traffic
+    from capplan.pipeline import Settings
+    from capplan.results import Analysis, PlanResult, USLResult
+
+__all__ = ["analyze", "forecast", "plan", "fit_usl", "usl_what_if", "read_traffic",
+           "build_settings", "option_names", "check_input_file", "check_output_folder"]
+
+# Settings that `plan` (a what-if from numbers) has no use for: it reads no file and fits nothing.
+_NOT_FOR_PLAN = ("model", "worst_quantile")
+_PATH_KEYS = ("events_file", "load_test", "fleet_usl")
+_INPUT_LABELS = {"events_file": "--events", "load_test": "--load-test", "fleet_usl": "--fleet-usl"}
+
+
+# ---- the calls ------------------------------------------------------------------------------
+
+def read_traffic(data, **options) -> Traffic:
+    """A traffic series as a `Traffic` (UTC rate series, interval, quality account, provenance).
+
+    `data`: a path to any export `capplan forecast` reads, or a pandas DataFrame (a timestamp
+    index or column, one value column or `value_column=`) or Series (a timestamp index).
+    `options`: the reading flags (time_column, value_column, series, sheet, timezone,
+    per_interval, counter, ...)."""
+    settings = build_settings("read", options, inputs=_inputs(data))
+    return _read(data, settings)
+
+
+def analyze(data, *, config=None, **options) -> Analysis:
+    """The load analysis of a traffic series (`capplan analyze`): mean, peak, percentiles,
+    daily peaks, the weekly shape and the data's quality account."""
+    from capplan.pipeline import analyze_traffic
+    from capplan.results import Analysis
+
+    settings = build_settings("analyze", options, config=config, inputs=_inputs(data))
+    traffic = _read(data, settings)
+    return Analysis(traffic, analyze_traffic(traffic))
+
+
+def forecast(data, *, config=None, **options) -> PlanResult:
+    """A capacity plan from a traffic series (`capplan forecast`): load, capacity, growth
+    chosen by backtest (or `growth=`), instances per month per scenario, runway, order-by date.
+
+    Example: ``capplan.forecast(df, months=6, per_instance=750, target_utilization=0.6)``."""
+    from capplan.pipeline import forecast_traffic
+    from capplan.results import PlanResult
+
+    # Every option, the service file and the events were checked here, before the series is read.
+    settings = build_settings("forecast", options, config=config, inputs=_inputs(data))
+    result = forecast_traffic(_read(data, settings), settings)
+    name = Path(data).name if _is_path(data) else _frame_label(data)
+    return PlanResult.of(result, settings, default_title=name,
+                         command=_command("forecast", name, options, config))
+
+
+def plan(*, peak, mean=None, today=None, config=None, **options) -> PlanResult:
+    """A what-if plan from numbers, no traffic series (`capplan plan`): today's planning `peak`
+    (req/s), a fleet or a per-instance limit, a growth rate. `today` (a date) is the plan's
+    start; default: today in UTC.
+
+    Example: ``capplan.plan(peak=10000, instances=20, utilization=0.4, growth=0.10, months=12)``
+    (the course's worked example: 22 instances in month 5)."""
+    import datetime as dt
+
+    from capplan.pipeline import plan_from_numbers
+    from capplan.results import PlanResult
+
+    if peak is None:
+        raise CapplanError("capplan plan needs --peak (today's planning peak in req/s); to plan "
+                           "from a traffic file use capplan forecast FILE")
+    if today is not None and not isinstance(today, dt.date):
+        raise CapplanError(f"today={today!r}: give a datetime.date (the plan's first day)")
+    if isinstance(today, dt.datetime):
+        today = today.date()
+    settings = build_settings("plan", {**options, "peak": peak, "mean": mean}, config=config)
+    peak, mean = _number(peak), _number(mean)
+    result = plan_from_numbers(settings, peak=peak, mean=mean, today=today)
+    args = {**options, "peak": peak, "mean": mean}
+    return PlanResult.of(result, settings, default_title="What-if plan",
+                         command=_command("plan", None, args, config))
+
+
+def fit_usl(n, x=None, latency=None, *, concurrency_column=None, throughput_column=None,
+            latency_column=None, latency_slo=None) -> USLResult:
+    """Fit the Universal Scalability Law (`capplan usl`): measured concurrency `n` and
+    throughput `x` (sequences), or a load-test file or DataFrame as `n` alone (columns found by
+    name, or named). `latency_slo` adds X and N at that latency to the JSON."""
+    from capplan.results import USLResult
+    from capplan.usl import fit_usl as fit
+    from capplan.validation import check_settings
+
+    latency_slo = _duration_text("latency_slo", latency_slo)
+    check_settings({"latency_slo": latency_slo})
+    if x is None:
+        n, x, latency, source = _load_test(n, concurrency_column, throughput_column,
+                                           latency_column)
+    else:
+        if any(c is not None for c in (concurrency_column, throughput_column, latency_column)):
+            raise CapplanError("the column names apply to a load-test file or DataFrame, not to "
+                               "n and x given as numbers")
+        source = "load test"
+    return USLResult(fit(n, x, latency, source=source), latency_slo)
+
+
+def usl_what_if(sigma, kappa, lambda_, *, latency_slo=None) -> USLResult:
+    """The USL curve of given coefficients (`capplan usl --sigma --kappa --lambda`)."""
+    from capplan.results import USLResult
+    from capplan.usl import USL, what_if
+    from capplan.validation import check_settings
+
+    latency_slo = _duration_text("latency_slo", latency_slo)
+    values = {"sigma": _plain(sigma), "kappa": _plain(kappa), "lambda_": _plain(lambda_)}
+    check_settings({**values, "latency_slo": latency_slo})
+    return USLResult(what_if(USL(**values)), latency_slo)
+
+
+# ---- settings: typed values to the flags' rules ---------------------------------------------
+
+def build_settings(kind: str, options: dict, *, config=None, inputs: dict | None = None
+                   ) -> Settings:
+    """`Settings` for a `kind` of run ("read", "analyze", "forecast", "plan") from keyword
+    options (None is "not given") and a service file, every rule checked before any work: the
+    options (named as their flags), the file's values (named by file and key), then that the
+    files they name exist. `inputs` maps a label (FILE, ...) to a path the caller gave."""
+    from capplan.config import merge, read_config
+    from capplan.pipeline import Settings
+    from capplan.validation import check_settings
+
+    allowed = option_names(kind)
+    for key in options:
+        if key not in allowed:
+            raise CapplanError(_unknown_option(kind, key, allowed))
+    values = {k: _flag_value(k, v) for k, v in options.items()}
+    check_settings({k: v for k, v in values.items() if v is not None and v != ()})
+    for label, path in (inputs or {}).items():
+        check_input_file(path, label)
+    if config is not None and kind == "read":
+        raise CapplanError("config= applies to analyze, forecast and plan, not to read_traffic")
+    base = read_config(config) if config is not None else {}
+    merged = merge(base, values)
+    check_settings({k: merged.get(k) for k in ("growth", "worst_growth")})
+    for key in _PATH_KEYS:
+        if merged.get(key) is not None:
+            merged[key] = str(merged[key])
+            check_input_file(merged[key], _INPUT_LABELS[key])
+    if merged.get("events_file") is not None:
+        from capplan.events import read_events_path
+
+        read_events_path(merged["events_file"])  # its rows meet the rules before any work
+    return Settings.from_dict(merged)
+
+
+def option_names(kind: str) -> tuple[str, ...]:
+    """The keyword options a kind of run takes: the Settings fields it uses (so a flag added to
+    Settings is an option here at once), plus `peak` and `mean` for a what-if plan."""
+    import inspect
+
+    from capplan.ingest import read_traffic as read_file
+    from capplan.pipeline import Settings
+
+    fields = tuple(Settings.__dataclass_fields__)
+    reading = tuple(k for k in inspect.signature(read_file).parameters if k in fields)
+    if kind in ("read", "analyze"):
+        return reading
+    if kind == "forecast":
+        return fields
+    if kind == "plan":
+        return tuple(k for k in fields if k not in reading and k not in _NOT_FOR_PLAN) + \
+            ("peak", "mean")
+    raise ValueError(f"unknown kind of run {kind!r}")
+
+
+def check_input_file(path, label: str) -> None:
+    """An input named by the caller (or in the service file) is an existing file."""
+    p = Path(path)
+    where = f"{label} {p}" if label.startswith("--") else str(p)
+    if not p.exists():
+        raise CapplanError(f"{where}: no such file: check the path")
+    if p.is_dir():
+        raise CapplanError(f"{where}: is a folder, not a file: give the file's path")
+
+
+def check_output_folder(out, default=None, label: str = "--out") -> Path:
+    """The folder a run writes to: `out`, or `default` when `out` is None; refused before any
+    work when it is empty, not a folder, or not writable."""
+    if out is not None and not str(out).strip():
+        raise CapplanError(f"{label} '': an empty folder name: give one, such as "
+                           f"{label} outputs/plan, or leave {label} out for the default")
+    if out is None and default is None:
+        raise CapplanError("give the folder to write into")
+    path = Path(out) if out is not None else Path(default)
+    where = f"{label} {path}" if out is not None else f"output folder {path}"
+    if path.exists() and not path.is_dir():
+        raise CapplanError(f"{where}: exists and is not a folder: choose another {label}")
+    probe = path
+    while not probe.exists():  # the nearest existing ancestor is where the folder is made
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe.exists() and (not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK)):
+        raise CapplanError(f"{where}: cannot write in {probe}: choose a writable {label}")
+    return path
+
+
+def _unknown_option(kind: str, key: str, allowed) -> str:
+    close = difflib.get_close_matches(key, allowed, n=1)
+    hint = f"did you mean {close[0]}=?" if close else \
+        f"the options are {', '.join(sorted(allowed))}"
+    call = "read_traffic" if kind == "read" else kind
+    return f"capplan.{call}: no option {key!r}: {hint}"
+
+
+def _flag_value(key: str, value):
+    """A typed option as the value its flag would carry (text where the flag takes text)."""
+    if value is None:
+        return None
+    if key in ("growth", "worst_growth"):
+        return _growth_text(key, value)
+    if key == "events":
+        return _events_text(value)
+    if key in ("latency_slo", "service_time"):
+        return _duration_text(key, value)
+    if key in _PATH_KEYS or key == "config":
+        return os.fspath(value)
+    return _plain(value)
+
+
+def _plain(value):
+    """numpy scalars as Python numbers: the rules check for int and float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Number):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    return value
+
+
+def _number(value):
+    return None if value is None else _plain(value)
+
+
+def _decimal(x: float) -> str:
+    """A float in plain decimal notation (no exponent: the flags' patterns have none), the
+    shortest that reads back as the same float."""
+    from decimal import Decimal
+
+    return format(Decimal(repr(float(x))), "f")
+
+
+def _growth_text(key: str, value) -> str:
+    """A growth rate as the flag's text. A number is a fraction a month, from -0.9 up to but
+    not including 1: `growth=10` could mean 10% or 1000% a month, as a bare `--growth 10` could,
+    so it is refused; 100% a month or more is written as text ("150%/month")."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise CapplanError(f"{key}={value!r}: give a fraction a month such as 0.10, or text such "
+                           "as '10%/month' or '25%/year'")
+    x = float(value)
+    if not math.isfinite(x) or not -0.9 <= x < 1:
+        hint = (f" (did you mean {x / 100:g} for {x:g}%? For {x * 100:g}% a month write "
+                f"'{x * 100:g}%/month')" if 1 <= x <= 100 else "")
+        raise CapplanError(f"{key}={x:g}: a number is a fraction a month, from -0.9 up to but "
+                           f"not including 1 (0.10 for 10%){hint}")
+    return _percent_text(x) + "%/month"
+
+
+def _percent_text(x: float) -> str:
+    """100 x as text whose value read back and divided by 100 (as the growth flag is read) is
+    exactly x; the shortest decimal of 100 x first, then its neighbouring floats."""
+    from decimal import Decimal
+
+    y = float(Decimal(repr(x)) * 100)
+    candidates = [y]
+    for direction in (math.inf, -math.inf):
+        z = y
+        for _ in range(3):
+            z = math.nextafter(z, direction)
+            candidates.append(z)
+    for c in candidates:
+        if float(_decimal(c)) / 100 == x:
+            return _decimal(c)
+    return _decimal(y)  # within one unit in the last place; not reached for finite inputs
+
+
+def _events_text(value) -> tuple[str, ...]:
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        value = [value]
+    return tuple(_event_text(e, i) for i, e in enumerate(value))
+
+
+_EVENT_KEYS = ("name", "start", "duration", "multiplier")
+
+
+def _event_text(event, i: int) -> str:
+    """An event as the `--event` text NAME:START:DURATION:MULTIPLIER."""
+    from collections.abc import Mapping
+
+    from capplan.events import Event
+
+    where = f"events[{i}]"
+    if isinstance(event, str):
+        return event
+    if isinstance(event, Event):
+        name, start, hours, mult = event.name, event.start, event.duration_hours, event.multiplier
+        duration = f"{_decimal(hours)}h"
+    elif isinstance(event, Mapping):
+        missing = [k for k in _EVENT_KEYS if k not in event]
+        extra = [str(k) for k in event if k not in _EVENT_KEYS]
+        if missing or extra:
+            what = f"missing {', '.join(missing)}" if missing else f"no key {extra[0]!r}"
+            raise CapplanError(f"{where}: {what}: an event is a dict with keys name, start (a "
+                               "datetime), duration (a timedelta) and multiplier (3 for 3x)")
+        name, start, mult = event["name"], event["start"], event["multiplier"]
+        duration = _event_duration(event["duration"], where)
+    else:
+        raise CapplanError(f"{where} {event!r}: give an Event, a dict (name, start, duration, "
+                           "multiplier) or text such as black-friday:2026-11-27:48h:3x")
+    name = str(name)
+    if ":" in name:
+        raise CapplanError(f"{where}: the name {name[:40]!r} holds ':', which separates an "
+                           "event's fields: choose another name")
+    return f"{name}:{_event_start(start, where)}:{duration}:{_multiplier(mult, where)}"
+
+
+def _event_start(start, where: str) -> str:
+    import datetime as dt
+
+    if isinstance(start, str):
+        return start
+    if isinstance(start, dt.datetime):
+        if start.tzinfo is not None:
+            start = start.astimezone(dt.timezone.utc)
+        # Rebuilt as a plain datetime: a pandas Timestamp's text may carry nanoseconds.
+        start = dt.datetime(start.year, start.month, start.day, start.hour, start.minute,
+                            start.second, start.microsecond)
+        return start.isoformat(timespec="seconds" if not start.microsecond else "microseconds")
+    if isinstance(start, dt.date):
+        return start.isoformat()
+    raise CapplanError(f"{where}: start {start!r}: give a datetime (UTC when naive), a date or "
+                       "YYYY-MM-DD text")
+
+
+def _event_duration(duration, where: str) -> str:
+    if isinstance(duration, str):
+        return duration
+    seconds = _seconds(duration, f"{where}: duration")
+    if seconds > 0 and seconds % 3600 == 0:
+        return f"{_decimal(seconds / 3600)}h"
+    if seconds <= 0:
+        raise CapplanError(f"{where}: duration {duration!r} must be longer than zero")
+    return f"{_decimal(seconds / 60)}m"
+
+
+def _multiplier(mult, where: str) -> str:
+    if isinstance(mult, str):
+        return mult
+    if isinstance(mult, bool) or not isinstance(mult, numbers.Real) or not math.isfinite(mult) \
+            or mult <= 0:
+        raise CapplanError(f"{where}: multiplier {mult!r}: give a number above 0 (3 for 3x)")
+    return f"{_decimal(mult)}x"
+
+
+def _seconds(value, where: str) -> float:
+    import datetime as dt
+
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or \
+            not math.isfinite(value):
+        raise CapplanError(f"{where} {value!r}: give a timedelta or a number of seconds")
+    return float(value)
+
+
+def _duration_text(key: str, value) -> str | None:
+    """A latency or service time as the flag's text: a timedelta or a number is seconds."""
+    if value is None or isinstance(value, str):
+        return value
+    seconds = _seconds(value, f"{key}=")
+    if seconds <= 0:
+        raise CapplanError(f"{key}={value!r}: must be longer than zero")
+    return f"{_decimal(seconds)}s"
+
+
+# ---- inputs --------------------------------------------------------------------------------
+
+def _is_path(data) -> bool:
+    return isinstance(data, (str, os.PathLike))
+
+
+def _is_frame(data) -> bool:
+    import sys
+
+    pd = sys.modules.get("pandas")  # a frame exists only if pandas was imported to make it
+    return pd is not None and isinstance(data, (pd.DataFrame, pd.Series))
+
+
+def _inputs(data) -> dict:
+    if _is_path(data):
+        return {"FILE": data}
+    if _is_frame(data):
+        return {}
+    raise CapplanError(f"{type(data).__name__} is not a traffic series: give a path or a pandas "
+                       "DataFrame or Series")
+
+
+def _frame_label(data) -> str:
+    return "DataFrame" if not hasattr(data, "to_frame") else "Series"
+
+
+def _read(data, settings: Settings) -> Traffic:
+    from capplan.pipeline import read
+
+    if _is_path(data):
+        return read(os.fspath(data), settings)
+    from capplan import progress
+    from capplan.ingest.frame import traffic_from_frame
+
+    if settings.sheet is not None:
+        raise CapplanError("--sheet applies to an Excel file, not to a DataFrame")
+    progress.stage(f"reading the {_frame_label(data)}")
+    return traffic_from_frame(data, time_column=settings.time_column,
+                              value_column=settings.value_column, series=settings.series,
+                              timezone=settings.timezone, per_interval=settings.per_interval,
+                              counter=settings.counter)
+
+
+def _load_test(data, concurrency_column, throughput_column, latency_column):
+    """(n, x, latency, source) from a load-test file or a DataFrame."""
+    if _is_path(data):
+        from capplan.usl import read_load_test
+
+        check_input_file(data, "FILE")
+        n, x, r = read_load_test(os.fspath(data), concurrency_column, throughput_column,
+                                 latency_column)
+        return n, x, r, "load test"
+    if _is_frame(data) and hasattr(data, "columns"):
+        import numpy as np
+
+        from capplan.usl import CONCURRENCY_NAMES, LATENCY_NAMES, THROUGHPUT_NAMES
+
+        lower = {str(c).lower().strip(): c for c in data.columns}
+
+        def pick(wanted, names, role):
+            if wanted is not None:
+                if wanted not in data.columns:
+                    raise CapplanError(f"DataFrame: no column {wanted!r} for the {role}; the "
+                                       f"columns are {', '.join(map(str, data.columns))}")
+                return wanted
+            return next((lower[nm] for nm in names if nm in lower), None)
+
+        nc = pick(concurrency_column, CONCURRENCY_NAMES, "concurrency")
+        xc = pick(throughput_column, THROUGHPUT_NAMES, "throughput")
+        if nc is None or xc is None:
+            raise CapplanError("DataFrame: name the concurrency and throughput columns with "
+                               "concurrency_column= and throughput_column=")
+        lc = pick(latency_column, LATENCY_NAMES, "latency")
+        as_float = lambda c: np.asarray(data[c], dtype=float)  # noqa: E731
+        return as_float(nc), as_float(xc), None if lc is None else as_float(lc), "load test"
+    raise CapplanError(f"{type(data).__name__}: give n and x (sequences), or a load-test file or "
+                       "DataFrame as the first argument")
+
+
+def _command(command: str, data_label: str | None, options: dict, config) -> tuple[str, ...]:
+    """The command line equivalent to a call, for the report's appendix."""
+    from capplan.validation import flag
+
+    args = ["capplan", command] + ([data_label] if data_label else [])
+    if config is not None:
+        args += ["--config", os.fspath(config)]
+    for key, value in options.items():
+        value = _flag_value(key, value)
+        if value is None or value is False:
+            continue
+        name = "--event" if key == "events" else flag(key)
+        if value is True:
+            args.append(name)
+        elif key == "events":
+            for e in value:
+                args += [name, e]
+        else:
+            args += [name, str(value)]
+    return tuple(args)
