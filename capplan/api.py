@@ -78,9 +78,9 @@ def forecast(data, *, config=None, **options) -> PlanResult:
     # Every option, the service file and the events were checked here, before the series is read.
     settings = build_settings("forecast", options, config=config, inputs=_inputs(data))
     result = forecast_traffic(_read(data, settings), settings)
-    name = Path(data).name if _is_path(data) else _frame_label(data)
-    return PlanResult.of(result, settings, default_title=name,
-                         command=_command("forecast", name, options, config))
+    label = os.fspath(data) if _is_path(data) else _frame_label(data)
+    return PlanResult.of(result, settings, default_title=Path(label).name,
+                         command=_command("forecast", label, options, config))
 
 
 def plan(*, peak, mean=None, today=None, config=None, **options) -> PlanResult:
@@ -103,7 +103,7 @@ def plan(*, peak, mean=None, today=None, config=None, **options) -> PlanResult:
     if isinstance(today, dt.datetime):
         today = today.date()
     settings = build_settings("plan", {**options, "peak": peak, "mean": mean}, config=config)
-    peak, mean = _number(peak), _number(mean)
+    peak, mean = _flag_value("peak", peak), _flag_value("mean", mean)
     result = plan_from_numbers(settings, peak=peak, mean=mean, today=today)
     args = {**options, "peak": peak, "mean": mean}
     return PlanResult.of(result, settings, default_title="What-if plan",
@@ -252,7 +252,22 @@ def _flag_value(key: str, value):
         return _duration_text(key, value)
     if key in _PATH_KEYS or key == "config":
         return os.fspath(value)
-    return _plain(value)
+    return _typed(key, _plain(value))
+
+
+def _typed(key: str, value):
+    """A number as the flag's type (the service file's): 1500 for a float flag is 1500.0, and
+    20.0 for a whole-number flag is 20, so plan.json is the same whichever was written."""
+    from capplan.config import KEYS
+
+    want = float if key in ("peak", "mean") else KEYS.get(key)
+    if isinstance(value, bool):
+        return value
+    if want is float and isinstance(value, int):
+        return float(value)
+    if want is int and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _plain(value):
@@ -266,16 +281,12 @@ def _plain(value):
     return value
 
 
-def _number(value):
-    return None if value is None else _plain(value)
-
-
 def _decimal(x: float) -> str:
     """A float in plain decimal notation (no exponent: the flags' patterns have none), the
     shortest that reads back as the same float."""
     from decimal import Decimal
 
-    return format(Decimal(repr(float(x))), "f")
+    return format(Decimal(repr(float(x))).normalize(), "f")
 
 
 def _growth_text(key: str, value) -> str:
@@ -297,21 +308,20 @@ def _growth_text(key: str, value) -> str:
 
 
 def _percent_text(x: float) -> str:
-    """100 x as text whose value read back and divided by 100 (as the growth flag is read) is
-    exactly x; the shortest decimal of 100 x first, then its neighbouring floats."""
+    """100 x as text that the growth flag reads back (value / 100) as exactly x: the percentage
+    people would type (0.035 -> "3.5") when it does, else a neighbouring float's text that does.
+    Dividing by 100 cannot reach every float; then the nearest (one unit in the last place)."""
     from decimal import Decimal
 
     y = float(Decimal(repr(x)) * 100)
     candidates = [y]
     for direction in (math.inf, -math.inf):
         z = y
-        for _ in range(3):
+        for _ in range(2):
             z = math.nextafter(z, direction)
             candidates.append(z)
-    for c in candidates:
-        if float(_decimal(c)) / 100 == x:
-            return _decimal(c)
-    return _decimal(y)  # within one unit in the last place; not reached for finite inputs
+    best = min(candidates, key=lambda c: abs(float(_decimal(c)) / 100 - x))  # the first if exact
+    return _decimal(best)
 
 
 def _events_text(value) -> tuple[str, ...]:
