@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from capplan.results import Analysis, PlanResult, USLResult
 
 __all__ = ["analyze", "forecast", "plan", "fit_usl", "usl_what_if", "read_traffic",
-           "build_settings", "option_names", "check_input_file", "check_output_folder"]
+           "build_settings", "option_names", "need_peak", "check_input_file", "check_output_folder"]
 
 # Settings that `plan` (a what-if from numbers) has no use for: it reads no file and fits nothing.
 _NOT_FOR_PLAN = ("model", "worst_quantile")
@@ -95,9 +95,7 @@ def plan(*, peak, mean=None, today=None, config=None, **options) -> PlanResult:
     from capplan.pipeline import plan_from_numbers
     from capplan.results import PlanResult
 
-    if peak is None:
-        raise CapplanError("capplan plan needs --peak (today's planning peak in req/s); to plan "
-                           "from a traffic file use capplan forecast FILE")
+    need_peak(peak)
     if today is not None and not isinstance(today, dt.date):
         raise CapplanError(f"today={today!r}: give a datetime.date (the plan's first day)")
     if isinstance(today, dt.datetime):
@@ -108,6 +106,13 @@ def plan(*, peak, mean=None, today=None, config=None, **options) -> PlanResult:
     args = {**options, "peak": peak, "mean": mean}
     return PlanResult.of(result, settings, default_title="What-if plan",
                          command=_command("plan", None, args, config))
+
+
+def need_peak(peak) -> None:
+    """A what-if plan starts from today's peak: refuse its absence first, before anything else."""
+    if peak is None:
+        raise CapplanError("capplan plan needs --peak (today's planning peak in req/s); to plan "
+                           "from a traffic file use capplan forecast FILE")
 
 
 def fit_usl(n, x=None, latency=None, *, concurrency_column=None, throughput_column=None,
