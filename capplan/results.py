@@ -95,7 +95,7 @@ class PlanResult:
     settings: Settings = field(repr=False)
     title: str
     command: tuple[str, ...] = field(repr=False)  # the equivalent command line, for the report
-    doc: dict = field(repr=False, compare=False)  # the plan.json document
+    _doc: dict = field(repr=False, compare=False)  # the plan.json document (to_dict: a copy)
 
     @classmethod
     def of(cls, result: ForecastResult, settings: Settings, *, default_title: str,
@@ -107,12 +107,12 @@ class PlanResult:
 
     def __repr__(self) -> str:
         parts = []
-        for name, s in self.doc["scenarios"].items():
+        for name, s in self._doc["scenarios"].items():
             last = s["months"][-1]
             need = "load only" if last["instances"] is None else f"{last['instances']} instances"
             parts.append(f"{name}: {need} at month {last['month']}, runway "
                          f"{s['runway'] or 'past the horizon'}")
-        return f"PlanResult({self.title!r}, from {self.doc['start']}; {'; '.join(parts)})"
+        return f"PlanResult({self.title!r}, from {self._doc['start']}; {'; '.join(parts)})"
 
     # ---- the engine's values, for those who want them ---------------------------------------
     @property
@@ -139,7 +139,7 @@ class PlanResult:
         month, date (the month's end), peak, instances, add, cost, then the other fields."""
         import pandas as pd
 
-        rows = [{"scenario": name, **row} for name, s in self.doc["scenarios"].items()
+        rows = [{"scenario": name, **row} for name, s in self._doc["scenarios"].items()
                 for row in s["months"]]
         frame = pd.DataFrame(rows)
         lead = [c for c in MONTH_COLUMNS if c in frame.columns]
@@ -154,7 +154,7 @@ class PlanResult:
         import numpy as np
         import pandas as pd
 
-        scenarios = self.doc["scenarios"]
+        scenarios = self._doc["scenarios"]
         if all(s.get("path") for s in scenarios.values()):
             # The plan states each scenario's path (events applied): read it as written.
             paths = {name: pd.DataFrame(s["path"]) for name, s in scenarios.items()}
@@ -166,7 +166,7 @@ class PlanResult:
         from capplan.growth import GRID_PER_MONTH
 
         fc = self.plan.forecast
-        start = pd.Timestamp(self.doc["start"])
+        start = pd.Timestamp(self._doc["start"])
         days = np.asarray(fc.grid_days, dtype=float)
         # The grid is whole minutes (1,461 a step); rounding drops the float's nanosecond noise.
         dates = (start + pd.to_timedelta(days, unit="D")).round("s")
@@ -184,8 +184,8 @@ class PlanResult:
         """The text of plan.json, as `write()` and the command line write it."""
         from capplan.validation import check_plan_finite
 
-        check_plan_finite(self.doc)
-        return _dumps(self.doc)
+        check_plan_finite(self._doc)
+        return _dumps(self._doc)
 
     def write(self, out, *, reports: bool = True, command=None) -> list[Path]:
         """Write plan.json and (with `reports`) plan.pdf, plan.xlsx and plan.html into the
