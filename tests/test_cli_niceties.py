@@ -35,8 +35,13 @@ def test_o_is_out(tmp_path):
       "--growth", "5%/month", "--no-report"], "plan.json"),
     (["analyze", ROOT / "inputs" / "nyc_taxi.csv"], "analysis.json"),
     (["usl", ROOT / "inputs" / "loadtest_specsdm91.csv", "--no-report"], "usl.json"),
+    (["capacity", ROOT.parent / "shared" / "data" / "usl" / "oracledb.csv", "--throughput",
+      "txn_rate", "--resource", "cpu=cpu_util", "--instances", 1, "--no-report"],
+     "capacity.json"),
 ])
 def test_json_prints_the_document_and_nothing_else(tmp_path, args, name):
+    if not all(a.exists() for a in args if hasattr(a, "exists")):
+        pytest.skip("shared data not present")
     code, out, err = run_cli(*args, "--json", "-o", tmp_path)
     assert code == 0, err
     assert out == (tmp_path / name).read_text()  # stdout is the file, byte for byte
@@ -55,7 +60,7 @@ def test_every_command_lists_what_it_reads():
     for word in ("CSV", "TSV", ".xlsx", "Prometheus", "Datadog", "Common", "Combined",
                  "gzipped"):
         assert word in traffic
-    for command in ("analyze", "forecast"):
+    for command in ("analyze", "forecast", "capacity"):
         code, out, _ = run_cli(command, "--help")
         assert code == 0 and traffic in flat(out)
         assert "--json" in out and "-o, --out" in out and "--quiet" in out
