@@ -14,20 +14,19 @@ dict with a `datetime` start or the flag's text, a duration is a `timedelta`, se
 flag's text. Each value is turned into the text the flag would take and meets the rules the
 command line applies (`capplan.validation`), so a mistake is the same one-line `CapplanError`
 (naming the flag) in a notebook as in a shell, and the same settings give the same numbers and
-the same files. The result wrappers (`capplan.results`) add tables and writers and compute
-nothing of their own.
+the same files (the conversions are `capplan.options`). The result wrappers (`capplan.results`)
+add tables and writers and compute nothing of their own.
 """
 
 from __future__ import annotations
 
 import difflib
-import math
-import numbers
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from capplan.errors import CapplanError
+from capplan.options import PATH_KEYS, duration_text, flag_value, plain
 
 if TYPE_CHECKING:
     from capplan.ingest import Traffic
@@ -39,7 +38,6 @@ __all__ = ["analyze", "forecast", "plan", "fit_usl", "usl_what_if", "read_traffi
 
 # Settings that `plan` (a what-if from numbers) has no use for: it reads no file and fits nothing.
 _NOT_FOR_PLAN = ("model", "worst_quantile")
-_PATH_KEYS = ("events_file", "load_test", "fleet_usl")
 _INPUT_LABELS = {"events_file": "--events", "load_test": "--load-test", "fleet_usl": "--fleet-usl"}
 
 
@@ -101,7 +99,7 @@ def plan(*, peak, mean=None, today=None, config=None, **options) -> PlanResult:
     if isinstance(today, dt.datetime):
         today = today.date()
     settings = build_settings("plan", {**options, "peak": peak, "mean": mean}, config=config)
-    peak, mean = _flag_value("peak", peak), _flag_value("mean", mean)
+    peak, mean = flag_value("peak", peak), flag_value("mean", mean)
     result = plan_from_numbers(settings, peak=peak, mean=mean, today=today)
     args = {**options, "peak": peak, "mean": mean}
     return PlanResult.of(result, settings, default_title="What-if plan",
@@ -124,7 +122,7 @@ def fit_usl(n, x=None, latency=None, *, concurrency_column=None, throughput_colu
     from capplan.usl import fit_usl as fit
     from capplan.validation import check_settings
 
-    latency_slo = _duration_text("latency_slo", latency_slo)
+    latency_slo = duration_text("latency_slo", latency_slo)
     check_settings({"latency_slo": latency_slo})
     if x is None:
         n, x, latency, source = _load_test(n, concurrency_column, throughput_column,
@@ -143,8 +141,8 @@ def usl_what_if(sigma, kappa, lambda_, *, latency_slo=None) -> USLResult:
     from capplan.usl import USL, what_if
     from capplan.validation import check_settings
 
-    latency_slo = _duration_text("latency_slo", latency_slo)
-    values = {"sigma": _plain(sigma), "kappa": _plain(kappa), "lambda_": _plain(lambda_)}
+    latency_slo = duration_text("latency_slo", latency_slo)
+    values = {"sigma": plain(sigma), "kappa": plain(kappa), "lambda_": plain(lambda_)}
     check_settings({**values, "latency_slo": latency_slo})
     return USLResult(what_if(USL(**values)), latency_slo)
 
@@ -165,7 +163,7 @@ def build_settings(kind: str, options: dict, *, config=None, inputs: dict | None
     for key in options:
         if key not in allowed:
             raise CapplanError(_unknown_option(kind, key, allowed))
-    values = {k: _flag_value(k, v) for k, v in options.items()}
+    values = {k: flag_value(k, v) for k, v in options.items()}
     check_settings({k: v for k, v in values.items() if v is not None and v != ()})
     for label, path in (inputs or {}).items():
         check_input_file(path, label)
@@ -174,7 +172,7 @@ def build_settings(kind: str, options: dict, *, config=None, inputs: dict | None
     base = read_config(config) if config is not None else {}
     merged = merge(base, values)
     check_settings({k: merged.get(k) for k in ("growth", "worst_growth")})
-    for key in _PATH_KEYS:
+    for key in PATH_KEYS:
         if merged.get(key) is not None:
             merged[key] = str(merged[key])
             check_input_file(merged[key], _INPUT_LABELS[key])
@@ -243,189 +241,6 @@ def _unknown_option(kind: str, key: str, allowed) -> str:
         f"the options are {', '.join(sorted(allowed))}"
     call = "read_traffic" if kind == "read" else kind
     return f"capplan.{call}: no option {key!r}: {hint}"
-
-
-def _flag_value(key: str, value):
-    """A typed option as the value its flag would carry (text where the flag takes text)."""
-    if value is None:
-        return None
-    if key in ("growth", "worst_growth"):
-        return _growth_text(key, value)
-    if key == "events":
-        return _events_text(value)
-    if key in ("latency_slo", "service_time"):
-        return _duration_text(key, value)
-    if key in _PATH_KEYS or key == "config":
-        return os.fspath(value)
-    return _typed(key, _plain(value))
-
-
-def _typed(key: str, value):
-    """A number as the flag's type (the service file's): 1500 for a float flag is 1500.0, and
-    20.0 for a whole-number flag is 20, so plan.json is the same whichever was written."""
-    from capplan.config import KEYS
-
-    want = float if key in ("peak", "mean") else KEYS.get(key)
-    if isinstance(value, bool):
-        return value
-    if want is float and isinstance(value, int):
-        return float(value)
-    if want is int and isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-def _plain(value):
-    """numpy scalars as Python numbers: the rules check for int and float."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Number):
-        return value
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real):
-        return float(value)
-    return value
-
-
-def _decimal(x: float) -> str:
-    """A float in plain decimal notation (no exponent: the flags' patterns have none), the
-    shortest that reads back as the same float."""
-    from decimal import Decimal
-
-    return format(Decimal(repr(float(x))).normalize(), "f")
-
-
-def _growth_text(key: str, value) -> str:
-    """A growth rate as the flag's text. A number is a fraction a month, from -0.9 up to but
-    not including 1: `growth=10` could mean 10% or 1000% a month, as a bare `--growth 10` could,
-    so it is refused; 100% a month or more is written as text ("150%/month")."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise CapplanError(f"{key}={value!r}: give a fraction a month such as 0.10, or text such "
-                           "as '10%/month' or '25%/year'")
-    x = float(value)
-    if not math.isfinite(x) or not -0.9 <= x < 1:
-        hint = (f" (did you mean {x / 100:g} for {x:g}%? For {x * 100:g}% a month write "
-                f"'{x * 100:g}%/month')" if 1 <= x <= 100 else "")
-        raise CapplanError(f"{key}={x:g}: a number is a fraction a month, from -0.9 up to but "
-                           f"not including 1 (0.10 for 10%){hint}")
-    return _percent_text(x) + "%/month"
-
-
-def _percent_text(x: float) -> str:
-    """100 x as text that the growth flag reads back (value / 100) as exactly x: the percentage
-    people would type (0.035 -> "3.5") when it does, else a neighbouring float's text that does.
-    Dividing by 100 cannot reach every float; then the nearest (one unit in the last place)."""
-    from decimal import Decimal
-
-    y = float(Decimal(repr(x)) * 100)
-    candidates = [y]
-    for direction in (math.inf, -math.inf):
-        z = y
-        for _ in range(2):
-            z = math.nextafter(z, direction)
-            candidates.append(z)
-    best = min(candidates, key=lambda c: abs(float(_decimal(c)) / 100 - x))  # the first if exact
-    return _decimal(best)
-
-
-def _events_text(value) -> tuple[str, ...]:
-    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
-        value = [value]
-    return tuple(_event_text(e, i) for i, e in enumerate(value))
-
-
-_EVENT_KEYS = ("name", "start", "duration", "multiplier")
-
-
-def _event_text(event, i: int) -> str:
-    """An event as the `--event` text NAME:START:DURATION:MULTIPLIER."""
-    from collections.abc import Mapping
-
-    from capplan.events import Event
-
-    where = f"events[{i}]"
-    if isinstance(event, str):
-        return event
-    if isinstance(event, Event):
-        name, start, hours, mult = event.name, event.start, event.duration_hours, event.multiplier
-        duration = f"{_decimal(hours)}h"
-    elif isinstance(event, Mapping):
-        missing = [k for k in _EVENT_KEYS if k not in event]
-        extra = [str(k) for k in event if k not in _EVENT_KEYS]
-        if missing or extra:
-            what = f"missing {', '.join(missing)}" if missing else f"no key {extra[0]!r}"
-            raise CapplanError(f"{where}: {what}: an event is a dict with keys name, start (a "
-                               "datetime), duration (a timedelta) and multiplier (3 for 3x)")
-        name, start, mult = event["name"], event["start"], event["multiplier"]
-        duration = _event_duration(event["duration"], where)
-    else:
-        raise CapplanError(f"{where} {event!r}: give an Event, a dict (name, start, duration, "
-                           "multiplier) or text such as black-friday:2026-11-27:48h:3x")
-    name = str(name)
-    if ":" in name:
-        raise CapplanError(f"{where}: the name {name[:40]!r} holds ':', which separates an "
-                           "event's fields: choose another name")
-    return f"{name}:{_event_start(start, where)}:{duration}:{_multiplier(mult, where)}"
-
-
-def _event_start(start, where: str) -> str:
-    import datetime as dt
-
-    if isinstance(start, str):
-        return start
-    if isinstance(start, dt.datetime):
-        if start.tzinfo is not None:
-            start = start.astimezone(dt.timezone.utc)
-        # Rebuilt as a plain datetime: a pandas Timestamp's text may carry nanoseconds.
-        start = dt.datetime(start.year, start.month, start.day, start.hour, start.minute,
-                            start.second, start.microsecond)
-        return start.isoformat(timespec="seconds" if not start.microsecond else "microseconds")
-    if isinstance(start, dt.date):
-        return start.isoformat()
-    raise CapplanError(f"{where}: start {start!r}: give a datetime (UTC when naive), a date or "
-                       "YYYY-MM-DD text")
-
-
-def _event_duration(duration, where: str) -> str:
-    if isinstance(duration, str):
-        return duration
-    seconds = _seconds(duration, f"{where}: duration")
-    if seconds > 0 and seconds % 3600 == 0:
-        return f"{_decimal(seconds / 3600)}h"
-    if seconds <= 0:
-        raise CapplanError(f"{where}: duration {duration!r} must be longer than zero")
-    return f"{_decimal(seconds / 60)}m"
-
-
-def _multiplier(mult, where: str) -> str:
-    if isinstance(mult, str):
-        return mult
-    if isinstance(mult, bool) or not isinstance(mult, numbers.Real) or not math.isfinite(mult) \
-            or mult <= 0:
-        raise CapplanError(f"{where}: multiplier {mult!r}: give a number above 0 (3 for 3x)")
-    return f"{_decimal(mult)}x"
-
-
-def _seconds(value, where: str) -> float:
-    import datetime as dt
-
-    if isinstance(value, dt.timedelta):
-        return value.total_seconds()
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or \
-            not math.isfinite(value):
-        raise CapplanError(f"{where} {value!r}: give a timedelta or a number of seconds")
-    return float(value)
-
-
-def _duration_text(key: str, value) -> str | None:
-    """A latency or service time as the flag's text: a timedelta or a number is seconds."""
-    if value is None or isinstance(value, str):
-        return value
-    seconds = _seconds(value, f"{key}=")
-    if seconds <= 0:
-        raise CapplanError(f"{key}={value!r}: must be longer than zero")
-    return f"{_decimal(seconds)}s"
 
 
 # ---- inputs --------------------------------------------------------------------------------
@@ -515,7 +330,7 @@ def _command(command: str, data_label: str | None, options: dict, config) -> tup
     if config is not None:
         args += ["--config", os.fspath(config)]
     for key, value in options.items():
-        value = _flag_value(key, value)
+        value = flag_value(key, value)
         if value is None or value is False:
             continue
         name = "--event" if key == "events" else flag(key)

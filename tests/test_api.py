@@ -184,7 +184,7 @@ def test_typed_options_meet_the_flags_rules():
 @settings(max_examples=300, derandomize=True, deadline=None)
 @given(st.floats(-0.9, 1, exclude_max=True))
 def test_a_growth_fraction_reaches_the_plan(x):
-    from capplan.api import _growth_text
+    from capplan.options import growth_text as _growth_text
     from capplan.validation import parse_growth
 
     # x / 100 cannot reach every float: within one unit in the last place, exact where possible.
@@ -198,7 +198,7 @@ def test_a_growth_fraction_reaches_the_plan(x):
     # (0.005254999999999999) the flag --growth 0.5255% gives as well.
     (0.005255, "0.5255%/month", False)])
 def test_a_growth_fraction_as_the_flag_text(x, text, exact):
-    from capplan.api import _growth_text
+    from capplan.options import growth_text as _growth_text
     from capplan.validation import parse_growth
 
     assert _growth_text("growth", x) == text
@@ -206,7 +206,7 @@ def test_a_growth_fraction_as_the_flag_text(x, text, exact):
 
 
 def test_events_as_objects_dicts_and_text_are_the_same_event():
-    from capplan.api import _events_text
+    from capplan.options import events_text as _events_text
     from capplan.events import Event, parse_event
 
     text = "sale:2026-11-27T06:30:00:90m:1.5x"
@@ -229,7 +229,7 @@ def test_events_as_objects_dicts_and_text_are_the_same_event():
 
 
 def test_durations_are_seconds_or_timedeltas():
-    from capplan.api import _duration_text
+    from capplan.options import duration_text as _duration_text
     from capplan.queueing import parse_duration_seconds
 
     assert parse_duration_seconds(_duration_text("latency_slo", dt.timedelta(milliseconds=250)),

@@ -7,7 +7,7 @@ import pytest
 
 from capplan import __version__
 from capplan.cli.common import LOAD_TEST_FORMATS, TRAFFIC_FORMATS
-from conftest import ROOT, data, run_cli
+from conftest import ROOT, run_cli
 
 SEED = ["plan", "--peak", 10000, "--instances", 20, "--utilization", 0.4, "--growth",
         "10%/month", "--months", 12, "--no-report"]
