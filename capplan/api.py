@@ -131,8 +131,25 @@ def fit_usl(n, x=None, latency=None, *, concurrency_column=None, throughput_colu
         if any(c is not None for c in (concurrency_column, throughput_column, latency_column)):
             raise CapplanError("the column names apply to a load-test file or DataFrame, not to "
                                "n and x given as numbers")
+        n, x = _numbers(n, "n"), _numbers(x, "x")
+        latency = None if latency is None else _numbers(latency, "latency")
         source = "load test"
     return USLResult(fit(n, x, latency, source=source), latency_slo)
+
+
+def _numbers(values, name: str):
+    """A sequence of numbers as a float array, or one line saying what is wrong with it."""
+    import numpy as np
+
+    try:
+        array = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise CapplanError(f"{name}: give a sequence of numbers (a list, an array or a column)"
+                           ) from None
+    if array.ndim != 1:
+        raise CapplanError(f"{name}: give one number per measurement (a flat sequence), not an "
+                           f"array of shape {array.shape}")
+    return array
 
 
 def usl_what_if(sigma, kappa, lambda_, *, latency_slo=None) -> USLResult:
@@ -296,8 +313,6 @@ def _load_test(data, concurrency_column, throughput_column, latency_column):
                                  latency_column)
         return n, x, r, "load test"
     if _is_frame(data) and hasattr(data, "columns"):
-        import numpy as np
-
         from capplan.usl import CONCURRENCY_NAMES, LATENCY_NAMES, THROUGHPUT_NAMES
 
         lower = {str(c).lower().strip(): c for c in data.columns}
@@ -316,8 +331,8 @@ def _load_test(data, concurrency_column, throughput_column, latency_column):
             raise CapplanError("DataFrame: name the concurrency and throughput columns with "
                                "concurrency_column= and throughput_column=")
         lc = pick(latency_column, LATENCY_NAMES, "latency")
-        as_float = lambda c: np.asarray(data[c], dtype=float)  # noqa: E731
-        return as_float(nc), as_float(xc), None if lc is None else as_float(lc), "load test"
+        latency = None if lc is None else _numbers(data[lc], str(lc))
+        return _numbers(data[nc], str(nc)), _numbers(data[xc], str(xc)), latency, "load test"
     raise CapplanError(f"{type(data).__name__}: give n and x (sequences), or a load-test file or "
                        "DataFrame as the first argument")
 

@@ -346,3 +346,21 @@ def test_bad_data_arguments():
                              sheet="Data")
     with pytest.raises(CapplanError, match="no option 'months'"):
         capplan.analyze("x.csv", months=3)
+
+
+def test_fit_usl_refuses_what_is_not_numbers():
+    with pytest.raises(CapplanError, match="n: give a sequence of numbers"):
+        capplan.fit_usl(["a", "b"], [1, 2])
+    with pytest.raises(CapplanError, match="flat sequence"):
+        capplan.fit_usl([[1, 2], [3, 4]], [1, 2])
+    with pytest.raises(CapplanError, match="at least 6"):
+        capplan.fit_usl([1, 2, 3], [1, 2, 3])
+    with pytest.raises(CapplanError, match="name the concurrency and throughput columns"):
+        capplan.fit_usl(pd.DataFrame({"a": [1, 2], "b": [3, 4]}))
+
+
+def test_a_period_index_is_read_as_its_start_times():
+    s = pd.Series([1.0, 2.0, 3.0], index=pd.period_range("2026-01-01", periods=3, freq="D"))
+    t = capplan.read_traffic(s)
+    assert list(t.rate.index) == list(pd.date_range("2026-01-01", periods=3, freq="D", tz="UTC"))
+    assert t.interval_seconds == 86400

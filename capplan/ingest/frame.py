@@ -98,6 +98,9 @@ def _as_table(data, label: str, time_column: str | None) -> pd.DataFrame:
     if dup:
         raise CapplanError(f"{label}: column name(s) {name_list(dup)} appear more than once: "
                            "rename them")
+    if isinstance(data.index, pd.PeriodIndex):  # monthly or daily periods: their start times
+        frame.index = data.index.to_timestamp()
+        data = frame
     index_name = None if data.index.name is None else str(data.index.name)
     timed_index = isinstance(data.index, pd.DatetimeIndex) or (
         index_name is not None and (index_name == time_column or
