@@ -364,3 +364,28 @@ def test_a_period_index_is_read_as_its_start_times():
     t = capplan.read_traffic(s)
     assert list(t.rate.index) == list(pd.date_range("2026-01-01", periods=3, freq="D", tz="UTC"))
     assert t.interval_seconds == 86400
+
+
+ANY_VALUE = st.one_of(st.floats(), st.integers(-10**12, 10**12), st.text(max_size=12), st.none(),
+                      st.booleans(), st.datetimes(min_value=dt.datetime(1, 1, 1)))
+
+
+@settings(max_examples=150, derandomize=True, deadline=None)
+@given(st.lists(st.tuples(ANY_VALUE, ANY_VALUE, ANY_VALUE), max_size=25),
+       st.sampled_from(["columns", "numeric", "index"]))
+def test_any_frame_reads_or_is_one_line(rows, shape):
+    import warnings
+
+    frame = pd.DataFrame(rows, columns=["timestamp", "value", "other"], dtype=object)
+    if shape == "numeric":
+        frame["value"] = pd.to_numeric(frame["value"], errors="coerce")
+    if shape == "index":
+        frame = frame.set_index("timestamp")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            traffic = capplan.read_traffic(frame)
+    except CapplanError as e:
+        assert "\n" not in str(e)
+    else:
+        assert np.isfinite(traffic.rate.to_numpy()).all() and (traffic.rate >= 0).all()

@@ -47,6 +47,22 @@ def traffic_from_frame(data: pd.DataFrame | pd.Series, time_column: str | None =
     rows_read = len(frame)
     if rows_read == 0:
         raise CapplanError(f"{label}: has no rows: give a frame with at least two timestamps")
+    try:
+        return _read(frame, data, label, rows_read, time_column, value_column, unit, series,
+                     timezone, per_interval, counter, min_rows)
+    except (TypeError, ValueError, OverflowError) as exc:
+        # A frame holds any Python object (a bool, a date in year 1, a list); a file's text
+        # never does. What the shared steps cannot read is one line, as for a file.
+        raise CapplanError(f"{label}: cannot be read as a traffic series ({type(exc).__name__}: "
+                           f"{str(exc)[:80]}): give a timestamp column or index and a numeric "
+                           "value column") from None
+
+
+def _read(frame, data, label, rows_read, time_column, value_column, unit, series, timezone,
+          per_interval, counter, min_rows) -> Traffic:
+    import numpy as np
+    import pandas as pd
+
     from capplan.ingest.reader import _long_format_rows, _times_and_values
 
     tcol = _choose_time_column(label, frame, time_column)
