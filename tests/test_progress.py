@@ -57,6 +57,13 @@ def test_library_stages_reach_the_terminal_reporter():
     out = buf.getvalue()
     for name in ("reading nyc_taxi.csv", "analysing the load", "forecasting growth", "planning"):
         assert name in out
+    buf, console = terminal()
+    with progress.reporting(progress.TerminalReporter(console, show_after=0)):
+        fitted = capplan.forecast(ROOT / "inputs" / "nyc_taxi.csv", months=1, per_instance=1500)
+    out = buf.getvalue()
+    m = len(fitted.to_dict()["growth"]["backtest"])  # the candidates scored
+    for name in ("fitting candidates", "backtest", f"{m} of {m}", "simulating the demand paths"):
+        assert name in out
 
 
 def test_the_reporter_is_the_silent_one_off_a_terminal_or_when_quiet():
