@@ -114,27 +114,31 @@ def need_peak(peak) -> None:
 
 
 def fit_usl(n, x=None, latency=None, *, concurrency_column=None, throughput_column=None,
-            latency_column=None, latency_slo=None) -> USLResult:
+            latency_column=None, latency_slo=None, throughput_unit=None) -> USLResult:
     """Fit the Universal Scalability Law (`capplan usl`): measured concurrency `n` and
     throughput `x` (sequences), or a load-test file or DataFrame as `n` alone (columns found by
-    name, or named). `latency_slo` adds X and N at that latency to the JSON."""
+    name, or named). `throughput_unit` (second, minute or hour) is the unit of the throughput
+    given; `latency_slo` adds the p99 objective's limit to the JSON."""
     from capplan.results import USLResult
+    from capplan.usl import check_throughput_unit
     from capplan.usl import fit_usl as fit
     from capplan.validation import check_settings
 
     latency_slo = duration_text("latency_slo", latency_slo)
-    check_settings({"latency_slo": latency_slo})
+    check_settings({"latency_slo": latency_slo, "throughput_unit": throughput_unit})
+    unit = throughput_unit or "second"
     if x is None:
-        n, x, latency, source = _load_test(n, concurrency_column, throughput_column,
-                                           latency_column)
+        n, x, latency, latency_column, source = _load_test(
+            n, concurrency_column, throughput_column, latency_column, unit)
     else:
         if any(c is not None for c in (concurrency_column, throughput_column, latency_column)):
             raise CapplanError("the column names apply to a load-test file or DataFrame, not to "
                                "n and x given as numbers")
-        n, x = _numbers(n, "n"), _numbers(x, "x")
+        n, x = _numbers(n, "n"), _numbers(x, "x") * check_throughput_unit(unit)
         latency = None if latency is None else _numbers(latency, "latency")
         source = "load test"
-    return USLResult(fit(n, x, latency, source=source), latency_slo)
+    return USLResult(fit(n, x, latency, source=source, latency_column=latency_column),
+                     latency_slo)
 
 
 def _numbers(values, name: str):
@@ -298,32 +302,35 @@ def _read(data, settings: Settings) -> Traffic:
         raise CapplanError("--sheet applies to an Excel file, not to a DataFrame")
     progress.stage(f"reading the {_frame_label(data)}")
     return traffic_from_frame(data, time_column=settings.time_column,
-                              value_column=settings.value_column, series=settings.series,
+                              value_column=settings.value_column, unit=settings.unit,
+                              series=settings.series, aggregate=settings.aggregate,
                               timezone=settings.timezone, per_interval=settings.per_interval,
-                              counter=settings.counter)
+                              counter=settings.counter, rate=settings.rate)
 
 
-def _load_test(data, concurrency_column, throughput_column, latency_column):
-    """(n, x, latency, source) from a load-test file or a DataFrame."""
+def _load_test(data, concurrency_column, throughput_column, latency_column, unit: str):
+    """(n, x per second, latency, its column, source) from a load-test file or a DataFrame."""
     if _is_path(data):
-        from capplan.usl import read_load_test
+        from capplan.usl import read_load_test_columns
 
         check_input_file(data, "FILE")
-        n, x, r = read_load_test(os.fspath(data), concurrency_column, throughput_column,
-                                 latency_column)
-        return n, x, r, "load test"
+        t = read_load_test_columns(os.fspath(data), concurrency_column, throughput_column,
+                                   latency_column, throughput_unit=unit)
+        return t.n, t.x, t.latency, t.latency_column, os.fspath(data)
     if _is_frame(data) and hasattr(data, "columns"):
-        from capplan.usl import CONCURRENCY_NAMES, LATENCY_NAMES, THROUGHPUT_NAMES
+        from capplan.usl import (CONCURRENCY_NAMES, LATENCY_NAMES, THROUGHPUT_NAMES,
+                                 _is_latency_name, check_throughput_unit)
 
-        lower = {str(c).lower().strip(): c for c in data.columns}
+        names = [str(c) for c in data.columns]
+        lower = {c.lower().strip(): c for c in names}
 
-        def pick(wanted, names, role):
+        def pick(wanted, known, role):
             if wanted is not None:
-                if wanted not in data.columns:
+                if str(wanted) not in names:
                     raise CapplanError(f"DataFrame: no column {wanted!r} for the {role}; the "
-                                       f"columns are {', '.join(map(str, data.columns))}")
-                return wanted
-            return next((lower[nm] for nm in names if nm in lower), None)
+                                       f"columns are {', '.join(names)}")
+                return str(wanted)
+            return next((lower[nm] for nm in known if nm in lower), None)
 
         nc = pick(concurrency_column, CONCURRENCY_NAMES, "concurrency")
         xc = pick(throughput_column, THROUGHPUT_NAMES, "throughput")
@@ -331,8 +338,12 @@ def _load_test(data, concurrency_column, throughput_column, latency_column):
             raise CapplanError("DataFrame: name the concurrency and throughput columns with "
                                "concurrency_column= and throughput_column=")
         lc = pick(latency_column, LATENCY_NAMES, "latency")
-        latency = None if lc is None else _numbers(data[lc], str(lc))
-        return _numbers(data[nc], str(nc)), _numbers(data[xc], str(xc)), latency, "load test"
+        if lc is None and latency_column is None:  # as for a file: p99_ms, response_time, ...
+            lc = next((c for c in names if c not in (nc, xc) and _is_latency_name(c)), None)
+        frame = data.set_axis(names, axis=1)
+        latency = None if lc is None or lc in (nc, xc) else _numbers(frame[lc], lc)
+        x = _numbers(frame[xc], xc) * check_throughput_unit(unit)
+        return _numbers(frame[nc], nc), x, latency, None if latency is None else lc, "DataFrame"
     raise CapplanError(f"{type(data).__name__}: give n and x (sequences), or a load-test file or "
                        "DataFrame as the first argument")
 

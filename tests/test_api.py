@@ -115,16 +115,20 @@ def test_a_frame_and_its_file_give_the_same_plan():
 
 def test_forecast_paths_are_the_month_table():
     # The fitted model (a short series keeps it quick): each month's peak is the highest point
-    # of its scenario's path within the month; the worst case never below the nominal.
+    # of its scenario's path within the month, month 1 with today's planning peak; the worst
+    # case never below the nominal.
     frame = flat_peaks(days=35)
     frame["rps"] *= np.linspace(1, 1.2, len(frame))
     p = capplan.forecast(frame, months=3, per_instance=2000)
     f = p.forecast
     assert (f["worst_case"] >= f["nominal"]).all() and np.isfinite(f[["nominal", "worst_case"]]).all().all()
+    today = p.to_dict()["planning_peak"]
     by_month = f.groupby("month")[["nominal", "worst_case"]].max()
-    for name, col in (("nominal", "nominal"), ("worst_case", "worst_case")):
+    for name in ("nominal", "worst_case"):
+        want = by_month[name].copy()
+        want[1] = max(want[1], today)
         table = p.months[p.months.scenario == name].set_index("month")["peak"]
-        assert table.to_numpy() == pytest.approx(by_month[col].to_numpy())
+        assert table.to_numpy() == pytest.approx(want.to_numpy())
 
 
 @settings(max_examples=25, derandomize=True, deadline=None)
@@ -138,11 +142,25 @@ def test_plan_tables_agree_with_each_other_and_by_hand(peak, growth, per_instanc
     assert len(m) == 2 * months and len(f) == 30 * months
     nominal = m[m.scenario == "nominal"].set_index("month")
     for month in range(1, months + 1):
-        expected = peak * (1 + growth) ** month if growth >= 0 else peak * (1 + growth) ** (
-            (month - 1) + 1 / 30)  # a decline peaks at the month's first grid point
+        # README "How the numbers are made": a month's peak is the path's highest step in it,
+        # month 1 including today's peak; the path is P0 (1 + g)^t, t in months, 30 steps a month.
+        first_step = (month - 1) + 1 / 30
+        expected = peak * max((1 + growth) ** month, (1 + growth) ** first_step,
+                              1.0 if month == 1 else 0.0)
         assert nominal.loc[month, "peak"] == pytest.approx(expected, rel=1e-9)
-        need = math.ceil(nominal.loc[month, "peak"] / (per_instance * target) - 1e-9) + spare
+        # Instances, two states: all N at the target in normal running; with K spares, the
+        # z = N - K left after losing them at the degraded utilization (default 0.8).
+        normal = math.ceil(expected / (per_instance * target))
+        if spare:
+            survive = math.ceil(expected / (per_instance * 0.8))
+            need = max(survive, normal - spare) + spare
+        else:
+            need = normal
         assert nominal.loc[month, "instances"] == need
+    # The month table is the path's: each month's highest step (month 1 with today's peak).
+    from_path = f.groupby("month")["nominal"].max()
+    from_path[1] = max(from_path[1], peak)
+    assert nominal["peak"].to_numpy() == pytest.approx(from_path.to_numpy(), rel=1e-12)
     assert (m["instances"] >= 0).all() and np.isfinite(m["peak"]).all()
     worst = m[m.scenario == "worst_case"].set_index("month")
     assert (worst["peak"] >= nominal["peak"]).all()
@@ -329,7 +347,7 @@ def test_frame_provenance_is_a_stable_digest():
     (pd.DataFrame([["2026-01-01", 1, 2]], columns=["t", "v", "v"]), "more than once"),
     (pd.DataFrame({"t": pd.to_datetime([]), "v": []}), "has no rows"),
     (pd.DataFrame({"t": pd.date_range("2026-01-01", periods=2), "v": [np.nan, np.nan]}),
-     "no numeric value column found among v"),
+     "none of its 2 rows is usable"),
     (pd.DataFrame({"time": ["soon", "later"], "v": [1.0, 2.0]}), "none of its 2 rows is usable"),
 ])
 def test_bad_frames_are_one_line_errors(frame, words):

@@ -15,7 +15,9 @@ SEED = ["plan", "--peak", 10000, "--instances", 20, "--utilization", 0.4, "--gro
 
 def flat(text: str) -> str:
     """Help text with the line wrapping and box drawing taken out."""
-    return " ".join(re.sub(r"[│╭╮╰╯─]", " ", text).split())
+    text = re.sub(r"[│╭╮╰╯─]", " ", text)
+    text = re.sub(r"-\n\s+", "-", text)  # a word wrapped at its hyphen
+    return " ".join(text.split())
 
 
 def test_version():

@@ -16,10 +16,10 @@ from typing import Annotated, Optional
 import typer
 
 # What the readers take, in one place: every command's help, and the README, say this.
-TRAFFIC_FORMATS = ("CSV, TSV, semicolon- or pipe-delimited text (Grafana, CloudWatch and load "
-                   "balancer exports among them), Excel .xlsx, Prometheus query_range JSON, "
-                   "Datadog query JSON, or a web server access log (Common or Combined Log "
-                   "Format); any of them gzipped")
+TRAFFIC_FORMATS = ("CSV, TSV, semicolon- or pipe-delimited text (UTF-8, UTF-16 or Windows-1252; "
+                   "Grafana's CSV exports), Excel .xlsx, Prometheus query_range or Datadog query "
+                   "JSON, or a web server access log (Common or Combined Log Format); any of "
+                   "them gzipped")
 LOAD_TEST_FORMATS = ("a CSV or TSV with a concurrency column (threads, users, vus, ...) and a "
                      "throughput column (throughput, rps, ...), latency optional; or two "
                      "unnamed columns")

@@ -17,12 +17,12 @@ rates, units, the quality account), `model` (the values returned) and `reader` (
 
 from capplan.ingest.columns import EPOCH_MS, EPOCH_S, SERIES_NAMES, TIME_NAMES, VALUE_NAMES
 from capplan.ingest.delimited import _read_text_table
-from capplan.ingest.frame import traffic_from_frame
+from capplan.ingest.frame import traffic_from_frame  # noqa: F401 - a DataFrame in (notebooks)
 from capplan.ingest.model import FIRST_ROWS_SHOWN, DataQuality, DroppedRows, InputInfo, Traffic
 from capplan.ingest.reader import list_series, read_traffic
 from capplan.ingest.series import AGGREGATES
 from capplan.ingest.sniff import _decode, _read_bytes
 
-__all__ = ["read_traffic", "traffic_from_frame", "list_series", "Traffic", "DataQuality", "DroppedRows", "InputInfo",
+__all__ = ["read_traffic", "list_series", "Traffic", "DataQuality", "DroppedRows", "InputInfo",
            "AGGREGATES", "TIME_NAMES", "VALUE_NAMES", "SERIES_NAMES", "EPOCH_S", "EPOCH_MS",
            "FIRST_ROWS_SHOWN", "_decode", "_read_bytes", "_read_text_table"]

@@ -1,55 +1,75 @@
 """A pandas DataFrame or Series in, a `Traffic` out: the notebook's way in.
 
-The frame goes through the same steps as a file once its table is read: the time and value
-columns are chosen by the same rules (`columns`), times parsed to UTC the same way (naive ones in
-`timezone`), bad rows dropped with their reasons, duplicates and order handled, the interval,
-counters and per-interval counts as for a file (`rates`). What differs is provenance: the input
-is named "DataFrame" (or "Series"), its sha256 is taken over pandas' own row hashes of the frame
+A frame is a table already read, so it joins `read_traffic` where a file's table does: the time
+column is chosen (`columns`), the layout and series decided (`series`: one column, a wide frame's
+`series=`, a long frame's series column, `aggregate=`), and the reader's own table-to-Traffic step
+(`reader._build`) drops bad rows with their reasons, sorts, keeps one value per time, infers the
+interval and decides counts versus rates, exactly as for a file. What differs is provenance: the
+input is named "DataFrame" (or "Series"), its sha256 is taken over pandas' row hashes of the frame
 (index included), and a dropped row is named by its position in the frame, from 0.
 """
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from capplan.errors import CapplanError, name_list
-from capplan.ingest.columns import TIME_NAMES, _check_timezone, _choose_time_column, \
-    _choose_value_column
-from capplan.ingest.model import InputInfo, Traffic
-from capplan.ingest.rates import _infer_interval, drop_bad_rows, quality_account, to_rate
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from capplan.ingest.model import Traffic
+
 FORMAT = "DataFrame"
+
+
+@dataclass(frozen=True, slots=True)
+class _FrameSource:
+    """What the reader's build step needs of a source: its digest."""
+
+    sha256: str
 
 
 def traffic_from_frame(data: pd.DataFrame | pd.Series, time_column: str | None = None,
                        value_column: str | None = None, unit: str | None = None, *,
-                       series: str | None = None, timezone: str = "UTC",
-                       per_interval: bool = False, counter: bool = False,
-                       min_rows: int = 2) -> Traffic:
-    """Read a DataFrame (a timestamp index or column; one value column, `value_column=`, or a
-    wide frame's `series=`) or a Series with a timestamp index into a `Traffic`.
-
-    `unit`: the rate's unit for labels (default req/s). `per_interval`, `counter`, `timezone`:
-    as for a file (`read_traffic`)."""
-    import numpy as np
+                       series: str | None = None, aggregate: str | None = None,
+                       timezone: str = "UTC", per_interval: bool = False, counter: bool = False,
+                       rate: bool = False, min_rows: int = 2) -> Traffic:
+    """Read a DataFrame (a timestamp index or column; one value column, `value_column=`, a wide
+    frame's `series=`, or `aggregate=` over several) or a Series with a timestamp index into a
+    `Traffic`. The other options mean what they mean for a file (`read_traffic`)."""
     import pandas as pd
 
-    if per_interval and counter:
-        raise CapplanError("--per-interval and --counter exclude each other: a column is either a "
-                           "count per interval or a running counter")
-    _check_timezone(timezone)
+    from capplan.ingest import reader
+    from capplan.ingest import series as ser
+    from capplan.ingest.columns import check_timezone, choose_time_column
+    from capplan.ingest.rates import parse_unit
+
+    requested = reader._requested_kind(per_interval, counter, rate)
+    unit_ = parse_unit(unit)
+    if unit_.stated_rate and requested in ("per-interval", "counter"):
+        raise CapplanError(f"--unit {unit!r} states a rate, so the values are used as given: drop "
+                           f"--{requested}, or give only what is counted (--unit "
+                           f"{unit.split('/')[0].strip()}) to get a per-second rate")
+    if aggregate is not None and aggregate not in ser.AGGREGATES:
+        raise CapplanError(f"--aggregate {aggregate!r}: use one of {', '.join(ser.AGGREGATES)}")
+    check_timezone(timezone)
     label = "Series" if isinstance(data, pd.Series) else FORMAT
     frame = _as_table(data, label, time_column)
-    rows_read = len(frame)
-    if rows_read == 0:
+    if len(frame) == 0:
         raise CapplanError(f"{label}: has no rows: give a frame with at least two timestamps")
     try:
-        return _read(frame, data, label, rows_read, time_column, value_column, unit, series,
-                     timezone, per_interval, counter, min_rows)
+        # Rows numbered by position, from 0; no text encoding, as nothing was decoded.
+        table = reader._whole_table(frame, FORMAT, 0, encoding=None, notes=(
+            f"rows are numbered by their position in the {label}, from 0",))
+        tcol = choose_time_column(label, table.sample, time_column)
+        lay = ser.layout(label, table.sample, tcol, value_column, series, aggregate)
+        cols = list(dict.fromkeys([tcol, *lay.value_columns, *filter(None, [lay.series_column])]))
+        return reader._build(label, _FrameSource(frame_sha256(data)), table, table.load(cols),
+                             tcol, lay, series=series, aggregate=aggregate, timezone=timezone,
+                             requested=requested, unit=unit_, min_rows=min_rows)
     except (TypeError, ValueError, OverflowError) as exc:
         # A frame holds any Python object (a bool, a date in year 1, a list); a file's text
         # never does. What the shared steps cannot read is one line, as for a file.
@@ -58,47 +78,11 @@ def traffic_from_frame(data: pd.DataFrame | pd.Series, time_column: str | None =
                            "value column") from None
 
 
-def _read(frame, data, label, rows_read, time_column, value_column, unit, series, timezone,
-          per_interval, counter, min_rows) -> Traffic:
-    import numpy as np
-    import pandas as pd
-
-    from capplan.ingest.reader import _long_format_rows, _times_and_values
-
-    tcol = _choose_time_column(label, frame, time_column)
-    frame, series_col, positions = _long_format_rows(label, frame, tcol, value_column, series, 0)
-    vcol = _choose_value_column(label, frame, tcol, value_column, series, series_col)
-    tvals, values, assumed, dst_lost = _times_and_values(frame, tcol, vcol, timezone, FORMAT)
-    rows = positions if positions is not None else np.arange(len(frame))
-    keep, dropped = drop_bad_rows(label, tvals, values, rows, dst_lost, timezone, counter,
-                                  rows_read, tcol, vcol)
-    s = pd.Series(values[keep], index=pd.DatetimeIndex(tvals[keep]).tz_localize("UTC"), name=vcol)
-    unsorted = not s.index.is_monotonic_increasing
-    if unsorted:
-        s = s.sort_index(kind="stable")
-    n_dup = int(s.index.duplicated().sum())
-    if n_dup:
-        # As for a file: the highest reading of a repeated timestamp, as capacity is for the peak.
-        s = s.groupby(level=0).max()
-    if len(s) < min_rows:
-        raise CapplanError(f"{label}: only {len(s)} usable row(s) after dropping bad ones: capplan "
-                           f"needs at least {min_rows} timestamps to infer the interval")
-    interval = _infer_interval(s.index)
-    s, kind, notes = to_rate(s, interval, counter, per_interval)
-    if dropped:
-        notes = [*notes, f"dropped rows are numbered by their position in the {label}, from 0"]
-    quality = quality_account(s, rows_read=rows_read, dropped=dropped, n_dup=n_dup,
-                              sorted_by_us=unsorted, interval=interval, assumed=assumed,
-                              notes=notes)
-    info = InputInfo(path=label, sha256=frame_sha256(data), format=FORMAT, sheet=None,
-                     time_column=tcol, value_column=vcol, series=series, value_kind=kind)
-    return Traffic(rate=s.astype("float64"), unit=unit or "req/s", interval_seconds=interval,
-                   quality=quality, source=info, local_timezone=timezone)
-
-
 def _as_table(data, label: str, time_column: str | None) -> pd.DataFrame:
     """The frame as a table of string-named columns, its timestamp index (if any) a column."""
     import pandas as pd
+
+    from capplan.ingest.columns import TIME_NAMES
 
     if isinstance(data, pd.Series):
         data = data.to_frame(str(data.name) if data.name is not None else "value")
@@ -110,15 +94,15 @@ def _as_table(data, label: str, time_column: str | None) -> pd.DataFrame:
                            "or pass the one column as a Series")
     frame = data.copy(deep=False)
     frame.columns = [str(c) for c in frame.columns]
-    dup = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
+    names = list(frame.columns)
+    dup = sorted({c for c in names if names.count(c) > 1})
     if dup:
         raise CapplanError(f"{label}: column name(s) {name_list(dup)} appear more than once: "
                            "rename them")
-    if isinstance(data.index, pd.PeriodIndex):  # monthly or daily periods: their start times
-        frame.index = data.index.to_timestamp()
-        data = frame
-    index_name = None if data.index.name is None else str(data.index.name)
-    timed_index = isinstance(data.index, pd.DatetimeIndex) or (
+    if isinstance(frame.index, pd.PeriodIndex):  # monthly or daily periods: their start times
+        frame.index = frame.index.to_timestamp()
+    index_name = None if frame.index.name is None else str(frame.index.name)
+    timed_index = isinstance(frame.index, pd.DatetimeIndex) or (
         index_name is not None and (index_name == time_column or
                                     index_name.lower() in TIME_NAMES))
     if timed_index and (time_column is None or time_column == index_name or
@@ -128,10 +112,8 @@ def _as_table(data, label: str, time_column: str | None) -> pd.DataFrame:
             raise CapplanError(f"{label}: the index and a column are both named {name!r}: "
                                "rename one, or reset the index")
         frame.index = frame.index.rename(name)
-        frame = frame.reset_index()
-    else:
-        frame = frame.reset_index(drop=True)
-    return frame
+        return frame.reset_index()
+    return frame.reset_index(drop=True)
 
 
 def frame_sha256(data) -> str:
