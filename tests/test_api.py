@@ -407,3 +407,22 @@ def test_any_frame_reads_or_is_one_line(rows, shape):
         assert "\n" not in str(e)
     else:
         assert np.isfinite(traffic.rate.to_numpy()).all() and (traffic.rate >= 0).all()
+
+
+def test_frame_options_as_for_a_file():
+    t = pd.date_range("2026-03-01", periods=4, freq="5min")
+    wide = pd.DataFrame({"web-1": [1.0, 2.0, 3.0, 4.0], "web-2": [10.0, 20.0, 30.0, 40.0]},
+                        index=t)
+    summed = capplan.read_traffic(wide, aggregate="sum")
+    assert summed.rate.tolist() == (wide["web-1"] + wide["web-2"]).tolist()
+    assert summed.source.aggregate == "sum" and summed.source.series_used == ("web-1", "web-2")
+    # Counts per 5-minute interval: / 300 s; a unit names what is counted.
+    counts = capplan.read_traffic(wide["web-2"], per_interval=True, unit="jobs")
+    assert counts.rate.tolist() == pytest.approx([10 / 300, 20 / 300, 30 / 300, 40 / 300])
+    assert counts.unit == "jobs/s" and counts.source.value_kind == "per-interval count"
+    # A long frame (series, time, value), one series chosen.
+    long = pd.DataFrame({"series": ["a", "b"] * 3, "time": t[[0, 0, 1, 1, 2, 2]],
+                         "value": [1.0, 5.0, 2.0, 6.0, 3.0, 7.0]})
+    assert capplan.read_traffic(long, series="b").rate.tolist() == [5.0, 6.0, 7.0]
+    with pytest.raises(CapplanError, match="--aggregate 'median'"):
+        capplan.read_traffic(wide, aggregate="median")
