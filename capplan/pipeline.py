@@ -1,7 +1,9 @@
 """The whole flow as library calls: ingest -> load -> capacity -> growth -> plan.
 
-`cli.py` parses flags into `Settings` and calls these; so can any other program. Only `ingest`
-(and the USL load-test reader) read files here; nothing is written.
+`capplan.api` (the notebook API, and the CLI through it) turns typed arguments into `Settings`
+and calls these; so can any other program. Only `ingest` (and the USL load-test reader) read files
+here; nothing is written. Each stage is marked with `capplan.progress` (silent unless a terminal
+front end listens).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from capplan import progress
 from capplan.errors import CapplanError
 
 
@@ -85,17 +88,30 @@ def load_events(settings: Settings):
     return tuple(events)
 
 
+def read(path: str, settings: Settings):
+    """Read one traffic file with the settings' reading options: a `Traffic`."""
+    from capplan.ingest import read_traffic
+
+    progress.stage(f"reading {Path(path).name}")
+    return read_traffic(path, time_column=settings.time_column,
+                        value_column=settings.value_column, series=settings.series,
+                        sheet=settings.sheet, timezone=settings.timezone,
+                        per_interval=settings.per_interval, counter=settings.counter,
+                        rate=settings.rate, aggregate=settings.aggregate, unit=settings.unit)
+
+
 def analyze(path: str, settings: Settings):
     """Read and analyse one traffic file: (Traffic, LoadProfile)."""
-    from capplan.ingest import read_traffic
+    traffic = read(path, settings)
+    return traffic, analyze_traffic(traffic)
+
+
+def analyze_traffic(traffic):
+    """The load analysis of a `Traffic` read already (from a file or a DataFrame)."""
     from capplan.load import analyze_load
 
-    traffic = read_traffic(path, time_column=settings.time_column,
-                           value_column=settings.value_column, series=settings.series,
-                           sheet=settings.sheet, timezone=settings.timezone,
-                           per_interval=settings.per_interval, counter=settings.counter,
-                           rate=settings.rate, aggregate=settings.aggregate, unit=settings.unit)
-    return traffic, analyze_load(traffic)
+    progress.stage("analysing the load")
+    return analyze_load(traffic)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +136,7 @@ def _capacity(settings: Settings, planning_peak: float | None):
     if settings.load_test:
         from capplan.usl import fit_usl, per_instance_limit, read_load_test_columns
 
+        progress.stage("fitting the load test")
         columns = read_load_test_columns(settings.load_test,
                                          throughput_unit=settings.throughput_unit)
         usl_fit = fit_usl(columns.n, columns.x, columns.latency, source=settings.load_test,
@@ -187,21 +204,33 @@ def _check_plan_settings(settings: Settings) -> None:
 
 def forecast(path: str, settings: Settings) -> ForecastResult:
     """A traffic file to a plan: the `capplan forecast` flow."""
+    check_months(settings.months)
+    events = load_events(settings)  # a bad event fails before the file is read
+    return _forecast(read(path, settings), settings, events)
+
+
+def forecast_traffic(traffic, settings: Settings) -> ForecastResult:
+    """A `Traffic` read already (from a file or a DataFrame) to a plan."""
+    check_months(settings.months)
+    return _forecast(traffic, settings, load_events(settings))
+
+
+def _forecast(traffic, settings: Settings, events) -> ForecastResult:
     from capplan.growth import forecast_peaks, parse_growth
     from capplan.plan import build_plan
 
-    check_months(settings.months)
-    events = load_events(settings)
-    traffic, load = analyze(path, settings)
+    load = analyze_traffic(traffic)
+    where = traffic.source.path
     if len(load.daily_peaks) < 1:
-        raise CapplanError(f"{path}: not one full day of data: capplan plans from daily peaks; "
+        raise CapplanError(f"{where}: not one full day of data: capplan plans from daily peaks; "
                            "export at least a day (two weeks or more for a growth fit)")
     if not (load.daily_peaks > 0).any():
-        raise CapplanError(f"{path}: every value in column {traffic.source.value_column!r} is "
+        raise CapplanError(f"{where}: every value in column {traffic.source.value_column!r} is "
                            "zero: there is no load to plan for; check the column "
                            "(--value-column) or the export's time range")
     peak = load.planning_peak.value
     capacity, usl_fit, fleet_fit = _capacity(settings, peak)
+    progress.stage("forecasting growth")
     if settings.growth is not None:
         from capplan.growth import fixed_growth
         import pandas as pd
@@ -216,6 +245,7 @@ def forecast(path: str, settings: Settings) -> ForecastResult:
                             worst_quantile=settings.worst_quantile, worst_growth=wg,
                             model=settings.model, planning_peak=peak)
     start = fc.start.date()
+    progress.stage("planning")
     plan = build_plan(start=start, planning_peak=peak, capacity=capacity, forecast=fc,
                       events=events, months=settings.months, lead_time_days=settings.lead_time,
                       cost_per_instance=settings.cost_per_instance,
@@ -244,6 +274,7 @@ def plan_from_numbers(settings: Settings, *, peak: float, mean: float | None = N
     today = today or today_utc()
     fc = fixed_growth(pd.Timestamp(today), peak, settings.months, g, wg,
                       stated=settings.growth is not None)
+    progress.stage("planning")
     plan = build_plan(start=today, planning_peak=peak, capacity=capacity, forecast=fc,
                       events=events, months=settings.months, lead_time_days=settings.lead_time,
                       cost_per_instance=settings.cost_per_instance,

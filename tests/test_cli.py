@@ -181,7 +181,15 @@ def test_events_file_and_bad_events(tmp_path):
     assert code == 2 and "multiplier" in se and not (tmp_path / "b").exists()
 
 
-@pytest.mark.parametrize("command", ["analyze", "forecast", "plan", "usl"])
+def registered_commands() -> list[str]:
+    import typer
+
+    from capplan.cli import app
+
+    return sorted(typer.main.get_command(app).commands)
+
+
+@pytest.mark.parametrize("command", registered_commands())
 def test_every_help_example_runs(command, tmp_path):
     import re
     import shlex

@@ -8,59 +8,67 @@ from typing import Annotated, Optional
 import typer
 
 from capplan.cli.common import (  # the shared option bundles
+    LOAD_TEST_FORMATS,
+    Json,
     LatencySLO,
-    NoReport,
-    Out,
+    Quiet,
     ThroughputUnit,
     app,
-    check_input_file,
-    make_console,
+    finish,
+    out_option,
     output_folder,
+    reporting,
+    show,
     stem,
 )
 from capplan.errors import CapplanError
 
+USLOut = out_option("outputs/<input-stem>/, or outputs/usl/ for a what-if")
+
 
 @app.command()
 def usl(
-    path: Annotated[Optional[Path], typer.Argument(help="Load test: concurrency and throughput columns (latency optional).")] = None,
+    path: Annotated[Optional[Path], typer.Argument(help=f"Load test: {LOAD_TEST_FORMATS}.")] = None,
     sigma: Annotated[Optional[float], typer.Option("--sigma", help="What-if: contention coefficient.")] = None,
     kappa: Annotated[Optional[float], typer.Option("--kappa", help="What-if: coherency coefficient.")] = None,
     lambda_: Annotated[Optional[float], typer.Option("--lambda", help="What-if: throughput of one (X(1)).")] = None,
     concurrency_column: Annotated[Optional[str], typer.Option("--concurrency-column", help="Concurrency column (default: detected).")] = None,
     throughput_column: Annotated[Optional[str], typer.Option("--throughput-column", help="Throughput column (default: detected).")] = None,
     latency_column: Annotated[Optional[str], typer.Option("--latency-column", help="Latency column (default: detected, optional).")] = None,
-    latency_slo: LatencySLO = None, out: Out = None, no_report: NoReport = False,
-    throughput_unit: ThroughputUnit = None,
+    latency_slo: LatencySLO = None, out: USLOut = None,
+    no_report: Annotated[bool, typer.Option("--no-report", help="Write usl.json only (no usl.svg chart).")] = False,
+    throughput_unit: ThroughputUnit = None, json: Json = False, quiet: Quiet = False,
 ) -> None:
     """Fit the Universal Scalability Law to a load test, or explore given coefficients.
 
-    Example: capplan usl inputs/loadtest_specsdm91.csv --throughput-unit hour
+    Writes usl.json and usl.svg. Example: capplan usl inputs/loadtest_specsdm91.csv --throughput-unit hour
     """
-    from capplan.outputs.report import write_usl_outputs
-    from capplan.outputs.terminal import print_usl
-    from capplan.usl import USL, fit_usl, read_load_test_columns, what_if
+    from capplan import api
     from capplan.validation import check_settings
 
     check_settings({"sigma": sigma, "kappa": kappa, "lambda_": lambda_,
                     "latency_slo": latency_slo, "throughput_unit": throughput_unit})
-    if path is not None:
-        if any(v is not None for v in (sigma, kappa, lambda_)):
-            raise CapplanError("give a load-test file or --sigma/--kappa/--lambda, not both")
-        out_dir = output_folder(out, Path("outputs") / stem(path, "usl"))
-        check_input_file(path, "FILE")
-        t = read_load_test_columns(str(path), concurrency_column, throughput_column,
-                                   latency_column, throughput_unit=throughput_unit or "second")
-        result = fit_usl(t.n, t.x, t.latency, source=str(path), latency_column=t.latency_column)
-    else:
-        if sigma is None or kappa is None or lambda_ is None:
-            raise CapplanError("capplan usl needs a load-test file, or all of --sigma, --kappa "
-                               "and --lambda for a what-if curve")
-        out_dir = output_folder(out, Path("outputs") / "usl")
-        result = what_if(USL(sigma, kappa, lambda_))
-    console = make_console()
-    if path is not None and (throughput_unit or "second").strip().lower() != "second":
-        console.print(f"throughput read per {throughput_unit.strip().lower()}, shown per second")
-    print_usl(console, result, latency_slo)
-    written = write_usl_outputs(result, out_dir, latency_slo, chart=not no_report)
-    console.print(f"wrote {', '.join(str(p) for p in written)}")
+    if path is not None and any(v is not None for v in (sigma, kappa, lambda_)):
+        raise CapplanError("give a load-test file or --sigma/--kappa/--lambda, not both")
+    if path is None and (sigma is None or kappa is None or lambda_ is None):
+        raise CapplanError("capplan usl needs a load-test file, or all of --sigma, --kappa "
+                           "and --lambda for a what-if curve")
+    default = Path("outputs") / (stem(path, "usl") if path is not None else "usl")
+    out_dir = output_folder(out, default)
+    with reporting(quiet):
+        if path is not None:
+            fit = api.fit_usl(path, concurrency_column=concurrency_column,
+                              throughput_column=throughput_column, latency_column=latency_column,
+                              latency_slo=latency_slo, throughput_unit=throughput_unit)
+        else:
+            fit = api.usl_what_if(sigma, kappa, lambda_, latency_slo=latency_slo)
+        console = show(quiet, json)
+        if console is not None:
+            from capplan.outputs.terminal import print_usl
+
+            if path is not None and (throughput_unit or "second").strip().lower() != "second":
+                console.print(f"throughput read per {throughput_unit.strip().lower()}, shown "
+                              "per second")
+            print_usl(console, fit.fit, latency_slo)
+        written = fit.write(out_dir, chart=not no_report)
+    finish(written, fit.to_json(), quiet, json)
