@@ -31,6 +31,8 @@ KEYS = {
     "load_test": str, "fleet_usl": str, "service_time": str, "timezone": str, "paper": str,
     "time_column": str, "value_column": str, "series": str, "sheet": str, "per_interval": bool,
     "counter": bool, "rate": bool, "aggregate": str, "unit": str,
+    "degraded_utilization": float, "cell_overhead": int, "prescale": int, "currency": str,
+    "throughput_unit": str,
 }
 MAX_BYTES = 1_000_000  # a service file is a few dozen lines; refuse anything that is not
 MAX_DEPTH = 8  # [capacity], [team.capacity]: tables group keys; deeper is not a service file

@@ -1,7 +1,9 @@
 """The whole flow as library calls: ingest -> load -> capacity -> growth -> plan.
 
-`cli.py` parses flags into `Settings` and calls these; so can any other program. Only `ingest`
-(and the USL load-test reader) read files here; nothing is written.
+`capplan.api` (the notebook API, and the CLI through it) turns typed arguments into `Settings`
+and calls these; so can any other program. Only `ingest` (and the USL load-test reader) read files
+here; nothing is written. Each stage is marked with `capplan.progress` (silent unless a terminal
+front end listens).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from capplan import progress
 from capplan.errors import CapplanError
 
 
@@ -39,6 +42,11 @@ class Settings:
     service: str | None = None
     title: str | None = None
     paper: str = "A4"
+    degraded_utilization: float = 0.8
+    cell_overhead: int = 0
+    prescale: int = 7
+    currency: str | None = None
+    throughput_unit: str = "second"
     # ingest
     time_column: str | None = None
     value_column: str | None = None
@@ -80,17 +88,30 @@ def load_events(settings: Settings):
     return tuple(events)
 
 
+def read(path: str, settings: Settings):
+    """Read one traffic file with the settings' reading options: a `Traffic`."""
+    from capplan.ingest import read_traffic
+
+    progress.stage(f"reading {Path(path).name}")
+    return read_traffic(path, time_column=settings.time_column,
+                        value_column=settings.value_column, series=settings.series,
+                        sheet=settings.sheet, timezone=settings.timezone,
+                        per_interval=settings.per_interval, counter=settings.counter,
+                        rate=settings.rate, aggregate=settings.aggregate, unit=settings.unit)
+
+
 def analyze(path: str, settings: Settings):
     """Read and analyse one traffic file: (Traffic, LoadProfile)."""
-    from capplan.ingest import read_traffic
+    traffic = read(path, settings)
+    return traffic, analyze_traffic(traffic)
+
+
+def analyze_traffic(traffic):
+    """The load analysis of a `Traffic` read already (from a file or a DataFrame)."""
     from capplan.load import analyze_load
 
-    traffic = read_traffic(path, time_column=settings.time_column,
-                           value_column=settings.value_column, series=settings.series,
-                           sheet=settings.sheet, timezone=settings.timezone,
-                           per_interval=settings.per_interval, counter=settings.counter,
-                           rate=settings.rate, aggregate=settings.aggregate, unit=settings.unit)
-    return traffic, analyze_load(traffic)
+    progress.stage("analysing the load")
+    return analyze_load(traffic)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,48 +125,111 @@ class ForecastResult:
 
 
 def _capacity(settings: Settings, planning_peak: float | None):
-    """The capacity model, with the USL fits when load tests are given."""
+    """The capacity model, with the USL fits when load tests are given, and the latency limit
+    when an objective is given."""
     from capplan.capacity import build_capacity
 
     per_instance = settings.per_instance
     source = None
     usl_fit = fleet_fit = None
+    slo = _slo_seconds(settings)
     if settings.load_test:
-        from capplan.usl import fit_usl, per_instance_limit, read_load_test
+        from capplan.ingest.loadtests import read_load_test_steps
+        from capplan.usl import fit_usl, per_instance_limit
 
-        usl_fit = fit_usl(*read_load_test(settings.load_test))
+        progress.stage("fitting the load test")
+        test = read_load_test_steps(settings.load_test, throughput_unit=settings.throughput_unit)
+        usl_fit = fit_usl(**test.fit_arguments(), source=settings.load_test)
         if per_instance is None:
-            per_instance, source = per_instance_limit(usl_fit, settings.latency_slo)
+            per_instance, source = per_instance_limit(usl_fit)
     if settings.fleet_usl:
         from capplan.usl import fit_usl, read_load_test
 
-        fleet_fit = fit_usl(*read_load_test(settings.fleet_usl))
+        fleet_fit = fit_usl(*read_load_test(settings.fleet_usl,
+                                            throughput_unit=settings.throughput_unit),
+                            source=settings.fleet_usl)
+    _check_plan_settings(settings)
+    latency = None
+    if slo is not None:
+        from capplan import limits
+
+        if usl_fit is not None and settings.per_instance is None:
+            latency = limits.for_load_test(usl_fit, slo)
+        elif settings.service_time:
+            limit = per_instance
+            if limit is None and settings.instances and settings.utilization and planning_peak:
+                limit = planning_peak / (settings.instances * settings.utilization)
+            if limit is not None:
+                from capplan.queueing import parse_duration_seconds
+
+                latency = limits.for_service_time(
+                    limit, parse_duration_seconds(settings.service_time, "--service-time"), slo)
     capacity = build_capacity(
         planning_peak=planning_peak, per_instance=per_instance, instances=settings.instances,
         utilization=settings.utilization, target_utilization=settings.target_utilization,
         spare=settings.spare, zones=settings.zones,
         fleet_usl=fleet_fit.model if fleet_fit is not None else None,
-        per_instance_source=source)
+        per_instance_source=source, degraded_utilization=settings.degraded_utilization,
+        cell_overhead=settings.cell_overhead, latency_limit=latency,
+        throughput_unit=settings.throughput_unit)
+    if slo is not None and latency is None:
+        import dataclasses
+
+        capacity = dataclasses.replace(capacity, assumptions=capacity.assumptions + (
+            f"--latency-slo {settings.latency_slo} is not applied to the sizing: give "
+            "--service-time (with a per-instance limit) or a --load-test to turn it into a "
+            "rate",))
     return capacity, usl_fit, fleet_fit
+
+
+def _slo_seconds(settings: Settings) -> float | None:
+    if not settings.latency_slo:
+        return None
+    from capplan.queueing import parse_duration_seconds
+
+    return parse_duration_seconds(settings.latency_slo, "--latency-slo")
+
+
+def _check_plan_settings(settings: Settings) -> None:
+    """The plan's own flags (the CLI checks them too; a library caller meets the same rules)."""
+    if not 0 <= settings.prescale <= 365:
+        raise CapplanError(f"--prescale {settings.prescale}: give the days before an event its "
+                           "capacity must be in service, 0 to 365 (default 7)")
+    if settings.currency is not None and not (
+            0 < len(settings.currency.strip()) <= 12 and settings.currency.isprintable()):
+        raise CapplanError(f"--currency {settings.currency!r}: give a short label such as USD, "
+                           "EUR or GBP (at most 12 characters)")
 
 
 def forecast(path: str, settings: Settings) -> ForecastResult:
     """A traffic file to a plan: the `capplan forecast` flow."""
+    check_months(settings.months)
+    events = load_events(settings)  # a bad event fails before the file is read
+    return _forecast(read(path, settings), settings, events)
+
+
+def forecast_traffic(traffic, settings: Settings) -> ForecastResult:
+    """A `Traffic` read already (from a file or a DataFrame) to a plan."""
+    check_months(settings.months)
+    return _forecast(traffic, settings, load_events(settings))
+
+
+def _forecast(traffic, settings: Settings, events) -> ForecastResult:
     from capplan.growth import forecast_peaks, parse_growth
     from capplan.plan import build_plan
 
-    check_months(settings.months)
-    events = load_events(settings)
-    traffic, load = analyze(path, settings)
+    load = analyze_traffic(traffic)
+    where = traffic.source.path
     if len(load.daily_peaks) < 1:
-        raise CapplanError(f"{path}: not one full day of data: capplan plans from daily peaks; "
+        raise CapplanError(f"{where}: not one full day of data: capplan plans from daily peaks; "
                            "export at least a day (two weeks or more for a growth fit)")
     if not (load.daily_peaks > 0).any():
-        raise CapplanError(f"{path}: every value in column {traffic.source.value_column!r} is "
+        raise CapplanError(f"{where}: every value in column {traffic.source.value_column!r} is "
                            "zero: there is no load to plan for; check the column "
                            "(--value-column) or the export's time range")
     peak = load.planning_peak.value
     capacity, usl_fit, fleet_fit = _capacity(settings, peak)
+    progress.stage("forecasting growth")
     if settings.growth is not None:
         from capplan.growth import fixed_growth
         import pandas as pd
@@ -160,9 +244,11 @@ def forecast(path: str, settings: Settings) -> ForecastResult:
                             worst_quantile=settings.worst_quantile, worst_growth=wg,
                             model=settings.model, planning_peak=peak)
     start = fc.start.date()
+    progress.stage("planning")
     plan = build_plan(start=start, planning_peak=peak, capacity=capacity, forecast=fc,
                       events=events, months=settings.months, lead_time_days=settings.lead_time,
-                      cost_per_instance=settings.cost_per_instance)
+                      cost_per_instance=settings.cost_per_instance,
+                      prescale_days=settings.prescale, currency=_currency(settings))
     queue = _queueing(settings, load.mean, peak, capacity)
     return ForecastResult(traffic, load, plan, usl_fit, fleet_fit, queue)
 
@@ -184,14 +270,44 @@ def plan_from_numbers(settings: Settings, *, peak: float, mean: float | None = N
     capacity, usl_fit, fleet_fit = _capacity(settings, peak)
     g = parse_growth(settings.growth) if settings.growth is not None else 0.0
     wg = parse_growth(settings.worst_growth, "--worst-growth") if settings.worst_growth else None
-    today = today or dt.datetime.now(dt.timezone.utc).date()
+    today = today or today_utc()
     fc = fixed_growth(pd.Timestamp(today), peak, settings.months, g, wg,
                       stated=settings.growth is not None)
+    progress.stage("planning")
     plan = build_plan(start=today, planning_peak=peak, capacity=capacity, forecast=fc,
                       events=events, months=settings.months, lead_time_days=settings.lead_time,
-                      cost_per_instance=settings.cost_per_instance)
+                      cost_per_instance=settings.cost_per_instance,
+                      prescale_days=settings.prescale, currency=_currency(settings))
     queue = _queueing(settings, mean, peak, capacity)
     return ForecastResult(None, None, plan, usl_fit, fleet_fit, queue)
+
+
+def _currency(settings: Settings) -> str | None:
+    return settings.currency.strip() if settings.currency else None
+
+
+def today_utc(environ=None) -> dt.date:
+    """The plan's today: `CAPPLAN_TODAY` (YYYY-MM-DD) when set, else `SOURCE_DATE_EPOCH` (seconds
+    since 1970, the reproducible-builds convention) as a UTC date, else the clock's UTC date. Tests
+    and reproducible runs freeze the clock with either."""
+    import os
+
+    env = os.environ if environ is None else environ
+    text = env.get("CAPPLAN_TODAY", "").strip()
+    if text:
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError as exc:
+            raise CapplanError(f"CAPPLAN_TODAY={text!r} is not a date: write YYYY-MM-DD, or "
+                               "unset it to plan from today") from exc
+    epoch = env.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch:
+        try:
+            return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).date()
+        except (ValueError, OverflowError, OSError) as exc:
+            raise CapplanError(f"SOURCE_DATE_EPOCH={epoch!r} is not a whole number of seconds "
+                               "since 1970: fix or unset it") from exc
+    return dt.datetime.now(dt.timezone.utc).date()
 
 
 def _queueing(settings: Settings, mean, peak, capacity):
@@ -200,7 +316,7 @@ def _queueing(settings: Settings, mean, peak, capacity):
     from capplan.queueing import parse_duration_seconds, worksheet
 
     service_time = parse_duration_seconds(settings.service_time, "--service-time")
-    slo = parse_duration_seconds(settings.latency_slo, "--latency-slo") if settings.latency_slo else None
+    slo = _slo_seconds(settings)
     servers = None
     if capacity.per_instance_limit is not None:
         # Little's Law: an instance that completes X req/s at 100% with service time s keeps
@@ -208,4 +324,5 @@ def _queueing(settings: Settings, mean, peak, capacity):
         servers = max(1, round(capacity.per_instance_limit * service_time))
     return worksheet(mean_rate=mean, peak_rate=peak, service_time=service_time,
                      instances=settings.instances, target_utilization=capacity.target_utilization,
-                     latency_slo=slo, servers_per_instance=servers)
+                     latency_slo=slo, servers_per_instance=servers,
+                     latency_limit=capacity.latency_limit)

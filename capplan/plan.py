@@ -1,25 +1,39 @@
-"""The plan: peak, instances and additions per month and scenario; the runway; the order-by date.
+"""The plan: per scenario, month rows, the runway, order-by dates and the events, all read from one
+stepped demand path (`capplan.demand`). Pure; no I/O.
 
-Pure; no I/O. Month m covers (m - 1, m] x 30.4375 days after the start (the last observation, or
-today for a what-if plan) and its peak is the highest forecast peak inside it, events applied.
-The runway is the first moment the scenario's running one-month peak exceeds what today's fleet
-carries at the target utilization.
+Month m covers (m - 1, m] x 30.4375 days after the start (the last observation, or today for a
+what-if plan); month 1 includes today. For each scenario:
+- a month's peak is the path's highest step in the month; its instances come from that peak
+  (`CapacityModel.layout_for`: one fleet, or cells past what one fleet carries);
+- the runway is the first day, within the first month whose instances exceed today's fleet, on
+  which the path needs more instances than today's fleet has: the crossing day log-linear between
+  grid points where the path rises smoothly, the event's start where an event steps it up;
+- capacity must be in service on that day, or, for an event, `prescale_days` before the event
+  starts; a month row that adds instances is in service by the first day in the month the path
+  needs more than today's fleet (or its event's pre-scale date, if earlier); the scenario's
+  in-service date is the earliest of its months';
+- order-by = in-service - lead time. It is never before the plan's start: a late order is the
+  start date, with `order_late_days` saying how late ("order now, N days late").
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from capplan.capacity import CapacityModel
+    from capplan.capacity import CapacityModel, CellAlternative
+    from capplan.demand import DemandPath
     from capplan.events import Event
     from capplan.growth import PeakForecast
+    from capplan.limits import RateLimits
 
-from capplan.events import day_multipliers
+from capplan.demand import build_path, crossing_day, date_of
 from capplan.growth import DAYS_PER_MONTH, GRID_PER_MONTH
+
+COST_METHOD = ("a month's cost = the month's instances x cost_per_instance (one instance for one "
+               "month); a scenario's total_cost = the sum of its months' costs over the plan")
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,18 +41,25 @@ class MonthRow:
     month: int
     date: str  # the month's last day, YYYY-MM-DD
     peak: float
-    instances: int | None
-    add: int | None
+    instances: int | None  # one fleet, or cells x cell_size
+    add: int | None  # instances beyond today's fleet (0 when it suffices)
     event: str | None  # the event(s) that set this month's peak, if any
-    beyond_fleet_limit: bool = False  # no fleet size can carry it (USL: past X(N*))
+    beyond_fleet_limit: bool = False  # no single fleet carries it (USL: past N*): cells
     cells: int | None = None  # when beyond: independent cells of `cell_size` that carry it
-    cell_size: int | None = None
+    cell_size: int | None = None  # instances a cell, its overhead included
+    order_by: str | None = None  # when this month's instances must be ordered (never past)
+    order_late_days: int | None = None
+    in_service_by: str | None = None  # the first day in the month the path needs them
+    cell_alternative: CellAlternative | None = None
+    cost: float | None = None
+    utilization: float | None = None  # normal running at the month's peak
+    utilization_after_loss: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class EventEffect:
-    """Where an event lands in the plan: in plan month `month`, the latest grid time it covers
-    (`at_months`, in months from the start), at which its multiplier meets the growing peak."""
+    """Where an event lands in the plan: in plan month `month`, at `at_months` (months from the
+    start) the forecast path peaks within the event's window; its multiplier applies there."""
 
     name: str
     month: int
@@ -47,13 +68,36 @@ class EventEffect:
 
 
 @dataclass(frozen=True, slots=True)
+class EventPlan:
+    """One event in one scenario, planned as capacity planners plan it."""
+
+    name: str
+    peak: float | None  # multiplier x the path's peak over the event's window
+    base_peak: float | None  # the path's peak over the window, before the multiplier
+    instances: int | None
+    add: int | None
+    cells: int | None
+    cell_size: int | None
+    in_service_by: str  # the event's start - prescale days
+    order_by: str | None  # in_service_by - lead time, never before the plan's start
+    order_late_days: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class Scenario:
     name: str
     months: tuple[MonthRow, ...]
     runway: str | None  # ISO date, or None when today's fleet lasts the horizon
     runway_months: float | None
-    order_by: str | None  # runway minus the lead time
+    order_by: str | None  # in_service_by - lead time, never before the start
     assumptions: tuple[str, ...]
+    order_late_days: int | None = None
+    in_service_by: str | None = None  # the earliest day more than today's fleet must serve
+    runway_event: str | None = None  # the event that sets the runway, if one does
+    label: str = ""
+    total_cost: float | None = None
+    path: DemandPath | None = None
+    events: tuple[EventPlan, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,113 +115,232 @@ class Plan:
     cost_per_instance: float | None
     notes: tuple[str, ...]
     event_effects: tuple[EventEffect, ...] = ()
+    prescale_days: int = 7
+    currency: str | None = None
+    cost_method: str = COST_METHOD
+    utilization_normal: float | None = None  # the fleet sized for the planning peak, normally
+    utilization_after_loss: float | None = None  # and after the loss
+    rate_limits: RateLimits | None = None
 
 
-def _runway_index(curve, capacity: CapacityModel, current: int | None) -> int | None:
-    """First grid index at which the demand path needs more instances than today's fleet: the
-    same instance function as the month table, so the runway falls in the first month whose
-    instances exceed today's fleet."""
-    if current is None or not capacity.sized:
+def _order(start: dt.date, in_service: dt.date, lead_time_days: int) -> tuple[str, int]:
+    """(order-by date, days late): never before the start."""
+    ideal = in_service - dt.timedelta(days=lead_time_days)
+    if ideal < start:
+        return start.isoformat(), (start - ideal).days
+    return ideal.isoformat(), 0
+
+
+class _Needs:
+    """Instances for a peak, remembered (the same peaks recur across months and events)."""
+
+    def __init__(self, capacity: CapacityModel):
+        self.capacity, self.memo = capacity, {}
+
+    def layout(self, peak: float):
+        if peak not in self.memo:
+            self.memo[peak] = self.capacity.layout_for(peak)
+        return self.memo[peak]
+
+    def over(self, peak: float, current: int) -> bool:
+        lay = self.layout(peak)
+        return lay is not None and lay.instances > current
+
+
+def _month_over(path: DemandPath, m: int, needs: _Needs, current: int, threshold: float,
+                prescale: int) -> tuple[float, float, str | None] | None:
+    """In month m: (the first day the path needs more than `current` instances, the earliest day
+    capacity for that must be in service, the event that sets the first day or None). The path
+    itself is needed from the day it is needed; an event's step from its pre-scale date."""
+    steps = range((m - 1) * GRID_PER_MONTH, m * GRID_PER_MONTH)
+    cands = []
+    for j in steps:
+        if needs.over(path.base_part(j), current):
+            t = 0.0 if (j == 0 and needs.over(path.start_value, current)) else \
+                crossing_day(path, j, threshold)
+            cands.append((t, t, None))
+            break  # later steps of the path are later
+    for st in path.events:
+        if st.peak is None or not needs.over(st.peak, current):
+            continue
+        met = [j for j in st.steps if j in steps]
+        if met:
+            t = max(st.start_day, path.knot(met[0] - 1)[0], 0.0)
+            cands.append((t, st.start_day - prescale, st.event.name))
+    if not cands:
         return None
-    for j, v in enumerate(curve):
-        need = capacity.instances_for(float(v))
-        if need is None or need > current:
-            return j
-    return None
+    first, _, name = min(cands, key=lambda c: c[0])
+    return first, min(c[1] for c in cands), name
 
 
-def _crossing_day(curve, grid, j: int, mult, capacity: float | None) -> float:
-    """The day within grid step j at which a smooth path crosses `capacity` (log-linear between
-    the two grid points); the grid day itself where an event steps the path up there."""
-    if j == 0 or capacity is None or mult[j] != mult[j - 1]:
-        return float(grid[j])
-    v0, v1 = float(curve[j - 1]), float(curve[j])
-    if not 0 < v0 < capacity < v1:
-        return float(grid[j])
-    frac = (math.log(capacity) - math.log(v0)) / (math.log(v1) - math.log(v0))
-    return float(grid[j - 1] + frac * (grid[j] - grid[j - 1]))
+def _scenario(name: str, path: DemandPath, *, start: dt.date, capacity: CapacityModel,
+              months: int, lead_time_days: int, cost_per_instance: float | None,
+              prescale_days: int, needs: _Needs, notes: list) -> Scenario:
+    current = capacity.current_instances
+    threshold = capacity.carried_by(current) if (current and capacity.sized) else None
+    rows = []
+    runway_day = in_service_day = runway_event = None
+    split_noted = False
+    for m in range(1, months + 1):
+        window = range((m - 1) * GRID_PER_MONTH, m * GRID_PER_MONTH)
+        i = max(window, key=lambda j: path.peak[j])
+        peak = float(path.peak[i])
+        lay = needs.layout(peak) if capacity.sized else None
+        inst = None if lay is None else lay.instances
+        add = (max(inst - current, 0) if (inst is not None and current is not None) else None)
+        order_by = late = ins_date = None
+        if add:
+            got = _month_over(path, m, needs, current, threshold, prescale_days)
+            if got is not None:
+                first, ins, ev = got
+                ins_date = date_of(start, ins)
+                order_by, late = _order(start, ins_date, lead_time_days)
+                if runway_day is None:
+                    runway_day, runway_event = first, ev
+                in_service_day = ins if in_service_day is None else min(in_service_day, ins)
+        elif lay is not None and lay.cells and current is not None and not split_noted:
+            split_noted = True
+            notes.append(f"{name.replace('_', ' ')} month {m}: one fleet of today's {current} "
+                         f"no longer carries the peak; {lay.cells} cells of {lay.cell_size} "
+                         f"({inst} instances, no more than today's) do, if the contended "
+                         "resource is split with them")
+        util = capacity.utilization(lay) if lay is not None else (None, None)
+        end_date = start + dt.timedelta(days=m * DAYS_PER_MONTH)
+        rows.append(MonthRow(
+            month=m, date=end_date.isoformat(), peak=peak, instances=inst, add=add,
+            event=path.event[i], beyond_fleet_limit=bool(lay is not None and lay.cells),
+            cells=None if lay is None else lay.cells,
+            cell_size=None if lay is None else lay.cell_size,
+            order_by=order_by, order_late_days=late,
+            in_service_by=None if ins_date is None else ins_date.isoformat(),
+            cell_alternative=None if lay is None else capacity.cell_alternative(peak, lay),
+            cost=None if (inst is None or cost_per_instance is None) else inst * cost_per_instance,
+            utilization=util[0], utilization_after_loss=util[1]))
+    runway = runway_months = order_by = late = ins_iso = None
+    if runway_day is not None:
+        runway = date_of(start, runway_day).isoformat()
+        runway_months = runway_day / DAYS_PER_MONTH
+        ins_date = date_of(start, in_service_day)
+        ins_iso = ins_date.isoformat()
+        order_by, late = _order(start, ins_date, lead_time_days)
+    costs = [r.cost for r in rows]
+    total = None if any(c is None for c in costs) else float(sum(costs))
+    events = tuple(_event_plan(st, start=start, capacity=capacity, needs=needs,
+                               prescale_days=prescale_days, lead_time_days=lead_time_days)
+                   for st in path.events)
+    return Scenario(name, tuple(rows), runway, runway_months, order_by, (), late, ins_iso,
+                    runway_event, "", total, path, events)
+
+
+def _event_plan(st, *, start, capacity, needs, prescale_days, lead_time_days) -> EventPlan:
+    in_service = date_of(start, st.start_day - prescale_days)
+    lay = needs.layout(st.peak) if (st.peak is not None and capacity.sized) else None
+    inst = None if lay is None else lay.instances
+    current = capacity.current_instances
+    add = max(inst - current, 0) if (inst is not None and current is not None) else None
+    order_by = late = None
+    if st.peak is not None and (add is None or add > 0):
+        order_by, late = _order(start, in_service, lead_time_days)
+    return EventPlan(st.event.name, st.peak, st.base_peak, inst, add,
+                     None if lay is None else lay.cells, None if lay is None else lay.cell_size,
+                     in_service.isoformat(), order_by, late)
 
 
 def build_plan(*, start: dt.date, planning_peak: float, capacity: CapacityModel,
                forecast: PeakForecast, events: tuple[Event, ...] = (), months: int,
-               lead_time_days: int = 0, cost_per_instance: float | None = None) -> Plan:
+               lead_time_days: int = 0, cost_per_instance: float | None = None,
+               prescale_days: int = 7, currency: str | None = None) -> Plan:
     import numpy as np
 
-    grid = forecast.grid_days
-    grid_dates = [start + dt.timedelta(days=float(d)) for d in grid]
-    mult = np.array(day_multipliers(events, grid_dates))
-    notes = []
-    effects = []
-    for e in events:
-        last_in_month: dict[int, int] = {}
-        for j, d in enumerate(grid_dates):
-            if e.covers_day(d):
-                last_in_month[j // GRID_PER_MONTH + 1] = j
-        for month, j in sorted(last_in_month.items()):
-            effects.append(EventEffect(e.name, month, float(grid[j] / DAYS_PER_MONTH), e.multiplier))
+    from capplan.limits import rate_limits
+
+    n = months * GRID_PER_MONTH
+    grid = np.asarray(forecast.grid_days, float)[:n]
+    notes: list[str] = []
     horizon_end = start + dt.timedelta(days=months * DAYS_PER_MONTH)
     for e in events:
         if e.end.date() <= start:
             notes.append(f"event {e.name} ({e.start:%Y-%m-%d}) is before the plan starts: ignored")
         elif e.start.date() > horizon_end:
             notes.append(f"event {e.name} ({e.start:%Y-%m-%d}) is after the horizon: ignored")
-    today_needed = capacity.instances_for(planning_peak) if capacity.sized else None
+        elif e.end > dt.datetime.combine(horizon_end, dt.time()):
+            notes.append(f"event {e.name} runs past the plan's horizon: its step is the "
+                         "multiplier times the path's peak over the part inside the plan (plan "
+                         "further ahead to include the rest)")
+    needs = _Needs(capacity)
+    scenarios = {}
+    same = bool(np.array_equal(np.asarray(forecast.worst_case)[:n], np.asarray(forecast.nominal)[:n]))
+    for name, base in (("nominal", forecast.nominal), ("worst_case", forecast.worst_case)):
+        path = build_path(start=start, grid_days=grid, base=np.asarray(base, float)[:n],
+                          start_value=planning_peak, events=tuple(events))
+        s = _scenario(name, path, start=start, capacity=capacity, months=months,
+                      lead_time_days=lead_time_days, cost_per_instance=cost_per_instance,
+                      prescale_days=prescale_days, needs=needs, notes=notes)
+        if name == "nominal":
+            label, assumptions = "nominal", tuple(forecast.assumptions)
+        else:
+            label = "worst case = nominal (give --worst-growth)" if same else "worst case"
+            assumptions = (f"the {forecast.worst_quantile:.0%} quantile of each month's peak"
+                           if forecast.worst_paths.shape[0] > 1 else
+                           f"worst-case growth {forecast.worst_monthly_growth:.1%} a month",)
+            if same:
+                assumptions += ("the worst case equals the nominal case: give --worst-growth "
+                                "for a worst case",)
+        scenarios[name] = Scenario(**{**{f: getattr(s, f) for f in Scenario.__dataclass_fields__},
+                                      "label": label, "assumptions": assumptions})
+    effects = _event_effects(scenarios["nominal"].path)
+    today = needs.layout(planning_peak) if capacity.sized else None
     current = capacity.current_instances
     today_capacity = capacity.carried_by(current) if (current and capacity.sized) else None
-    scenarios = {}
-    beyond_notes: set[int] = set()
-    for name, path in (("nominal", forecast.nominal), ("worst_case", forecast.worst_case)):
-        curve = np.asarray(path, float) * mult
-        rows = []
-        for m in range(1, months + 1):
-            window = range((m - 1) * GRID_PER_MONTH, m * GRID_PER_MONTH)
-            i = max(window, key=lambda j: curve[j])
-            peak = float(curve[i])
-            event = None
-            if mult[i] > 1:
-                names = sorted({e.name for e in events if e.covers_day(grid_dates[i])})
-                event = ", ".join(names) or None
-            inst = capacity.instances_for(peak) if capacity.sized else None
-            beyond = capacity.sized and inst is None
-            cells = cell_size = None
-            if beyond:
-                cells, cell_size = capacity.cells_for(peak)
-                beyond_notes.add(m)
-            add = (inst - current) if (inst is not None and current is not None) else None
-            end_date = start + dt.timedelta(days=m * DAYS_PER_MONTH)
-            rows.append(MonthRow(m, end_date.isoformat(), peak, inst,
-                                 max(add, 0) if add is not None else None, event, beyond,
-                                 cells, cell_size))
-        runway = runway_months = order_by = None
-        short_today = (today_needed is not None and current is not None and today_needed > current)
-        j = None if short_today else _runway_index(curve[: months * GRID_PER_MONTH], capacity,
-                                                    current)
-        if short_today or j is not None:
-            run_days = 0.0 if short_today else _crossing_day(curve, grid, j, mult,
-                                                              today_capacity)
-            rdate = start + dt.timedelta(days=run_days)
-            runway = rdate.isoformat()
-            runway_months = run_days / DAYS_PER_MONTH
-            order_by = (rdate - dt.timedelta(days=lead_time_days)).isoformat()
-        assumptions = tuple(forecast.assumptions) if name == "nominal" else (
-            f"the {forecast.worst_quantile:.0%} quantile of each month's peak"
-            if forecast.worst_paths.shape[0] > 1 else
-            f"worst-case growth {forecast.worst_monthly_growth:.1%} a month",)
-        scenarios[name] = Scenario(name, tuple(rows), runway, runway_months, order_by, assumptions)
-    if beyond_notes and capacity.fleet_usl is not None:
-        u = capacity.fleet_usl
-        first = min(beyond_notes)
-        cells, size = capacity.cells_for(max(r.peak for s_ in scenarios.values()
-                                             for r in s_.months if r.beyond_fleet_limit))
-        cause = (f"kappa = {u.kappa:.3g} (coherency)" if u.kappa > 0 else
-                 f"sigma = {u.sigma:.3g} (contention)")
-        notes.append(f"from month {first} the peak exceeds what any single fleet carries: the "
-                     f"scale-out fit peaks at X(N*) = {u.throughput(u.n_star_floor()):,.6g} "
-                     f"req/s at {u.n_star_floor()} instances, because of {cause}; adding "
-                     f"instances past N* lowers throughput. {cells} independent cells (shards) "
-                     f"of at most {size} instances each would carry the highest peak")
+    util = capacity.utilization(today) if today is not None else (None, None)
+    notes += _cell_notes(capacity, scenarios)
     return Plan(start=start.isoformat(), months=months, planning_peak=planning_peak,
                 capacity=capacity, forecast=forecast, events=tuple(events), scenarios=scenarios,
-                today_instances_needed=today_needed, today_capacity=today_capacity,
-                lead_time_days=lead_time_days, cost_per_instance=cost_per_instance,
-                notes=tuple(notes), event_effects=tuple(effects))
+                today_instances_needed=None if today is None else today.instances,
+                today_capacity=today_capacity, lead_time_days=lead_time_days,
+                cost_per_instance=cost_per_instance, notes=tuple(notes),
+                event_effects=effects, prescale_days=prescale_days, currency=currency,
+                utilization_normal=util[0], utilization_after_loss=util[1],
+                rate_limits=rate_limits(capacity))
+
+
+def _event_effects(path: DemandPath) -> tuple[EventEffect, ...]:
+    out = []
+    for st in path.events:
+        if st.peak is None:
+            continue
+        for month in sorted({j // GRID_PER_MONTH + 1 for j in st.steps}):
+            out.append(EventEffect(st.event.name, month, st.base_peak_day / DAYS_PER_MONTH,
+                                   st.event.multiplier))
+    return tuple(out)
+
+
+def _cell_notes(capacity: CapacityModel, scenarios: dict) -> list[str]:
+    u = capacity.fleet_usl
+    if u is None:
+        return []
+    rows = [r for s in scenarios.values() for r in s.months]
+    beyond = [r for r in rows if r.beyond_fleet_limit]
+    alt = [r for r in rows if r.cell_alternative is not None]
+    out = []
+    if beyond:
+        first = min(r.month for r in beyond)
+        top = max(beyond, key=lambda r: r.peak)
+        cause = (f"kappa = {u.kappa:.3g} (coherency)" if u.kappa > 0 else
+                 f"sigma = {u.sigma:.3g} (contention)")
+        out.append(f"from month {first} the peak exceeds what any single fleet carries: the "
+                   f"scale-out fit peaks at N* = {u.n_star or float('inf'):.3g} instances "
+                   f"(X = {u.throughput(capacity.n_max):,.6g} req/s at {capacity.n_max}), "
+                   f"because of {cause}; adding instances past N* lowers throughput. The plan "
+                   f"splits it into the fewest cells that carry it (month {top.month}: "
+                   f"{top.cells} cells of {top.cell_size})")
+    if alt:
+        r = max(alt, key=lambda r: r.cell_alternative.saving)
+        a = r.cell_alternative
+        out.append(f"cells would save at least {a.saving:.0%} in month {r.month}: {a.cells} cells "
+                   f"of {a.cell_size} ({a.instances} instances) instead of {r.instances}")
+    if beyond or alt:
+        out.append("cells help only when the contended resource (the database, a lock, a cache) "
+                   "is split with them: each cell needs its own; cells that share one database "
+                   "contend on it as one fleet does")
+    return out

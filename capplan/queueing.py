@@ -148,17 +148,62 @@ class Worksheet:
     in_flight_peak: float
     queue_mean: float | None
     queue_peak: float | None
-    rate_limit_per_instance: float | None
-    slo_rate_per_instance: float | None
+    rate_limit_per_instance: float | None  # the recommended limit (see `rate_limit_basis`)
+    slo_rate_per_instance: float | None  # the highest rate at which p99 meets the objective
     slo_utilization: float | None
     utilization_table: tuple[tuple[float, float, float], ...]  # rho, p99 wait, p99 response
     at_peak: tuple[str, ...]
+    utilization_rate_per_instance: float | None = None  # target x capacity
+    binding: str | None = None  # "utilization" or "latency_slo": the lower of the two rates
+    rate_limit_basis: str | None = None  # how the recommended limit was set
+    servers_source: str | None = None
+
+
+def _rate_limit(words: list, *, service_time, servers, capacity, util_rate, target_utilization,
+                latency_slo, latency_limit):
+    """(SLO rate, its utilization, which limit binds, the recommended rate limit, its basis in
+    words); the sentences about them go into `words`."""
+    from capplan.limits import MARGIN
+
+    c = servers
+    slo_rate = slo_util = None
+    binding = "utilization"
+    limit = util_rate
+    basis = (f"the target utilization ({target_utilization:.0%} of {capacity:,.6g} req/s): no "
+             "latency objective given (--latency-slo sets the limit by p99)")
+    if latency_slo:
+        if latency_limit is not None:
+            slo_rate = latency_limit.rate
+            how = ("measured in the load test" if latency_limit.method == "measured" else
+                   f"M/M/c with {latency_limit.servers_per_instance} server(s) of "
+                   f"{latency_limit.service_time * 1000:.4g} ms")
+        else:
+            slo_rate = max_rate_for_slo(service_time, c, latency_slo)
+            how = f"M/M/c with {c} server(s) of {service_time * 1000:.4g} ms"
+        slo_util = slo_rate / capacity
+        binding = "latency_slo" if slo_rate < util_rate else "utilization"
+        limit = slo_rate * (1 - MARGIN)
+        basis = (f"the highest rate at which p99 stays within {latency_slo * 1000:g} ms, "
+                 f"{slo_rate:,.4g} req/s, less a {MARGIN:.0%} margin")
+        words.append(f"p99 response stays within {latency_slo * 1000:g} ms up to {slo_rate:,.4g} "
+                     f"req/s per instance ({how}), {slo_util:.0%} utilization: past it waiting "
+                     "time climbs steeply (the cliff)")
+        words.append(f"limits per instance: the utilization target allows {util_rate:,.4g} "
+                     f"req/s, the latency objective {slo_rate:,.4g}: the "
+                     f"{'latency objective' if binding == 'latency_slo' else 'utilization target'}"
+                     " binds (the lower)")
+    return slo_rate, slo_util, binding, limit, basis
 
 
 def worksheet(*, mean_rate, peak_rate, service_time, instances, target_utilization,
-              latency_slo=None, servers_per_instance=None) -> Worksheet:
-    """Little's Law and M/M/c at the mean and the peak; the rate limit that keeps the queue
-    bounded at the target utilization; what the peak does with and without that limit."""
+              latency_slo=None, servers_per_instance=None, latency_limit=None) -> Worksheet:
+    """Little's Law and M/M/c at the mean and the peak; the two per-instance limits (the
+    utilization target, and the highest rate at which p99 meets `latency_slo`), which binds, the
+    recommended rate limit, and what the peak does with and without it.
+
+    `latency_limit` (capacity.LatencyLimit), when the capacity model has one, is the SLO-limited
+    rate the whole plan uses (measured, or M/M/c on the fit); this worksheet then shows that rate
+    rather than its own model's, so one objective gives one number."""
     in_flight_peak = littles_law(peak_rate, service_time)
     in_flight_mean = littles_law(mean_rate, service_time) if mean_rate else None
     words = [f"at the peak, {peak_rate:,.6g} req/s x {service_time * 1000:g} ms = "
@@ -170,10 +215,15 @@ def worksheet(*, mean_rate, peak_rate, service_time, instances, target_utilizati
                          (), tuple(words + ["give --instances to get queueing per instance"]))
     # Servers per instance: the concurrency an instance sustains; with no better figure, enough
     # that the target utilization carries today's peak (Little's Law: c = X s / rho).
-    c = servers_per_instance or max(1, math.ceil(peak_rate / instances * service_time /
-                                                 target_utilization))
+    if servers_per_instance:
+        c, servers_source = servers_per_instance, ("Little's Law: the per-instance limit x the "
+                                                   "service time")
+    else:
+        c = max(1, math.ceil(peak_rate / instances * service_time / target_utilization))
+        servers_source = ("Little's Law at today's peak: enough servers that the target "
+                          "utilization carries it (no per-instance limit given)")
     capacity = c / service_time  # req/s per instance at 100%
-    limit = target_utilization * capacity
+    util_rate = target_utilization * capacity
 
     def queue(rate):
         m = MMc(rate / instances, service_time, c)
@@ -183,21 +233,18 @@ def worksheet(*, mean_rate, peak_rate, service_time, instances, target_utilizati
     for rho in (0.5, 0.6, 0.7, 0.8, 0.9, 0.95):
         m = MMc(rho * capacity, service_time, c)
         table.append((rho, m.wait_quantile(0.99), m.response_quantile(0.99)))
-    slo_rate = slo_util = None
-    if latency_slo:
-        slo_rate = max_rate_for_slo(service_time, c, latency_slo)
-        slo_util = slo_rate / capacity
-        words.append(f"p99 response stays within {latency_slo * 1000:g} ms up to {slo_rate:,.6g} "
-                     f"req/s per instance, {slo_util:.0%} utilization: past it waiting time "
-                     "climbs steeply (the cliff)")
+    slo_rate, slo_util, binding, limit, basis = _rate_limit(
+        words, service_time=service_time, servers=c, capacity=capacity, util_rate=util_rate,
+        target_utilization=target_utilization, latency_slo=latency_slo,
+        latency_limit=latency_limit)
     per_instance_peak = peak_rate / instances
     if per_instance_peak > limit:
         shed = (per_instance_peak - limit) / per_instance_peak
-        words.append(f"with a rate limit of {limit:,.6g} req/s per instance, the peak of "
-                     f"{per_instance_peak:,.6g} req/s per instance sheds {shed:.0%} of requests")
+        words.append(f"with a rate limit of {limit:,.4g} req/s per instance ({basis}), the peak "
+                     f"of {per_instance_peak:,.4g} req/s per instance sheds {shed:.0%} of requests")
     else:
-        words.append(f"a rate limit of {limit:,.6g} req/s per instance is not reached at the peak "
-                     f"({per_instance_peak:,.6g} req/s per instance)")
+        words.append(f"a rate limit of {limit:,.4g} req/s per instance ({basis}) is not reached "
+                     f"at the peak ({per_instance_peak:,.4g} req/s per instance)")
     if per_instance_peak >= capacity:
         words.append(f"without a limit the queue grows without bound at the peak: "
                      f"{per_instance_peak - capacity:,.6g} req/s per instance more than "
@@ -210,4 +257,5 @@ def worksheet(*, mean_rate, peak_rate, service_time, instances, target_utilizati
     return Worksheet(mean_rate, peak_rate, service_time, instances, c, target_utilization,
                      latency_slo, in_flight_mean, in_flight_peak,
                      queue(mean_rate) if mean_rate else None, queue(peak_rate), limit, slo_rate,
-                     slo_util, tuple(table), tuple(words))
+                     slo_util, tuple(table), tuple(words), util_rate, binding, basis,
+                     servers_source)

@@ -15,9 +15,24 @@ import math
 from dataclasses import dataclass
 
 from capplan.errors import CapplanError
-from capplan.ingest.loadtests import read_load_test  # noqa: F401 - it lives with the readers now
+
+# The readers live with the other readers (capplan.ingest.loadtests); these names stay importable
+# from here for the callers that used them before.
+from capplan.ingest.loadtests import (  # noqa: F401
+    CONCURRENCY_NAMES,
+    LATENCY_NAMES,
+    THROUGHPUT_NAMES,
+    THROUGHPUT_UNITS,
+    _is_latency_name,
+    check_throughput_unit,
+    latency_statistic,
+    latency_unit_seconds,
+    read_load_test,
+    read_load_test_steps,
+)
 
 MIN_MEASUREMENTS = 6
+NO_PEAK_N_MAX = 1_000_000  # the largest fleet or cell searched when the fit has no peak (kappa = 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,17 +112,29 @@ class USL:
         lo, hi = max(1, math.floor(n)), max(1, math.ceil(n))
         return lo if self.throughput(lo) >= self.throughput(hi) else hi
 
-    def instances_for(self, x_needed: float) -> int | None:
-        """Smallest whole N with X(N) >= x_needed, never past N*; None when no N carries it."""
+    def n_max(self) -> int:
+        """The largest whole N not past N* (floor of N*, at least 1): a fleet or a cell is never
+        sized past the peak, where adding instances lowers throughput. Without a peak (kappa = 0)
+        a stated bound of 1,000,000 instances keeps every search finite."""
+        n = self.n_star
+        if n is None:
+            return NO_PEAK_N_MAX
+        return max(1, math.floor(n + 1e-9))
+
+    def instances_for(self, x_needed: float, limit: int | None = None) -> int | None:
+        """Smallest whole N with X(N) >= x_needed and N <= `limit` (default: the whole N with the
+        highest throughput, `n_star_floor`); None when no such N carries it."""
         if x_needed <= 0:
             return 0
+        limit = self.n_star_floor() if limit is None else limit
+        if limit < 1:
+            return None
         if x_needed <= self.throughput(1):
             return 1
         n = self.concurrency_at_throughput(x_needed)
         if n is None:
             return None
         cand = max(1, math.ceil(n - 1e-9))
-        limit = self.n_star_floor()
         while cand <= limit and self.throughput(cand) < x_needed * (1 - 1e-12):
             cand += 1
         return cand if cand <= limit else None
@@ -122,7 +149,7 @@ class USLFit:
     model: USL
     n: tuple[float, ...]
     x: tuple[float, ...]
-    latency: tuple[float, ...] | None
+    latency: tuple[float, ...] | None  # seconds, per measurement: the statistic below
     stderr: dict  # sigma, kappa, lambda -> standard error (None for a what-if)
     ci: dict  # sigma, kappa, lambda -> (lo, hi): t quantile with n - 3 degrees of freedom
     r_squared: float | None
@@ -130,6 +157,10 @@ class USLFit:
     residual_se: float | None
     warnings: tuple[str, ...]
     source: str
+    # Where the measured latency came from, with its unit (a column's name, a tool's field), and
+    # which statistic it is (p99, mean, ...; "unstated" when the source does not say).
+    latency_column: str | None = None
+    latency_statistic: str | None = None
 
     @property
     def max_measured_n(self) -> float | None:
@@ -172,8 +203,11 @@ def _start(n, x):
     return lam, min(max(s, 1e-4), 0.9), min(max(k, 1e-7), 0.5)
 
 
-def fit_usl(n, x, latency=None, source: str = "load test") -> USLFit:
-    """Fit sigma, kappa, lambda to measured concurrency `n` and throughput `x`.
+def fit_usl(n, x, latency=None, source: str = "load test", latency_column: str | None = None,
+            latency_statistic: str | None = None) -> USLFit:
+    """Fit sigma, kappa, lambda to measured concurrency `n` and throughput `x`. `latency` (in
+    seconds, per measurement) is kept for the latency objective (`capplan.limits`), which uses it
+    when its `latency_statistic` is named; `latency_column` says where it came from.
 
     Nonlinear least squares on throughput (scipy.optimize.least_squares, trust-region reflective
     with bounds 0 <= sigma, kappa <= 1, lambda >= 0); standard errors from the Jacobian at the
@@ -245,52 +279,54 @@ def fit_usl(n, x, latency=None, source: str = "load test") -> USLFit:
     ss_tot = float(np.sum((x - x.mean()) ** 2))
     r2 = 1 - sse / ss_tot if ss_tot > 0 else None
     model = USL(s, k, lam)
-    tiny = 0.0
-    if s <= tiny:
+    warns += _fit_warnings(s, k, lam, r2)
+    return USLFit(model=model, n=tuple(n.tolist()), x=tuple(x.tolist()),
+                  latency=None if latency is None else tuple(np.asarray(latency, float).tolist()),
+                  stderr=stderr, ci=ci, r_squared=r2, residuals=tuple(r.tolist()),
+                  residual_se=math.sqrt(s2), warnings=tuple(warns), source=source,
+                  latency_column=latency_column if latency is not None else None,
+                  latency_statistic=latency_statistic if latency is not None else None)
+
+
+def _fit_warnings(s: float, k: float, lam: float, r2: float | None) -> list[str]:
+    """What a reader must know about a fit: coefficients on their bounds, a poor R^2."""
+    warns = []
+    if s <= 0:
         warns.append("sigma is on its lower bound 0: the data look superlinear (better than "
                      "linear scaling); capacity degradation usually follows such a phase, so do "
                      "not extrapolate it")
-    if k <= tiny:
+    if k <= 0:
         warns.append("kappa is on its lower bound 0: too small to place a peak N*; the "
                      f"throughput ceiling is Amdahl's lambda/sigma"
-                     + (f" = {lam / s:,.6g}" if s > tiny else ""))
+                     + (f" = {lam / s:,.6g}" if s > 0 else ""))
     if s >= 1 - 1e-9 or k >= 1 - 1e-9:
         warns.append("a coefficient is on its upper bound 1: the fit is unreliable; check the "
                      "concurrency column")
     if r2 is not None and r2 < 0.9:
         warns.append(f"R^2 = {r2:.3f}: the USL explains the measurements poorly")
-    return USLFit(model=model, n=tuple(n.tolist()), x=tuple(x.tolist()),
-                  latency=None if latency is None else tuple(np.asarray(latency, float).tolist()),
-                  stderr=stderr, ci=ci, r_squared=r2, residuals=tuple(r.tolist()),
-                  residual_se=math.sqrt(s2), warnings=tuple(warns), source=source)
+    return warns
 
 
-def per_instance_limit(fit: USLFit, latency_slo: str | None) -> tuple[float, str]:
-    """The per-instance limit from a one-instance load test: X at the latency objective, or
-    X(N*) without one (the highest throughput; with kappa = 0, X at the largest measured N)."""
-    from capplan.queueing import parse_duration_seconds
-
+def per_instance_limit(fit: USLFit) -> tuple[float, str]:
+    """The per-instance limit (100% utilization) from a one-instance load test: X(N*), the highest
+    throughput; with kappa = 0 (no peak), X at the largest measured concurrency. A latency
+    objective does not move this limit: it is a second limit, the rate at which p99 meets the
+    objective (`capplan.limits`), and the lower of the two binds."""
     m = fit.model
-    if latency_slo:
-        r = parse_duration_seconds(latency_slo, "--latency-slo")
-        x = m.throughput_at_latency(r)
-        n = m.concurrency_at_latency(r)
-        if m.n_star is not None and n > m.n_star:
-            x, n = m.x_max, m.n_star
-            how = (f"X(N*) = {x:,.6g} at N* = {n:.1f}: the latency objective {latency_slo} is "
-                   "only reached past the peak")
-        else:
-            how = f"X at the latency objective {latency_slo}: {x:,.6g} req/s at concurrency {n:.1f}"
-        if fit.is_extrapolation(n):
-            how += " (extrapolated: past twice the largest measured concurrency)"
-    elif m.n_star is not None:
+    if m.n_star is not None:
         x = m.x_max
-        how = f"X(N*) = {x:,.6g} req/s at N* = {m.n_star:.1f} (no latency objective given)"
+        how = f"X(N*) = {x:,.6g} req/s at N* = {m.n_star:.1f}, the highest throughput"
         if fit.is_extrapolation(m.n_star):
             how += " (extrapolated: past twice the largest measured concurrency)"
-    else:
+    elif fit.max_measured_n is not None:
         n = fit.max_measured_n
         x = m.throughput(n)
         how = (f"X at the largest measured concurrency {n:g}: {x:,.6g} req/s (kappa = 0: no "
                "peak to size at)")
+    elif m.amdahl_ceiling is not None:
+        x = m.amdahl_ceiling
+        how = f"the Amdahl ceiling lambda / sigma = {x:,.6g} req/s (kappa = 0: no peak)"
+    else:
+        raise CapplanError("sigma = kappa = 0: the curve scales linearly without a limit; give "
+                           "--per-instance, or a load test that reaches its limit")
     return x, f"USL fit of the load test: {how}"

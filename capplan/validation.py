@@ -77,7 +77,14 @@ RULES: dict[str, Range] = {
     "sigma": Range(0, 1, hint="the USL contention coefficient"),
     "kappa": Range(0, 1, hint="the USL coherency coefficient"),
     "lambda_": Range(1e-6, 1e12, unit=RATE, hint="the throughput of one, X(1)"),
+    "degraded_utilization": Range(0.01, 1, hint="what survivors may run at after losing a zone "
+                                  "or the spares, a fraction: 0.8 for 80%"),
+    "cell_overhead": Range(0, 100_000, integer=True, hint="instances each cell needs of its own"),
+    "prescale": Range(0, 365, integer=True, unit="days",
+                      hint="how long before an event its capacity is in service"),
 }
+THROUGHPUT_UNITS = ("second", "minute", "hour")
+MAX_CURRENCY = 12
 # Growth, as a monthly compound rate: -90% to +1000% a month.
 GROWTH = Range(-0.9, 10.0)
 # Events: a start between these years, a window up to a year, a multiplier up to 1000x.
@@ -240,6 +247,15 @@ def check_setting(key: str, value, where: str | None = None):
         check_model(value, label)
     elif key == "paper":
         check_paper(value, label)
+    elif key == "currency":
+        if not isinstance(value, str) or not value.strip() or len(value) > MAX_CURRENCY \
+                or not value.isprintable():
+            raise CapplanError(f"{label} {str(value)[:40]!r}: give a short label for costs, "
+                               f"such as USD, EUR or GBP (at most {MAX_CURRENCY} characters)")
+    elif key == "throughput_unit":
+        if str(value).strip().lower() not in THROUGHPUT_UNITS:
+            raise CapplanError(f"{label} {str(value)[:40]!r}: write second, minute or hour (the "
+                               "unit of the load test's throughput column)")
     return value
 
 

@@ -16,10 +16,16 @@ def data(rel: str) -> Path:
     return p
 
 
-def run_cli(*args, cwd=None):
-    """Run the installed CLI as a user would; returns (exit code, stdout, stderr)."""
+# The clock every CLI run in the tests sees: `capplan plan` starts on this day, so no test
+# depends on the day it runs (CAPPLAN_TODAY, README "Reproducible runs").
+TODAY = "2026-11-24"
+
+
+def run_cli(*args, cwd=None, env=None):
+    """Run the installed CLI as a user would, on the frozen day TODAY unless `env` says
+    otherwise; returns (exit code, stdout, stderr)."""
     exe = Path(sys.executable).with_name("capplan")
-    env = dict(os.environ, COLUMNS="120")
+    env = dict(os.environ, COLUMNS="120", CAPPLAN_TODAY=TODAY, **(env or {}))
     r = subprocess.run([str(exe), *map(str, args)], capture_output=True, text=True, cwd=cwd,
                        env=env, timeout=300)
     return r.returncode, r.stdout, r.stderr

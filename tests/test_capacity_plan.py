@@ -38,11 +38,21 @@ def test_worked_example_by_hand():
 def test_spare_and_zones_by_hand():
     cap = build_capacity(planning_peak=None, per_instance=1000, target_utilization=0.5, spare=1,
                          zones=3)
-    # 4,100 req/s / 500 usable = 8.2 -> 9; two of three zones carry it: ceil(9/2) = 5 a zone,
-    # 15 in all; N+1 -> 16.
-    assert cap.instances_for(4100) == 16
-    # 16 instances: 15 in zones -> 10 survive a zone loss -> 5,000 req/s at the target.
-    assert cap.carried_by(16) == 5000
+    # After losing a zone (or the spare) the survivors may run at 80%: 4,100 / 800 = 5.1 -> 6
+    # must survive; two of three zones hold them: ceil(6/2) = 3 a zone, 9 in zones, N+1 -> 10.
+    # Normal running needs 4,100 / 500 = 8.2 -> 9 <= 10: 10 instances, at 41% (4,100 / 10,000)
+    # normally and 68% (4,100 / 6,000) on the 6 left after the loss.
+    assert cap.instances_for(4100) == 10
+    lay = cap.layout_for(4100)
+    assert (lay.serving, lay.survivors) == (10, 6)
+    assert cap.utilization(lay) == pytest.approx((0.41, 4100 / 6000))
+    # 16 instances: 5 a zone + 1; normal 16 x 500 = 8,000; 10 survivors x 800 = 8,000.
+    assert cap.carried_by(16) == 8000
+    # With the survivors held to the normal target (0.5) the old N+k rule comes back:
+    # ceil(4,100 / 500) = 9 survive -> ceil(9/2) = 5 a zone, 15, +1 = 16; 16 carry 10 x 500.
+    strict = build_capacity(planning_peak=None, per_instance=1000, target_utilization=0.5,
+                            spare=1, zones=3, degraded_utilization=0.5)
+    assert strict.instances_for(4100) == 16 and strict.carried_by(16) == 5000
     assert build_capacity(planning_peak=None, per_instance=1000).instances_for(600) == 1
     # Exactly on a multiple: 15,000 / 750 = 20, not 21.
     assert build_capacity(planning_peak=None, per_instance=1250).instances_for(15000) == 20

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, data, run_cli
+from conftest import ROOT, TODAY, data, run_cli
 
 
 def test_help_is_fast_and_imports_nothing_heavy():
@@ -140,12 +140,15 @@ def test_fleet_usl_never_past_n_star(tmp_path):
     n_star = p["fleet_usl"]["n_star"]
     rows = p["scenarios"]["nominal"]["months"]
     for r in rows:
-        if r["instances"] is not None:
-            assert r["instances"] <= n_star
+        assert isinstance(r["instances"], int) and r["cost"] is None  # no --cost-per-instance
+        if r["beyond_fleet_limit"]:
+            assert r["cells"] >= 2 and r["cell_size"] <= n_star
+            assert r["instances"] == r["cells"] * r["cell_size"]
         else:
-            assert r["beyond_fleet_limit"] and r["cells"] >= 2 and r["cell_size"] <= n_star
+            assert r["instances"] <= n_star and r["cells"] is None
     assert any(r["beyond_fleet_limit"] for r in rows)
     assert any("kappa" in n and "cells" in n for n in p["notes"])
+    assert any("contended resource" in n for n in p["notes"])
 
 
 def test_sample_inputs_plan(tmp_path):
@@ -160,7 +163,7 @@ def test_sample_inputs_plan(tmp_path):
 def test_events_file_and_bad_events(tmp_path):
     import datetime as dt
 
-    today = dt.date.today()  # `plan` starts today: keep the events inside its horizon
+    today = dt.date.fromisoformat(TODAY)  # `plan` starts on the frozen day: events inside
     a, b = today + dt.timedelta(days=40), today + dt.timedelta(days=70)
     ev = tmp_path / "events.csv"
     ev.write_text(f"name,start,duration,multiplier\nlaunch,{a},48h,3x\nsale,{b},1d,1.5\n")
@@ -178,7 +181,15 @@ def test_events_file_and_bad_events(tmp_path):
     assert code == 2 and "multiplier" in se and not (tmp_path / "b").exists()
 
 
-@pytest.mark.parametrize("command", ["analyze", "forecast", "plan", "usl"])
+def registered_commands() -> list[str]:
+    import typer
+
+    from capplan.cli import app
+
+    return sorted(typer.main.get_command(app).commands)
+
+
+@pytest.mark.parametrize("command", registered_commands())
 def test_every_help_example_runs(command, tmp_path):
     import re
     import shlex

@@ -191,7 +191,7 @@ def test_table_latency_unit_from_name_or_littles_law(tmp_path):
     inferred.write_text("threads,throughput,latency\n1,10,100\n2,19,105\n4,35,114\n")
     t = read_load_test_steps(inferred)
     assert t.used[2].latency == (("unstated", pytest.approx(0.114)),)
-    assert "milliseconds (inferred" in t.latency_source
+    assert "milliseconds, inferred" in t.latency_source
 
 
 def test_warm_up_repeated_level_is_left_out(tmp_path):
@@ -276,7 +276,7 @@ def test_usl_cli_writes_steps_and_measured_latency(tmp_path):
     doc = json.loads((out / "usl.json").read_text(),
                      parse_constant=lambda c: pytest.fail(f"{c} in usl.json"))
     lt = doc["load_test"]
-    assert lt["format"] == "JMeter CSV results (.jtl)" and lt["latency_statistic_fitted"] == "mean"
+    assert lt["format"] == "JMeter CSV results (.jtl)" and lt["latency_statistic_fitted"] == "p99"
     used = [s for s in lt["steps"] if s["used"]]
     assert [s["n"] for s in used] == [m["n"] for m in doc["measurements"]]
     assert all(set(s["latency_seconds"]) == {"mean", "p50", "p90", "p95", "p99"} for s in used)
@@ -289,15 +289,17 @@ def test_usl_chart_shows_measured_latency_against_the_fitted_curve():
     test = read_load_test_steps(LT / "wrk_runs.txt")
     fit = fit_usl(*test.arrays())
     fig = usl_figure(fit, "USL fit", load_test=test)
-    traces = {t.name: t for t in fig.data}
+    traces = {t["name"]: t for t in fig["data"]}
     mean = traces["measured mean latency"]
     # wrk's "Latency Avg" per run, in ms on the right axis: 10.00ms at N = 1 ... 45.34ms at 32.
-    assert mean.yaxis == "y2" and list(mean.x) == [1, 2, 4, 8, 16, 32]
-    assert mean.y[0] == pytest.approx(10.0) and fig.layout.yaxis2.title.text == "latency (ms)"
+    assert mean["yaxis"] == "y2" and list(mean["x"]) == [1, 2, 4, 8, 16, 32]
+    assert mean["y"][0] == pytest.approx(10.0)
+    assert fig["layout"]["yaxis2"]["title"]["text"] == "latency (ms)"
     fitted = traces["fitted mean latency R(N) = N / X(N)"]
-    n0 = fitted.x[0]
-    assert fitted.y[0] == pytest.approx(n0 / fit.model.throughput(n0) * 1000)
-    assert "measured p99 latency" in traces
+    n0 = fitted["x"][0]
+    assert fitted["y"][0] == pytest.approx(n0 / fit.model.throughput(n0) * 1000)
+    p99 = traces["measured p99 latency"]  # 99% 0.03s ... 0.14s, as wrk prints them
+    assert p99["y"] == pytest.approx([30, 30, 40, 50, 70, 140])
 
 
 def test_usl_cli_damaged_load_test_exit_2_nothing_written(tmp_path):
@@ -357,3 +359,62 @@ def test_mutated_load_tests_fit_or_fail_in_one_line(tmp_path_factory, sample, cu
         fit_usl(n, x, lat)
     except CapplanError as exc:
         assert "\n" not in str(exc)
+
+
+# ---- one load-test path: latency in seconds, its statistic and unit stated ----------------------
+
+def test_a_tools_p99_sets_the_latency_limit_in_the_plan_and_usl_json():
+    import datetime as dt
+
+    import capplan
+    from capplan.pipeline import Settings, plan_from_numbers
+
+    # wrk's runs, by hand from the file: (connections, Requests/sec, 99%) = (8, 547.20, 0.05 s)
+    # and (16, 717.49, 0.07 s) bracket a 60 ms objective: 547.20 + (60 - 50) / (70 - 50) x
+    # (717.49 - 547.20) = 632.345 req/s.
+    want = 547.20 + (0.060 - 0.050) / (0.070 - 0.050) * (717.49 - 547.20)
+    path = str(LT / "wrk_runs.txt")
+    res = plan_from_numbers(Settings(load_test=path, latency_slo="60ms", months=1), peak=5000,
+                            today=dt.date(2026, 1, 1))
+    lim = res.plan.capacity.latency_limit
+    assert lim.method == "measured" and lim.rate == pytest.approx(want)
+    assert lim.statistic.startswith("p99 (wrk's Latency Avg and Distribution")
+    assert res.usl.latency_statistic == "p99"
+    assert res.usl.latency == pytest.approx((0.03, 0.03, 0.04, 0.05, 0.07, 0.14))  # seconds
+    doc = capplan.fit_usl(path, latency_slo="60ms").to_dict()
+    assert doc["at_latency_slo"]["throughput"] == pytest.approx(want)
+    assert doc["load_test"]["latency_statistic_fitted"] == "p99"
+
+
+def test_a_dataframe_of_steps_reads_as_its_file_does(tmp_path):
+    import capplan
+
+    rows = [(1, 100, 20), (2, 190, 25), (4, 350, 40), (8, 600, 90), (16, 800, 300),
+            (32, 850, 900)]
+    frame = pd.DataFrame(rows, columns=["users", "throughput", "latency_p99_ms"])
+    path = tmp_path / "lt.csv"
+    frame.to_csv(path, index=False)
+    # 50 ms lies between N = 4 (350 req/s, 40 ms) and N = 8 (600, 90 ms): 350 + 10/50 x 250.
+    for source in (frame, path):
+        doc = capplan.fit_usl(source, latency_slo="50ms").to_dict()
+        assert doc["at_latency_slo"]["throughput"] == pytest.approx(400.0)
+        assert "latency_p99_ms" in doc["at_latency_slo"]["statistic"]
+        assert "milliseconds, as its name says" in doc["load_test"]["latency_source"]
+        steps = doc["load_test"]["steps"]
+        assert [s["latency_seconds"]["p99"] for s in steps] == pytest.approx(
+            [r[2] / 1000 for r in rows])
+    frame_doc = capplan.fit_usl(frame).to_dict()
+    file_doc = capplan.fit_usl(path).to_dict()
+    assert frame_doc["sigma"] == file_doc["sigma"] and frame_doc["kappa"] == file_doc["kappa"]
+    with pytest.raises(CapplanError, match="max_error_rate"):
+        capplan.fit_usl(frame, max_error_rate=2)
+
+
+def test_usl_cli_reads_a_folder_and_max_error_rate(tmp_path):
+    out = tmp_path / "out"
+    code, stdout, stderr = run_cli("usl", LT / "hey", "--out", out, "--no-report")
+    assert code == 0, stderr
+    doc = json.loads((out / "usl.json").read_text())
+    assert [s["n"] for s in doc["load_test"]["steps"]] == [1, 2, 4, 8, 16, 32]
+    code, _, stderr = run_cli("usl", LT / "hey", "--max-error-rate", "150", "--out", out)
+    assert code == 2 and "--max-error-rate 150" in stderr

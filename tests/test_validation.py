@@ -24,6 +24,9 @@ RANGES = {
     "sigma": ("--sigma", 0.0, 1.0, -0.01, 1.5),
     "kappa": ("--kappa", 0.0, 1.0, -1e-9, 2.0),
     "lambda_": ("--lambda", 1e-6, 1e12, 0.0, 1e13),
+    "degraded_utilization": ("--degraded-utilization", 0.01, 1.0, 0.0, 1.2),
+    "cell_overhead": ("--cell-overhead", 0, 100_000, -1, 100_001),
+    "prescale": ("--prescale", 0, 365, -1, 366),
 }
 FLOATS = {k for k, v in RANGES.items() if isinstance(v[1], float)}
 
@@ -120,6 +123,9 @@ def test_settings_between_themselves():
     ({"latency_slo": "2h"}, ["--latency-slo"]),
     ({"title": "x" * 5000}, ["--title", "200"]),
     ({"events": ["x:9999-12-31:24h:2x"]}, ["--event", "1970-2100"]),
+    ({"currency": "a very long currency label"}, ["--currency", "12 characters"]),
+    ({"currency": " "}, ["--currency", "USD"]),
+    ({"throughput_unit": "day"}, ["--throughput-unit", "second, minute or hour"]),
 ])
 def test_other_rules(values, words):
     with pytest.raises(CapplanError) as info:

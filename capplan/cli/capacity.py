@@ -8,15 +8,20 @@ from typing import Annotated, Optional
 import typer
 
 from capplan.cli.common import (  # the shared option bundles
+    TRAFFIC_FORMATS,
+    Json,
     Out,
+    Quiet,
     Sheet,
     TargetUtil,
     TimeColumn,
     Timezone,
     app,
     check_input_file,
-    make_console,
+    finish,
     output_folder,
+    reporting,
+    show,
     stem,
 )
 from capplan.errors import CapplanError
@@ -26,7 +31,7 @@ MAX_WARM_UP_HOURS = 24
 
 @app.command()
 def capacity(
-    path: Annotated[Path, typer.Argument(help="Metrics export with a time column: CSV, TSV, gzip, .xlsx or JSON.")],
+    path: Annotated[Path, typer.Argument(help=f"Metrics export with a time column: {TRAFFIC_FORMATS}.")],
     throughput: Annotated[str, typer.Option("--throughput", help="Throughput column: COL, COL=FILE or FILE (fleet-wide unless --instances/--instances-column say otherwise).")],
     resource: Annotated[list[str], typer.Option("--resource", help="A utilization: NAME=COL, NAME=COL=FILE or NAME=FILE, in percent or as a fraction (repeatable).")],
     instances: Annotated[Optional[int], typer.Option("--instances", help="Instances the throughput is spread over (default 1: throughput is per instance).")] = None,
@@ -41,6 +46,7 @@ def capacity(
     per_interval: Annotated[bool, typer.Option("--per-interval", help="The throughput column holds counts per interval, not per-second rates.")] = False,
     counter: Annotated[bool, typer.Option("--counter", help="The throughput column is a monotonically increasing counter (Prometheus style).")] = False,
     no_report: Annotated[bool, typer.Option("--no-report", help="Write capacity.json only (no capacity.html).")] = False,
+    json: Json = False, quiet: Quiet = False,
 ) -> None:
     """Fit each resource's utilization against per-instance throughput; name the one that binds.
 
@@ -81,20 +87,28 @@ def capacity(
     for flag_name, spec in [("--throughput", thr), *(("--resource", r) for r in specs),
                             *([("--instances-column", inst)] if inst else [])]:
         check_input_file(spec.path, flag_name if spec.path != default else "FILE")
-    table = read_metrics(thr, specs, instances=inst, time_column=time_column, timezone=zone,
-                         per_interval=per_interval, counter=counter, sheet=sheet)
-    result = fit_resources(table, target_utilization=target, instances=instances,
-                           windows=windows, deploys=deploys, warm_up_seconds=warm,
-                           utilization_unit=utilization_unit)
-    console = make_console()
-    for role, t in table.series.items():
-        q = t.quality
-        dropped = f", {q.rows_dropped:,} dropped" if q.rows_dropped else ""
-        console.print(f"{role}: {t.source.path} column {t.source.value_column!r}: "
-                      f"{q.rows_used:,} of {q.rows_read:,} rows used{dropped}", markup=False)
-    print_resources(console, result)
-    files = {"capacity.json": jout.dumps(capacity_doc(result, table))}
-    if not no_report:
-        files["capacity.html"] = capacity_html(result, f"Capacity from metrics: {path.name}")
-    written = write_set(out_dir, files)
-    console.print(f"wrote {', '.join(str(p) for p in written)}")
+    with reporting(quiet):
+        from capplan import progress
+
+        progress.stage("reading the metrics")
+        table = read_metrics(thr, specs, instances=inst, time_column=time_column, timezone=zone,
+                             per_interval=per_interval, counter=counter, sheet=sheet)
+        progress.stage("fitting the resources")
+        result = fit_resources(table, target_utilization=target, instances=instances,
+                               windows=windows, deploys=deploys, warm_up_seconds=warm,
+                               utilization_unit=utilization_unit)
+        console = show(quiet, json)
+        if console is not None:
+            for role, t in table.series.items():
+                q = t.quality
+                dropped = f", {q.rows_dropped:,} dropped" if q.rows_dropped else ""
+                console.print(f"{role}: {t.source.path} column {t.source.value_column!r}: "
+                              f"{q.rows_used:,} of {q.rows_read:,} rows used{dropped}",
+                              markup=False)
+            print_resources(console, result)
+        doc = jout.dumps(capacity_doc(result, table))
+        files = {"capacity.json": doc}
+        if not no_report:
+            files["capacity.html"] = capacity_html(result, f"Capacity from metrics: {path.name}")
+        written = write_set(out_dir, files)
+    finish(written, doc.decode("utf-8"), quiet, json)

@@ -1,36 +1,54 @@
-"""What the commands share: the Typer app, the option bundles, settings from flags and TOML.
+"""What the commands share: the Typer app, the option bundles, the readable formats, the edge
+checks and how a command reports (summary, --json, --quiet, progress).
 
-The command modules (`analyze`, `forecast`, `usl`, ...) register themselves on `app`; they parse
-flags and call the library. No arithmetic lives here.
+The command modules (`analyze`, `forecast`, `usl`, ...) register themselves on `app`; each parses
+its flags and makes exactly the `capplan.api` call a notebook would make. No arithmetic lives here.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from capplan.errors import CapplanError
+# What the readers take, in one place: every command's help, and the README, say this.
+TRAFFIC_FORMATS = ("CSV, TSV, semicolon- or pipe-delimited text (UTF-8, UTF-16 or Windows-1252; "
+                   "Grafana's CSV exports), Excel .xlsx; Prometheus, Datadog, AWS CloudWatch, "
+                   "Google Cloud Monitoring or Azure Monitor JSON; an access log (Common or "
+                   "Combined Log Format, AWS ALB or Classic ELB, CloudFront, JSON lines); any of "
+                   "them gzipped")
+LOAD_TEST_FORMATS = ("a CSV or TSV with a concurrency column (threads, users, vus, ...) and a "
+                     "throughput column (throughput, rps, ...), latency optional, or two unnamed "
+                     "columns; JMeter .jtl, k6 CSV or summary JSON, Locust stats_history.csv or "
+                     "stats.csv, wrk or hey text; or a folder with one output per concurrency")
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
                   rich_markup_mode=None,
                   help="Capacity planning from traffic exports, load tests and growth forecasts.\n\n"
+                       f"Reads {TRAFFIC_FORMATS}.\n\n"
                        "Example: capplan forecast inputs/nyc_taxi.csv --months 6 "
                        "--config inputs/service.toml")
 
+
+def _print_version(value: bool) -> None:
+    if value:
+        from capplan import __version__
+
+        print(f"capplan {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True,
+        help="Print capplan's version and exit.")] = False) -> None:
+    """Capacity planning from traffic exports, load tests and growth forecasts."""
+
 # ---- option bundles shared between commands -------------------------------------------------
-# What the readers take, in one place for every command's help (README: "Readable formats").
-TRAFFIC_FORMATS = ("CSV/TSV/text table (UTF-8, UTF-16 or Windows-1252; Grafana's sep= line) or "
-                   ".xlsx; Prometheus, Datadog, CloudWatch, Google Cloud Monitoring or Azure "
-                   "Monitor JSON; an access log (CLF/Combined, AWS ALB/ELB, CloudFront, JSON "
-                   "lines); any of them gzipped")
-LOAD_TEST_FORMATS = ("a CSV with concurrency and throughput columns (latency optional), JMeter "
-                     ".jtl, k6 CSV or summary JSON, Locust stats_history.csv or stats.csv, wrk or "
-                     "hey text; or a folder with one file per concurrency")
-TrafficFile = Annotated[Path, typer.Argument(help=f"Traffic export: {TRAFFIC_FORMATS}.")]
 TimeColumn = Annotated[Optional[str], typer.Option("--time-column", help="Timestamp column (default: detected).")]
 ValueColumn = Annotated[Optional[str], typer.Option("--value-column", help="Value column (default: detected).")]
 Series = Annotated[Optional[str], typer.Option("--series", help="Which series, when the file holds several (Grafana, Prometheus, Datadog, CloudWatch, Google Cloud, Azure): a name, part of one, or labels such as '{job=\"api\"}'; with --aggregate, every series it matches.")]
@@ -41,7 +59,16 @@ Counter = Annotated[bool, typer.Option("--counter", help="Values are a monotonic
 Rate = Annotated[bool, typer.Option("--rate", help="Values are per-second rates already: no conversion, and no warning when they look like counts.")]
 Aggregate = Annotated[Optional[str], typer.Option("--aggregate", help="Combine every series that --series matches (all when it is not given): sum (per-instance series to the service total), max or mean.")]
 Unit = Annotated[Optional[str], typer.Option("--unit", help="What the values count, for the reports' labels: jobs (rate jobs/s) or a rate such as hires/day (values used as given). Default req/s.")]
-Out = Annotated[Optional[str], typer.Option("--out", help="Output folder (default outputs/<input-stem>/); the files in it are replaced as one set.")]
+
+
+def out_option(default: str):
+    """--out/-o, naming the command's own default folder."""
+    return Annotated[Optional[str], typer.Option(
+        "--out", "-o", help=f"Output folder (default {default}); the files a run writes in it "
+                            "are replaced as one set.")]
+
+
+Out = out_option("outputs/<input-stem>/")
 Config = Annotated[Optional[Path], typer.Option("--config", help="Service TOML file with capacity facts; flags override it.")]
 Months = Annotated[Optional[int], typer.Option("--months", help="Plan horizon in months, 1-60 (default 6).")]
 PerInstance = Annotated[Optional[float], typer.Option("--per-instance", help="Requests/s one instance carries at 100% (0.001 to 1e12).")]
@@ -60,11 +87,18 @@ LeadTime = Annotated[Optional[int], typer.Option("--lead-time", help="Days from 
 Cost = Annotated[Optional[float], typer.Option("--cost-per-instance", help="Cost of one instance per month (0 to 1e9).")]
 LoadTest = Annotated[Optional[Path], typer.Option("--load-test", help=f"Load test of one instance for a USL per-instance limit: {LOAD_TEST_FORMATS}.")]
 FleetUSL = Annotated[Optional[Path], typer.Option("--fleet-usl", help="Scale-out test (instances, throughput) for USL fleet sizing.")]
-LatencySLO = Annotated[Optional[str], typer.Option("--latency-slo", help="Latency objective, e.g. 250ms.")]
+LatencySLO = Annotated[Optional[str], typer.Option("--latency-slo", help="p99 response-time objective, e.g. 250ms.")]
 ServiceTime = Annotated[Optional[str], typer.Option("--service-time", help="Mean service time of one request, e.g. 50ms (queueing worksheet).")]
 Title = Annotated[Optional[str], typer.Option("--title", help="Report title (default: the input's name).")]
 Paper = Annotated[Optional[str], typer.Option("--paper", help="PDF paper size: A4 or Letter.")]
+DegradedUtil = Annotated[Optional[float], typer.Option("--degraded-utilization", help="Utilization the survivors may run at after losing a zone or the spares (default 0.8).")]
+CellOverhead = Annotated[Optional[int], typer.Option("--cell-overhead", help="Instances each cell needs of its own when a scale-out fit splits the fleet into cells (default 0).")]
+Prescale = Annotated[Optional[int], typer.Option("--prescale", help="Days before an event starts that its capacity must be in service (default 7).")]
+Currency = Annotated[Optional[str], typer.Option("--currency", help="Label for every cost, e.g. USD or EUR (default: none).")]
+ThroughputUnit = Annotated[Optional[str], typer.Option("--throughput-unit", help="Unit of the load tests' throughput column: second, minute or hour (default second).")]
 NoReport = Annotated[bool, typer.Option("--no-report", help="Write plan.json only (no PDF, workbook or HTML).")]
+Json = Annotated[bool, typer.Option("--json", help="Print the JSON document the run writes on stdout, for scripts: nothing else goes to stdout and the summary is not shown; the files are written as usual.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors: no summary, no progress (--json still prints its JSON).")]
 
 
 def make_console():
@@ -73,63 +107,52 @@ def make_console():
     return Console(highlight=False, width=max(100, int(os.environ.get("COLUMNS", "0") or 0)))
 
 
-def settings_from(config: Path | None, flags: dict, *, inputs: dict | None = None):
-    """Settings from the service file and the flags, every rule checked before any work: the
-    flags (named as flags), the file's values (named by file and key), then the files they
-    name exist. `inputs` maps a label (FILE, --load-test, ...) to a path given on the line."""
-    from capplan.config import merge, read_config
-    from capplan.pipeline import Settings
-    from capplan.validation import check_settings
-
-    check_settings({k: v for k, v in flags.items() if v is not None and v != []})
-    for label, path in (inputs or {}).items():
-        check_input_file(path, label)
-    base = read_config(config) if config else {}
-    merged = merge(base, flags)
-    check_settings({k: merged.get(k) for k in ("growth", "worst_growth")})
-    for key in ("events_file", "load_test", "fleet_usl"):
-        if merged.get(key) is not None:
-            merged[key] = str(merged[key])
-            if key != "events_file" and Path(merged[key]).is_dir():
-                continue  # a load test may be a folder of one output per concurrency
-            check_input_file(merged[key], "--events" if key == "events_file" else
-                             "--" + key.replace("_", "-"))
-    if merged.get("events_file") is not None:
-        from capplan.events import read_events_path
-
-        read_events_path(merged["events_file"])  # its rows meet the rules before any work
-    return Settings.from_dict(merged)
-
-
 def check_input_file(path, label: str) -> None:
-    """An input named on the command line (or in the service file) is an existing file."""
-    p = Path(path)
-    if not p.exists():
-        where = f"{label} {p}" if label.startswith("--") else str(p)
-        raise CapplanError(f"{where}: no such file: check the path")
-    if p.is_dir():
-        where = f"{label} {p}" if label.startswith("--") else str(p)
-        raise CapplanError(f"{where}: is a folder, not a file: give the file's path")
+    from capplan.api import check_input_file as check
+
+    check(path, label)
 
 
 def output_folder(out: str | None, default: Path) -> Path:
     """The folder a run writes to: --out, or `default`; refused before any work when it is empty,
     not a folder, or not writable."""
-    if out is not None and not out.strip():
-        raise CapplanError("--out '': an empty folder name: give one, such as --out outputs/plan, "
-                           "or leave --out out for the default")
-    path = Path(out) if out is not None else default
-    label = f"--out {path}" if out is not None else f"output folder {path}"
-    if path.exists() and not path.is_dir():
-        raise CapplanError(f"{label}: exists and is not a folder: choose another --out")
-    probe = path
-    while not probe.exists():  # the nearest existing ancestor is where the folder is made
-        if probe.parent == probe:
-            break
-        probe = probe.parent
-    if probe.exists() and (not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK)):
-        raise CapplanError(f"{label}: cannot write in {probe}: choose a writable --out")
-    return path
+    from capplan.api import check_output_folder
+
+    return check_output_folder(out, default)
+
+
+@contextmanager
+def reporting(quiet: bool):
+    """Progress on stderr while the block runs, when stderr is a terminal and not `quiet`."""
+    from capplan import progress
+
+    with progress.reporting(progress.for_terminal(quiet)):
+        yield
+
+
+def show(quiet: bool, as_json: bool):
+    """A console for the human summary, or None when --quiet or --json keep stdout for other
+    things. The progress line is cleared first, so the summary is not drawn over it."""
+    if quiet or as_json:
+        return None
+    from capplan import progress
+
+    progress.pause()
+    return make_console()
+
+
+def finish(written, doc_text: str, quiet: bool, as_json: bool) -> None:
+    """The last word of a run: the JSON on stdout with --json, else which files were written."""
+    import sys
+
+    from capplan import progress
+
+    progress.pause()
+    if as_json:
+        sys.stdout.write(doc_text)
+        sys.stdout.flush()
+    elif not quiet:
+        make_console().print(f"wrote {', '.join(str(p) for p in written)}")
 
 
 def ingest_flags(time_column, value_column, series, sheet, timezone, per_interval, counter, *,

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from capplan.cli.common import (  # the shared option bundles
+    TRAFFIC_FORMATS,
+    Aggregate,
+    CellOverhead,
     Config,
     Cost,
-    Aggregate,
     Counter,
+    Currency,
+    DegradedUtil,
     EventOpt,
     EventsFile,
     FleetUSL,
     Growth,
     Instances,
+    Json,
     LatencySLO,
     LeadTime,
     LoadTest,
@@ -28,35 +32,40 @@ from capplan.cli.common import (  # the shared option bundles
     Paper,
     PerInstance,
     PerInterval,
+    Prescale,
+    Quiet,
     Rate,
     Series,
     ServiceTime,
     Sheet,
     Spare,
     TargetUtil,
+    ThroughputUnit,
     TimeColumn,
-    TrafficFile,
-    Unit,
     Timezone,
     Title,
+    Unit,
     Utilization,
     ValueColumn,
     WorstGrowth,
     WorstQuantile,
     Zones,
     app,
+    finish,
     ingest_flags,
-    make_console,
+    out_option,
     output_folder,
-    settings_from,
+    reporting,
+    show,
     stem,
 )
-from capplan.errors import CapplanError
+
+PlanOut = out_option("outputs/plan/")
 
 
 @app.command()
 def forecast(
-    path: TrafficFile,
+    path: Annotated[Path, typer.Argument(help=f"Traffic export: {TRAFFIC_FORMATS}.")],
     months: Months = None, config: Config = None, out: Out = None,
     per_instance: PerInstance = None, instances: Instances = None, utilization: Utilization = None,
     target_utilization: TargetUtil = None, spare: Spare = None, zones: Zones = None,
@@ -65,15 +74,18 @@ def forecast(
     lead_time: LeadTime = None, cost_per_instance: Cost = None, load_test: LoadTest = None,
     fleet_usl: FleetUSL = None, latency_slo: LatencySLO = None, service_time: ServiceTime = None,
     title: Title = None, paper: Paper = None, no_report: NoReport = False,
+    degraded_utilization: DegradedUtil = None, cell_overhead: CellOverhead = None,
+    prescale: Prescale = None, currency: Currency = None, throughput_unit: ThroughputUnit = None,
     time_column: TimeColumn = None, value_column: ValueColumn = None, series: Series = None,
     sheet: Sheet = None, timezone: Timezone = None, per_interval: PerInterval = False,
     counter: Counter = False, rate: Rate = False, aggregate: Aggregate = None, unit: Unit = None,
+    json: Json = False, quiet: Quiet = False,
 ) -> None:
     """Traffic export to capacity plan: load, capacity, growth chosen by backtest, plan.
 
-    Example: capplan forecast inputs/nyc_taxi.csv --months 6 --instances 20 --utilization 0.40
+    Writes plan.json, plan.pdf, plan.xlsx and plan.html. Example: capplan forecast inputs/nyc_taxi.csv --months 6 --instances 20 --utilization 0.40
     """
-    from capplan.pipeline import forecast as run
+    from capplan import api
 
     flags = dict(months=months, per_instance=per_instance, instances=instances,
                  utilization=utilization, target_utilization=target_utilization, spare=spare,
@@ -81,65 +93,87 @@ def forecast(
                  worst_quantile=worst_quantile, model=model, events=event, events_file=events,
                  lead_time=lead_time, cost_per_instance=cost_per_instance, load_test=load_test,
                  fleet_usl=fleet_usl, latency_slo=latency_slo, service_time=service_time,
-                 title=title, paper=paper,
+                 title=title, paper=paper, **plan_flags(degraded_utilization, cell_overhead,
+                                                        prescale, currency, throughput_unit),
                  **ingest_flags(time_column, value_column, series, sheet, timezone,
                                  per_interval, counter, aggregate=aggregate, rate=rate,
                                  unit=unit))
     out_dir = output_folder(out, Path("outputs") / stem(path))
-    settings = settings_from(config, flags, inputs={"FILE": path})
-    result = run(str(path), settings)
-    _finish(result, settings, out_dir, no_report,
-            title=settings.title or settings.service or path.name)
+    with reporting(quiet), report_session(flags.get("paper"), no_report) as browser:
+        # The browser starts while the models fit.
+        p = api.forecast(path, config=config, **flags)
+        _finish(p, out_dir, no_report, quiet, json, browser=browser)
 
 
 @app.command()
 def plan(
     peak: Annotated[Optional[float], typer.Option("--peak", help="Today's planning peak, req/s.")] = None,
     mean: Annotated[Optional[float], typer.Option("--mean", help="Mean rate, req/s (queueing worksheet).")] = None,
-    months: Months = None, config: Config = None, out: Out = None,
+    months: Months = None, config: Config = None, out: PlanOut = None,
     per_instance: PerInstance = None, instances: Instances = None, utilization: Utilization = None,
     target_utilization: TargetUtil = None, spare: Spare = None, zones: Zones = None,
     growth: Growth = None, worst_growth: WorstGrowth = None, event: EventOpt = None,
     events: EventsFile = None, lead_time: LeadTime = None, cost_per_instance: Cost = None,
     load_test: LoadTest = None, fleet_usl: FleetUSL = None, latency_slo: LatencySLO = None,
     service_time: ServiceTime = None, title: Title = None, paper: Paper = None,
-    no_report: NoReport = False,
+    no_report: NoReport = False, degraded_utilization: DegradedUtil = None,
+    cell_overhead: CellOverhead = None, prescale: Prescale = None, currency: Currency = None,
+    throughput_unit: ThroughputUnit = None, json: Json = False, quiet: Quiet = False,
 ) -> None:
     """A what-if plan from numbers, no traffic file: a peak, a fleet, a growth rate.
 
-    Example: capplan plan --peak 10000 --instances 20 --utilization 0.40 --target-utilization 0.60 --growth 10%/month --months 12
+    Writes plan.json, plan.pdf, plan.xlsx and plan.html. Example: capplan plan --peak 10000 --instances 20 --utilization 0.40 --target-utilization 0.60 --growth 10%/month --months 12
     """
-    from capplan.pipeline import plan_from_numbers
+    from capplan import api
 
     flags = dict(months=months, per_instance=per_instance, instances=instances,
                  utilization=utilization, target_utilization=target_utilization, spare=spare,
                  zones=zones, growth=growth, worst_growth=worst_growth, events=event,
                  events_file=events, lead_time=lead_time, cost_per_instance=cost_per_instance,
                  load_test=load_test, fleet_usl=fleet_usl, latency_slo=latency_slo,
-                 service_time=service_time, title=title, paper=paper)
-    if peak is None:
-        raise CapplanError("capplan plan needs --peak (today's planning peak in req/s); to plan "
-                           "from a traffic file use capplan forecast FILE")
+                 service_time=service_time, title=title, paper=paper,
+                 **plan_flags(degraded_utilization, cell_overhead, prescale, currency,
+                              throughput_unit))
+    api.need_peak(peak)  # before the folder: the missing flag is the first thing to say
     out_dir = output_folder(out, Path("outputs") / "plan")
-    settings = settings_from(config, {**flags, "peak": peak, "mean": mean})
-    result = plan_from_numbers(settings, peak=peak, mean=mean)
-    _finish(result, settings, out_dir, no_report,
-            title=settings.title or settings.service or "What-if plan")
+    with reporting(quiet), report_session(flags.get("paper"), no_report) as browser:
+        # The plan starts today: CAPPLAN_TODAY or SOURCE_DATE_EPOCH when set (pipeline.today_utc).
+        p = api.plan(peak=peak, mean=mean, config=config, **flags)
+        _finish(p, out_dir, no_report, quiet, json, browser=browser)
 
 
-def _finish(result, settings, out: Path, no_report: bool, title: str) -> None:
-    from capplan.outputs.report import write_outputs
-    from capplan.outputs.terminal import print_load, print_plan, print_quality
+def plan_flags(degraded_utilization, cell_overhead, prescale, currency, throughput_unit) -> dict:
+    return {"degraded_utilization": degraded_utilization, "cell_overhead": cell_overhead,
+            "prescale": prescale, "currency": currency, "throughput_unit": throughput_unit}
 
-    console = make_console()
-    if result.traffic is not None:
-        print_quality(console, result.traffic)
-        print_load(console, result.load)
-    if result.usl is not None or result.fleet_usl is not None or result.queueing is not None:
-        from capplan.outputs.terminal import print_capacity_models
 
-        print_capacity_models(console, result)
-    print_plan(console, result.plan)
-    written = write_outputs(result, settings, out, title=title, reports=not no_report,
-                            argv=sys.argv)
-    console.print(f"wrote {', '.join(str(p) for p in written)}")
+def report_session(paper, no_report: bool):
+    """The run's report browser, launched in the background now (after a --paper flag is
+    checked), or None with --no-report."""
+    from capplan.outputs.report import session
+
+    if not no_report and paper is not None:
+        from capplan.validation import check_paper
+
+        check_paper(paper)
+    return session(not no_report)
+
+
+def _finish(p, out: Path, no_report: bool, quiet: bool, as_json: bool, browser=None) -> None:
+    """The summary (unless --quiet or --json), the files, then the JSON or what was written."""
+    import sys
+
+    console = show(quiet, as_json)
+    if console is not None:
+        from capplan.outputs.terminal import print_load, print_plan, print_quality
+
+        if p.traffic is not None:
+            print_quality(console, p.traffic)
+            print_load(console, p.load)
+        if p.usl is not None or p.result.fleet_usl is not None or p.result.queueing is not None:
+            from capplan.outputs.terminal import print_capacity_models
+
+            print_capacity_models(console, p.result)
+        print_plan(console, p.plan)
+    written = p.write(out, reports=not no_report, command=sys.argv, browser=browser)
+    finish(written, p.to_json(), quiet, as_json)

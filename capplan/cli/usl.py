@@ -9,16 +9,21 @@ import typer
 
 from capplan.cli.common import (  # the shared option bundles
     LOAD_TEST_FORMATS,
+    Json,
     LatencySLO,
-    NoReport,
-    Out,
+    Quiet,
+    ThroughputUnit,
     app,
-    check_input_file,
-    make_console,
+    finish,
+    out_option,
     output_folder,
+    reporting,
+    show,
     stem,
 )
 from capplan.errors import CapplanError
+
+USLOut = out_option("outputs/<input-stem>/, or outputs/usl/ for a what-if")
 
 
 @app.command()
@@ -30,45 +35,52 @@ def usl(
     concurrency_column: Annotated[Optional[str], typer.Option("--concurrency-column", help="Concurrency column (default: detected).")] = None,
     throughput_column: Annotated[Optional[str], typer.Option("--throughput-column", help="Throughput column (default: detected).")] = None,
     latency_column: Annotated[Optional[str], typer.Option("--latency-column", help="Latency column (default: detected, optional).")] = None,
-    throughput_unit: Annotated[str, typer.Option("--throughput-unit", help="Unit of a table's throughput column: second (default), minute or hour; tools' outputs state per second.")] = "second",
-    max_error_rate: Annotated[float, typer.Option("--max-error-rate", help="Leave out a step whose failed requests exceed this share, in percent (0-100, default 1).")] = 1.0,
-    latency_slo: LatencySLO = None, out: Out = None, no_report: NoReport = False,
+    latency_slo: LatencySLO = None, out: USLOut = None,
+    no_report: Annotated[bool, typer.Option("--no-report", help="Write usl.json only (no usl.svg chart).")] = False,
+    throughput_unit: ThroughputUnit = None,
+    max_error_rate: Annotated[Optional[float], typer.Option("--max-error-rate", help="Leave out a step whose failed requests exceed this share, in percent (0-100, default 1).")] = None,
+    json: Json = False, quiet: Quiet = False,
 ) -> None:
     """Fit the Universal Scalability Law to a load test, or explore given coefficients.
 
-    Example: capplan usl inputs/loadtest_specsdm91.csv
+    Writes usl.json and usl.svg. Example: capplan usl inputs/loadtest_specsdm91.csv --throughput-unit hour
     """
-    from capplan.ingest.loadtests import read_load_test_steps
-    from capplan.outputs.report import write_usl_outputs
-    from capplan.outputs.terminal import print_usl
-    from capplan.usl import USL, fit_usl, what_if
+    from capplan import api
     from capplan.validation import check_settings
 
     check_settings({"sigma": sigma, "kappa": kappa, "lambda_": lambda_,
-                    "latency_slo": latency_slo})
-    test = None
-    if path is not None:
-        if any(v is not None for v in (sigma, kappa, lambda_)):
-            raise CapplanError("give a load-test file or --sigma/--kappa/--lambda, not both")
-        out_dir = output_folder(out, Path("outputs") / stem(path, "usl"))
-        if not path.is_dir():  # a folder holds one output per concurrency
-            check_input_file(path, "FILE")
-        test = read_load_test_steps(path, concurrency_column, throughput_column, latency_column,
-                                    throughput_unit, max_error_rate=max_error_rate / 100)
-        result = fit_usl(*test.arrays(), source=f"{path} ({test.format})")
-    else:
-        if sigma is None or kappa is None or lambda_ is None:
-            raise CapplanError("capplan usl needs a load-test file, or all of --sigma, --kappa "
-                               "and --lambda for a what-if curve")
-        out_dir = output_folder(out, Path("outputs") / "usl")
-        result = what_if(USL(sigma, kappa, lambda_))
-    console = make_console()
-    if test is not None:
-        _print_steps(console, test)
-    print_usl(console, result, latency_slo)
-    written = write_usl_outputs(result, out_dir, latency_slo, chart=not no_report,
-                                load_test=test)
-    console.print(f"wrote {', '.join(str(p) for p in written)}")
+                    "latency_slo": latency_slo, "throughput_unit": throughput_unit})
+    if path is not None and any(v is not None for v in (sigma, kappa, lambda_)):
+        raise CapplanError("give a load-test file or --sigma/--kappa/--lambda, not both")
+    if max_error_rate is not None and not 0 <= max_error_rate <= 100:
+        raise CapplanError(f"--max-error-rate {max_error_rate:g}: give a percentage from 0 to 100 "
+                           "of a step's requests (default 1)")
+    if path is None and (sigma is None or kappa is None or lambda_ is None):
+        raise CapplanError("capplan usl needs a load-test file, or all of --sigma, --kappa "
+                           "and --lambda for a what-if curve")
+    default = Path("outputs") / (stem(path, "usl") if path is not None else "usl")
+    out_dir = output_folder(out, default)
+    with reporting(quiet):
+        if path is not None:
+            fit = api.fit_usl(path, concurrency_column=concurrency_column,
+                              throughput_column=throughput_column, latency_column=latency_column,
+                              latency_slo=latency_slo, throughput_unit=throughput_unit,
+                              max_error_rate=None if max_error_rate is None else
+                              max_error_rate / 100)
+        else:
+            fit = api.usl_what_if(sigma, kappa, lambda_, latency_slo=latency_slo)
+        console = show(quiet, json)
+        if console is not None:
+            from capplan.outputs.terminal import print_usl
+
+            if path is not None and (throughput_unit or "second").strip().lower() != "second":
+                console.print(f"throughput read per {throughput_unit.strip().lower()}, shown "
+                              "per second")
+            if fit.load_test is not None:
+                _print_steps(console, fit.load_test)
+            print_usl(console, fit.fit, latency_slo)
+        written = fit.write(out_dir, chart=not no_report)
+    finish(written, fit.to_json(), quiet, json)
 
 
 def _print_steps(console, test) -> None:

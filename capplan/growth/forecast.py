@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from capplan import progress
 from capplan.errors import CapplanError
 from capplan.growth.backtest import (CAL_HORIZON_DAYS, CHOICE_HORIZON_DAYS, MAX_ORIGINS,
                                      MIN_TRAIN_STEPS, choose, future_matrix, mase_by_origin,
@@ -151,6 +152,7 @@ def forecast_peaks(daily_peaks: pd.Series, months: int, *, worst_quantile: float
     chosen, because, scores, cals = _backtest_and_choose(st, worst_quantile, model, K)
     mu, held = _central_path(st, chosen)
     steps = np.arange(1, K + 1)
+    progress.stage("simulating the demand paths")
     d = _demand(st, mu, cals, steps, p0, worst_quantile)
     grid = month_grid(months)
     idx = grid_steps(grid, st.step_days) - 1
@@ -245,6 +247,7 @@ def _backtest_and_choose(st: _Setup, worst_quantile: float, model, K: int):
     Hf = max(K, int(round(YEAR_DAYS / st.step_days)))
     Hb = max(1, int(round(CAL_HORIZON_DAYS / st.step_days)))
     origins = origins_for(n, first)
+    progress.stage("fitting candidates")
     cands = all_candidates(st.y, origins, Hb, Hf, st.season, origins[0] if origins else n, first)
     if st.yearly is not None and origins:
         back = st.yearly(np.asarray(origins)[:, None] + np.arange(Hb)[None, :])
@@ -257,7 +260,9 @@ def _backtest_and_choose(st: _Setup, worst_quantile: float, model, K: int):
     win_r = window_max(future_matrix(log_recur, origins, Hb), window)
     h_choice = max(1, int(round(CHOICE_HORIZON_DAYS / st.step_days)))
     scores, maseof, cals = [], {}, {}
+    scoring = progress.stage("backtest", total=len(cands))
     for name, c in cands.items():
+        scoring.advance()
         if c.paths is None:
             scores.append(BacktestScore(name, None, None, None, 0, Hb, "too little history"))
             continue

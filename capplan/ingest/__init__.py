@@ -17,6 +17,7 @@ rates, units, the quality account), `model` (the values returned) and `reader` (
 
 from capplan.ingest.columns import EPOCH_MS, EPOCH_S, SERIES_NAMES, TIME_NAMES, VALUE_NAMES
 from capplan.ingest.delimited import _read_text_table
+from capplan.ingest.frame import traffic_from_frame  # noqa: F401 - a DataFrame in (notebooks)
 from capplan.ingest.model import FIRST_ROWS_SHOWN, DataQuality, DroppedRows, InputInfo, Traffic
 from capplan.ingest.reader import list_series, read_traffic
 from capplan.ingest.series import AGGREGATES

@@ -417,10 +417,11 @@ _FORMAT_NAMES = {"jmeter": "JMeter CSV results", "k6csv": "k6 CSV output",
 _CONCURRENCY_NAMES = {"jmeter": "allThreads", "k6csv": "vus", "k6json": "vus",
                       "locust_history": "User Count", "locust_stats": "users (from file names)",
                       "wrk": "connections", "hey": "concurrency (from file names)"}
-_LATENCY_SOURCE = {"jmeter": "elapsed (ms) per sample", "k6csv": "http_req_duration (ms)",
-                   "k6json": "http_req_duration (ms)",
-                   "locust_history": "Total Average Response Time and percentiles (ms)",
-                   "locust_stats": "Average Response Time and percentiles (ms)",
-                   "wrk": "Latency Avg and Distribution", "hey": "Average and Latency "
-                   "distribution (secs)"}
+_LATENCY_SOURCE = {"jmeter": "JMeter's elapsed per sample, in ms",
+                   "k6csv": "k6's http_req_duration, in ms",
+                   "k6json": "k6's http_req_duration, in ms",
+                   "locust_history": "Locust's Total Average Response Time and percentiles, in ms",
+                   "locust_stats": "Locust's Average Response Time and percentiles, in ms",
+                   "wrk": "wrk's Latency Avg and Distribution, each in its stated unit",
+                   "hey": "hey's Average and Latency distribution, in secs"}
 _TIME_ORDERED = {"jmeter", "k6csv", "locust_history", "wrk"}

@@ -15,7 +15,8 @@ errors, and for a step the fit leaves out, the reason:
 - errors above `max_error_rate` (1%: failing requests return early and overstate throughput).
 Steps with fewer errors are used, and their errors reported.
 
-`read_load_test` keeps the earlier interface: (n, x, latency or None) of the steps used.
+`read_load_test` keeps the earlier interface: (n, x, latency in seconds or None) of the steps
+used; `load_test_from_frame` reads a DataFrame's columns by the same rules as a table's.
 """
 
 from __future__ import annotations
@@ -82,26 +83,38 @@ class LoadTest:
         return tuple(s for s in self.steps if s.excluded is None)
 
     def arrays(self):
-        """(n, x, latency or None) of the steps used; latency is the mean when measured, else
-        the first statistic the steps share, in seconds."""
+        """(n, x, latency or None) of the steps used; latency in seconds, of
+        `latency_statistic`."""
         import numpy as np
 
         used = self.used
         n = np.array([s.n for s in used], dtype=float)
         x = np.array([s.throughput for s in used], dtype=float)
-        stat = self.main_latency_statistic
+        stat = self.latency_statistic
         lat = None
         if stat is not None:
             lat = np.array([s.latency_of(stat) for s in used], dtype=float)
         return n, x, lat
 
+    def fit_arguments(self) -> dict:
+        """What `capplan.usl.fit_usl` takes from the steps used: n, x, latency (seconds), where
+        the latency came from and its statistic."""
+        n, x, lat = self.arrays()
+        return {"n": n, "x": x, "latency": lat, "latency_column": self.latency_source,
+                "latency_statistic": self.latency_statistic}
+
     @property
-    def main_latency_statistic(self) -> str | None:
+    def latency_statistic(self) -> str | None:
+        """The statistic handed on with the steps: the p99 when every step used measured it (the
+        latency objective is on the p99), else the mean, else the first the steps share."""
         used = self.used
         if not used:
             return None
         shared = [k for k, _ in used[0].latency if all(s.latency_of(k) is not None for s in used)]
-        return "mean" if "mean" in shared else (shared[0] if shared else None)
+        for preferred in ("p99", "mean"):
+            if preferred in shared:
+                return preferred
+        return shared[0] if shared else None
 
 
 def read_load_test(path: str, concurrency_column: str | None = None,
@@ -240,12 +253,42 @@ def _read_table(p: Path, concurrency_column, throughput_column, latency_column, 
                 throughput_unit: str) -> LoadTest:
     """A CSV/TSV with a concurrency and a throughput column (latency optional), or the first
     two numeric columns when there is no header (codahale/usl's example.csv)."""
-    import pandas as pd
-
     from capplan.ingest import _decode, _read_bytes, _read_text_table
 
     text = _decode(p, _read_bytes(p))
     frame, _ = _read_text_table(p, text)
+    return _table_steps(p, str(p), TABLE, frame, concurrency_column, throughput_column,
+                        latency_column, factor, throughput_unit)
+
+
+def load_test_from_frame(frame, concurrency_column: str | None = None,
+                         throughput_column: str | None = None, latency_column: str | None = None,
+                         throughput_unit: str = "second",
+                         max_error_rate: float = MAX_ERROR_RATE) -> LoadTest:
+    """A DataFrame of steps (one row each), its columns found or named as a table's are."""
+    factor = check_throughput_unit(throughput_unit)
+    cols = [str(c) for c in frame.columns]
+    if len(set(cols)) < len(cols):
+        raise CapplanError(f"DataFrame: column names repeat ({name_list(cols)}): rename them")
+    named = frame.set_axis(cols, axis=1)
+    if _pick("DataFrame", named, concurrency_column, CONCURRENCY_NAMES, "concurrency") is None or \
+            _pick("DataFrame", named, throughput_column, THROUGHPUT_NAMES, "throughput") is None:
+        raise CapplanError(f"DataFrame: name the concurrency and throughput columns with "
+                           f"concurrency_column= and throughput_column= (the columns are "
+                           f"{name_list(cols)})")
+    test = _table_steps("DataFrame", "DataFrame", "DataFrame of steps", frame.set_axis(
+        cols, axis=1).reset_index(drop=True), concurrency_column, throughput_column,
+        latency_column, factor, throughput_unit, first_row=0)
+    return classify(test, max_error_rate)
+
+
+def _table_steps(p, path: str, fmt: str, frame, concurrency_column, throughput_column,
+                 latency_column, factor: float, throughput_unit: str,
+                 first_row: int = 2) -> LoadTest:
+    """Steps from a table's columns: found by name, or the first two numeric columns of a file
+    without a header; rows numbered from `first_row` (a file's line, a frame's position)."""
+    import pandas as pd
+
     cols = [str(c) for c in frame.columns]
     frame.columns = cols
     nc = _pick(p, frame, concurrency_column, CONCURRENCY_NAMES, "concurrency")
@@ -266,20 +309,24 @@ def _read_table(p: Path, concurrency_column, throughput_column, latency_column, 
     x = pd.to_numeric(frame[xc], errors="coerce")
     bad = (n.isna() | x.isna()).to_numpy()
     if bad.any():
-        line = int(bad.argmax()) + 2
-        raise CapplanError(f"{p}: line {line} has a non-numeric {nc!r} or {xc!r}: fix or remove it")
+        line = int(bad.argmax()) + first_row
+        what = "line" if first_row else "row"
+        raise CapplanError(f"{p}: {what} {line} has a non-numeric {nc!r} or {xc!r}: fix or "
+                           "remove it")
     lat, lat_source, stat = None, None, None
     if lc is not None and lc not in (nc, xc):
         values = pd.to_numeric(frame[lc], errors="coerce")
         if values.notna().all():
-            unit, how = _latency_unit(lc, n.to_numpy(float), x.to_numpy(float) * factor,
-                                      values.to_numpy(float))
+            unit, how = latency_unit_seconds(lc, n.to_numpy(float),
+                                             x.to_numpy(float) * factor, values.to_numpy(float))
             lat, stat = values.to_numpy(float) * unit, latency_statistic(lc)
-            lat_source = f"column {lc!r}: {how}"
+            lat_source = f"column {lc!r} in {how}"
+    where = "line" if first_row else "row"
     steps = tuple(Step(float(n.iloc[i]), float(x.iloc[i]) * factor,
-                       ((stat, float(lat[i])),) if lat is not None else (), where=f"line {i + 2}")
+                       ((stat, float(lat[i])),) if lat is not None else (),
+                       where=f"{where} {i + first_row}")
                   for i in range(len(frame)))
-    return LoadTest(str(p), TABLE, nc, str(throughput_unit).strip().lower(), steps,
+    return LoadTest(path, fmt, nc, str(throughput_unit).strip().lower(), steps,
                     latency_source=lat_source)
 
 
@@ -316,10 +363,11 @@ def latency_statistic(column: str) -> str:
     return "unstated"
 
 
-def _latency_unit(column: str, n, x, lat) -> tuple[float, str]:
-    """Seconds per unit of a latency column: from its name (_ms, _us, _s), else from Little's
-    Law: in a closed-loop test the mean response time is N / X seconds, so values near
-    1,000 x N / X are milliseconds (the nearer power of 1,000 on a log scale wins)."""
+def latency_unit_seconds(column: str, n, x, latency) -> tuple[float, str]:
+    """Seconds per unit of a latency column, and how that was decided: from its name (_ms, _us,
+    _s), else from Little's Law: in a closed-loop test the mean response time is N / X seconds,
+    so values near 1,000 x N / X are milliseconds (the nearer power of 1,000 on a log scale
+    wins)."""
     import numpy as np
 
     c = column.lower().strip()
@@ -327,12 +375,13 @@ def _latency_unit(column: str, n, x, lat) -> tuple[float, str]:
                                  ("_us", 1e-6, "microseconds"), ("_s", 1.0, "seconds"),
                                  ("(s)", 1.0, "seconds")):
         if c.endswith(suffix):
-            return factor, f"{word} (the column's name says)"
+            return factor, f"{word}, as its name says"
+    n, x, lat = (np.asarray(v, float) for v in (n, x, latency))
     ok = (x > 0) & (lat > 0) & (n > 0)
     if not ok.any():
-        return 1.0, "seconds (assumed: no step to check it by Little's Law)"
+        return 1.0, "seconds, assumed: no step to check it by Little's Law"
     ratio = float(np.median(lat[ok] / (n[ok] / x[ok])))
     exponent = int(np.clip(round(math.log10(ratio) / 3), 0, 2))
     word = ("seconds", "milliseconds", "microseconds")[exponent]
-    return (1.0, 1e-3, 1e-6)[exponent], (f"{word} (inferred: the values are {ratio:,.3g} x N / X, "
-                                         "the mean response time by Little's Law in seconds)")
+    return (1.0, 1e-3, 1e-6)[exponent], (f"{word}, inferred: the values are {ratio:,.3g} x N / X, "
+                                         "the mean response time in seconds by Little's Law")

@@ -1,19 +1,39 @@
-"""Numbers formatted for people: the one place the terminal and the PDF share."""
+"""Numbers and dates formatted for people: the one place the terminal, the PDF, the HTML page and
+the charts share, so the same number reads the same everywhere."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _finite(x) -> bool:
+    return x is not None and not (isinstance(x, float) and not math.isfinite(x))
 
 
 def rate(x: float | None, missing: str = "-") -> str:
     """Requests per second: thousands separated, decimals only where they matter."""
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+    if not _finite(x):
         return missing
     if abs(x) >= 100:
         return f"{x:,.0f}"
     if abs(x) >= 1:
         return f"{x:,.2f}"
     return f"{x:.3g}"
+
+
+def short(x: float | None, missing: str = "-") -> str:
+    """A rate in plain short units for chart labels: 28.8k, 1.2M, 950 (never 2.88e+04)."""
+    if not _finite(x):
+        return missing
+    for size, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= size:
+            v = x / size
+            text = f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}"
+            return text + suffix
+    return f"{x:.3g}" if abs(x) < 100 else f"{x:,.0f}"
 
 
 def seconds(s: float | None, missing: str = "-") -> str:
@@ -25,3 +45,53 @@ def seconds(s: float | None, missing: str = "-") -> str:
             v = s / size
             return f"{v:g} {unit}" if v == int(v) else f"{v:.1f} {unit}"
     return f"{s:g} s"
+
+
+def count(n: int | None, missing: str = "-") -> str:
+    return missing if n is None else f"{n:,}"
+
+
+def pct(x: float | None, missing: str = "-", digits: int = 0) -> str:
+    return missing if not _finite(x) else f"{x:.{digits}%}"
+
+
+def money(x: float | None, currency: str | None, missing: str = "-") -> str:
+    """A cost with its currency label: 7,750 EUR (the label only when one was given)."""
+    if not _finite(x):
+        return missing
+    text = f"{x:,.0f}" if abs(x) >= 100 or x == int(x) else f"{x:,.2f}"
+    return f"{text} {currency}" if currency else text
+
+
+def day(text: str | None, missing: str = "-") -> str:
+    """An ISO date (or the date part of a timestamp) as people write it: 2 Nov 2014."""
+    if not text:
+        return missing
+    d = dt.date.fromisoformat(str(text)[:10])
+    return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
+
+
+def moment(text: str | None, missing: str = "-") -> str:
+    """An ISO timestamp as people write it, with its zone: 2 Nov 2014 01:00 UTC (UTC when the
+    timestamp carries no offset: capplan's timestamps are UTC)."""
+    if not text:
+        return missing
+    t = dt.datetime.fromisoformat(str(text))
+    if t.tzinfo is not None:
+        offset = t.utcoffset()
+        zone = "UTC" if not offset else _offset(offset)
+    else:
+        zone = "UTC"
+    clock = f"{t.hour:02d}:{t.minute:02d}"
+    return f"{t.day} {MONTHS[t.month - 1]} {t.year} {clock} {zone}"
+
+
+def _offset(delta: dt.timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    minutes = abs(minutes)
+    return f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def days(n: int | None) -> str:
+    return "-" if n is None else f"{n} day" + ("" if n == 1 else "s")

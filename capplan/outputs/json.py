@@ -118,8 +118,33 @@ def capacity_section(plan: Plan) -> dict:
            "redundancy": c.describe_redundancy(),
            "instances_needed_today": plan.today_instances_needed,
            "current_fleet_carries": plan.today_capacity,
-           "assumptions": list(c.assumptions)}
+           "assumptions": list(c.assumptions),
+           "degraded_utilization": c.degraded_utilization,
+           "loss": c.describe_loss(),
+           "utilization_normal": plan.utilization_normal,
+           "utilization_after_loss": plan.utilization_after_loss,
+           "cell_overhead": c.cell_overhead,
+           "max_fleet_instances": c.n_max,
+           "throughput_unit": c.throughput_unit,
+           "limits": limits_section(plan)}
     return doc
+
+
+def limits_section(plan: Plan) -> dict | None:
+    lim = plan.rate_limits
+    if lim is None:
+        return None
+    lat = lim.latency
+    return {"utilization": {"rate": lim.utilization_rate,
+                            "target_utilization": plan.capacity.target_utilization,
+                            "per_instance_limit": plan.capacity.per_instance_limit},
+            "latency_slo": None if lat is None else {
+                "rate": lat.rate, "slo_seconds": lat.slo_seconds, "method": lat.method,
+                "statistic": lat.statistic, "servers_per_instance": lat.servers_per_instance,
+                "servers_source": lat.servers_source, "service_time": lat.service_time,
+                "description": lat.description, "notes": list(lat.notes)},
+            "binding": lim.binding, "recommended_rate_limit": lim.recommended_rate_limit,
+            "margin": lim.margin, "note": lim.note}
 
 
 def growth_section(plan: Plan) -> dict:
@@ -152,17 +177,66 @@ def growth_section(plan: Plan) -> dict:
                 "date": cp.date, "change": cp.level_change}}
 
 
+def _alternative(a) -> dict | None:
+    if a is None:
+        return None
+    return {"cells": a.cells, "cell_size": a.cell_size, "instances": a.instances,
+            "saving": a.saving}
+
+
+def month_row(r) -> dict:
+    return {"month": r.month, "date": r.date, "peak": r.peak, "instances": r.instances,
+            "add": r.add, "event": r.event, "beyond_fleet_limit": r.beyond_fleet_limit,
+            "cells": r.cells, "cell_size": r.cell_size, "cost": r.cost,
+            "order_by": r.order_by, "order_late_days": r.order_late_days,
+            "in_service_by": r.in_service_by, "cell_alternative": _alternative(r.cell_alternative),
+            "utilization": r.utilization, "utilization_after_loss": r.utilization_after_loss}
+
+
+def path_rows(path, start: str) -> list[dict]:
+    """The scenario's demand path, one row per grid step (see capplan.demand)."""
+    import datetime as dt
+
+    from capplan.demand import date_of
+    from capplan.growth import GRID_PER_MONTH
+
+    d0 = dt.date.fromisoformat(start)
+    return [{"date": date_of(d0, float(day)).isoformat(), "day": float(day),
+             "month": j // GRID_PER_MONTH + 1, "base": float(path.base[j]),
+             "peak": float(path.peak[j]), "event": path.event[j]}
+            for j, day in enumerate(path.days)]
+
+
 def scenario_section(plan: Plan, name: str) -> dict:
     s = plan.scenarios[name]
-    cost = plan.cost_per_instance
-    return {"runway": s.runway, "runway_months": s.runway_months, "order_by": s.order_by,
-            "assumptions": list(s.assumptions),
-            "months": [{"month": r.month, "date": r.date, "peak": r.peak,
-                        "instances": r.instances, "add": r.add, "event": r.event,
-                        "beyond_fleet_limit": r.beyond_fleet_limit, "cells": r.cells,
-                        "cell_size": r.cell_size,
-                        "cost": (r.instances * cost if cost is not None and r.instances is not None
-                                 else None)} for r in s.months]}
+    return {"label": s.label, "runway": s.runway, "runway_months": s.runway_months,
+            "runway_event": s.runway_event, "in_service_by": s.in_service_by,
+            "order_by": s.order_by, "order_late_days": s.order_late_days,
+            "total_cost": s.total_cost, "assumptions": list(s.assumptions),
+            "months": [month_row(r) for r in s.months],
+            "path": path_rows(s.path, plan.start) if s.path is not None else None}
+
+
+def events_section(plan: Plan) -> list[dict]:
+    out = []
+    for i, e in enumerate(plan.events):
+        per = {}
+        for name, s in plan.scenarios.items():
+            ep = s.events[i] if i < len(s.events) else None
+            per[name] = None if ep is None or ep.peak is None else {
+                "peak": ep.peak, "path_peak": ep.base_peak, "instances": ep.instances,
+                "add": ep.add, "cells": ep.cells, "cell_size": ep.cell_size,
+                "in_service_by": ep.in_service_by, "order_by": ep.order_by,
+                "order_late_days": ep.order_late_days}
+        in_plan = any(v is not None for v in per.values())
+        out.append({"name": e.name, "start": e.start.isoformat(), "end": e.end.isoformat(),
+                    "duration_hours": e.duration_hours, "multiplier": e.multiplier,
+                    "in_plan": [{"month": f.month, "at_months": f.at_months}
+                                for f in plan.event_effects if f.name == e.name],
+                    "scenarios": per if in_plan else None,
+                    "peak_method": "multiplier x the scenario path's highest value over the "
+                                   "event's window, held over the whole window"})
+    return out
 
 
 def plan_doc(plan: Plan, *, traffic: Traffic | None = None, load: LoadProfile | None = None,
@@ -178,14 +252,13 @@ def plan_doc(plan: Plan, *, traffic: Traffic | None = None, load: LoadProfile | 
         doc["load"] = load_section(load)
     doc["capacity"] = capacity_section(plan)
     doc["growth"] = growth_section(plan)
-    doc["events"] = [{"name": e.name, "start": e.start.isoformat(), "duration_hours": e.duration_hours,
-                      "multiplier": e.multiplier,
-                      "in_plan": [{"month": f.month, "at_months": f.at_months}
-                                  for f in plan.event_effects if f.name == e.name]}
-                     for e in plan.events]
+    doc["events"] = events_section(plan)
     doc["scenarios"] = {name: scenario_section(plan, name) for name in plan.scenarios}
     doc["lead_time_days"] = plan.lead_time_days
+    doc["prescale_days"] = plan.prescale_days
     doc["cost_per_instance"] = plan.cost_per_instance
+    doc["currency"] = plan.currency
+    doc["cost_method"] = plan.cost_method
     doc["notes"] = list(plan.notes)
     if extra:
         doc.update(extra)

@@ -1,14 +1,25 @@
-"""Write a run's files as one set: plan.json always; the PDF, workbook and HTML beside it."""
+"""Which files a run writes, rendered as one set: plan.json always; plan.pdf, plan.xlsx and
+plan.html beside it unless `--no-report`.
+
+Speed: the report needs one headless browser (charts and the PDF), which takes longer to start
+than the plan takes to compute. `session(reports)` launches it in the background as soon as the
+command has read its flags and kills it at once when the run fails; `report_files` then has the
+browser print the PDF while this thread builds the workbook and the HTML page.
+"""
 
 from __future__ import annotations
 
+import hashlib
+from contextlib import contextmanager
 from pathlib import Path
 
 from capplan.outputs import json as jout
 from capplan.outputs.atomic import write_set
 
+HASH_BLOCK = 1 << 20
 
-def plan_json(result) -> dict:
+
+def plan_json(result, settings=None, config: str | Path | None = None) -> dict:
     from capplan.outputs.usl_json import queueing_doc, usl_doc
 
     extra = {}
@@ -18,24 +29,71 @@ def plan_json(result) -> dict:
         extra["fleet_usl"] = usl_doc(result.fleet_usl)
     if result.queueing is not None:
         extra["queueing"] = queueing_doc(result.queueing)
-    return jout.plan_doc(result.plan, traffic=result.traffic, load=result.load, extra=extra)
+    doc = jout.plan_doc(result.plan, traffic=result.traffic, load=result.load, extra=extra)
+    doc["inputs"] = input_hashes(doc, settings, config)
+    return doc
 
 
-def write_outputs(result, settings, out: Path, *, title: str, reports: bool, argv) -> list[Path]:
+def _sha256(path: str | Path) -> str | None:
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(HASH_BLOCK), b""):
+                h.update(block)
+    except OSError:
+        return None
+    return h.hexdigest()
+
+
+def input_hashes(doc: dict, settings=None, config: str | Path | None = None) -> list[dict]:
+    """Every file the plan was made from, with its sha256: the traffic export (hashed as it was
+    read), the service config, the load tests and the events file."""
+    out = []
+    if doc.get("input"):
+        out.append({"role": "traffic", "path": doc["input"]["path"],
+                    "sha256": doc["input"]["sha256"]})
+    named = [("config", config)]
+    if settings is not None:
+        named += [("load test", settings.load_test), ("scale-out test", settings.fleet_usl),
+                  ("events file", settings.events_file)]
+    for role, path in named:
+        if path:
+            out.append({"role": role, "path": str(path), "sha256": _sha256(path)})
+    return out
+
+
+@contextmanager
+def session(reports: bool):
+    """The run's browser, launched now in the background when reports are wanted (else None);
+    killed at once if the run fails, closed when it ends."""
+    if not reports:
+        yield None
+        return
+    from capplan.outputs.browser import Browser
+
+    with Browser.launch() as browser:
+        yield browser
+
+
+def write_outputs(result, settings, out: Path, *, title: str, reports: bool, argv,
+                  browser=None, config: str | Path | None = None) -> list[Path]:
     from capplan.validation import check_plan_finite
 
     doc = plan_json(result)
+    doc["inputs"] = input_hashes(doc, settings, config)
     check_plan_finite(doc)  # a NaN must stop the run, not reach plan.json as a silent null
     files: dict = {"plan.json": jout.dumps(doc)}
     if reports:
-        files.update(report_files(result, settings, doc, title=title, argv=argv))
+        files.update(report_files(result, settings, doc, title=title, argv=argv,
+                                  browser=browser))
     return write_set(out, files)
 
 
-def report_files(result, settings, doc: dict, *, title: str, argv, timings: dict | None = None
-                 ) -> dict:
+def report_files(result, settings, doc: dict, *, title: str, argv, timings: dict | None = None,
+                 browser=None) -> dict:
     """The PDF, workbook and HTML, rendered to bytes (nothing touches the folder until all exist).
-    `timings`, when given, receives the seconds each stage took."""
+    `browser`: the run's (see `session`); one is launched here when None. `timings`, when given,
+    receives the seconds each stage took."""
     import shlex
     import time
 
@@ -44,31 +102,56 @@ def report_files(result, settings, doc: dict, *, title: str, argv, timings: dict
 
     timings = timings if timings is not None else {}
     paper = pdf.paper_size(settings.paper)
-    t = time.perf_counter()
-    slo = None
-    if settings.latency_slo:
-        from capplan.queueing import parse_duration_seconds
+    own = browser is None
+    if own:
+        from capplan.outputs.browser import Browser
 
-        slo = parse_duration_seconds(settings.latency_slo, "--latency-slo")
-    figs = ch.plan_figures(result, slo)
-    with ch.svg_exporter() as export:
-        svgs = {name: pdf.svg_data_uri(export(fig)) for name, fig in figs.items()}
-    timings["charts"] = time.perf_counter() - t
-    t = time.perf_counter()
-    generated = pdf_date(doc)
-    page = pdf.render_html(doc, svgs, title=title, paper=paper, generated=generated,
-                           command=shlex.join(["capplan", *argv[1:]]), versions=_versions())
-    from weasyprint import HTML  # noqa: F401 - imported here so its cost is timed as the PDF's
-
-    pdf_bytes = _pdf_bytes(page)
-    timings["pdf"] = time.perf_counter() - t
-    t = time.perf_counter()
-    xlsx = workbook.build(doc, title)
-    timings["workbook"] = time.perf_counter() - t
-    t = time.perf_counter()
-    page_html = html.render(figs, doc, title)
-    timings["html"] = time.perf_counter() - t
+        browser = Browser.launch()
+    try:
+        t = time.perf_counter()
+        figs = ch.report_figures(doc, result.traffic)
+        timings["charts (figures)"] = time.perf_counter() - t
+        common = {"title": title, "generated": pdf_date(doc),
+                  "command": shlex.join(["capplan", *list(argv)[1:]]), "versions": _versions(),
+                  "inputs": doc.get("inputs")}
+        t = time.perf_counter()
+        # The browser draws and prints in its own process while this thread builds the rest.
+        printing = _background(pdf.build, doc, figs, browser, paper=paper, **common)
+        xlsx = workbook.build(doc, title)
+        timings["workbook"] = time.perf_counter() - t
+        t = time.perf_counter()
+        page_html = html.render(doc, figs, paper=paper, **common)
+        timings["html"] = time.perf_counter() - t
+        t = time.perf_counter()
+        pdf_bytes = printing.result()
+        timings["pdf (waiting for the browser)"] = time.perf_counter() - t
+    finally:
+        if own:
+            browser.close()
     return {"plan.pdf": pdf_bytes, "plan.xlsx": xlsx, "plan.html": page_html}
+
+
+class _background:
+    """Run fn(*args, **kwargs) in a thread; `result()` returns its value or raises its error."""
+
+    def __init__(self, fn, *args, **kwargs):
+        import threading
+
+        self._value = self._error = None
+        self._thread = threading.Thread(target=self._run, args=(fn, args, kwargs), daemon=True)
+        self._thread.start()
+
+    def _run(self, fn, args, kwargs):
+        try:
+            self._value = fn(*args, **kwargs)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            self._error = exc
+
+    def result(self):
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 def pdf_date(doc: dict, environ=None) -> str:
@@ -93,15 +176,10 @@ def pdf_date(doc: dict, environ=None) -> str:
 
 
 def _pdf_bytes(page: str) -> bytes:
-    import logging
+    """An image-mode report page laid out by weasyprint (callers that bring chart images)."""
+    from capplan.outputs.pdf import pdf_bytes
 
-    from weasyprint import HTML
-
-    from capplan.outputs.pdf import TEMPLATES
-
-    logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    logging.getLogger("fontTools").setLevel(logging.ERROR)
-    return HTML(string=page, base_url=str(TEMPLATES)).write_pdf()
+    return pdf_bytes(page)
 
 
 def _versions() -> str:
@@ -111,8 +189,7 @@ def _versions() -> str:
     from capplan import __version__
 
     parts = [f"capplan {__version__}", f"Python {platform.python_version()}"]
-    for lib in ("pandas", "numpy", "scipy", "statsmodels", "plotly", "kaleido", "weasyprint",
-                "openpyxl"):
+    for lib in ("pandas", "numpy", "scipy", "statsmodels", "plotly", "openpyxl", "choreographer"):
         try:
             parts.append(f"{lib} {version(lib)}")
         except PackageNotFoundError:

@@ -75,23 +75,82 @@ def print_load(console: Console, load: LoadProfile) -> None:
         console.print(f"  one-off daily peaks flagged in the history: {shown}{more}")
 
 
+def money(x: float | None, currency: str | None) -> str:
+    if x is None:
+        return "-"
+    return f"{currency} {x:,.0f}" if currency else f"{x:,.0f}"
+
+
+def _order_cell(order_by: str | None, late: int | None, start: str) -> str:
+    if order_by is None:
+        return "-"
+    if late:
+        return f"now, {late}d late"
+    return "now" if order_by == start else order_by
+
+
+def _instances_cell(r) -> str:
+    if r.instances is None:
+        return "-"
+    if r.cells:
+        return f"{r.cells}x{r.cell_size}={r.instances}"
+    return str(r.instances)
+
+
+def print_capacity_plan(console: Console, plan: Plan) -> None:
+    """The capacity model in words: limit, both limits and which binds, both utilizations."""
+    c = plan.capacity
+    if not c.sized:
+        console.print("[bold]Capacity[/]: not given, so this plan is of the load only. Add "
+                      "--per-instance RPS, or --instances N --utilization U, to get instances.")
+        return
+    console.print(f"[bold]Capacity[/]: {esc(c.limit_source)}; {c.describe_redundancy()}")
+    lim = plan.rate_limits
+    if c.per_instance_limit is not None and lim is not None:
+        line = (f"  limits per instance: utilization target {c.target_utilization:.0%} -> "
+                f"{fmt_rate(lim.utilization_rate)} req/s")
+        if lim.latency is not None:
+            line += (f"; p99 within {lim.latency.slo_seconds * 1000:g} ms up to "
+                     f"{fmt_rate(lim.latency.rate)} req/s ({lim.latency.method})")
+            binds = "the latency objective" if lim.binding == "latency_slo" else \
+                "the utilization target"
+            line += f": {binds} binds, so {fmt_rate(c.usable_per_instance)} req/s usable"
+        console.print(line)
+        if lim.latency is not None:
+            lat = lim.latency
+            console.print(f"    latency limit: {esc(lat.description)}; statistic: "
+                          f"{esc(lat.statistic)}")
+            if lat.servers_per_instance:
+                console.print(f"    servers per instance: {lat.servers_per_instance} "
+                              f"({esc(lat.servers_source or '')})")
+            for n in lat.notes:
+                console.print(f"    note: {esc(n)}")
+            console.print(f"    recommended rate limit: {fmt_rate(lim.recommended_rate_limit)} "
+                          f"req/s per instance (the p99 rate less a {lim.margin:.0%} margin)")
+    elif c.fleet_usl is not None:
+        console.print(f"  fleet: target utilization {c.target_utilization:.0%} of the scale-out "
+                      f"fit's X(N), never past N* (at most {c.n_max} instances a fleet or cell)")
+    if plan.today_instances_needed is not None:
+        un, ua = plan.utilization_normal, plan.utilization_after_loss
+        line = (f"  sizing: the planning peak of {fmt_rate(plan.planning_peak)} req/s needs "
+                f"{plan.today_instances_needed} instances, running at "
+                f"{'-' if un is None else f'{un:.0%}'} normally")
+        if c.redundant:
+            line += (f" and {'-' if ua is None else f'{ua:.0%}'} after losing "
+                     f"{c.describe_loss()} (allowed: {c.degraded_utilization:.0%})")
+        console.print(line)
+    for a in c.assumptions:
+        console.print(f"  note: {esc(a)}")
+    if plan.today_capacity is not None:
+        console.print(f"  today's {c.current_instances} instances carry "
+                      f"{fmt_rate(plan.today_capacity)} req/s with the limits and redundancy "
+                      "above")
+
+
 def print_plan(console: Console, plan: Plan) -> None:
     c, f = plan.capacity, plan.forecast
     console.print()
-    if c.sized:
-        usable = (f"{fmt_rate(c.usable_per_instance)} req/s usable per instance"
-                  if c.usable_per_instance is not None else "the fleet's X(N) times the target")
-        console.print(f"[bold]Capacity[/]: {c.limit_source}; target utilization "
-                      f"{c.target_utilization:.0%} -> {usable}; {c.describe_redundancy()}")
-        for a in c.assumptions:
-            console.print(f"  note: {a}")
-        if plan.today_capacity is not None:
-            console.print(f"  today's {c.current_instances} instances carry "
-                          f"{fmt_rate(plan.today_capacity)} req/s at the target; the planning peak "
-                          f"needs {plan.today_instances_needed}")
-    else:
-        console.print("[bold]Capacity[/]: not given, so this plan is of the load only. Add "
-                      "--per-instance RPS, or --instances N --utilization U, to get instances.")
+    print_capacity_plan(console, plan)
     console.print(f"[bold]Growth[/]: {f.model}, {f.monthly_growth:+.1%} a month; "
                   f"{f.chosen_because}")
     if f.backtest:
@@ -109,43 +168,131 @@ def print_plan(console: Console, plan: Plan) -> None:
         console.print(f"  {esc(a)}")
     for r in f.recurring_peaks:
         console.print(f"  recurring peak {r}")
-    t = Table(title=f"Plan from {plan.start}, {plan.months} month(s)", title_justify="left")
-    t.add_column("month", justify="right")
-    t.add_column("date")
-    for name in plan.scenarios:
-        label = name.replace("_", " ")
-        t.add_column(f"{label} peak", justify="right")
-        if c.sized:
-            t.add_column(f"{label} inst.", justify="right")
-            t.add_column("add", justify="right")
     nominal, worst = plan.scenarios["nominal"], plan.scenarios["worst_case"]
-    for rn, rw in zip(nominal.months, worst.months):
-        row = [str(rn.month), rn.date]
-        for r in (rn, rw):
-            peak = fmt_rate(r.peak) + (f" ({esc(r.event)})" if r.event else "")
-            row.append(peak)
-            if c.sized:
-                row += [f"{r.cells} cells x {r.cell_size}" if r.beyond_fleet_limit
-                        else str(r.instances),
-                        "-" if r.add is None else str(r.add)]
-        t.add_row(*row)
-    console.print(t)
+    _month_table(console, plan, nominal, worst)
+    _event_table(console, plan)
     if c.sized and c.current_instances:
         for s in (nominal, worst):
-            label = s.name.replace("_", " ")
-            if s.runway == plan.start:
-                console.print(f"  [bold]{label} runway[/]: today's fleet is already short of the "
-                              "planning peak at the target utilization with the redundancy asked "
-                              "for: order now")
-            elif s.runway:
-                extra = f"; order by {s.order_by}" if plan.lead_time_days else ""
-                console.print(f"  [bold]{label} runway[/]: today's fleet runs out on {s.runway} "
-                              f"({s.runway_months:.2f} months){extra}")
-            else:
-                console.print(f"  [bold]{label} runway[/]: today's fleet lasts the "
-                              f"{plan.months}-month horizon")
+            _runway_line(console, plan, s)
+    if plan.cost_per_instance is not None and c.sized:
+        per = money(plan.cost_per_instance, plan.currency)
+        console.print(f"  [bold]cost[/] over {plan.months} month(s) (instances x {per} an "
+                      f"instance a month): " + "; ".join(
+                          f"{esc(s.label)} {money(s.total_cost, plan.currency)}"
+                          for s in (nominal, worst)))
     for n in plan.notes:
         console.print(f"  note: {esc(n)}")
+
+
+def _month_table(console: Console, plan: Plan, nominal, worst) -> None:
+    """One table per scenario (the worst case's only when it differs from the nominal)."""
+    from rich import box
+
+    c = plan.capacity
+    show_add = c.sized and c.current_instances is not None
+    show_cost = c.sized and plan.cost_per_instance is not None
+    show_alt = any(r.cell_alternative is not None for s in (nominal, worst) for r in s.months)
+    for s in (nominal, worst):
+        if s is worst and worst.label != "worst case":
+            console.print(f"[bold]{esc(worst.label)}[/]: the same table")
+            break
+        t = Table(title=f"{esc(s.label.capitalize())}: plan from {plan.start}, {plan.months} "
+                        "month(s)", title_justify="left", box=box.SIMPLE_HEAD)
+        t.add_column("month", justify="right")
+        t.add_column("ends", no_wrap=True)
+        t.add_column("peak", justify="right")
+        t.add_column("event")
+        if c.sized:
+            t.add_column("instances", justify="right")
+        if show_add:
+            t.add_column("add", justify="right")
+            t.add_column("order by", justify="right", no_wrap=True)
+        if show_cost:
+            t.add_column(f"cost{f' ({esc(plan.currency)})' if plan.currency else ''}",
+                         justify="right")
+        if show_alt:
+            t.add_column("cells instead", justify="right")
+        for r in s.months:
+            row = [str(r.month), r.date, fmt_rate(r.peak), esc(r.event or "")]
+            if c.sized:
+                row.append(_instances_cell(r))
+            if show_add:
+                row += ["-" if r.add is None else str(r.add),
+                        _order_cell(r.order_by, r.order_late_days, plan.start)]
+            if show_cost:
+                row.append(money(r.cost, None))
+            if show_alt:
+                a = r.cell_alternative
+                row.append("" if a is None else
+                           f"{a.cells}x{a.cell_size}={a.instances} (-{a.saving:.0%})")
+            t.add_row(*row)
+        console.print(t)
+
+
+def _event_table(console: Console, plan: Plan) -> None:
+    if not plan.events:
+        return
+    from rich import box
+
+    t = Table(title=f"Events: peak = multiplier x the path's peak over the window; in service "
+                    f"{plan.prescale_days} day(s) before the start", title_justify="left",
+              box=box.SIMPLE_HEAD)
+    longest = min(20, max(len(e.name) for e in plan.events))
+    for col in ("event", "starts", "window", "scenario", "peak", "inst.", "add",
+                "in service", "order by"):
+        t.add_column(col, justify="left" if col in ("event", "starts", "scenario") else "right",
+                     no_wrap=col in ("starts", "window", "in service", "order by"),
+                     overflow="fold", min_width=longest if col == "event" else None)
+    for i, e in enumerate(plan.events):
+        when = f"{e.start:%Y-%m-%d}" + ("" if e.start.time() == e.start.time().min else
+                                         f" {e.start:%H:%M}")
+        window = (when, f"{e.duration_hours:g}h x{e.multiplier:g}")
+        for s in plan.scenarios.values():
+            if s.name != "nominal" and s.label != "worst case":
+                continue  # the worst case equals the nominal: said under the table
+            ep = s.events[i]
+            name = "nominal" if s.name == "nominal" else "worst"
+            if ep.peak is None:
+                t.add_row(esc(e.name), *window, name, "outside the plan", "-", "-", "-", "-")
+                continue
+            inst = "-" if ep.instances is None else (
+                f"{ep.cells}x{ep.cell_size}={ep.instances}" if ep.cells else str(ep.instances))
+            past = ep.in_service_by < plan.start
+            t.add_row(esc(e.name), *window, name, fmt_rate(ep.peak), inst,
+                      "-" if ep.add is None else str(ep.add),
+                      "now (passed)" if past else ep.in_service_by,
+                      _order_cell(ep.order_by, ep.order_late_days, plan.start))
+    console.print(t)
+    worst = plan.scenarios["worst_case"]
+    if worst.label != "worst case":
+        console.print(f"  [bold]{esc(worst.label)}[/]: the same events")
+
+
+def _runway_line(console: Console, plan: Plan, s) -> None:
+    c = plan.capacity
+    label = esc(s.label)
+    lead = f" (lead time {plan.lead_time_days} days)" if plan.lead_time_days else ""
+    if s.order_late_days:
+        order = f"order now, {s.order_late_days} days late{lead}"
+    elif s.order_by == plan.start:
+        order = f"order now{lead}"
+    else:
+        order = f"order by {s.order_by}{lead}"
+    if s.runway is None:
+        console.print(f"  [bold]{label} runway[/]: today's {c.current_instances} instances last the "
+                      f"{plan.months}-month horizon")
+    elif s.runway_months == 0:
+        console.print(f"  [bold]{label} runway[/]: today's {c.current_instances} instances are "
+                      f"already short: the planning peak needs {plan.today_instances_needed} "
+                      f"with the limits and redundancy asked for; {order}")
+    else:
+        at = f" at {esc(s.runway_event)}" if s.runway_event else ""
+        ins = ""
+        if s.in_service_by and s.in_service_by != s.runway:
+            ins = (f"; in service by {s.in_service_by}" if s.in_service_by >= plan.start
+                   else "; in service now (pre-scale date passed)")
+        console.print(f"  [bold]{label} runway[/]: today's {c.current_instances} instances run "
+                      f"out on {s.runway}{at} ({s.runway_months:.2f} months){ins}; {order}")
 
 
 def print_usl(console: Console, fit, latency_slo: str | None = None) -> None:
@@ -170,15 +317,22 @@ def print_usl(console: Console, fit, latency_slo: str | None = None) -> None:
         console.print(f"  R^2 = {fit.r_squared:.4f}, residual standard error "
                       f"{fit.residual_se:.4g} on {len(fit.n) - 3} df")
     if latency_slo:
+        from capplan.errors import CapplanError
+        from capplan.limits import for_load_test
         from capplan.queueing import parse_duration_seconds
 
-        r = parse_duration_seconds(latency_slo, "--latency-slo")
-        n = m.concurrency_at_latency(r)
-        flag = " (extrapolated)" if fit.is_extrapolation(n) else ""
-        if m.n_star is not None and n > m.n_star:
-            flag += "; past N*: throughput is already falling there, so X(N*) is the limit"
-        console.print(f"  at latency {latency_slo}: X = {fmt_rate(m.throughput_at_latency(r))} at "
-                      f"concurrency {n:.1f}{flag}")
+        try:
+            lim = for_load_test(fit, parse_duration_seconds(latency_slo, "--latency-slo"))
+        except CapplanError as exc:
+            console.print(f"  p99 objective {esc(latency_slo)}: {esc(str(exc))}")
+        else:
+            console.print(f"  p99 objective {esc(latency_slo)}: up to {fmt_rate(lim.rate)} req/s "
+                          f"an instance ({lim.method}; {esc(lim.statistic)})")
+            console.print(f"    {esc(lim.description)}")
+            if lim.servers_source:
+                console.print(f"    servers: {esc(lim.servers_source)}")
+            for n in lim.notes:
+                console.print(f"    note: {esc(n)}")
     for w in fit.warnings:
         console.print(f"  [yellow]warning[/]: {w}")
 

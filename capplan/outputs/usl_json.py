@@ -38,11 +38,24 @@ def usl_doc(fit, latency_slo: str | None = None, load_test=None) -> dict:
     if latency_slo:
         from capplan.queueing import parse_duration_seconds
 
+        from capplan.errors import CapplanError
+        from capplan.limits import for_load_test
+
+        # The objective is on the p99 response time (capplan.limits), as in the plan.
         r = parse_duration_seconds(latency_slo, "--latency-slo")
-        n = m.concurrency_at_latency(r)
-        doc["at_latency_slo"] = {"latency_seconds": r, "concurrency": n,
-                                 "throughput": m.throughput_at_latency(r),
-                                 "extrapolated": fit.is_extrapolation(n)}
+        try:
+            lim = for_load_test(fit, r)
+        except CapplanError:
+            lim = None
+        n = None if lim is None else m.concurrency_at_throughput(lim.rate)
+        doc["at_latency_slo"] = {
+            "latency_seconds": r, "statistic": None if lim is None else lim.statistic,
+            "throughput": None if lim is None else lim.rate, "concurrency": n,
+            "method": None if lim is None else lim.method,
+            "servers_per_instance": None if lim is None else lim.servers_per_instance,
+            "servers_source": None if lim is None else lim.servers_source,
+            "description": None if lim is None else lim.description,
+            "extrapolated": n is not None and fit.is_extrapolation(n)}
     if load_test is not None:
         doc["load_test"] = load_test_doc(load_test)
     return doc
@@ -53,7 +66,7 @@ def load_test_doc(test) -> dict:
     Latency in seconds, keyed by statistic (mean, p50, p90, p95, p99, max)."""
     return {"path": test.path, "format": test.format, "concurrency": test.concurrency,
             "throughput_unit": test.throughput_unit, "latency_source": test.latency_source,
-            "latency_statistic_fitted": test.main_latency_statistic,
+            "latency_statistic_fitted": test.latency_statistic,
             "notes": list(test.notes),
             "steps": [{"n": s.n, "throughput": _num(s.throughput),
                        "latency_seconds": {k: _num(v) for k, v in s.latency},
@@ -82,4 +95,7 @@ def queueing_doc(w) -> dict:
             "slo_utilization": w.slo_utilization,
             "utilization_table": [{"utilization": r, "p99_wait": w99, "p99_response": r99}
                                   for r, w99, r99 in w.utilization_table],
-            "at_peak": list(w.at_peak)}
+            "at_peak": list(w.at_peak),
+            "utilization_rate_per_instance": w.utilization_rate_per_instance,
+            "binding": w.binding, "rate_limit_basis": w.rate_limit_basis,
+            "servers_source": w.servers_source}

@@ -1,15 +1,36 @@
-"""plan.xlsx: the scenario workbook finance edits. Inputs are named cells; each scenario's month
-table is Excel formulas over them, with capplan's own forecast beside it as plain numbers."""
+"""plan.xlsx: the plan as a workbook finance can edit. Every number capplan prints is a formula
+here, over named inputs (blue) and capplan's demand paths (blue, editable, with a growth override
+beside them), so a recalculated workbook agrees with plan.json and follows any edit.
+
+Sheets: Summary (today, each scenario's runway, order-by, totals; the events), Inputs (named,
+editable facts; derived limits; the events), one month sheet per scenario (peak, instances, cells,
+add, in-service and order-by dates, cost, utilizations; the events as that scenario plans them),
+one path sheet per scenario (the demand path step by step, as plan.json's
+`scenarios.<name>.path`), Load (daily peaks). The formulas follow capacity.py and plan.py; their
+templates are in `workbook_formulas.py` and `workbook_scenario.py`. A cell where nothing applies is
+blank; dates are real dates; every cost carries the currency.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
-RATE = "#,##0.0"
+from capplan.outputs.workbook_formulas import Columns, carried_by, col_letter, sizing
+from capplan.outputs.workbook_scenario import (
+    DATE,
+    DATETIME,
+    MONTH_DAYS,
+    RATE,
+    ScenarioSheets,
+    money_format,
+)
+
 INT = "#,##0"
 PCT = "0.0%"
-MONEY = "#,##0"
 HEADER_FILL = "DDDDDD"
+BLUE = "1F4E9C"
+SCENARIOS = (("nominal", "Nominal"), ("worst_case", "Worst case"))
 
 
 def _text(cell, value):
@@ -20,188 +41,363 @@ def _text(cell, value):
     return cell
 
 
-def _implied_growth(start_peak: float, end_peak: float, months: int) -> float:
-    """The constant monthly rate that takes start_peak to end_peak in `months` months."""
-    if start_peak <= 0 or end_peak <= 0 or months <= 0:
-        return 0.0
-    return (end_peak / start_peak) ** (1 / months) - 1
+def _styles():
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    return {"bold": Font(bold=True), "title": Font(bold=True, size=13),
+            "note": Font(italic=True, color="444444"), "input": Font(color=BLUE, bold=True),
+            "printed": Font(color="808080", italic=True), "helper": Font(color="555555"),
+            "fill": PatternFill("solid", fgColor=HEADER_FILL),
+            "wrap": Alignment(wrap_text=True, vertical="top")}
 
 
 def build(doc: dict, title: str) -> bytes:
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.workbook.defined_name import DefinedName
 
     wb = Workbook()
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor=HEADER_FILL)
-    cap, growth = doc["capacity"], doc["growth"]
-    months = doc["months"]
-    nom, wc = doc["scenarios"]["nominal"], doc["scenarios"]["worst_case"]
-    p0 = doc["planning_peak"]
-    fixed = growth["model"] == "fixed growth"
-    g_nom = growth["monthly_growth"]
-    if fixed:
-        g_wc = growth["worst_monthly_growth"] if growth["worst_monthly_growth"] is not None else g_nom
-    else:
-        g_wc = _implied_growth(p0, wc["months"][-1]["peak"], months)
+    st = _styles()
+    usl = bool(doc.get("fleet_usl"))
+    sized = doc["capacity"].get("per_instance_limit") is not None or usl
+    summary = wb.active
+    summary.title = "Summary"
+    inputs = wb.create_sheet("Inputs")
+    event_rows = _write_inputs(wb, inputs, st, doc, title, usl=usl, sized=sized)
+    sheets = {key: ScenarioSheets(wb, st, doc, key, label, usl=usl, event_rows=event_rows)
+              for key, label in SCENARIOS}
+    for sc in sheets.values():
+        sc.write_path()
+    results = {key: sc.write_months() for key, sc in sheets.items()}
+    _order_tabs(wb)
+    _write_summary(summary, st, doc, title, results, sheets, sized=sized)
+    _write_load(wb, st, doc)
+    return _save(wb, doc)
 
-    # ---- Inputs ---------------------------------------------------------------------------
-    ws = wb.active
-    ws.title = "Inputs"
-    _text(ws["A1"], title).font = Font(bold=True, size=13)
-    ws["A2"] = "Edit the blue values; every scenario sheet recalculates from them."
+
+def _order_tabs(wb) -> None:
+    want = ["Summary", "Inputs", "Nominal", "Worst case", "Nominal path", "Worst case path"]
+    order = [wb[n] for n in want if n in wb.sheetnames]
+    order += [ws for ws in wb.worksheets if ws.title not in want]
+    wb._sheets = order
+
+
+# ---- Inputs ------------------------------------------------------------------------------
+
+def _input_rows(doc: dict, usl: bool) -> list[tuple]:
+    """(name, label, value, unit, number format, note, editable)."""
+    cap = doc["capacity"]
+    lim = cap.get("limits") or {}
+    lat = (lim.get("latency_slo") or {}) if not usl else {}
+    fu = doc.get("fleet_usl") or {}
+    pp = (doc.get("load") or {}).get("planning_peak") or {}
+    cur = doc.get("currency")
+    rows = [
+        ("plan_start", "Plan start (day 0)", dt.date.fromisoformat(doc["start"][:10]), "date", DATE,
+         "the last observation's day, or today for a what-if", False),
+        ("current_peak", "Planning peak today", doc["planning_peak"], "req/s", RATE,
+         pp.get("method") or "given with --peak", True),
+    ]
+    if usl:
+        rows += [("usl_sigma", "Scale-out fit: sigma (contention)", fu["sigma"], "", "0.000000",
+                  "X(N) = lambda N / (1 + sigma (N-1) + kappa N (N-1)) over instances", True),
+                 ("usl_kappa", "Scale-out fit: kappa (coherency)", fu["kappa"], "", "0.000000000",
+                  "", True),
+                 ("usl_lambda", "Scale-out fit: lambda (X of one)", fu["lambda"], "req/s",
+                  RATE, "", True),
+                 ("cell_overhead", "Instances each cell needs of its own", cap["cell_overhead"],
+                  "instances", INT, "--cell-overhead", True)]
+    else:
+        rows += [("per_instance_limit", "Per-instance limit (100%)", cap["per_instance_limit"],
+                  "req/s", RATE, cap["limit_source"], True),
+                 ("latency_limit_rate", "Latency-SLO rate per instance", lat.get("rate"), "req/s",
+                  RATE, (lat.get("description") or "blank: no latency objective")[:200], True)]
+    rows += [
+        ("target_utilization", "Target utilization", cap["target_utilization"], "fraction", PCT,
+         "headroom kept on every instance in normal running", True),
+        ("degraded_utilization", "Degraded utilization", cap["degraded_utilization"], "fraction",
+         PCT, "what the survivors may run at after the loss", True),
+        ("zones", "Zones", cap["zones"], "zones", INT, "survive the loss of one when more than 1",
+         True),
+        ("spare", "Spare instances (N+k)", cap["spare"], "instances", INT, "", True),
+        ("current_instances", "Instances today", cap.get("current_instances"), "instances", INT,
+         "blank: no fleet today", True),
+        ("cost_per_instance", "Cost per instance a month", doc.get("cost_per_instance"),
+         cur or "", money_format(cur), "blank: no cost", True),
+        ("lead_time_days", "Lead time", doc.get("lead_time_days") or 0, "days", INT,
+         "from order to instances in service", True),
+        ("prescale_days", "Pre-scale before an event", doc.get("prescale_days") or 0, "days", INT,
+         "an event's capacity is in service this long before it starts", True),
+        ("growth_override_nominal", "Growth override, nominal", None, "a month", PCT,
+         "blank: capplan's path; given: every step grows at this rate", True),
+        ("growth_override_worst_case", "Growth override, worst case", None, "a month", PCT,
+         "blank: capplan's path; given: every step grows at this rate", True),
+    ]
+    return rows
+
+
+def _derived_rows(usl: bool) -> list[tuple]:
+    """(name, label, formula, number format, note)."""
+    rows = [("redundant", "A loss is planned for", "=IF(OR(zones>1,spare>0),1,0)", "0",
+             "1 when zones > 1 or spare > 0")]
+    if usl:
+        rows += [("usl_n_max", "Largest fleet or cell (floor N*)",
+                  "=IF(usl_kappa>0,MAX(1,INT(SQRT(MAX(1-usl_sigma,0)/usl_kappa)+1E-9)),1000000)",
+                  INT, "N* = sqrt((1 - sigma) / kappa): past it, more instances carry less"),
+                 ("cell_capacity", "The peak one cell of at most N* carries",
+                  "=" + carried_by("usl_n_max", usl=True), RATE,
+                  "at the target, the survivors at the degraded utilization"),
+                 ("fleet_carries", "Today's fleet carries",
+                  '=IF(ISNUMBER(current_instances),' + carried_by(
+                      "MIN(current_instances,usl_n_max)", usl=True) + ',"")', RATE,
+                  "runs out when the path passes this")]
+    else:
+        rows += [("utilization_rate", "Rate at the utilization target",
+                  '=IF(ISNUMBER(per_instance_limit),per_instance_limit*target_utilization,"")', RATE,
+                  "per instance: limit × target"),
+                 ("usable_per_instance", "Usable per instance (the binding limit)",
+                  "=IF(ISNUMBER(latency_limit_rate),MIN(utilization_rate,latency_limit_rate),"
+                  "utilization_rate)", RATE, "the lower of the two limits"),
+                 ("binding", "Binding limit",
+                  '=IF(AND(ISNUMBER(latency_limit_rate),latency_limit_rate<utilization_rate),'
+                  '"latency SLO","utilization target")', None, ""),
+                 ("fleet_carries", "Today's fleet carries",
+                  '=IF(ISNUMBER(current_instances),' + carried_by("current_instances", usl=False)
+                  + ',"")', RATE, "runs out when the path passes this")]
+    return rows
+
+
+def _write_inputs(wb, ws, st, doc: dict, title: str, *, usl: bool, sized: bool) -> list[int]:
+    from openpyxl.workbook.defined_name import DefinedName
+
+    _text(ws["A1"], title).font = st["title"]
+    ws["A2"] = ("Edit the blue values: every sheet recalculates from them. Black values are "
+                "formulas.")
+    ws["A2"].font = st["note"]
     for col, head in enumerate(("input", "value", "unit", "note"), start=1):
         c = ws.cell(row=4, column=col, value=head)
-        c.font, c.fill = bold, fill
-    usable_note = "per-instance limit x target utilization (formula)"
-    rows = [
-        ("current_peak", "Current (planning) peak", p0, "req/s", RATE,
-         "capplan's planning peak: " + (doc["load"]["planning_peak"]["method"] if doc.get("load")
-                                        else "given with --peak")),
-        ("per_instance_limit", "Per-instance limit", cap["per_instance_limit"], "req/s at 100%",
-         RATE, cap["limit_source"]),
-        ("target_utilization", "Target utilization", cap["target_utilization"], "fraction", PCT,
-         "headroom kept on every instance"),
-        ("usable_per_instance", "Usable per instance", "=per_instance_limit*target_utilization",
-         "req/s", RATE, usable_note),
-        ("spare", "Spare instances (N+k)", cap["spare"], "instances", INT, "added on top"),
-        ("zones", "Zones", cap["zones"], "zones", INT,
-         "survive the loss of one zone when more than 1"),
-        ("current_instances", "Instances today", cap["current_instances"] or 0, "instances", INT,
-         "today's fleet"),
-        ("growth_nominal", "Monthly growth, nominal", g_nom, "per month", PCT,
-         "stated with --growth" if fixed else f"{growth['model']}: the fitted model's growth"),
-        ("growth_worst_case", "Monthly growth, worst case", g_wc, "per month", PCT,
-         "stated with --worst-growth (or equal to nominal)" if fixed else
-         f"the constant rate that reaches capplan's worst-case peak at month {months}"),
-        ("cost_per_instance", "Cost per instance", doc.get("cost_per_instance") or 0, "per month",
-         MONEY, "0 when not given"),
-    ]
-    blue = Font(color="1F4E9C", bold=True)
-    for i, (name, label, value, unit, fmt, note) in enumerate(rows, start=5):
-        _text(ws.cell(row=i, column=1), label)
-        c = ws.cell(row=i, column=2, value=value)
+        c.font, c.fill = st["bold"], st["fill"]
+    row = 5
+    for name, label, value, unit, fmt, note, editable in _input_rows(doc, usl):
+        _text(ws.cell(row=row, column=1), label)
+        c = ws.cell(row=row, column=2, value=value)
         c.number_format = fmt
-        if not (isinstance(value, str) and value.startswith("=")):
-            c.font = blue
-        _text(ws.cell(row=i, column=3), unit)
-        _text(ws.cell(row=i, column=4), note)
-        wb.defined_names[name] = DefinedName(name, attr_text=f"Inputs!$B${i}")
-    ev_row = 5 + len(rows) + 2
-    _text(ws.cell(row=ev_row - 1, column=1), "Events: in its plan month, an event's peak is the "
-          "grown peak at its time x its multiplier").font = bold
-    for col, head in enumerate(("event", "plan month", "at (months from start)", "multiplier",
-                                "note"), start=1):
-        c = ws.cell(row=ev_row, column=col, value=head)
-        c.font, c.fill = bold, fill
-    events = _event_months(doc)
-    ev_names = []
-    for j, (name, month, at, mult) in enumerate(events, start=1):
-        r = ev_row + j
-        _text(ws.cell(row=r, column=1), name)
-        ws.cell(row=r, column=2, value=month).font = blue
-        c = ws.cell(row=r, column=3, value=at)
-        c.font, c.number_format = blue, "0.000"
-        c = ws.cell(row=r, column=4, value=mult)
-        c.font, c.number_format = blue, "0.00"
-        _text(ws.cell(row=r, column=5), "from --event; edit the month, the time or the multiplier")
-        for suffix, col in (("month", "B"), ("at", "C"), ("multiplier", "D")):
-            wb.defined_names[f"event{j}_{suffix}"] = DefinedName(
-                f"event{j}_{suffix}", attr_text=f"Inputs!${col}${r}")
-        ev_names.append(j)
-    for col, width in zip("ABCDE", (30, 16, 20, 14, 60)):
+        c.font = st["input"] if editable else st["bold"]
+        _text(ws.cell(row=row, column=3), unit)
+        _text(ws.cell(row=row, column=4), note)
+        wb.defined_names[name] = DefinedName(name, attr_text=f"Inputs!$B${row}")
+        row += 1
+    if doc.get("currency"):
+        _text(ws.cell(row=row, column=1), "Currency")
+        _text(ws.cell(row=row, column=2), doc["currency"]).font = st["bold"]
+        _text(ws.cell(row=row, column=4), "the label of every cost")
+        row += 1
+    row += 1
+    ws.cell(row=row, column=1, value="Derived (formulas)").font = st["bold"]
+    row += 1
+    for name, label, formula, fmt, note in _derived_rows(usl):
+        _text(ws.cell(row=row, column=1), label)
+        c = ws.cell(row=row, column=2, value=formula)
+        if fmt:
+            c.number_format = fmt
+        _text(ws.cell(row=row, column=4), note)
+        wb.defined_names[name] = DefinedName(name, attr_text=f"Inputs!$B${row}")
+        row += 1
+    if sized:
+        row = _write_today(wb, ws, st, row + 1, usl=usl)
+    row += 1
+    event_rows = []
+    events = doc.get("events") or []
+    if events:
+        ws.cell(row=row, column=1, value="Events (edit the start, the hours or the "
+                "multiplier)").font = st["bold"]
+        row += 1
+        for col, head in enumerate(("event", "starts (UTC)", "hours", "multiplier"), start=1):
+            c = ws.cell(row=row, column=col, value=head)
+            c.font, c.fill = st["bold"], st["fill"]
+        for e in events:
+            row += 1
+            _text(ws.cell(row=row, column=1), e["name"])
+            c = ws.cell(row=row, column=2, value=dt.datetime.fromisoformat(e["start"]))
+            c.number_format, c.font = DATETIME, st["input"]
+            c = ws.cell(row=row, column=3, value=e["duration_hours"])
+            c.number_format, c.font = "0.##", st["input"]
+            c = ws.cell(row=row, column=4, value=e["multiplier"])
+            c.number_format, c.font = "0.00", st["input"]
+            event_rows.append(row)
+    for col, width in zip("ABCD", (40, 18, 14, 70)):
         ws.column_dimensions[col].width = width
-    ws.freeze_panes = "A5"
+    return event_rows
 
-    # ---- Scenario sheets ------------------------------------------------------------------
-    heads = ("month", "ends", "event peak (formula)", "demand (formula)", "base instances",
-             "instances (formula)", "add vs today", "cost (formula)",
-             "capplan model peak", "capplan model instances")
-    sheets = {}
-    for key, label, gname in (("nominal", "Nominal", "growth_nominal"),
-                              ("worst_case", "Worst case", "growth_worst_case")):
-        s = wb.create_sheet(label)
-        sheets[key] = s
-        _text(s["A1"], f"{label}: demand = current_peak x (1 + {gname})^month, or an event's "
-                       "peak when higher; "
-                       "instances = ceil(demand / usable_per_instance), zone loss and spares added. "
-                       "Columns I and J are capplan's own forecast (plain numbers, not formulas).")
-        s["A1"].alignment = Alignment(wrap_text=False)
-        for col, head in enumerate(heads, start=1):
-            c = s.cell(row=3, column=col, value=head)
-            c.font, c.fill = bold, fill
-        for i, r in enumerate(doc["scenarios"][key]["months"]):
-            row = 4 + i
-            s.cell(row=row, column=1, value=r["month"])
-            _text(s.cell(row=row, column=2), r["date"])
-            terms = ", ".join(
-                f"IF(event{j}_month=A{row},current_peak*(1+{gname})^event{j}_at*event{j}_multiplier,0)"
-                for j in ev_names)
-            s.cell(row=row, column=3, value=f"=MAX(0,{terms})" if terms else 0).number_format = RATE
-            s.cell(row=row, column=4,
-                   value=f"=MAX(current_peak*(1+{gname})^A{row},C{row})").number_format = RATE
-            s.cell(row=row, column=5, value=(
-                f'=IF(usable_per_instance>0,MAX(1,ROUNDUP(D{row}/usable_per_instance-1E-9,0)),"")'
-            )).number_format = INT
-            s.cell(row=row, column=6, value=(
-                f'=IF(E{row}="","",IF(zones>1,ROUNDUP(E{row}/(zones-1),0)*zones,E{row})+spare)'
-            )).number_format = INT
-            s.cell(row=row, column=7, value=f'=IF(F{row}="","",MAX(0,F{row}-current_instances))'
-                   ).number_format = INT
-            s.cell(row=row, column=8, value=f'=IF(F{row}="","",F{row}*cost_per_instance)'
-                   ).number_format = MONEY
-            s.cell(row=row, column=9, value=r["peak"]).number_format = RATE
-            s.cell(row=row, column=10, value=r["instances"]).number_format = INT
-        for col, width in zip("ABCDEFGHIJ", (8, 12, 16, 18, 15, 18, 13, 15, 19, 23)):
-            s.column_dimensions[col].width = width
-        s.freeze_panes = "A4"
 
-    # ---- Summary --------------------------------------------------------------------------
-    sm = wb.create_sheet("Summary", 1)
-    _text(sm["A1"], f"{title}: scenarios compared (formulas over the scenario sheets)").font = Font(
-        bold=True, size=13)
-    last = 3 + months
-    for col, head in enumerate(("scenario", f"peak at month {months}",
-                                f"instances at month {months}", f"cost at month {months}",
-                                "total cost over the horizon", "first month over today's fleet",
-                                "capplan runway"), start=1):
-        c = sm.cell(row=3, column=col, value=head)
-        c.font, c.fill = bold, fill
-    for i, (key, label) in enumerate((("nominal", "Nominal"), ("worst_case", "Worst case"))):
-        row = 4 + i
-        ref = f"'{label}'"
-        _text(sm.cell(row=row, column=1), label)
-        sm.cell(row=row, column=2, value=f"={ref}!D{last}").number_format = RATE
-        sm.cell(row=row, column=3, value=f"={ref}!F{last}").number_format = INT
-        sm.cell(row=row, column=4, value=f"={ref}!H{last}").number_format = MONEY
-        sm.cell(row=row, column=5, value=f"=SUM({ref}!H4:H{last})").number_format = MONEY
-        sm.cell(row=row, column=6, value=(
-            f'=IFERROR(INDEX({ref}!A4:A{last},MATCH(1,INDEX(({ref}!F4:F{last}>current_instances)*1,0),0)),'
-            '"none in the horizon")'))
-        _text(sm.cell(row=row, column=7), doc["scenarios"][key]["runway"] or "beyond the horizon")
-    for col, width in zip("ABCDEFG", (14, 20, 24, 20, 26, 28, 20)):
-        sm.column_dimensions[col].width = width
-    sm.freeze_panes = "A4"
+def _write_today(wb, ws, st, row: int, *, usl: bool) -> int:
+    """One row sizing today's planning peak (instances needed today and the utilizations), its
+    helper columns to the right."""
+    from openpyxl.workbook.defined_name import DefinedName
 
-    # ---- Load -----------------------------------------------------------------------------
+    ws.cell(row=row, column=1, value="Today's planning peak, sized").font = st["bold"]
+    cols = Columns(first=2)
+    cols.add("peak", "planning peak", "=current_peak", RATE)
+    res = sizing(cols, "peak", usl=usl, prefix="t_")
+    head, r = row + 1, row + 2
+    for c in cols.cols:
+        h = ws.cell(row=head, column=cols.index(c.name), value=c.header)
+        h.font, h.fill, h.alignment = st["bold"], st["fill"], st["wrap"]
+        cell = ws.cell(row=r, column=cols.index(c.name), value=cols.fill(c.template, r))
+        if c.number_format:
+            cell.number_format = c.number_format
+    ws.row_dimensions[head].height = 42
+    for key, name in (("instances", "today_instances"), ("utilization", "today_utilization"),
+                      ("utilization_after_loss", "today_utilization_after_loss")):
+        wb.defined_names[name] = DefinedName(
+            name, attr_text=f"Inputs!${cols.letter(res[key])}${r}")
+    return r + 1
+
+
+# ---- Summary -----------------------------------------------------------------------------
+
+def _write_summary(ws, st, doc: dict, title: str, results: dict, sheets: dict, *,
+                   sized: bool) -> None:
+    _text(ws["A1"], f"{title}: the plan in brief (formulas over the other sheets)").font = st["title"]
+    ws["A2"] = (f"Plan from {doc['start'][:10]} for {doc['months']} months. Dates are real dates; "
+                "a blank cell means nothing applies (no runway in the horizon, nothing to order).")
+    ws["A2"].font = st["note"]
+    row = 4
+    if sized:
+        ws.cell(row=row, column=1, value="Today").font = st["bold"]
+        items = [("Planning peak (req/s)", "=current_peak", RATE),
+                 ("Instances today", '=IF(ISNUMBER(current_instances),current_instances,"")', INT),
+                 ("Instances the planning peak needs", "=today_instances", INT),
+                 ("Today's fleet carries (req/s)", "=fleet_carries", RATE),
+                 ("Utilization, normal running", "=today_utilization", PCT),
+                 ("Utilization after the loss", "=today_utilization_after_loss", PCT)]
+        if not doc.get("fleet_usl"):
+            items.append(("Binding limit", "=binding", None))
+        for label, formula, fmt in items:
+            row += 1
+            _text(ws.cell(row=row, column=1), label)
+            c = ws.cell(row=row, column=2, value=formula)
+            if fmt:
+                c.number_format = fmt
+        row += 2
+    money = money_format(doc.get("currency"))
+    cols = Columns()
+    cols.add("scenario", "scenario", None, None, 34)
+    if sized:
+        cols.add("month1", "instances, month 1", None, INT, 11)
+        cols.add("horizon", f"instances, month {doc['months']}", None, INT, 11)
+        cols.add("most", "instances, at most", None, INT, 11)
+        cols.add("runway_day", "runway, day", None, "0.000", 9)
+        cols.add("runway", "runway", '=IF(ISNUMBER({runway_day}),plan_start+INT({runway_day}+1E-6),"")',
+                 DATE, 12)
+        cols.add("runway_months", "runway, months",
+                 f'=IF(ISNUMBER({{runway_day}}),{{runway_day}}/{MONTH_DAYS},"")', "0.00", 9)
+        cols.add("in_service_day", "in service, day", None, "0.000", 9)
+        cols.add("in_service_by", "in service by",
+                 '=IF(ISNUMBER({in_service_day}),plan_start+INT({in_service_day}+1E-6),"")', DATE,
+                 12)
+        cols.add("order_by", "order by", '=IF(ISNUMBER({in_service_by}),MAX(plan_start,'
+                 '{in_service_by}-lead_time_days),"")', DATE, 12)
+        cols.add("late", "days late", '=IF(ISNUMBER({in_service_by}),MAX(0,plan_start-'
+                 '({in_service_by}-lead_time_days)),"")', "0", 8)
+        cols.add("total_cost", "total cost", None, money, 14)
+    cols.add("peak_horizon", f"peak, month {doc['months']} (req/s)", None, RATE, 14)
+    head = row
+    for c in cols.cols:
+        h = ws.cell(row=head, column=cols.index(c.name), value=c.header)
+        h.font, h.fill, h.alignment = st["bold"], st["fill"], st["wrap"]
+        ws.column_dimensions[col_letter(cols.index(c.name))].width = c.width
+    ws.row_dimensions[head].height = 32
+    ws.column_dimensions["A"].width = 38
+    for i, (key, label) in enumerate(SCENARIOS):
+        r = head + 1 + i
+        res, sc = results[key], sheets[key]
+        mc = res["cols"]
+        sheet = f"'{res['sheet']}'"
+
+        def mref(name, row):
+            return f"{sheet}!{mc.ref(name, row)}"
+
+        values = {"scenario": doc["scenarios"][key]["label"]}
+        formulas = {"peak_horizon": f"={mref('peak', res['last'])}"}
+        if sized:
+            inst = sc.month_results["instances"]
+            letter = mc.letter(inst)
+            formulas.update({
+                "month1": f"={mref(inst, res['first'])}",
+                "horizon": f"={mref(inst, res['last'])}",
+                "most": f"=MAX({sheet}!{letter}{res['first']}:{letter}{res['last']})",
+                "runway_day": f'=IF(COUNT({sc.prng("need_cand")})>0,MIN({sc.prng("need_cand")}),"")',
+                "in_service_day": (f'=IF(COUNT({sc.prng("in_service_cand")})>0,'
+                                   f'MIN({sc.prng("in_service_cand")}),"")'),
+                "total_cost": (f'=IF(ISNUMBER(cost_per_instance),SUM({sheet}!{mc.letter("cost")}'
+                               f'{res["first"]}:{mc.letter("cost")}{res["last"]}),"")')})
+        for c in cols.cols:
+            cell = ws.cell(row=r, column=cols.index(c.name))
+            if c.name in values:
+                _text(cell, values[c.name])
+            elif c.name in formulas:
+                cell.value = formulas[c.name]
+            elif c.template:
+                cell.value = cols.fill(c.template, r)
+            if c.number_format:
+                cell.number_format = c.number_format
+    row = head + 4
+    if sized and doc.get("events"):
+        row = _summary_events(ws, st, doc, row, results, sheets, money)
+    ws.freeze_panes = ws.cell(row=head + 1, column=2)
+
+
+def _summary_events(ws, st, doc, row, results, sheets, money) -> int:
+    ws.cell(row=row, column=1, value="Events (as each scenario plans them)").font = st["bold"]
+    row += 1
+    heads = ("event", "scenario", "peak (req/s)", "instances", "add", "in service by",
+             "order by", "days late")
+    for col, h in enumerate(heads, start=1):
+        c = ws.cell(row=row, column=col, value=h)
+        c.font, c.fill = st["bold"], st["fill"]
+    for i, _ in enumerate(doc["events"]):
+        for key, label in SCENARIOS:
+            row += 1
+            res, sc = results[key], sheets[key]
+            ev = res["events"]
+            cols, r = ev["cols"], ev["first"] + i
+            sheet = f"'{res['sheet']}'"
+            ws.cell(row=row, column=1, value=f"={sheet}!{cols.ref('name', r)}")
+            _text(ws.cell(row=row, column=2), label.lower())
+            refs = (("peak", RATE), (sc.event_results["instances"], INT), ("add", INT),
+                    ("in_service_by", DATE), ("order_by", DATE), ("late", "0"))
+            for col, (name, fmt) in enumerate(refs, start=3):
+                c = ws.cell(row=row, column=col, value=f"={sheet}!{cols.ref(name, r)}")
+                c.number_format = fmt
+    return row + 2
+
+
+# ---- Load --------------------------------------------------------------------------------
+
+def _write_load(wb, st, doc: dict) -> None:
+    peaks = (doc.get("load") or {}).get("daily_peaks") or []
+    if not peaks:
+        return
     ld = wb.create_sheet("Load")
-    for col, head in enumerate(("date", "daily peak (req/s)"), start=1):
+    for col, head in enumerate(("date", f"daily peak ({doc['load']['unit']})"), start=1):
         c = ld.cell(row=1, column=col, value=head)
-        c.font, c.fill = bold, fill
-    for i, r in enumerate((doc.get("load") or {}).get("daily_peaks", []), start=2):
-        _text(ld.cell(row=i, column=1), r["date"])
+        c.font, c.fill = st["bold"], st["fill"]
+    for i, r in enumerate(peaks, start=2):
+        c = ld.cell(row=i, column=1, value=dt.date.fromisoformat(r["date"]))
+        c.number_format = DATE
         ld.cell(row=i, column=2, value=r["peak"]).number_format = RATE
-    ld.column_dimensions["A"].width = 12
+    ld.column_dimensions["A"].width = 13
     ld.column_dimensions["B"].width = 20
     ld.freeze_panes = "A2"
 
-    # Fixed document dates (the plan's start), so the same plan gives the same file.
-    import datetime as dt
 
-    stamp = dt.datetime.fromisoformat(doc["start"])
+# ---- the file ----------------------------------------------------------------------------
+
+def _save(wb, doc: dict) -> bytes:
+    # Fixed document dates (the plan's start), so the same plan gives the same file.
+    stamp = dt.datetime.fromisoformat(doc["start"][:10])
     wb.properties.created = wb.properties.modified = stamp
     wb.properties.creator = "capplan"
+    wb.calculation.fullCalcOnLoad = True  # Excel and LibreOffice compute every formula on open
     buf = io.BytesIO()
     wb.save(buf)
     return _fixed_zip(buf.getvalue(), stamp)
@@ -225,10 +421,3 @@ def _fixed_zip(data: bytes, stamp) -> bytes:
             entry.compress_type = zipfile.ZIP_DEFLATED
             dst.writestr(entry, body)
     return out.getvalue()
-
-
-def _event_months(doc: dict) -> list[tuple[str, int, float, float]]:
-    """(name, plan month, time in months, multiplier) for each month an event lands in, as the
-    plan placed it."""
-    return [(e["name"], p["month"], p["at_months"], e["multiplier"])
-            for e in doc.get("events", []) for p in e.get("in_plan", [])]

@@ -1,0 +1,149 @@
+"""The latency objective as a limit, and the two limits side by side. Pure; no I/O.
+
+`--latency-slo` has one meaning everywhere: an objective on the p99 response time. It gives a
+second per-instance limit beside the utilization target: the highest rate at which p99 still
+meets the objective. It comes from
+- the load test's measured latency per step, when it has one (a latency column, or a tool's
+  percentiles: the p99 when measured, else the statistic named, e.g. by the column's name);
+- else M/M/c (Erlang C) with c servers of mean service time s: on a USL fit, s = R(1) = 1/lambda
+  (one request alone) and c = X(N*) x s by Little's Law (the requests in service at full load);
+  with `--service-time`, s is given and c = limit x s.
+The lower of the two limits binds the normal per-instance rate (`CapacityModel.binding`). The
+recommended rate limit (load shedding) is the highest rate at which the objective holds, less a
+stated margin; it is not the headroom target, which is for sizing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from capplan.capacity import CapacityModel, LatencyLimit
+
+MARGIN = 0.10  # the recommended rate limit sits this far below the rate at which p99 = objective
+
+
+def _time(seconds: float) -> str:
+    """A response or service time in words: 250 ms, 1.84 s, 40 s."""
+    if seconds >= 1:
+        return f"{seconds:,.3g} s"
+    return f"{seconds * 1000:,.4g} ms"
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimits:
+    utilization_rate: float | None  # limit x target utilization, per instance
+    latency: LatencyLimit | None
+    binding: str  # "utilization" or "latency_slo"
+    recommended_rate_limit: float | None  # per instance: latency.rate x (1 - margin)
+    margin: float
+    note: str
+
+
+def from_measured(n, x, latency_seconds, slo: float, source: str, statistic: str
+                  ) -> LatencyLimit:
+    """The rate at which the measured latency reaches `slo`: steps in order of concurrency, the
+    first step past the objective, linear interpolation in (throughput, latency) from the step
+    before it; never below the highest throughput measured within the objective."""
+    import numpy as np
+
+    n, x, lat = (np.asarray(v, float) for v in (n, x, latency_seconds))
+    order = np.lexsort((x, n))
+    n, x, lat = n[order], x[order], lat[order]
+    over = np.flatnonzero(lat > slo)
+    what = f"{statistic} ({source})"
+    notes = []
+    if statistic != "p99":
+        kind = ("optimistic: a p99 is higher" if statistic in ("mean", "p50", "p90", "p95")
+                or statistic == "unstated" else "conservative: a p99 is lower")
+        notes.append(f"the measured latency is the {statistic}, not the p99: the objective is "
+                     f"checked against it ({kind})")
+    if over.size == 0:
+        rate = float(x.max())
+        how = (f"the measured {statistic} stays within {_time(slo)} at every step: the rate "
+               f"is at least the highest measured throughput, {rate:,.6g} req/s")
+    elif over[0] == 0:
+        rate = 0.0
+        how = (f"the measured {statistic} is {_time(lat[0])} already at the lightest "
+               f"step (N = {n[0]:g}), above {_time(slo)}")
+    else:
+        i = int(over[0])
+        frac = (slo - lat[i - 1]) / (lat[i] - lat[i - 1])
+        cross = float(x[i - 1] + frac * (x[i] - x[i - 1]))
+        rate = max(cross, float(x[:i].max()))
+        how = (f"the measured {statistic} reaches {_time(slo)} between N = {n[i - 1]:g} "
+               f"({x[i - 1]:,.6g} req/s, {_time(lat[i - 1])}) and N = {n[i]:g} "
+               f"({x[i]:,.6g} req/s, {_time(lat[i])}): {rate:,.6g} req/s by linear "
+               "interpolation")
+    return LatencyLimit(slo_seconds=slo, rate=rate, method="measured", statistic=what,
+                        description=how, notes=tuple(notes))
+
+
+def from_mmc(service_time: float, servers: int, slo: float, servers_source: str
+             ) -> LatencyLimit:
+    """The highest arrival rate at which the M/M/c p99 response time stays within `slo`."""
+    from capplan.queueing import max_rate_for_slo
+
+    rate = max_rate_for_slo(service_time, servers, slo)
+    if rate > 0:
+        how = (f"M/M/c with {servers} server(s) of mean service time "
+               f"{_time(service_time)}: p99 response reaches {_time(slo)} at "
+               f"{rate:,.6g} req/s ({rate * service_time / servers:.0%} utilization)")
+    else:
+        how = (f"M/M/c with {servers} server(s) of mean service time {_time(service_time)}: "
+               f"the p99 response time exceeds {_time(slo)} even unloaded (the p99 of the "
+               f"service time alone is {_time(service_time * math.log(100))})")
+    return LatencyLimit(slo_seconds=slo, rate=rate, method="M/M/c",
+                        statistic="p99 of the M/M/c response time (wait + service)",
+                        description=how, servers_per_instance=servers,
+                        servers_source=servers_source, service_time=service_time)
+
+
+def for_load_test(fit, slo: float) -> LatencyLimit:
+    """From a one-instance load test (a `USLFit`): its measured latency per step (in seconds,
+    read by `capplan.ingest.loadtests`, which names its statistic and unit) when the test
+    measured it, else M/M/c on the fitted curve."""
+    from capplan.usl import per_instance_limit
+
+    if fit.latency is not None and fit.latency_statistic:
+        return from_measured(fit.n, fit.x, fit.latency, slo,
+                             fit.latency_column or "the load test", fit.latency_statistic)
+    m = fit.model
+    limit, _ = per_instance_limit(fit)
+    service = 1 / m.lambda_
+    servers = max(1, round(limit * service))
+    source = (f"Little's Law on the USL fit: X at the limit x R(1) = {limit:,.6g} req/s x "
+              f"{_time(service)} = {limit * service:,.4g} requests in service at full load "
+              f"(R(1) = 1/lambda: one request alone); the load test has no measured latency")
+    return from_mmc(service, servers, slo, source)
+
+
+def for_service_time(per_instance_limit: float, service_time: float, slo: float) -> LatencyLimit:
+    """From `--service-time`: M/M/c with c = limit x service time (Little's Law)."""
+    servers = max(1, round(per_instance_limit * service_time))
+    source = (f"Little's Law: the per-instance limit x the service time = "
+              f"{per_instance_limit:,.6g} req/s x {_time(service_time)} = "
+              f"{per_instance_limit * service_time:,.4g} requests in service at 100%")
+    return from_mmc(service_time, servers, slo, source)
+
+
+def rate_limits(capacity: CapacityModel) -> RateLimits:
+    """The utilization limit and the latency limit per instance, which binds, and the
+    recommended rate limit."""
+    lat = capacity.latency_limit
+    u = capacity.utilization_rate
+    binding = capacity.binding
+    recommended = None if lat is None else lat.rate * (1 - MARGIN)
+    if lat is None:
+        note = ("no latency objective: the utilization target alone limits the rate; give "
+                "--latency-slo (with --service-time or a --load-test) for a rate limit")
+    elif capacity.fleet_usl is not None:
+        note = ("the fleet is sized by its scale-out fit at the target utilization; the latency "
+                "limit is one instance's and sets the recommended rate limit only")
+    elif binding == "latency_slo":
+        note = (f"p99 reaches the objective at {lat.rate:,.6g} req/s an instance, below the "
+                f"utilization target's {u:,.6g}: the latency objective binds and sizes the fleet")
+    else:
+        note = (f"the utilization target ({u:,.6g} req/s an instance) is below the rate at which "
+                f"p99 reaches the objective ({lat.rate:,.6g}): the target binds")
+    return RateLimits(u, lat, binding, recommended, MARGIN, note)
