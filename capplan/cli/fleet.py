@@ -1,0 +1,156 @@
+"""`capplan fleet PATH`: every service of an organisation in one run, with a fleet report."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from capplan.cli.common import (  # the shared option bundles
+    Cost,
+    Counter,
+    EventOpt,
+    EventsFile,
+    Growth,
+    LeadTime,
+    Model,
+    Months,
+    Out,
+    Paper,
+    PerInterval,
+    Spare,
+    TargetUtil,
+    TimeColumn,
+    Timezone,
+    Title,
+    ValueColumn,
+    WorstGrowth,
+    WorstQuantile,
+    Zones,
+    app,
+    ingest_flags,
+    make_console,
+    stem,
+)
+from capplan.errors import CapplanError
+
+ServiceColumn = Annotated[Optional[str], typer.Option("--service-column", help="A long file's column naming each row's service.")]
+Jobs = Annotated[Optional[int], typer.Option("--jobs", help="Worker processes (default: all cores; 1 plans in this process). With --scheduler local: Dask workers.")]
+Scheduler = Annotated[Optional[str], typer.Option("--scheduler", help="Plan on Dask: tcp://host:8786 (a running cluster) or local (a LocalCluster here).")]
+Quiet = Annotated[bool, typer.Option("--quiet", help="No progress bar and no summary; errors only.")]
+Reports = Annotated[Optional[Path], typer.Option("--reports", help="Also write each service's own plan (<name>.pdf, .xlsx, .json) into this folder.")]
+FleetNoReport = Annotated[bool, typer.Option("--no-report", help="Write fleet.json only (no PDF, workbook or HTML).")]
+
+
+@app.command()
+def fleet(
+    path: Annotated[Path, typer.Argument(help="A folder of exports (one per service, <name>.toml beside), a fleet.toml, or one export holding every service.")],
+    service_column: ServiceColumn = None, jobs: Jobs = None, scheduler: Scheduler = None,
+    out: Out = None, reports: Reports = None, no_report: FleetNoReport = False,
+    quiet: Quiet = False, months: Months = None, target_utilization: TargetUtil = None,
+    spare: Spare = None, zones: Zones = None, growth: Growth = None,
+    worst_growth: WorstGrowth = None, worst_quantile: WorstQuantile = None, model: Model = None,
+    event: EventOpt = None, events: EventsFile = None, lead_time: LeadTime = None,
+    cost_per_instance: Cost = None, title: Title = None, paper: Paper = None,
+    time_column: TimeColumn = None, value_column: ValueColumn = None, timezone: Timezone = None,
+    per_interval: PerInterval = False, counter: Counter = False,
+) -> None:
+    """Plan every service in one run: totals by month, services at risk, what to order by when.
+
+    Each service is planned as capplan forecast plans it; its capacity facts come from its own
+    TOML (or its table in fleet.toml); flags apply to every service and win over those files.
+    Exit status 0 when every service was planned, 1 when some failed, 2 when none could be.
+
+    Example: capplan fleet ../shared/data/traffic/prophet_example_pedestrians_multivariate.csv --months 3 --jobs 2
+    """
+    from capplan.fleet import FleetSettings, executor_for, plan_fleet, read_sources
+    from capplan.pipeline import check_months
+
+    flags = dict(months=months, target_utilization=target_utilization, spare=spare, zones=zones,
+                 growth=growth, worst_growth=worst_growth, worst_quantile=worst_quantile,
+                 model=model, events=tuple(event) if event else None,
+                 events_file=str(events) if events else None, lead_time=lead_time,
+                 cost_per_instance=cost_per_instance, paper=paper,
+                 **ingest_flags(time_column, value_column, None, None, timezone, per_interval,
+                                counter))
+    given = tuple((k, v) for k, v in flags.items() if v is not None)
+    if months is not None:
+        check_months(months)
+    if events is not None and not events.is_file():
+        raise CapplanError(f"--events {events}: no such file: check the path")
+    if jobs is not None and jobs < 1:
+        raise CapplanError(f"--jobs {jobs}: give at least 1 (the number of worker processes)")
+    out = out or Path("outputs") / (f"fleet-{stem(path)}" if path.is_file() else
+                                    f"fleet-{path.resolve().name}")
+    if reports is not None and reports.resolve() == out.resolve():
+        raise CapplanError(f"--reports {reports}: is the --out folder: give the services' "
+                           "reports a folder of their own")
+    executor = executor_for(jobs, scheduler)
+    source = read_sources(path, service_column=service_column, time_column=time_column)
+    title = title or f"Fleet: {path.name}"
+    from capplan.outputs.fleet_report import Browser, service_reports, write_fleet
+
+    console = make_console()
+    with Browser() as export, service_reports(reports, export, argv=sys.argv) as spool, \
+            _progress(len(source.tasks), quiet, executor.describe()) as progress:
+        def on_result(result, kept):
+            progress(result)
+            if spool is not None:
+                spool.add(result, kept)
+
+        result = plan_fleet(source, FleetSettings(flags=given), executor, on_result=on_result,
+                            keep_forecasts=spool is not None)
+        if not result.planned:
+            shown = "; ".join(f"{s.name}: {s.error}" for s in result.failed[:3])
+            raise CapplanError(f"no service could be planned ({len(result.failed)} failed; "
+                               f"nothing written): {shown}")
+        written = spool.write() if spool is not None else []
+        written += write_fleet(result, out, reports=not no_report, title=title,
+                               paper=paper or "A4", argv=sys.argv, export=export)
+        problems = spool.problems if spool is not None else []
+    if not quiet:
+        from capplan.outputs.fleet_terminal import print_fleet
+
+        print_fleet(console, result)
+    for problem in problems:
+        print(f"capplan: {problem}", file=sys.stderr)
+    if not quiet:
+        shown = [str(p) for p in written if p.parent.resolve() == out.resolve()]
+        if reports is not None:
+            shown.append(f"{len(written) - len(shown)} files of the services' own plans in "
+                         f"{reports}")
+        console.print(f"wrote {', '.join(shown)}")
+    if result.failed:
+        print(f"capplan: {len(result.failed)} of {len(result.services)} services failed (see "
+              f"{'Failed in fleet.xlsx and ' if not no_report else ''}failed in fleet.json)",
+              file=sys.stderr)
+        raise typer.Exit(1)
+
+
+@contextmanager
+def _progress(total: int, quiet: bool, where: str):
+    """A progress bar on stderr (services done, failed, time left) when stderr is a terminal;
+    yields the function to call per finished service."""
+    if quiet or not sys.stderr.isatty():
+        yield lambda result: None
+        return
+    from rich.console import Console
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                               TimeElapsedColumn, TimeRemainingColumn)
+
+    failed = 0
+    columns = (TextColumn("planning on {task.fields[where]}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[failed]} failed"), TimeElapsedColumn(),
+               TextColumn("left"), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("fleet", total=total, failed=0, where=where)
+
+        def advance(result):
+            nonlocal failed
+            failed += 0 if result.ok else 1
+            bar.update(task, advance=1, failed=failed)
+
+        yield advance
