@@ -31,8 +31,10 @@ from capplan.cli.common import (  # the shared option bundles
     WorstQuantile,
     Zones,
     app,
+    check_input_file,
     ingest_flags,
     make_console,
+    output_folder,
     stem,
 )
 from capplan.errors import CapplanError
@@ -66,8 +68,11 @@ def fleet(
 
     Example: capplan fleet ../shared/data/traffic/prophet_example_pedestrians_multivariate.csv --months 3 --jobs 2
     """
+    from capplan.fleet.executors import one_blas_thread
+
+    one_blas_thread()  # before numpy loads: --jobs 1 plans in this process
     from capplan.fleet import FleetSettings, executor_for, plan_fleet, read_sources
-    from capplan.pipeline import check_months
+    from capplan.validation import check_settings
 
     flags = dict(months=months, target_utilization=target_utilization, spare=spare, zones=zones,
                  growth=growth, worst_growth=worst_growth, worst_quantile=worst_quantile,
@@ -76,18 +81,24 @@ def fleet(
                  cost_per_instance=cost_per_instance, paper=paper,
                  **ingest_flags(time_column, value_column, None, None, timezone, per_interval,
                                 counter))
-    given = tuple((k, v) for k, v in flags.items() if v is not None)
-    if months is not None:
-        check_months(months)
-    if events is not None and not events.is_file():
-        raise CapplanError(f"--events {events}: no such file: check the path")
-    if jobs is not None and jobs < 1:
-        raise CapplanError(f"--jobs {jobs}: give at least 1 (the number of worker processes)")
-    out = out or Path("outputs") / (f"fleet-{stem(path)}" if path.is_file() else
-                                    f"fleet-{path.resolve().name}")
-    if reports is not None and reports.resolve() == out.resolve():
-        raise CapplanError(f"--reports {reports}: is the --out folder: give the services' "
-                           "reports a folder of their own")
+    given = {k: v for k, v in flags.items() if v is not None}
+    check_settings(given)  # every flag meets its rule before any work
+    if events is not None:
+        from capplan.events import read_events_path
+
+        check_input_file(events, "--events")
+        read_events_path(str(events))
+    if jobs is not None and not 1 <= jobs <= 1024:
+        raise CapplanError(f"--jobs {jobs}: give 1 to 1024 worker processes (default: all cores)")
+    if not path.exists():
+        raise CapplanError(f"{path}: no such file or folder: give a folder of exports, a "
+                           "fleet.toml or one export holding every service")
+    out = output_folder(out, Path("outputs") / f"fleet-{stem(path.resolve(), 'fleet')}")
+    if reports is not None:
+        reports = output_folder(str(reports), reports)
+        if reports.resolve() == out.resolve():
+            raise CapplanError(f"--reports {reports}: is the --out folder: give the services' "
+                               "plans a folder of their own")
     executor = executor_for(jobs, scheduler)
     source = read_sources(path, service_column=service_column, time_column=time_column)
     title = title or f"Fleet: {path.name}"
@@ -101,7 +112,8 @@ def fleet(
             if spool is not None:
                 spool.add(result, kept)
 
-        result = plan_fleet(source, FleetSettings(flags=given), executor, on_result=on_result,
+        result = plan_fleet(source, FleetSettings(flags=tuple(given.items())), executor,
+                            on_result=on_result,
                             keep_forecasts=spool is not None)
         if not result.planned:
             shown = "; ".join(f"{s.name}: {s.error}" for s in result.failed[:3])

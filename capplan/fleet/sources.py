@@ -26,7 +26,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from capplan.errors import CapplanError
+from capplan.errors import CapplanError, name_list
 from capplan.fleet.model import InputHash, ServiceTask
 
 # Files in a services folder that are never exports: notes, reports, the services' own TOML.
@@ -137,8 +137,7 @@ def _folder(folder: Path) -> FleetSource:
 
 
 def _names(names: list[str], limit: int = 8) -> str:
-    shown = ", ".join(names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+    return name_list(names, limit=limit)
 
 
 # ---- fleet.toml -------------------------------------------------------------------------------
@@ -158,7 +157,7 @@ def _fleet_toml(path: Path) -> FleetSource:
     defaults_raw = raw.get("defaults", {})
     if not isinstance(defaults_raw, dict):
         raise CapplanError(f"{path}: defaults must be a table ([defaults])")
-    defaults = check_facts(path, defaults_raw, "defaults.")
+    defaults = check_facts(path, defaults_raw, "[defaults] ")
     tasks, seen = [], {}
     for i, table in enumerate(services, start=1):
         where = f"[[service]] {i}"
@@ -177,7 +176,7 @@ def _fleet_toml(path: Path) -> FleetSource:
         seen[name] = i
         facts_raw = {k: v for k, v in table.items() if k not in FLEET_KEYS}
         try:
-            facts = check_facts(path, facts_raw, f"{where} ({name}): ")
+            facts = check_facts(path, facts_raw, f"{where} ({name}) ")
             problem = None
         except CapplanError as exc:  # one service's table: that service fails, not the fleet
             facts, problem = {}, str(exc)
@@ -210,38 +209,45 @@ def _load_toml(path: Path) -> dict:
         raise CapplanError(f"{path}: tables nested too deeply: flatten them") from None
 
 
-def check_facts(path: Path, table: dict, where: str, depth: int = 0) -> dict:
-    """A fleet.toml table as flat service-file keys, typed as `capplan.config` types them (tables
-    only group keys). Relative paths in it are relative to the fleet file."""
-    from capplan.config import KEYS
+def check_facts(path: Path, table: dict, where: str) -> dict:
+    """A fleet.toml table as flat service-file keys, typed and checked by the same rules as a
+    service file's (`capplan.config`, `capplan.validation`); messages name the file, the table
+    and the key. Tables only group keys. Relative paths are relative to the fleet file."""
+    import difflib
+
+    from capplan.config import KEYS, MAX_DEPTH, _typed
+    from capplan.validation import check_settings
 
     flat: dict = {}
-    for key, value in table.items():
-        name = key.replace("-", "_")
-        if isinstance(value, dict):
-            if depth >= 8:
-                raise CapplanError(f"{path}: {where}{key}: tables nested too deeply: flatten them")
-            flat.update(check_facts(path, value, f"{where}{key}.", depth + 1))
-            continue
-        if name not in KEYS:
-            raise CapplanError(f"{path}: {where}unknown key {key[:60]!r}: known keys are name, "
-                               f"file, {', '.join(sorted(KEYS))}")
-        want = KEYS[name]
-        is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if want is float and is_number:
-            value = float(value)
-        if want is str and is_number:
-            value = str(value)
-        if not isinstance(value, want) or (isinstance(value, bool) and want is not bool):
-            raise CapplanError(f"{path}: {where}{key} = {str(value)[:60]!r} should be "
-                               f"{'a ' + want.__name__ if want is not str else 'text'}")
-        if name == "events":
-            value = tuple(str(v) for v in value)
-        flat[name] = value
-    if depth == 0:
-        for key in ("load_test", "fleet_usl", "events_file"):
-            if key in flat and not Path(flat[key]).is_absolute():
-                flat[key] = str(path.parent / flat[key])
+    keys: dict = {}
+
+    def walk(node: dict, prefix: str, depth: int) -> None:
+        for key, value in node.items():
+            name = key.replace("-", "_")
+            if isinstance(value, dict):
+                if depth >= MAX_DEPTH:
+                    raise CapplanError(f"{path}: {where}{prefix}{key[:20]}: tables nested more "
+                                       f"than {MAX_DEPTH} deep: flatten them")
+                walk(value, f"{prefix}{key}.", depth + 1)
+                continue
+            if name not in KEYS:
+                close = difflib.get_close_matches(name, [*KEYS, *FLEET_KEYS], n=1)
+                hint = (f"did you mean {close[0]!r}?" if close else
+                        f"known keys: {name_list(['name', 'file', *sorted(KEYS)], limit=8)}")
+                raise CapplanError(f"{path}: {where}unknown key {prefix}{key[:60]!r}: {hint}")
+            if name in flat:
+                raise CapplanError(f"{path}: {where}{name} is set twice ({keys[name]} and "
+                                   f"{prefix}{key}): keep one")
+            flat[name] = _typed(name, value, f"{path}: {where}{prefix}{key} =")
+            keys[name] = f"{prefix}{key}"
+
+    walk(table, "", 0)
+    check_settings(flat, where=lambda k: f"{path}: {where}{keys[k]} =")
+    if "events" in flat:
+        flat["events"] = tuple(flat["events"])
+    for key in ("load_test", "fleet_usl", "events_file"):
+        if key in flat and not Path(flat[key]).is_absolute():
+            flat[key] = str(path.parent / flat[key])
     return flat
 
 

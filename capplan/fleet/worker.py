@@ -25,12 +25,15 @@ from capplan.fleet.model import (
 
 
 def warm() -> None:
-    """Import what planning needs once per worker process, before its first service."""
-    import capplan.growth  # noqa: F401
-    import capplan.load  # noqa: F401
-    import capplan.outputs.report  # noqa: F401
-    import capplan.plan  # noqa: F401
-    from capplan.ingest import read_traffic  # noqa: F401
+    """Import what planning needs once per worker process, before its first service (the
+    libraries the stages import inside their functions), so that no service's time includes
+    them."""
+    import importlib
+
+    for name in ("numpy", "pandas", "pyarrow.csv", "scipy.optimize", "scipy.stats",
+                 "statsmodels.tsa.holtwinters", "capplan.ingest", "capplan.load",
+                 "capplan.growth", "capplan.plan", "capplan.outputs.report"):
+        importlib.import_module(name)
 
 
 def plan_service(task: ServiceTask, settings: FleetSettings, keep_forecast: bool = False):
@@ -56,6 +59,9 @@ def plan_service(task: ServiceTask, settings: FleetSettings, keep_forecast: bool
         service_settings, notes = settings.for_service(own)
         inputs += _side_inputs(service_settings, task.name)
         result, doc = _forecast(task, service_settings)
+        from capplan.validation import check_plan_finite
+
+        check_plan_finite(doc)  # as capplan forecast: a NaN stops this plan, named as a bug
         inputs.insert(0, InputHash(doc["input"]["path"], doc["input"]["sha256"], "export",
                                    task.name))
         body = compact_json(doc)
@@ -68,9 +74,9 @@ def plan_service(task: ServiceTask, settings: FleetSettings, keep_forecast: bool
     except CapplanError as exc:
         message = str(exc)
     except Exception as exc:  # noqa: BLE001 - a bug in one service must not stop the fleet
-        message = (f"internal error: {type(exc).__name__}: {exc} (a bug: rerun this service with "
-                   "capplan forecast and CAPPLAN_DEBUG=1 for the traceback, and report it)")
-        message = " ".join(message.split())
+        message = str(CapplanError(  # one bounded line, as every error of a service
+            f"internal error: {type(exc).__name__}: {exc} (a bug: rerun this service with "
+            "capplan forecast and CAPPLAN_DEBUG=1 for the traceback, and report it)"))
     if not any(i.role == "export" for i in inputs):
         from capplan.fleet.sources import sha256_of
 

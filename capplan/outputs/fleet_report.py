@@ -93,7 +93,7 @@ class ServiceReports:
         from capplan.outputs import charts as ch
         from capplan.outputs import json as jout
         from capplan.outputs import pdf, workbook
-        from capplan.outputs.report import _pdf_bytes, _versions
+        from capplan.outputs.report import _pdf_bytes, _versions, pdf_date
 
         doc = result.plan()  # the plan as fleet.json holds it (a split series names its file)
         slo = None
@@ -104,7 +104,7 @@ class ServiceReports:
         figs = ch.plan_figures(forecast, slo)
         svgs = {name: pdf.svg_data_uri(self.export(fig)) for name, fig in figs.items()}
         title = settings.title or settings.service or result.name
-        page = pdf.render_html(doc, svgs, title=title, paper=pdf.paper_size(settings.paper), generated=doc["start"],
+        page = pdf.render_html(doc, svgs, title=title, paper=pdf.paper_size(settings.paper), generated=pdf_date(doc),
                                command=shlex.join(["capplan", *self.argv[1:]]),
                                versions=_versions())
         return {".pdf": _pdf_bytes(page), ".xlsx": workbook.build(doc, title),
@@ -117,7 +117,8 @@ class ServiceReports:
         def mover(src: Path):
             return lambda target: shutil.move(str(src), str(target))
 
-        return write_set(self.folder, {name: mover(p) for name, p in sorted(self.files.items())})
+        return write_set(self.folder, {name: mover(p) for name, p in sorted(self.files.items())},
+                         name="service-plans")
 
     def close(self) -> None:
         shutil.rmtree(self.scratch, ignore_errors=True)
@@ -155,4 +156,4 @@ def fleet_files(result: FleetResult, *, reports: bool, title: str, paper: str, a
 def write_fleet(result: FleetResult, out: Path, *, reports: bool, title: str, paper: str,
                 argv, export) -> list[Path]:
     return write_set(out, fleet_files(result, reports=reports, title=title, paper=paper,
-                                      argv=argv, export=export))
+                                      argv=argv, export=export), name="fleet")
