@@ -241,7 +241,7 @@ def test_one_broken_service_among_good_ones(tmp_path):
 def test_same_fleet_json_with_one_or_two_processes(tmp_path):
     for i, level in enumerate((120, 480)):
         daily_csv(tmp_path / f"s{i}.csv", wavy(30, level, seed=i))
-    (tmp_path / "s1.toml").write_text("instances = 8\nutilization = 0.5\n")
+    (tmp_path / "s1.toml").write_text('instances = 8\nutilization = 0.5\ngrowth = "5%"\n')
     (tmp_path / "broken.csv").write_text("not,a,series\n")
     one = fleet_json.dumps(plan_fleet(tmp_path, FleetSettings(), LocalExecutor(1)))
     two = fleet_json.dumps(plan_fleet(tmp_path, FleetSettings(), LocalExecutor(2)))

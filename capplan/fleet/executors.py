@@ -193,7 +193,7 @@ class DaskExecutor:
             window = n_workers * self.window_per_worker
             it = iter(tasks)
             running: dict = {}
-            pending = as_completed()
+            pending = as_completed(loop=client.loop)
 
             def fill():
                 for task in it:

@@ -24,7 +24,9 @@ def _service_row(s) -> dict:
     sm = s.summary
     last = {name: (sm.scenarios[name].months[-1] if sm.scenarios[name].months else None)
             for name in SCENARIOS}
-    return {"name": s.name, "path": s.path, "series": s.series, "model": sm.model,
+    worst = last["worst_case"]
+    rise = (worst.peak / sm.planning_peak - 1 if worst is not None and sm.planning_peak else None)
+    return {"name": s.name, "path": s.path, "series": s.series, "model": sm.model, "rise": rise,
             "growth": sm.monthly_growth, "peak": sm.planning_peak, "sized": sm.sized,
             "current": sm.current_instances, "needed": sm.instances_needed_today,
             "last": last, "nominal": sm.scenarios["nominal"],
@@ -47,6 +49,7 @@ def view(result: FleetResult, title: str) -> dict:
     planned = result.planned
     today = sum(s.summary.current_instances or 0 for s in planned if s.summary.sized)
     nom, wc = result.rollup["nominal"], result.rollup["worst_case"]
+    rows = [_service_row(s) for s in planned]
     return {
         "title": title, "source": result.source, "form": result.form, "months": result.months,
         "starts": result.starts, "n_total": len(result.services), "n_planned": len(planned),
@@ -58,7 +61,9 @@ def view(result: FleetResult, title: str) -> dict:
         "rows": _month_rows(result), "at_risk": result.at_risk,
         "risk_names": {name: len({a.name for a in result.at_risk if a.scenario == name})
                        for name in SCENARIOS},
-        "services": [_service_row(s) for s in planned],
+        "services": rows,
+        "by_rise": sorted((r for r in rows if r["rise"] is not None),
+                          key=lambda r: (-r["rise"], r["name"])),
         "failed": [{"name": s.name, "path": s.path, "series": s.series, "error": s.error}
                    for s in result.failed],
         "inputs": result.inputs, "notes": result.notes,
