@@ -117,8 +117,15 @@ class LocalExecutor:
                     pool.shutdown(wait=False, cancel_futures=True)
                     pool = self._new_pool()
                 fill()
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        except BaseException:
+            # Interrupted (Ctrl-C) or the caller stopped early: stop now, not after the services
+            # in flight (the workers are killed; nothing of theirs is kept).
+            procs = list((getattr(pool, "_processes", None) or {}).values())
+            for proc in procs:
+                proc.terminate()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
 
 
 class DaskExecutor:

@@ -27,8 +27,12 @@ from capplan.fleet.model import (
 def warm() -> None:
     """Import what planning needs once per worker process, before its first service (the
     libraries the stages import inside their functions), so that no service's time includes
-    them."""
+    them. A worker ignores Ctrl-C: the parent stops it, and the terminal shows one line, not a
+    traceback per worker."""
     import importlib
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     for name in ("numpy", "pandas", "pyarrow.csv", "scipy.optimize", "scipy.stats",
                  "statsmodels.tsa.holtwinters", "capplan.ingest", "capplan.load",
