@@ -94,8 +94,13 @@ def fleet(
         raise CapplanError(f"{path}: no such file or folder: give a folder of exports, a "
                            "fleet.toml or one export holding every service")
     out = output_folder(out, Path("outputs") / f"fleet-{stem(path.resolve(), 'fleet')}")
+    if path.is_dir() and out.resolve() == path.resolve():
+        raise CapplanError(f"--out {out}: is the services folder: the fleet's files would be read "
+                           "as exports next time; choose another --out")
     if reports is not None:
         reports = output_folder(str(reports), reports)
+        if reports.resolve() == path.resolve():
+            raise CapplanError(f"--reports {reports}: is the services folder: choose another")
         if reports.resolve() == out.resolve():
             raise CapplanError(f"--reports {reports}: is the --out folder: give the services' "
                                "plans a folder of their own")

@@ -16,15 +16,27 @@ from pathlib import Path
 from capplan.errors import CapplanError
 
 MAX_SERVICES = 100_000  # a fleet this size is planned in several runs
+MAX_TEXT_BYTES = 4 * 2**30  # one export holding every service, uncompressed
 
 
 def _text(path: Path) -> str:
+    """The export's text: read once, gzip undone (bounded), decoded as capplan's reader does."""
+    import gzip
+    import zlib
+
     from capplan.ingest import _decode, _read_bytes
-    from capplan.ingest.sniff import _gunzip
 
     data = _read_bytes(path)
     if data[:2] == b"\x1f\x8b":
-        data = _gunzip(path, data)
+        try:
+            with gzip.GzipFile(fileobj=io.BytesIO(data)) as f:
+                data = f.read(MAX_TEXT_BYTES + 1)
+        except (EOFError, OSError, zlib.error) as exc:
+            raise CapplanError(f"{path}: the gzip data is truncated or corrupt ({exc}): export "
+                               "the file again") from None
+    if len(data) > MAX_TEXT_BYTES:
+        raise CapplanError(f"{path}: more than {MAX_TEXT_BYTES // 2**30} GiB of text: split the "
+                           "export and plan it in several runs")
     return _decode(path, data)
 
 
@@ -85,15 +97,20 @@ def split_json(path: Path):
 
 
 def _delimiter(path: Path, text: str) -> str:
-    lines = [ln for ln in text[:20000].split("\n")[:50] if ln.strip()]
+    """The delimiter that splits the first lines into the same number of fields (counted, not
+    csv.Sniffer: its guess is quadratic in quotes)."""
+    lines = [ln for ln in text[:65536].split("\n")[:50] if ln.strip()]
     if not lines:
         raise CapplanError(f"{path}: the file is empty: export the series with a header row")
-    try:
-        return csv.Sniffer().sniff("\n".join(lines), delimiters=",\t;|").delimiter
-    except csv.Error:
-        counts = {d: sum(ln.count(d) for ln in lines) for d in (",", "\t", ";", "|")}
-        best = max(counts, key=counts.get)
-        return best if counts[best] else ","
+    best, best_score = ",", (0, 0)
+    for d in (",", "\t", ";", "|"):
+        counts = [ln.count(d) for ln in lines]
+        if counts[0] == 0:
+            continue
+        score = (sum(c == counts[0] for c in counts), counts[0])
+        if score > best_score:
+            best, best_score = d, score
+    return best
 
 
 def split_long(path: Path, service_column: str):

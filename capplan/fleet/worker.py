@@ -61,6 +61,11 @@ def plan_service(task: ServiceTask, settings: FleetSettings, keep_forecast: bool
         if task.series is not None and task.payload is None:
             own["series"] = task.series
         service_settings, notes = settings.for_service(own)
+        from capplan.validation import check_settings
+
+        # The one rule between two settings that may come from different places (flag, file).
+        check_settings({"growth": service_settings.growth,
+                        "worst_growth": service_settings.worst_growth})
         inputs += _side_inputs(service_settings, task.name)
         result, doc = _forecast(task, service_settings)
         from capplan.validation import check_plan_finite
