@@ -260,3 +260,16 @@ def test_real_exports_folder(tmp_path):
     taxi = plan_of(result, "nab_nyc_taxi").plan()
     assert taxi["input"]["rows"] == 10320  # ../shared/data/README.md: 10,320 rows
     assert plan_of(result, "nab_elb_request_count_8c0756").plan()["quality"]["gaps"] == 8
+
+
+def test_rule_between_a_flag_and_a_service_file(tmp_path):
+    """--worst-growth 5% for the fleet and growth = "10%" in one service's file: that service
+    fails with the rule's message; the other is planned."""
+    daily_csv(tmp_path / "a.csv", [100.0] * 20)
+    daily_csv(tmp_path / "b.csv", [100.0] * 20)
+    (tmp_path / "b.toml").write_text('growth = "10%"\n')
+    result = plan_fleet(tmp_path, FleetSettings(flags=(("worst_growth", "5%"),)),
+                        LocalExecutor(1))
+    assert [s.name for s in result.failed] == ["b"]
+    bad = result.failed[0]
+    assert bad.name == "b" and "worst case must grow at least as fast" in bad.error

@@ -167,6 +167,9 @@ def test_bad_flags_fail_before_any_work(tmp_path):
         code, so, se = run_cli("fleet", services, *args, "--out", tmp_path / "o")
         assert code == 2 and words in se and len(se.strip().splitlines()) == 1, se
         assert not (tmp_path / "o").exists()
+    code, so, se = run_cli("fleet", services, "--out", services)
+    assert code == 2 and "is the services folder" in se
+    assert sorted(p.suffix for p in services.iterdir()) == [".csv"] * 3 + [".toml"] * 2
 
 
 def test_help_example_runs(tmp_path):
