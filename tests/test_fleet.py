@@ -273,3 +273,17 @@ def test_rule_between_a_flag_and_a_service_file(tmp_path):
     assert [s.name for s in result.failed] == ["b"]
     bad = result.failed[0]
     assert bad.name == "b" and "worst case must grow at least as fast" in bad.error
+
+
+def test_compact_json_is_the_contract_text():
+    """The fast path gives the text of outputs.json's own walk (numpy scalars, NaN to null)."""
+    import numpy as np
+
+    from capplan.fleet.worker import compact_json
+    from capplan.outputs.json import _clean
+
+    for doc in ({"a": np.float64(1.5), "b": [np.int64(3), np.bool_(True), None, "x"],
+                 "c": {"d": 2.0, "e": (1, 2)}},
+                {"a": float("nan"), "b": [np.float64("inf"), 1.0]}):
+        want = json.dumps(_clean(doc), separators=(",", ":"), allow_nan=False).encode()
+        assert compact_json(doc) == want

@@ -152,12 +152,30 @@ def _original_place(message: str, part: str, task: ServiceTask) -> str:
 
 
 def compact_json(doc: dict) -> bytes:
-    """The plan document as compact JSON: the same values as plan.json, no NaN (null instead)."""
+    """The plan document as compact JSON: the same values as plan.json, no NaN (null instead).
+
+    Fast path: numpy scalars through `default`, and a non-finite float makes json refuse, so the
+    slower walk of `outputs.json` (NaN to null) runs only for a document that holds one."""
     import json
 
-    from capplan.outputs.json import _clean
+    def scalar(x):
+        import numpy as np
 
-    return json.dumps(_clean(doc), separators=(",", ":"), allow_nan=False).encode("utf-8")
+        if isinstance(x, np.bool_):
+            return bool(x)
+        if isinstance(x, np.integer):
+            return int(x)
+        if isinstance(x, np.floating):
+            return float(x)
+        raise TypeError(f"{type(x).__name__} is not JSON")
+
+    try:
+        text = json.dumps(doc, separators=(",", ":"), allow_nan=False, default=scalar)
+    except (ValueError, TypeError):  # NaN or infinity; a numpy key
+        from capplan.outputs.json import _clean
+
+        text = json.dumps(_clean(doc), separators=(",", ":"), allow_nan=False)
+    return text.encode("utf-8")
 
 
 def _instances(row: dict) -> int | None:
