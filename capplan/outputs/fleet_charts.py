@@ -27,12 +27,24 @@ def totals_figure(result: FleetResult, today: int | None):
                       annotation_text=f"today: {today:,}", annotation_position="top left")
     fig.update_layout(barmode="group")
     return _layout(fig, "Fleet instances needed per month (sum over services)", "plan month",
-                   "instances", height=300)
+                   "instances", height=260)
+
+
+def _scenario_line(doc: dict, name: str):
+    """x, y, shape of a scenario's demand: its path when the plan holds one, else each month's
+    peak held over the month (what the month table says)."""
+    s = doc["scenarios"][name]
+    if s.get("path"):
+        return [r["date"] for r in s["path"]], [r["peak"] for r in s["path"]], "linear"
+    months = s["months"]
+    x = [doc["start"]] + [r["date"] for r in months]
+    y = [r["peak"] for r in months]
+    return x, y + y[-1:], "hv"
 
 
 def service_figure(name: str, doc: dict, height: int = 300):
-    """A service's daily peaks (last year), its nominal and worst-case forecast, and the peak
-    today's fleet carries at the target utilization."""
+    """A service's daily peaks (last year), its nominal and worst-case peaks as the plan counts
+    them, and the peak today's fleet carries at the target utilization."""
     import plotly.graph_objects as go
 
     fig = go.Figure()
@@ -42,15 +54,15 @@ def service_figure(name: str, doc: dict, height: int = 300):
         fig.add_trace(go.Scatter(x=[p["date"] for p in peaks], y=[p["peak"] for p in peaks],
                                  mode="lines", name="daily peak (history)",
                                  line={"color": INK, "width": 1}))
-    fc = doc["growth"]["forecast"]
-    dates = [r["date"] for r in fc]
-    fig.add_trace(go.Scatter(x=dates, y=[r["worst_case"] for r in fc], mode="lines",
-                             name="worst case", line={"color": GREY, "width": 1.5,
-                                                      "dash": "dash"}))
-    fig.add_trace(go.Scatter(x=dates, y=[r["nominal"] for r in fc], mode="lines",
-                             name="nominal forecast", line={"color": ACCENT, "width": 2}))
+    for scenario, label, line in (
+            ("worst_case", "worst case", {"color": GREY, "width": 1.5, "dash": "dash"}),
+            ("nominal", "nominal", {"color": ACCENT, "width": 2})):
+        x, y, shape = _scenario_line(doc, scenario)
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=f"{label}: peak in the plan",
+                                 line={**line, "shape": shape}))
     carries = doc["capacity"].get("current_fleet_carries")
     if carries:
+        # An explicit width and opacity: without them this plotly/kaleido draws the line at 0 px.
         fig.add_hline(y=carries, line={"color": INK, "dash": "dot", "width": 1.5}, opacity=1,
                       annotation_text=f"today's fleet carries {carries:,.4g} req/s",
                       annotation_position="top left")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from capplan.fleet.model import SCENARIOS, FleetResult
 from capplan.outputs import pdf
 
-FIRST_PAGE_AT_RISK = 12
+FIRST_PAGE_AT_RISK = 8  # rows of the at-risk table on page 1, beside the totals and chart
 
 
 def _month_rows(result: FleetResult) -> list[dict]:
@@ -58,7 +58,7 @@ def view(result: FleetResult, title: str) -> dict:
         "any_cost": any(r.services_costed for r in nom),
         "n_sized": max((r.services_sized for r in nom), default=0),
         "last": {"nominal": nom[-1] if nom else None, "worst_case": wc[-1] if wc else None},
-        "rows": _month_rows(result), "at_risk": result.at_risk,
+        "rows": _month_rows(result), "at_risk": result.at_risk, "first_rows": FIRST_PAGE_AT_RISK,
         "risk_names": {name: len({a.name for a in result.at_risk if a.scenario == name})
                        for name in SCENARIOS},
         "services": rows,
