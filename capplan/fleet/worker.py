@@ -24,19 +24,22 @@ from capplan.fleet.model import (
 )
 
 
+# The libraries the stages import inside their functions: the fork server imports them once
+# and every worker starts with them (and with one BLAS thread); warm() makes sure of the rest.
+WARM_MODULES = ("numpy", "pandas", "pyarrow.csv", "scipy.optimize", "scipy.stats",
+                "statsmodels.tsa.holtwinters", "capplan.ingest", "capplan.load",
+                "capplan.growth", "capplan.plan", "capplan.outputs.report", "capplan.fleet.worker")
+
+
 def warm() -> None:
-    """Import what planning needs once per worker process, before its first service (the
-    libraries the stages import inside their functions), so that no service's time includes
-    them. A worker ignores Ctrl-C: the parent stops it, and the terminal shows one line, not a
-    traceback per worker."""
+    """Run once per worker process before its first service: the imports (so that no service's
+    time includes them), and Ctrl-C ignored (the parent stops the workers, and the terminal
+    shows one line, not a traceback per worker)."""
     import importlib
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-    for name in ("numpy", "pandas", "pyarrow.csv", "scipy.optimize", "scipy.stats",
-                 "statsmodels.tsa.holtwinters", "capplan.ingest", "capplan.load",
-                 "capplan.growth", "capplan.plan", "capplan.outputs.report"):
+    for name in WARM_MODULES:
         importlib.import_module(name)
 
 
