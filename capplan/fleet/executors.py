@@ -192,6 +192,9 @@ class DaskExecutor:
             raise CapplanError(f"--scheduler {self.scheduler}: workers run capplan "
                                f"{', '.join(other)}, this is {__version__}: install the same "
                                "version everywhere")
+        from capplan.fleet.worker import import_libraries
+
+        client.run(import_libraries)
 
     def map(self, fn: Callable, tasks: Iterable, *args) -> Iterator[tuple[object, object]]:
         from contextlib import ExitStack

@@ -31,16 +31,23 @@ WARM_MODULES = ("numpy", "pandas", "pyarrow.csv", "scipy.optimize", "scipy.stats
                 "capplan.growth", "capplan.plan", "capplan.outputs.report", "capplan.fleet.worker")
 
 
-def warm() -> None:
-    """Run once per worker process before its first service: the imports (so that no service's
-    time includes them), and Ctrl-C ignored (the parent stops the workers, and the terminal
-    shows one line, not a traceback per worker)."""
+def import_libraries() -> None:
+    """Import what planning imports inside its functions, so that no service's time includes
+    it (a Dask worker runs this when the run connects)."""
     import importlib
+
+    for name in WARM_MODULES:
+        importlib.import_module(name)
+
+
+def warm() -> None:
+    """Run once per local worker process before its first service: the imports, and Ctrl-C
+    ignored (the parent stops the workers, and the terminal shows one line, not a traceback per
+    worker)."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for name in WARM_MODULES:
-        importlib.import_module(name)
+    import_libraries()
 
 
 def plan_service(task: ServiceTask, settings: FleetSettings, keep_forecast: bool = False):
