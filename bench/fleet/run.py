@@ -219,7 +219,8 @@ def main():
     if not a.no_peers:
         py = peers_python()
         r = subprocess.run([str(py), str(HERE / "run_autoets.py"), str(folder), "--services",
-                            str(n), "--jobs", "2"], capture_output=True, text=True,
+                            str(n), "--jobs", "2", "--sample", str(k)], capture_output=True,
+                           text=True,
                            env={**os.environ, "OMP_NUM_THREADS": "1"})
         if r.returncode != 0:
             print(f"AutoETS failed: {r.stderr[-800:]}")
@@ -228,9 +229,10 @@ def main():
             figures["autoets"] = ets
             print(f"statsforecast AutoETS (season 7, h 183 days, n_jobs 2) over the same {n:,} "
                   f"series: {ets['seconds']:.0f} s ({n / ets['seconds']:.1f} series/s; JIT warm-up "
-                  f"{ets['warmup_seconds']:.0f} s apart). AutoETS fits one model per series; "
-                  "capplan backtests several candidates and simulates the worst case, then plans",
-                  flush=True)
+                  f"{ets['warmup_seconds']:.0f} s apart); one core: "
+                  f"{ets['one_core_mean_seconds'] * 1000:.0f} ms a series (mean of "
+                  f"{ets['one_core_sample']}). AutoETS fits one model family per series; capplan "
+                  "backtests several candidates, simulates the worst case, then plans", flush=True)
 
     figures["load_after"] = os.getloadavg()
     print(f"\nload average after: {figures['load_after'][0]:.1f} {figures['load_after'][1]:.1f} "

@@ -3,7 +3,7 @@
 Runs inside the peers' venv (bench/.peers-venv; never a capplan dependency). Reads the same
 `<name>.csv` files capplan plans (730 daily peaks each), forecasts 6 months (183 days) with
 AutoETS(season_length=7), and prints one JSON line: series, seconds (JIT warm-up excluded and
-reported apart), n_jobs.
+reported apart), n_jobs, and the mean time a series on one core over a sample.
 
 Run: bench/.peers-venv/bin/python bench/fleet/run_autoets.py DIR --services N --jobs 2
 """
@@ -24,6 +24,7 @@ def main():
     ap.add_argument("folder", type=Path)
     ap.add_argument("--services", type=int, required=True)
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--sample", type=int, default=200, help="series timed on one core")
     a = ap.parse_args()
     from statsforecast import StatsForecast
     from statsforecast.models import AutoETS
@@ -40,13 +41,20 @@ def main():
     warm = long[long["unique_id"].isin(long["unique_id"].unique()[:4])]
     StatsForecast(models=[AutoETS(season_length=7)], freq="D", n_jobs=1).forecast(df=warm, h=183)
     warmup = time.perf_counter() - t
+    k = min(a.sample, a.services)
+    few = long[long["unique_id"].isin(long["unique_id"].unique()[:k])]
+    t = time.perf_counter()
+    StatsForecast(models=[AutoETS(season_length=7)], freq="D", n_jobs=1).forecast(
+        df=few, h=183, level=[95])
+    one_core = (time.perf_counter() - t) / k
     t = time.perf_counter()
     fc = StatsForecast(models=[AutoETS(season_length=7)], freq="D",
                        n_jobs=a.jobs).forecast(df=long, h=183, level=[95])
     seconds = time.perf_counter() - t
     assert fc["unique_id"].nunique() == a.services and np.isfinite(fc["AutoETS"]).all()
     print(json.dumps({"series": a.services, "seconds": seconds, "read_seconds": read,
-                      "warmup_seconds": warmup, "n_jobs": a.jobs}))
+                      "warmup_seconds": warmup, "n_jobs": a.jobs,
+                      "one_core_mean_seconds": one_core, "one_core_sample": k}))
 
 
 if __name__ == "__main__":
