@@ -28,7 +28,7 @@ class ServiceTask:
 
     name: str
     path: str  # the export (for a payload, the file it was split from)
-    series: str | None = None  # which series of `path` (given to read_traffic, or the split's label)
+    series: str | None = None  # which series of `path` (read_traffic's, or the split's label)
     config: str | None = None  # the service's own TOML beside its export
     facts: tuple[tuple[str, object], ...] = ()  # its table in fleet.toml, checked
     payload: bytes | None = None

@@ -8,7 +8,14 @@ month's date is the latest of them, and the fleet's notes say so.
 
 from __future__ import annotations
 
-from capplan.fleet.model import SCENARIOS, AtRisk, FleetResult, InputHash, RollupMonth, ServiceResult
+from capplan.fleet.model import (
+    SCENARIOS,
+    AtRisk,
+    FleetResult,
+    InputHash,
+    RollupMonth,
+    ServiceResult,
+)
 
 
 def rollup(services: tuple[ServiceResult, ...], months: int) -> dict:

@@ -258,7 +258,10 @@ def _multi_series(path: Path, *, time_column: str | None, sheet: str | None) -> 
 
     if is_json(path):
         return _from_split(path, "multi-series file", split_json(path))
-    names = series_names(path, time_column=time_column, sheet=sheet)
+    try:
+        names = series_names(path, time_column=time_column, sheet=sheet)
+    except CapplanError:
+        names = []  # not a table of series (an access log, ...): one service; its read says why
     if len(names) <= 1:
         tasks = (ServiceTask(name=service_name(path), path=str(path)),)
     else:

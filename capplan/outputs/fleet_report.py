@@ -104,7 +104,8 @@ class ServiceReports:
         figs = ch.plan_figures(forecast, slo)
         svgs = {name: pdf.svg_data_uri(self.export(fig)) for name, fig in figs.items()}
         title = settings.title or settings.service or result.name
-        page = pdf.render_html(doc, svgs, title=title, paper=pdf.paper_size(settings.paper), generated=pdf_date(doc),
+        page = pdf.render_html(doc, svgs, title=title, paper=pdf.paper_size(settings.paper),
+                               generated=pdf_date(doc),
                                command=shlex.join(["capplan", *self.argv[1:]]),
                                versions=_versions())
         return {".pdf": _pdf_bytes(page), ".xlsx": workbook.build(doc, title),
