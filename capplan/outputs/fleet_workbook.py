@@ -27,10 +27,15 @@ class _Sheet:
     """A streaming sheet whose cells are typed as written: text stays text (a service named
     '=1+1' is not a formula), numbers carry their format, headers are bold on grey."""
 
-    def __init__(self, wb, title: str, widths: dict[str, int]):
+    def __init__(self, wb, title: str, widths: dict[str, int], *, freeze: str | None = None,
+                 filter_range: str | None = None):
         self.ws = wb.create_sheet(title)
         for col, width in widths.items():
             self.ws.column_dimensions[col].width = width
+        if freeze:
+            self.ws.freeze_panes = freeze  # the header and the service name stay in view
+        if filter_range:
+            self.ws.auto_filter.ref = filter_range
 
     def row(self, *cells) -> None:
         self.ws.append([self._cell(c) for c in cells])
@@ -72,7 +77,9 @@ def build(result: FleetResult, title: str) -> bytes:
 
     wb = Workbook(write_only=True)
     m = result.months
-    services = _Sheet(wb, "Services", {"A": 28, "B": 40, "C": 24, "D": 22})
+    n_services = len(result.planned)
+    services = _Sheet(wb, "Services", {"A": 28, "B": 40, "C": 24, "D": 22}, freeze="B2",
+                      filter_range=f"A1:S{n_services + 1}")
     services.header("service", "export", "series", "growth model", "monthly growth (nominal)",
                     "peak today (req/s)", "instances today", "needed today",
                     f"instances at month {m} (nominal)", f"instances at month {m} (worst case)",
@@ -90,9 +97,11 @@ def build(result: FleetResult, title: str) -> bytes:
                      (MONEY, _last(s, "nominal", "cost")), (MONEY, _last(s, "worst_case", "cost")),
                      s.config, "; ".join(s.notes) or None)
 
-    months = _Sheet(wb, "Months", {"A": 28, "C": 12})
+    n_rows = sum(min(len(s.summary.scenarios["nominal"].months),
+                     len(s.summary.scenarios["worst_case"].months)) for s in result.planned)
+    months = _Sheet(wb, "Months", {"A": 28, "C": 12}, freeze="B2",
+                    filter_range=f"A1:K{n_rows + 1}")
     months.header(*MONTHS_HEADS)
-    n_rows = 0
     for s in result.planned:
         nom = s.summary.scenarios["nominal"].months
         wc = s.summary.scenarios["worst_case"].months
@@ -100,7 +109,6 @@ def build(result: FleetResult, title: str) -> bytes:
             months.row(s.name, (INT, r.month), r.date, (RATE, r.peak), (INT, r.instances),
                        (INT, r.add), (MONEY, r.cost), (RATE, w.peak), (INT, w.instances),
                        (INT, w.add), (MONEY, w.cost))
-            n_rows += 1
     last = n_rows + 1
 
     totals = _Sheet(wb, "Totals", {"A": 12, "B": 12})
@@ -108,7 +116,7 @@ def build(result: FleetResult, title: str) -> bytes:
     totals.row("Each month adds up every planned service's own month (SUMIFS over Months): edit "
                "Months and recalculate. Services without capacity facts add nothing.")
     totals.row("instances today (sum of Services)",
-               (INT, f"=SUM(Services!$G$2:$G${len(result.planned) + 1})"))
+               (INT, f"=SUM(Services!$G$2:$G${n_services + 1})"))
     totals.header("month", "ends", "nominal instances", "nominal add", "nominal cost",
                   "worst-case instances", "worst-case add", "worst-case cost")
     for i, r in enumerate(result.rollup["nominal"]):
