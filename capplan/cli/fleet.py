@@ -71,6 +71,7 @@ def fleet(
     from capplan.fleet.executors import one_blas_thread
 
     one_blas_thread()  # before numpy loads: --jobs 1 plans in this process
+    _stop_on_sigterm()
     from capplan.fleet import FleetSettings, executor_for, plan_fleet, read_sources
     from capplan.validation import check_settings
 
@@ -145,6 +146,17 @@ def fleet(
               f"{'Failed in fleet.xlsx and ' if not no_report else ''}failed in fleet.json)",
               file=sys.stderr)
         raise typer.Exit(1)
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM (a job scheduler's stop) ends the run as Ctrl-C does: the workers are stopped,
+    nothing is written, one line."""
+    import signal
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 @contextmanager

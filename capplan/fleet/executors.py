@@ -84,7 +84,7 @@ class LocalExecutor:
             if v is None:
                 os.environ.pop(n, None)
         return ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx,
-                                   initializer=warm,
+                                   initializer=warm, initargs=(os.getpid(),),
                                    max_tasks_per_child=self.max_tasks_per_child)
 
     def _pool(self, fn, tasks: Iterator, args) -> Iterator[tuple[object, object]]:

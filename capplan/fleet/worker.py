@@ -40,14 +40,33 @@ def import_libraries() -> None:
         importlib.import_module(name)
 
 
-def warm() -> None:
+def warm(parent: int | None = None) -> None:
     """Run once per local worker process before its first service: the imports, and Ctrl-C
     ignored (the parent stops the workers, and the terminal shows one line, not a traceback per
-    worker)."""
+    worker). A worker whose `parent` (the run's process) dies exits too: a pool's workers would
+    otherwise wait on their queue for ever."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent is not None:
+        import threading
+
+        threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
     import_libraries()
+
+
+def _exit_with(parent: int) -> None:
+    import os
+    import time
+
+    while True:
+        time.sleep(1.0)
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:  # the pid was reused by another user's process: ours is gone
+            os._exit(1)
 
 
 def plan_service(task: ServiceTask, settings: FleetSettings, keep_forecast: bool = False):
