@@ -55,7 +55,8 @@ def stage_times(folder: Path, k: int) -> dict:
     from capplan.pipeline import ForecastResult, Settings, _capacity, load_events
     from capplan.plan import build_plan
 
-    stages = {s: [] for s in ("read", "analyze", "growth", "plan", "json", "whole call")}
+    stages = {s: [] for s in ("read", "analyze", "growth", "plan", "json", "whole call",
+                              "whole call, CPU")}
     settings = FleetSettings()
     for i in range(k + 3):
         name = f"svc{i:05d}"
@@ -78,14 +79,15 @@ def stage_times(folder: Path, k: int) -> dict:
         summarize(doc)
         t5 = time.perf_counter()
         task = ServiceTask(name=name, path=str(csv), config=str(toml) if toml.exists() else None)
-        t6 = time.perf_counter()
+        t6, c6 = time.perf_counter(), time.process_time()
         result, _ = plan_service(task, settings)
-        t7 = time.perf_counter()
+        t7, c7 = time.perf_counter(), time.process_time()
         assert result.ok, result.error
         if i < 3:
             continue  # warm-up: first calls fill caches
         for key, v in (("read", t1 - t0), ("analyze", t2 - t1), ("growth", t3 - t2),
-                       ("plan", t4 - t3), ("json", t5 - t4), ("whole call", t7 - t6)):
+                       ("plan", t4 - t3), ("json", t5 - t4), ("whole call", t7 - t6),
+                       ("whole call, CPU", c7 - c6)):
             stages[key].append(v)
     return stages
 
@@ -98,6 +100,7 @@ class TreeRSS:
 
         self.proc = psutil.Process(pid)
         self.peak_sum = self.peak_one = 0
+        self.cpu: dict[int, float] = {}  # pid -> user + system seconds, last seen
         self.done = False
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
@@ -112,6 +115,8 @@ class TreeRSS:
                 for p in procs:
                     try:
                         rss.append(p.memory_info().rss)
+                        t = p.cpu_times()
+                        self.cpu[p.pid] = t.user + t.system
                     except psutil.Error:
                         pass
                 self.peak_sum = max(self.peak_sum, sum(rss))
@@ -137,7 +142,8 @@ def run_cli(args: list, out: Path) -> dict:
     if p.returncode != 0:
         raise SystemExit(f"capplan fleet {args} exited {p.returncode}: {se.decode()[-500:]}")
     digest = hashlib.sha256((out / "fleet.json").read_bytes()).hexdigest()
-    return {"wall": wall, "peak_rss_sum": rss.peak_sum, "peak_rss_one": rss.peak_one,
+    return {"wall": wall, "cpu": sum(rss.cpu.values()), "peak_rss_sum": rss.peak_sum,
+            "peak_rss_one": rss.peak_one,
             "fleet_json_sha256": digest, "fleet_json_bytes": (out / "fleet.json").stat().st_size}
 
 
@@ -197,21 +203,25 @@ def main():
     figures["scaling"] = {"jobs1": one["wall"], "jobs2": two["wall"],
                           "speedup": one["wall"] / two["wall"],
                           "same_fleet_json": one["fleet_json_sha256"] == two["fleet_json_sha256"]}
-    print(f"\n{k} services, whole CLI: --jobs 1 {one['wall']:.1f} s, --jobs 2 {two['wall']:.1f} s: "
+    print(f"\n{k} services, whole CLI: --jobs 1 {one['wall']:.1f} s (CPU {one['cpu']:.0f} s), "
+          f"--jobs 2 {two['wall']:.1f} s (CPU {two['cpu']:.0f} s): "
           f"x{one['wall'] / two['wall']:.2f}; same fleet.json: "
           f"{figures['scaling']['same_fleet_json']}", flush=True)
 
     full = run_cli([folder, "--jobs", 2], RESULTS / "out-jobs2")
     figures["jobs2"] = full
     print(f"\n{n:,} services, --jobs 2: {full['wall']:.0f} s ({n / full['wall']:.1f} services/s); "
-          f"peak RSS {mb(full['peak_rss_sum'])} (all processes), {mb(full['peak_rss_one'])} "
+          f"CPU {full['cpu']:.0f} s in all its processes ({full['cpu'] / n * 1000:.0f} ms a "
+          f"service: {full['cpu'] / 2:.0f} s of wall time on 2 idle cores); peak RSS "
+          f"{mb(full['peak_rss_sum'])} (all processes), {mb(full['peak_rss_one'])} "
           f"(largest one); fleet.json {mb(full['fleet_json_bytes'])}", flush=True)
 
     if not a.no_dask:
         dask = run_cli([folder, "--scheduler", "local", "--jobs", 2], RESULTS / "out-dask")
         figures["dask"] = dask
         print(f"{n:,} services, Dask LocalCluster of 2 workers: {dask['wall']:.0f} s "
-              f"({n / dask['wall']:.1f} services/s); overhead vs --jobs 2: "
+              f"({n / dask['wall']:.1f} services/s); CPU {dask['cpu']:.0f} s "
+              f"({dask['cpu'] / full['cpu'] - 1:+.1%} vs --jobs 2); wall overhead vs --jobs 2: "
               f"{dask['wall'] / full['wall'] - 1:+.1%}; peak RSS {mb(dask['peak_rss_sum'])}; same "
               f"fleet.json as --jobs 2: {dask['fleet_json_sha256'] == full['fleet_json_sha256']}",
               flush=True)
