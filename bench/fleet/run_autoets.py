@@ -43,10 +43,11 @@ def main():
     warmup = time.perf_counter() - t
     k = min(a.sample, a.services)
     few = long[long["unique_id"].isin(long["unique_id"].unique()[:k])]
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     StatsForecast(models=[AutoETS(season_length=7)], freq="D", n_jobs=1).forecast(
         df=few, h=183, level=[95])
     one_core = (time.perf_counter() - t) / k
+    one_core_cpu = (time.process_time() - c) / k
     t = time.perf_counter()
     fc = StatsForecast(models=[AutoETS(season_length=7)], freq="D",
                        n_jobs=a.jobs).forecast(df=long, h=183, level=[95])
@@ -54,7 +55,8 @@ def main():
     assert fc["unique_id"].nunique() == a.services and np.isfinite(fc["AutoETS"]).all()
     print(json.dumps({"series": a.services, "seconds": seconds, "read_seconds": read,
                       "warmup_seconds": warmup, "n_jobs": a.jobs,
-                      "one_core_mean_seconds": one_core, "one_core_sample": k}))
+                      "one_core_mean_seconds": one_core, "one_core_cpu_seconds": one_core_cpu,
+                      "one_core_sample": k}))
 
 
 if __name__ == "__main__":
