@@ -272,41 +272,11 @@ def _multi_series(path: Path, *, time_column: str | None, sheet: str | None) -> 
 
 def series_names(path: Path, *, time_column: str | None = None,
                  sheet: str | None = None) -> list[str]:
-    """The series a delimited or Excel export holds, each a name `read_traffic(series=)` takes.
+    """The series a delimited or Excel export holds, each a name `read_traffic(series=)` takes
+    back exactly (the reader's own `list_series`)."""
+    from capplan.ingest import list_series
 
-    `capplan.ingest.list_series` is the reader's own answer; until it is on main this asks the
-    reader's column choice directly (the one function to swap)."""
-    try:
-        from capplan.ingest import list_series
-    except ImportError:
-        return _series_names_interim(path, time_column, sheet)
     return list(list_series(path, time_column=time_column, sheet=sheet))
-
-
-def _series_names_interim(path: Path, time_column: str | None, sheet: str | None) -> list[str]:
-    import gzip
-
-    from capplan.ingest import SERIES_NAMES, _decode, _read_bytes, _read_text_table
-    from capplan.ingest.columns import _choose_time_column, _numeric_fraction
-
-    data = _read_bytes(path)
-    if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
-    if data[:4] == b"PK\x03\x04" or path.suffix.lower() in (".xlsx", ".xlsm"):
-        from capplan.ingest.excel import _read_excel_table
-
-        frame, _ = _read_excel_table(path, data, sheet)
-    else:
-        frame, _ = _read_text_table(path, _decode(path, data))
-    if frame.empty:
-        return []
-    tcol = _choose_time_column(path, frame, time_column)
-    lower = {c.lower(): c for c in frame.columns if c != tcol}
-    series_col = next((lower[n] for n in SERIES_NAMES if n in lower and
-                       _numeric_fraction(frame[lower[n]]) < 0.5), None)
-    if series_col is not None:
-        return sorted(frame[series_col].dropna().astype(str).unique())
-    return [c for c in frame.columns if c != tcol and _numeric_fraction(frame[c]) > 0.5]
 
 
 def _from_split(path: Path, form: str, split) -> FleetSource:
