@@ -114,8 +114,12 @@ def test_each_plan_is_what_capplan_forecast_makes(tmp_path):
     (tmp_path / "shop.toml").write_text("instances = 12\nutilization = 0.45\nlead_time = 14\n")
     result = plan_fleet(tmp_path, FleetSettings(flags=(("months", 4),)), LocalExecutor(1))
     facts = read_config(tmp_path / "shop.toml")
-    alone = forecast(str(tmp_path / "shop.csv"), Settings.from_dict({**facts, "months": 4}))
-    assert plan_of(result, "shop").plan() == json.loads(compact_json(plan_json(alone)))
+    settings = Settings.from_dict({**facts, "months": 4})
+    alone = forecast(str(tmp_path / "shop.csv"), settings)
+    # As `capplan forecast shop.csv --config shop.toml --months 4`: its inputs name the TOML too.
+    mine = plan_of(result, "shop").plan()
+    assert mine == json.loads(compact_json(plan_json(alone, settings, tmp_path / "shop.toml")))
+    assert [i["role"] for i in mine["inputs"]] == ["traffic", "config"]
     assert plan_of(result, "shop").plan()["growth"]["backtest"]  # a fitted model, not a stated rate
 
 

@@ -140,12 +140,12 @@ def _side_inputs(settings, name: str) -> list[InputHash]:
 
 
 def _forecast(task: ServiceTask, settings):
-    from capplan.outputs.report import plan_json
+    from capplan.outputs.report import input_hashes, plan_json
     from capplan.pipeline import forecast
 
     if task.payload is None:
         result = forecast(task.path, settings)
-        return result, plan_json(result)
+        return result, plan_json(result, settings, task.config)
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="capplan-fleet-") as scratch:
@@ -156,10 +156,11 @@ def _forecast(task: ServiceTask, settings):
             result = forecast(str(part), settings)
         except CapplanError as exc:
             raise CapplanError(_original_place(str(exc), str(part), task)) from None
-    doc = plan_json(result)
+    doc = plan_json(result, settings, task.config)
     doc["input"]["path"] = task.path
     doc["input"]["sha256"] = task.sha256
     doc["input"]["series"] = task.series
+    doc["inputs"] = input_hashes(doc, settings, task.config)  # the export, not the scratch copy
     if task.line_map is not None:
         for d in doc["quality"]["dropped"]:
             d["first_lines"] = [_line(task, n) for n in d["first_lines"]]
