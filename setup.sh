@@ -14,7 +14,7 @@ if [ -n "$missing" ]; then
 fi
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
-.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,dask]'
 if [ "${1:-}" != "--no-sample" ]; then
   .venv/bin/capplan forecast inputs/nyc_taxi.csv --config inputs/service.toml
 fi

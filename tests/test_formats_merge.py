@@ -360,3 +360,27 @@ def test_cloud_json_with_any_flags_reads_or_fails_in_one_line(tmp_path, sample, 
     rate = t.rate.to_numpy()
     assert len(rate) >= 2 and np.isfinite(rate).all() and (rate >= 0).all()
     assert t.rate.index.is_monotonic_increasing and t.rate.index.is_unique
+
+
+# ---- the fleet plans each series of a cloud JSON export (through list_series) ------------------
+
+
+def test_fleet_names_a_cloud_json_exports_series_and_reads_each_alone(tmp_path):
+    from capplan.fleet import read_sources
+
+    p = FORMATS / "gcp_timeseries_delta.json"
+    source = read_sources(p)
+    assert source.form == "multi-series file"
+    assert [t.name for t in source.tasks] == ["200", "500"]  # the label that tells them apart
+    points = pd.DataFrame(gcp_points("gcp_timeseries_delta.json")).sort_index()
+    for task in source.tasks:
+        assert task.series in list_series(p)
+        rate = read_traffic(p, series=task.series).rate
+        assert np.allclose(rate.to_numpy(), points[task.name].to_numpy() / 60)
+    # Several statistics of one metric are one series (Sum read, as by capplan forecast).
+    one = read_sources(FORMATS / "cloudwatch_statistics_several.json")
+    assert len(one.tasks) == 1 and one.tasks[0].series is None
+    odd = tmp_path / "odd.json"
+    odd.write_text('{"what": [1, 2, 3]}')
+    with pytest.raises(CapplanError, match="JSON of no shape capplan reads"):
+        read_sources(odd)

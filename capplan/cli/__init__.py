@@ -11,6 +11,7 @@ import sys
 
 from capplan.cli import analyze as _analyze  # noqa: F401 - registers the command
 from capplan.cli import capacity as _capacity  # noqa: F401
+from capplan.cli import fleet as _fleet  # noqa: F401
 from capplan.cli import forecast as _forecast  # noqa: F401
 from capplan.cli import usl as _usl  # noqa: F401
 from capplan.cli.common import app

@@ -52,7 +52,8 @@ def plotly_js_path() -> Path:
 class Browser:
     """A headless Chromium with one tab that has plotly.js loaded (see the module docstring)."""
 
-    def __init__(self):
+    def __init__(self, reusable: bool = False):
+        self.reusable = reusable  # many pages a run (the fleet's reports): `release` waits for close
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -64,9 +65,9 @@ class Browser:
         self._thread = threading.Thread(target=self._run, name="capplan-browser", daemon=True)
 
     @classmethod
-    def launch(cls) -> Browser:
+    def launch(cls, reusable: bool = False) -> Browser:
         """Start the browser in the background and return at once."""
-        b = cls()
+        b = cls(reusable)
         b._thread.start()
         return b
 
@@ -188,13 +189,17 @@ class Browser:
 
     def release(self) -> None:
         """The page is printed: let the browser shut down in the background now (`close` waits
-        for it), while the rest of the run finishes."""
+        for it), while the rest of the run finishes. A reusable browser stays for the next page."""
+        if not self.reusable:
+            self._shutdown()
+
+    def _shutdown(self) -> None:
         if self._loop is not None and self._stop is not None and self._loop.is_running():
             self._loop.call_soon_threadsafe(self._stop.set)
 
     def close(self) -> None:
         """Stop the browser and wait for it (bounded)."""
-        self.release()
+        self._shutdown()
         self._thread.join(15)
 
     def abort(self) -> None:

@@ -1,0 +1,69 @@
+"""The fleet's terminal summary: totals by month, services at risk, failures (the first few of
+each; the files hold all of them)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape as esc
+from rich.table import Table
+
+from capplan.fleet.model import FleetResult
+
+SHOWN = 15
+
+
+def _n(x) -> str:
+    return "-" if x is None else f"{x:,}"
+
+
+def _money(x) -> str:
+    return "-" if x is None else f"{x:,.0f}"
+
+
+def print_fleet(console: Console, result: FleetResult) -> None:
+    planned, failed = len(result.planned), len(result.failed)
+    data = ""
+    if result.starts is not None:
+        a, b = result.starts
+        data = f"; data to {a}" if a == b else f"; data to {a} .. {b}"
+    console.print(f"[bold]{esc(result.source)}[/] ({result.form}): {planned:,} of "
+                  f"{len(result.services):,} services planned"
+                  f"{f', [red]{failed:,} failed[/]' if failed else ''}; horizon "
+                  f"{result.months} month(s){data}")
+    nom, wc = result.rollup["nominal"], result.rollup["worst_case"]
+    if any(r.services_sized for r in nom):
+        t = Table(title="Fleet totals by month (instances summed over the sized services)",
+                  title_justify="left")
+        for col in ("month", "ends", "nominal", "add", "cost", "worst case", "add", "cost"):
+            t.add_column(col, justify="right")
+        for r, w in zip(nom, wc):
+            t.add_row(str(r.month), r.date, _n(r.instances), _n(r.add), _money(r.cost),
+                      _n(w.instances), _n(w.add), _money(w.cost))
+        console.print(t)
+        sized = nom[-1].services_sized if nom else 0
+        if sized < planned:
+            console.print(f"{planned - sized:,} service(s) without capacity facts have load plans "
+                          "only (peaks and growth, no instances)")
+    else:
+        console.print("No service has capacity facts: load plans only (peaks per month and "
+                      "growth). Put per_instance, or instances and utilization, in each "
+                      "service's TOML.")
+    if result.at_risk:
+        t = Table(title=f"At risk: runway inside the {result.months}-month horizon "
+                        f"({len(result.at_risk):,}; earliest first)", title_justify="left")
+        for col in ("service", "scenario", "runway", "order by"):
+            t.add_column(col, justify="left" if col == "service" else "right")
+        for a in result.at_risk[:SHOWN]:
+            t.add_row(esc(a.name), a.scenario.replace("_", " "), a.runway, a.order_by or "-")
+        console.print(t)
+        if len(result.at_risk) > SHOWN:
+            console.print(f"... and {len(result.at_risk) - SHOWN:,} more in fleet.json (at_risk)")
+    elif any(r.services_sized for r in nom):
+        console.print(f"No service runs out within {result.months} month(s), in either scenario.")
+    for s in result.failed[:SHOWN]:
+        console.print(f"[red]failed[/] {esc(s.name)}: {esc(s.error or '')}")
+    if failed > SHOWN:
+        console.print(f"... and {failed - SHOWN:,} more failures in fleet.json (failed)")
+    for n in result.notes:
+        console.print(f"note: {esc(n)}")
+
