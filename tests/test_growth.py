@@ -211,3 +211,38 @@ def test_stated_rate_worst_case_from_the_series_own_spread():
     assert (fc.worst_case > fc.nominal).any()
     assert (fc.worst_case >= fc.nominal).all() and (fc.worst_case <= 3 * fc.nominal).all()
     assert fc.calibration is not None and fc.worst_monthly_growth is None
+
+
+def test_a_level_drop_starts_the_planning_window_so_the_old_level_is_not_carried(tmp_path):
+    # 120 days at 1000 then 12 days at 300 (-70%), 2% noise, hourly samples whose daily peak is
+    # the series. The drop is named (within 2 days, -70% within 10 points); the load stage's
+    # planning peak is the highest daily peak since the drop (read with pandas), not 1000; the
+    # growth stage's day 0, recomputed, is that same number; and neither path carries the old
+    # level: every grid day of month 1 stays under 1.5x the new level (it was ~1000 before).
+    from capplan.ingest import read_traffic
+    from capplan.load import analyze_load
+
+    rng = np.random.default_rng(21)
+    level = np.r_[np.full(120, 1000.0), np.full(12, 300.0)] * np.exp(rng.normal(0, 0.02, 132))
+    hours = pd.date_range("2025-01-01", periods=132 * 24, freq="h")
+    shape = 0.5 + 0.5 * np.sin(np.pi * (hours.hour.to_numpy() + 0.5) / 24)  # top at 12:00
+    rate = np.repeat(level, 24) * shape / shape.max()
+    p = tmp_path / "drop.csv"
+    pd.DataFrame({"timestamp": hours.strftime("%Y-%m-%d %H:%M:%S"),
+                  "value": rate}).to_csv(p, index=False)
+    load = analyze_load(read_traffic(p))
+    fc = forecast_peaks(load.daily_peaks, 3)
+    cp = fc.change_point
+    assert cp is not None and cp.kind == "level" and cp.level_change == pytest.approx(-0.7, abs=0.1)
+    assert abs((pd.Timestamp(cp.date) - pd.Timestamp("2025-05-01")).days) <= 2
+    pp = load.planning_peak
+    assert pp.window_start == cp.date and "since the level drop" in pp.method
+    assert pp.value == load.daily_peaks[cp.date:].max() < 350
+    assert fc.path["nominal"].iloc[0] == pp.value  # day 0 of the nominal path, exactly
+    assert month_max(fc.nominal, 1) < 1.5 * 300 and month_max(fc.worst_case, 1) < 1.5 * 300
+    assert any("window starts at the level drop" in a for a in fc.assumptions)
+    # Told the same planning peak, the same paths (the pipeline passes it).
+    told = forecast_peaks(load.daily_peaks, 3, planning_peak=pp.value)
+    assert np.array_equal(told.nominal, fc.nominal)
+    assert np.array_equal(told.worst_case, fc.worst_case)
+
