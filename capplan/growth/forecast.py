@@ -202,14 +202,14 @@ def _setup(peaks) -> _Setup:
             notes.append(f"{what}: too recent ({n - shift_at} {unit}) to fit growth on alone; "
                          "the models' levels follow it")
             shift_at = 0
-        if n - ls.at < window:
+        if ls.starts_window and n - ls.at < window:
             notes.append(f"the planning peak's window starts at the level {kind} (the last "
                          f"{n - ls.at} {unit}): the old level is not carried in the demand")
     first = max(shift_at, n - MAX_HISTORY_STEPS)
     return _Setup(
         peaks=peaks, hist=hist, y=y, yearly=yearly, first=first, change_point=cp,
         notes=tuple(notes), step_days=step_days, season=season,
-        window=window, since=ls.at if cp is not None else 0, unit=unit,
+        window=window, since=ls.at if ls.starts_window else 0, unit=unit,
         target=("daily peaks" if step_days == 1 else
                 f"peaks at the data's own step ({step_days:.3g} days)"),
         history_used=f"{hist.dates[first].date()} to {hist.dates[-1].date()} ({n - first} {unit})")

@@ -37,6 +37,11 @@ LEVEL_SHIFT_MIN = math.log(1.15)
 LEVEL_SHIFT_MIN_AFTER = 5  # steps after a shift before it can be told from a dip
 LEVEL_SHIFT_MIN_BEFORE = 4
 LEVEL_SHIFT_LOOKBACK = 365  # shifts in the last year are looked for
+# The planning window starts at a shift only once the new level has held three weeks: a holiday
+# dip is named a shift while it lasts, and cutting the window there lowers the worst case under
+# the recovery (cycle hires, Christmas 2023: -36% named on 2023-12-22, 14 days on, back up by
+# February; bench/growth/README.md has the measurements).
+SHIFT_WINDOW_MIN_DAYS = 21
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +159,13 @@ class LevelShift:
     yearly_explained: float
     at: int  # index (in hist) of the shift's first step; 0 without a shift
     change_point: ChangePoint | None
+
+    @property
+    def starts_window(self) -> bool:
+        """Whether the planning peak's window starts at the shift: one named and held for
+        SHIFT_WINDOW_MIN_DAYS, so that a holiday dip is not taken for a new level."""
+        held = (len(self.hist.fit) - self.at) * self.step_days
+        return self.change_point is not None and held >= SHIFT_WINDOW_MIN_DAYS
 
 
 def latest_level_shift(peaks: pd.Series) -> LevelShift:
