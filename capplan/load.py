@@ -16,6 +16,7 @@ from capplan.errors import CapplanError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from capplan.growth.values import ChangePoint
     from capplan.ingest import Traffic
     from capplan.saturation import FlatTopping
 
@@ -123,17 +124,23 @@ def find_anomalies(peaks: pd.Series, window: int = PLANNING_WINDOW_DAYS + 1) -> 
 
 
 def choose_planning_peak(peaks: pd.Series, anomalies: tuple[Anomaly, ...],
-                         window_days: int = PLANNING_WINDOW_DAYS) -> PlanningPeak:
+                         window_days: int = PLANNING_WINDOW_DAYS,
+                         level_shift: ChangePoint | None = None) -> PlanningPeak:
     """The highest daily peak of the recent window, leaving out flagged one-off spikes.
 
     A recent high peak (not the mean, not the all-time max) is what today's fleet must carry; a
     single anomalous day (a daylight-saving fold, a scraper) is flagged rather than planned for.
+    After a level shift (`level_shift`, as the growth stage names it) the window starts at the
+    shift: the old level is not what today's fleet carries.
     """
     import numpy as np
     import pandas as pd
 
     end = peaks.index[-1]
     start = max(end - pd.Timedelta(days=window_days - 1), peaks.index[0])
+    since = None
+    if level_shift is not None and pd.Timestamp(level_shift.date) > start:
+        start = since = pd.Timestamp(level_shift.date)
     recent = peaks[peaks.index >= start]
     flagged = {a.date for a in anomalies}
     excluded = tuple(a for a in anomalies if pd.Timestamp(a.date) >= start)
@@ -145,12 +152,28 @@ def choose_planning_peak(peaks: pd.Series, anomalies: tuple[Anomaly, ...],
     n_days = len(recent)
     method = (f"highest daily peak of the last {n_days} day(s) "
               f"({start.date()} to {end.date()})")
+    if since is not None:
+        kind = "rise" if (level_shift.level_change or 0) > 0 else "drop"
+        method += (f", since the level {kind} of {level_shift.level_change:+.0%} on "
+                   f"{level_shift.date} (the days before it are at the old level)")
     if excluded:
         method += ", leaving out " + "; ".join(
             f"{a.date} ({a.value:,.6g}, {a.reason})" for a in excluded) + " as a one-off spike"
     return PlanningPeak(value=value, date=str(keep.index[i].date()), method=method,
                         window_start=str(start.date()), window_end=str(end.date()),
                         excluded=excluded)
+
+
+def _level_shift(peaks: pd.Series) -> ChangePoint | None:
+    """The latest level shift of the daily peaks, found by the growth stage's own search (so the
+    planning window and the demand paths start at the same day)."""
+    from capplan.growth.history import (LEVEL_SHIFT_MIN_AFTER, LEVEL_SHIFT_MIN_BEFORE,
+                                        latest_level_shift)
+
+    if int((peaks > 0).sum()) < LEVEL_SHIFT_MIN_BEFORE + LEVEL_SHIFT_MIN_AFTER:
+        return None
+    ls = latest_level_shift(peaks)
+    return ls.change_point if ls.starts_window else None
 
 
 def analyze_load(traffic: Traffic) -> LoadProfile:
@@ -169,7 +192,7 @@ def analyze_load(traffic: Traffic) -> LoadProfile:
     p50, p95, p99, p999 = (float(x) for x in np.percentile(values, [50, 95, 99, 99.9]))
     peaks, partial = daily_peaks(rate, traffic.interval_seconds, traffic.local_timezone)
     anomalies = find_anomalies(peaks)
-    planning = choose_planning_peak(peaks, anomalies)
+    planning = choose_planning_peak(peaks, anomalies, level_shift=_level_shift(peaks))
     hourly_mean = hourly_p95 = busiest = None
     if traffic.interval_seconds <= 3600:
         local_ns = rate.index.tz_convert(traffic.local_timezone).tz_localize(None).as_unit(

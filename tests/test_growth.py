@@ -211,3 +211,57 @@ def test_stated_rate_worst_case_from_the_series_own_spread():
     assert (fc.worst_case > fc.nominal).any()
     assert (fc.worst_case >= fc.nominal).all() and (fc.worst_case <= 3 * fc.nominal).all()
     assert fc.calibration is not None and fc.worst_monthly_growth is None
+
+
+def test_a_level_drop_starts_the_planning_window_so_the_old_level_is_not_carried(tmp_path):
+    # 120 days at 1000 then 24 days at 300 (-70%), 2% noise, hourly samples whose daily peak is
+    # the series. The drop is named (within 2 days, -70% within 10 points) and has held the 21
+    # days that start the planning window at it (the 28-day window still holds 4 old days): the
+    # load stage's planning peak is the highest daily peak since the drop (read with pandas), not 1000; the
+    # growth stage's day 0, recomputed, is that same number; and neither path carries the old
+    # level: every grid day of month 1 stays under 1.5x the new level (it was ~1000 before).
+    from capplan.ingest import read_traffic
+    from capplan.load import analyze_load
+
+    rng = np.random.default_rng(21)
+    level = np.r_[np.full(120, 1000.0), np.full(24, 300.0)] * np.exp(rng.normal(0, 0.02, 144))
+    hours = pd.date_range("2025-01-01", periods=144 * 24, freq="h")
+    shape = 0.5 + 0.5 * np.sin(np.pi * (hours.hour.to_numpy() + 0.5) / 24)  # top at 12:00
+    rate = np.repeat(level, 24) * shape / shape.max()
+    p = tmp_path / "drop.csv"
+    pd.DataFrame({"timestamp": hours.strftime("%Y-%m-%d %H:%M:%S"),
+                  "value": rate}).to_csv(p, index=False)
+    load = analyze_load(read_traffic(p))
+    fc = forecast_peaks(load.daily_peaks, 3)
+    cp = fc.change_point
+    assert cp is not None and cp.kind == "level" and cp.level_change == pytest.approx(-0.7, abs=0.1)
+    assert abs((pd.Timestamp(cp.date) - pd.Timestamp("2025-05-01")).days) <= 2
+    pp = load.planning_peak
+    assert pp.window_start == cp.date and "since the level drop" in pp.method
+    assert pp.value == load.daily_peaks[cp.date:].max() < 350
+    assert fc.path["nominal"].iloc[0] == pp.value  # day 0 of the nominal path, exactly
+    assert month_max(fc.nominal, 1) < 1.5 * 300 and month_max(fc.worst_case, 1) < 1.5 * 300
+    assert any("window starts at the level drop" in a for a in fc.assumptions)
+    # Told the same planning peak, the same paths (the pipeline passes it).
+    told = forecast_peaks(load.daily_peaks, 3, planning_peak=pp.value)
+    assert np.array_equal(told.nominal, fc.nominal)
+    assert np.array_equal(told.worst_case, fc.worst_case)
+
+
+
+def test_a_drop_held_under_three_weeks_is_named_but_the_window_keeps_the_old_level():
+    # 120 days at 1000 then 10 at 300: the drop is named, but it could still be a holiday dip
+    # (a dip is named while it lasts), so the planning peak is the 28-day max, the old level
+    # (read with numpy), and the worst case keeps it while those days are in the window.
+    from capplan.load import _level_shift, choose_planning_peak, find_anomalies
+
+    rng = np.random.default_rng(23)
+    y = np.r_[np.full(120, 1000.0), np.full(10, 300.0)] * np.exp(rng.normal(0, 0.02, 130))
+    peaks = daily(y)
+    fc = forecast_peaks(peaks, 2)
+    assert fc.change_point is not None and fc.change_point.level_change < -0.5
+    assert _level_shift(peaks) is None
+    pp = choose_planning_peak(peaks, find_anomalies(peaks), level_shift=_level_shift(peaks))
+    assert pp.value == fc.path["nominal"].iloc[0] == y[-28:].max() > 900
+    assert fc.worst_case[0] >= y[-28:].max()
+    assert not any("window starts at the level" in a for a in fc.assumptions)

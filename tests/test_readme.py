@@ -16,7 +16,9 @@ def readme_commands() -> list[str]:
         joined = re.sub(r"\\\n\s*", " ", block)
         for line in joined.splitlines():
             line = line.split("  #")[0].strip()
-            if line.startswith("capplan "):
+            # capplan fleet's examples exit 1 by design (one export of the folder holds two
+            # series): test_fleet_cli runs them with that rule and checks fleet.json.
+            if line.startswith("capplan ") and not line.startswith("capplan fleet "):
                 commands.append(line)
     return commands
 

@@ -24,8 +24,8 @@ from capplan.growth.backtest import (CAL_HORIZON_DAYS, CHOICE_HORIZON_DAYS, MAX_
                                      origins_for, window_max)
 from capplan.growth.calibration import calibrate, history_spread
 from capplan.growth.candidates import NAMES, all_candidates
-from capplan.growth.history import (History, find_level_shift, find_recurring_peaks,
-                                    level_shift_point, prepare, yearly_profile)
+from capplan.growth.history import (History, find_recurring_peaks, latest_level_shift, prepare,
+                                    season_of, step_days_of)
 from capplan.growth.values import (CAP_MULTIPLE, DAYS_PER_MONTH, FAN_QUANTILES,
                                    MAX_HISTORY_STEPS, WINDOW_DAYS, WORST_RATIO_CAP, BacktestScore,
                                    ChangePoint, PeakForecast, month_grid)
@@ -45,25 +45,6 @@ def grid_steps(grid, step_days: float):
     import numpy as np
 
     return np.maximum(1, np.floor(np.asarray(grid) / step_days + 1e-9).astype(int))
-
-
-def _step_days(peaks) -> float:
-    import numpy as np
-
-    if len(peaks) < 2:
-        return 1.0
-    step = float(np.median(np.diff(peaks.index.asi8)) / 86400e9)
-    return step if step >= 6 else 1.0
-
-
-def _season(step_days: float) -> int:
-    if step_days == 1.0:
-        return 7
-    if 6 <= step_days <= 8:
-        return 52
-    if 27 <= step_days <= 32:
-        return 12
-    return 1
 
 
 def _history_window(values, k, window: int):
@@ -126,6 +107,7 @@ class _Setup:
     step_days: float
     season: int
     window: int  # the planning peak's window, in steps
+    since: int  # the first step the window may hold: a named level shift's, else 0
     unit: str
     target: str
     history_used: str
@@ -145,7 +127,7 @@ def forecast_peaks(daily_peaks: pd.Series, months: int, *, worst_quantile: float
     peaks = _checked(daily_peaks, months, worst_quantile, model)
     st = _setup(peaks)
     p0 = (planning_peak if planning_peak is not None else
-          float(np.nanmax(st.hist.clean[-st.window:])))
+          float(np.nanmax(st.hist.clean[max(st.since, len(st.hist.clean) - st.window):])))
     if len(st.y) - st.first < 2 or np.ptp(st.y[st.first:]) == 0:
         return _flat(st, months, p0, worst_quantile)
     K = int(math.ceil(months * DAYS_PER_MONTH / st.step_days)) + 1
@@ -201,38 +183,33 @@ def _setup(peaks) -> _Setup:
     """Spikes, gaps, the yearly shape and a level shift: the series the models fit."""
     import numpy as np
 
-    step_days = _step_days(peaks)
-    season = _season(step_days)
-    hist = prepare(peaks, step_days)
+    ls = latest_level_shift(peaks)
+    step_days, season, hist, y, yearly = ls.step_days, ls.season, ls.hist, ls.y, ls.yearly
     notes = _history_notes(hist)
     n = len(hist.fit)
-    y = hist.fit
     unit = "days" if step_days == 1 else ("weeks" if step_days == 7 else "steps")
-    # The yearly shape out first (two years or more of daily peaks), estimated before the first
-    # backtest origin so the backtest stays out of sample; a winter is not a level shift.
-    yearly = None
-    if step_days == 1.0:
-        yearly, explained = yearly_profile(hist.dates, y, max(n - MAX_ORIGINS, 0))
-        if yearly is not None:
-            y = y - yearly(np.arange(n))
-            notes.append(f"a yearly shape (it explains {explained:.0%} of the detrended variance) "
-                         "is taken out before fitting and put back on the forecast")
-    shift_at, change = find_level_shift(y, step_days, season)
-    cp = None
-    if change is not None:
-        cp = level_shift_point(hist.dates, shift_at, change, y, step_days)
-        what = f"a level {'rise' if change > 0 else 'drop'} of {cp.level_change:+.0%} on {cp.date}"
+    if yearly is not None:
+        notes.append(f"a yearly shape (it explains {ls.yearly_explained:.0%} of the detrended "
+                     "variance) is taken out before fitting and put back on the forecast")
+    shift_at, cp = ls.at, ls.change_point
+    window = max(1, int(round(WINDOW_DAYS / step_days)))
+    if cp is not None:
+        kind = "rise" if cp.level_change > 0 else "drop"
+        what = f"a level {kind} of {cp.level_change:+.0%} on {cp.date}"
         if n - shift_at >= MIN_FIT_AFTER_SHIFT:
             notes.append(f"{what}: growth fitted on the {n - shift_at} {unit} since")
         else:
             notes.append(f"{what}: too recent ({n - shift_at} {unit}) to fit growth on alone; "
                          "the models' levels follow it")
             shift_at = 0
+        if ls.starts_window and n - ls.at < window:
+            notes.append(f"the planning peak's window starts at the level {kind} (the last "
+                         f"{n - ls.at} {unit}): the old level is not carried in the demand")
     first = max(shift_at, n - MAX_HISTORY_STEPS)
     return _Setup(
         peaks=peaks, hist=hist, y=y, yearly=yearly, first=first, change_point=cp,
         notes=tuple(notes), step_days=step_days, season=season,
-        window=max(1, int(round(WINDOW_DAYS / step_days))), unit=unit,
+        window=window, since=ls.at if ls.starts_window else 0, unit=unit,
         target=("daily peaks" if step_days == 1 else
                 f"peaks at the data's own step ({step_days:.3g} days)"),
         history_used=f"{hist.dates[first].date()} to {hist.dates[-1].date()} ({n - first} {unit})")
@@ -328,8 +305,9 @@ def _demand(st: _Setup, mu, cals, steps, p0: float, worst_quantile: float) -> di
     low = max(FLOOR_SHARE * float(np.nanmin(st.hist.clean)), np.finfo(float).tiny)
     fut_nom = np.maximum(np.exp(np.minimum(f_win + m_off, LOG_MAX)), low)
     fut_worst = np.maximum(np.exp(np.minimum(f_win + u_off, LOG_MAX)), fut_nom)
-    hist_c = _history_window(st.hist.clean, steps, st.window)
-    hist_r = _history_window(st.hist.recurring, steps, st.window)
+    # Observed days count from a named level shift on: a drop is not carried for a window.
+    hist_c = _history_window(st.hist.clean[st.since:], steps, st.window)
+    hist_r = _history_window(st.hist.recurring[st.since:], steps, st.window)
     cap = CAP_MULTIPLE * float(np.nanmax(st.hist.clean))
     nominal = np.minimum(np.maximum(hist_c, fut_nom), max(cap, p0))
     worst = np.maximum(hist_r, fut_worst)
