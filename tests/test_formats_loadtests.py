@@ -418,3 +418,15 @@ def test_usl_cli_reads_a_folder_and_max_error_rate(tmp_path):
     assert [s["n"] for s in doc["load_test"]["steps"]] == [1, 2, 4, 8, 16, 32]
     code, _, stderr = run_cli("usl", LT / "hey", "--max-error-rate", "150", "--out", out)
     assert code == 2 and "--max-error-rate 150" in stderr
+
+
+def test_usl_chart_draws_the_p99_limit_usl_json_states():
+    import capplan
+    from capplan.outputs.charts import usl_figure
+
+    u = capplan.fit_usl(str(LT / "wrk_runs.txt"), latency_slo="60ms")
+    fig = usl_figure(u.fit, "USL fit", latency_slo=0.060, load_test=u.load_test)
+    line = next(t for t in fig["data"] if t["name"].startswith("p99"))
+    want = 547.20 + (0.060 - 0.050) / (0.070 - 0.050) * (717.49 - 547.20)  # by hand, as above
+    assert line["y"] == [pytest.approx(want)] * 2
+    assert u.to_dict()["at_latency_slo"]["throughput"] == pytest.approx(line["y"][0])

@@ -390,8 +390,17 @@ def usl_figure(fit, title: str, x_title: str = "concurrency N", latency_slo: flo
     u = usl_doc(fit, load_test=load_test)
     lines = ()
     if latency_slo:
-        x = fit.model.throughput_at_latency(latency_slo)
-        lines = ((f"throughput at R = N/X = {fmt.seconds(latency_slo)}: {fmt.rate(x)} req/s", x),)
+        from capplan.errors import CapplanError
+        from capplan.limits import for_load_test
+
+        # The objective is on p99, as in usl.json's at_latency_slo and the plan: the same rate.
+        try:
+            lim = for_load_test(fit, latency_slo)
+        except CapplanError:
+            lim = None
+        if lim is not None:
+            lines = ((f"p99 ≤ {fmt.seconds(latency_slo)} up to {fmt.rate(lim.rate)} req/s "
+                      f"({lim.method})", lim.rate),)
     return usl_chart(u, title, x_title, rate_lines=lines)
 
 
