@@ -38,7 +38,8 @@ __all__ = ["analyze", "forecast", "plan", "fit_usl", "usl_what_if", "read_traffi
 
 # Settings that `plan` (a what-if from numbers) has no use for: it reads no file and fits nothing.
 _NOT_FOR_PLAN = ("model", "worst_quantile")
-_INPUT_LABELS = {"events_file": "--events", "load_test": "--load-test", "fleet_usl": "--fleet-usl"}
+_INPUT_LABELS = {"events_file": "--events", "load_test": "--load-test", "fleet_usl": "--fleet-usl",
+                 "capacity_from": "--capacity-from"}
 
 
 # ---- the calls ------------------------------------------------------------------------------
@@ -206,12 +207,23 @@ def build_settings(kind: str, options: dict, *, config=None, inputs: dict | None
     base = read_config(config) if config is not None else {}
     merged = merge(base, values)
     check_settings({k: merged.get(k) for k in ("growth", "worst_growth")})
+    if kind in ("forecast", "plan"):  # the metrics settings (--capacity-from), file and flags
+        from capplan.validation import check_metrics_settings, flag
+
+        check_metrics_settings(merged, lambda k: flag(k) if values.get(k) not in (None, [], ())
+                               else f"{config}: {k}")
     for key in PATH_KEYS:
         if merged.get(key) is not None:
             merged[key] = str(merged[key])
             if key != "events_file" and Path(merged[key]).is_dir():
                 continue  # a load test may be a folder of one output per concurrency
             check_input_file(merged[key], _INPUT_LABELS[key])
+    if merged.get("capacity_from") is not None:
+        from capplan.ingest.metrics import metric_specs
+
+        for label, spec in metric_specs(merged):
+            if spec.path != merged["capacity_from"]:
+                check_input_file(spec.path, label)
     if merged.get("events_file") is not None:
         from capplan.events import read_events_path
 

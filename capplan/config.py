@@ -32,7 +32,9 @@ KEYS = {
     "time_column": str, "value_column": str, "series": str, "sheet": str, "per_interval": bool,
     "counter": bool, "rate": bool, "aggregate": str, "unit": str,
     "degraded_utilization": float, "cell_overhead": int, "prescale": int, "currency": str,
-    "throughput_unit": str,
+    "throughput_unit": str, "capacity_from": str, "throughput": str, "resources": list,
+    "instances_column": str, "utilization_unit": str, "exclude": list, "deploy": list,
+    "warm_up": str,
 }
 MAX_BYTES = 1_000_000  # a service file is a few dozen lines; refuse anything that is not
 MAX_DEPTH = 8  # [capacity], [team.capacity]: tables group keys; deeper is not a service file
@@ -75,9 +77,17 @@ def read_config(path: str | Path) -> dict:
     from capplan.validation import check_settings
 
     check_settings({k: v for k, v in flat.items()}, where=lambda k: f"{path}: {keys[k]} =")
-    for key in ("load_test", "fleet_usl", "events_file"):
+    for key in ("load_test", "fleet_usl", "events_file", "capacity_from"):
         if key in flat and not Path(flat[key]).is_absolute():
             flat[key] = str(path.parent / flat[key])
+    if any(k in flat for k in ("throughput", "resources", "instances_column")):
+        from capplan.ingest.metrics import rebase_spec
+
+        for key, role in (("throughput", "throughput"), ("instances_column", "instances")):
+            if key in flat:
+                flat[key] = rebase_spec(flat[key], path.parent, role)
+        if "resources" in flat:
+            flat["resources"] = [rebase_spec(r, path.parent) for r in flat["resources"]]
     return flat
 
 

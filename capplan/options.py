@@ -15,7 +15,7 @@ import os
 
 from capplan.errors import CapplanError
 
-PATH_KEYS = ("events_file", "load_test", "fleet_usl")
+PATH_KEYS = ("events_file", "load_test", "fleet_usl", "capacity_from")
 
 
 def flag_value(key: str, value):

@@ -47,6 +47,15 @@ class Settings:
     prescale: int = 7
     currency: str | None = None
     throughput_unit: str = "second"
+    # capacity from production metrics (--capacity-from; see capplan.resources)
+    capacity_from: str | None = None
+    throughput: str | None = None
+    resources: tuple[str, ...] = ()
+    instances_column: str | None = None
+    utilization_unit: str = "auto"
+    exclude: tuple[str, ...] = ()
+    deploy: tuple[str, ...] = ()
+    warm_up: str = "10m"
     # ingest
     time_column: str | None = None
     value_column: str | None = None
@@ -63,8 +72,9 @@ class Settings:
     def from_dict(cls, values: dict) -> Settings:
         known = {f for f in cls.__dataclass_fields__}
         clean = {k: v for k, v in values.items() if k in known and v is not None}
-        if "events" in clean:
-            clean["events"] = tuple(clean["events"])
+        for key in ("events", "resources", "exclude", "deploy"):
+            if key in clean:
+                clean[key] = tuple(clean[key])
         return cls(**clean)
 
 

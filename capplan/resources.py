@@ -1,6 +1,6 @@
 """Capacity from production metrics: each resource's utilization against per-instance throughput.
 
-Pure; no I/O (the metrics are read by `metrics_input.read_metrics`). For every resource:
+Pure; no I/O (the metrics are read by `ingest.metrics.read_metrics`). For every resource:
 
 - Fit: utilization U (a fraction) = intercept + slope x X, X the per-instance throughput, by
   Huber's M-estimator (statsmodels RLM, HuberT, MAD scale): the intercept is the idle baseline,
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from capplan.metrics_input import MetricsTable
+    from capplan.ingest.metrics import MetricsTable
     from capplan.saturation import FlatTopping
 
 MIN_POINTS = 20

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from capplan.errors import CapplanError
+from capplan.validation import UTILIZATION_UNITS
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
 AMBIGUOUS_FRACTION_MAX = 1.5  # values up to this, nearly all <= 1: a fraction over 100%, or tiny %
-UNITS = ("auto", "percent", "fraction")
+UNITS = UTILIZATION_UNITS  # the rule lives with the other flag rules
 
 
 @dataclass(frozen=True, slots=True)

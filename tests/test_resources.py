@@ -7,7 +7,8 @@ import pytest
 
 from conftest import data
 from capplan.errors import CapplanError
-from capplan.metrics_input import MetricSpec, parse_instant, parse_spec, parse_window, read_metrics
+from capplan.ingest.metrics import MetricSpec, parse_spec, read_metrics
+from capplan.validation import parse_instant, parse_window
 from capplan.resources import fit_resource, fit_resources, limit_for_plan, limit_interval
 from capplan.utilization import utilization_fraction
 

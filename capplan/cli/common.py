@@ -99,6 +99,15 @@ ThroughputUnit = Annotated[Optional[str], typer.Option("--throughput-unit", help
 NoReport = Annotated[bool, typer.Option("--no-report", help="Write plan.json only (no PDF, workbook or HTML).")]
 Json = Annotated[bool, typer.Option("--json", help="Print the JSON document the run writes on stdout, for scripts: nothing else goes to stdout and the summary is not shown; the files are written as usual.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors: no summary, no progress (--json still prints its JSON).")]
+# Production metrics: `capplan capacity` and `capplan forecast --capacity-from`.
+CapacityFrom = Annotated[Optional[str], typer.Option("--capacity-from", help="Metrics file (throughput beside utilizations, any format analyze reads): the per-instance limit is fitted from it; needs --throughput and --resource.")]
+Throughput = Annotated[Optional[str], typer.Option("--throughput", help="The metrics' throughput column: COL, COL=FILE or FILE (fleet-wide when --instances or --instances-column is given, else per instance).")]
+Resource = Annotated[Optional[list[str]], typer.Option("--resource", help="A utilization to fit: NAME=COL, NAME=COL=FILE or NAME=FILE, in percent or as a fraction (repeatable).")]
+InstancesColumn = Annotated[Optional[str], typer.Option("--instances-column", help="The metrics' instance count per sample: COL or COL=FILE (fleet throughput is divided by it row by row).")]
+UtilizationUnit = Annotated[Optional[str], typer.Option("--utilization-unit", help="auto (default: percent when any value is over 1), percent or fraction.")]
+Exclude = Annotated[Optional[list[str]], typer.Option("--exclude", help="Leave a window START/END out of the fits, e.g. 2024-05-01T14:00/2024-05-01T15:30 (repeatable).")]
+Deploy = Annotated[Optional[list[str]], typer.Option("--deploy", help="A deploy time; the --warm-up after it is left out of the fits (repeatable).")]
+WarmUp = Annotated[Optional[str], typer.Option("--warm-up", help="Left out after each --deploy and instance-count change: 10m (default), 90s, 1h; 0 for none; at most 24h.")]
 
 
 def make_console():
@@ -153,6 +162,14 @@ def finish(written, doc_text: str, quiet: bool, as_json: bool) -> None:
         sys.stdout.flush()
     elif not quiet:
         make_console().print(f"wrote {', '.join(str(p) for p in written)}")
+
+
+def metrics_flags(throughput, resource, instances_column, utilization_unit, exclude, deploy,
+                  warm_up, capacity_from=None) -> dict:
+    """The metrics options as settings (None or [] when not given)."""
+    return {"capacity_from": capacity_from, "throughput": throughput, "resources": resource,
+            "instances_column": instances_column, "utilization_unit": utilization_unit,
+            "exclude": exclude, "deploy": deploy, "warm_up": warm_up}
 
 
 def ingest_flags(time_column, value_column, series, sheet, timezone, per_interval, counter, *,

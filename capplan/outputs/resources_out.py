@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from capplan.metrics_input import MetricsTable
+    from capplan.ingest.metrics import MetricsTable
     from capplan.resources import CapacityFromMetrics, ResourceFit
     from capplan.saturation import FlatTopping
 

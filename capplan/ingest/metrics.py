@@ -1,7 +1,7 @@
-"""Production metrics for `capplan capacity`: throughput beside resource utilizations, on one clock.
+"""Production metrics for `capplan capacity` and `forecast --capacity-from`: throughput beside
+resource utilizations, on one clock.
 
-Reading only (the ingest edge; this module moves into the `capplan/ingest/` package later). Each
-column is read with `capplan.ingest.read_traffic`, one value column per call, so every format it
+Reading only (the ingest edge). Each column is read with `capplan.ingest.read_traffic`, one value column per call, so every format it
 reads works here and each column keeps its own quality account; the columns are then joined on
 identical timestamps. A sample of one metric with no sample of the others at the same instant is
 left out and counted, never interpolated: utilization averaged over one window says nothing exact
@@ -11,7 +11,8 @@ Column specs, as the flags take them (FILE is the command's input file unless on
     --throughput COL | COL=FILE | FILE
     --resource NAME=COL | NAME=COL=FILE | NAME=FILE | NAME (a column called NAME)
     --instances-column COL | COL=FILE
-`NAME=FILE` is read as a file when that path exists (its one value column is detected).
+`NAME=FILE` is read as a file when that path exists (its one value column is detected). The
+syntax of a spec is a flag rule (`validation.check_metric_spec`); this module resolves its file.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 
 MIN_ALIGNED = 20  # as resources.MIN_POINTS: the fewest aligned samples a fit is attempted on
 MIN_MATCHED_SHARE = 0.5  # of the sparser series' samples inside the common time range
-RESERVED = ("throughput", "instances")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,32 +63,45 @@ class MetricsTable:
 def parse_spec(text: str, flag: str, default_path: str, role: str | None = None) -> MetricSpec:
     """A flag's value to a MetricSpec (see the module docstring for the forms). `role` names an
     unnamed column ("throughput", "instances"); without it the value starts with NAME=."""
-    raw = str(text).strip()
-    if not raw:
-        raise CapplanError(f"{flag} is empty: write {flag} NAME=COLUMN, e.g. {flag} cpu=cpu_util")
-    parts = [p.strip() for p in raw.split("=")]
-    if any(not p for p in parts):
-        raise CapplanError(f"{flag} {raw!r}: an empty part around '=': write NAME=COLUMN or "
-                           "NAME=COLUMN=FILE")
-    if role is None:
-        if len(parts) > 3:
-            raise CapplanError(f"{flag} {raw!r}: too many '=': write NAME=COLUMN or "
-                               "NAME=COLUMN=FILE")
-        name = parts[0]
-        if name.lower() in RESERVED:
-            raise CapplanError(f"{flag} {raw!r}: {name!r} is reserved: name the resource "
-                               "after what it measures (cpu, memory, pool, ...)")
-        rest = parts[1:] or [name]
-    else:
-        if len(parts) > 2:
-            raise CapplanError(f"{flag} {raw!r}: too many '=': write COLUMN or COLUMN=FILE")
-        name, rest = role, parts
+    from capplan.validation import check_metric_spec
+
+    name, rest = check_metric_spec(text, flag, role)
     if len(rest) == 2:
         return MetricSpec(name, rest[0], rest[1])
     only = rest[0]
     if Path(only).is_file():
         return MetricSpec(name, None, only)
     return MetricSpec(name, only, default_path)
+
+
+def metric_specs(settings) -> list[tuple[str, MetricSpec]]:
+    """(flag, spec) for the throughput, every resource and the instance-count column of a
+    `--capacity-from` run; `settings` is a mapping or a `pipeline.Settings`."""
+    get = settings.get if isinstance(settings, dict) else (lambda k: getattr(settings, k))
+    default = str(get("capacity_from"))
+    out = [("--throughput", parse_spec(get("throughput"), "--throughput", default,
+                                       role="throughput"))]
+    out += [("--resource", parse_spec(r, "--resource", default)) for r in get("resources") or ()]
+    if get("instances_column"):
+        out.append(("--instances-column", parse_spec(get("instances_column"),
+                                                     "--instances-column", default,
+                                                     role="instances")))
+    return out
+
+
+def rebase_spec(text: str, base: Path, role: str | None = None) -> str:
+    """A spec from a service file with its FILE part made relative to the file's folder (as the
+    file's other paths are): NAME=COL=FILE and COL=FILE always, NAME=FILE and FILE when that
+    file exists there."""
+    from capplan.validation import check_metric_spec
+
+    name, rest = check_metric_spec(text, "spec", role)
+    head = [] if role is not None else [name]
+    if len(rest) == 2 and not Path(rest[1]).is_absolute():
+        return "=".join([*head, rest[0], str(base / rest[1])])
+    if len(rest) == 1 and not Path(rest[0]).is_absolute() and (base / rest[0]).is_file():
+        return "=".join([*head, str(base / rest[0])])
+    return text
 
 
 def read_metrics(throughput: MetricSpec, resources: list[MetricSpec], *,
@@ -106,8 +119,8 @@ def read_metrics(throughput: MetricSpec, resources: list[MetricSpec], *,
     if dup:
         raise CapplanError(f"--resource {dup[0]!r} is given twice: give each resource one name")
     if not resources:
-        raise CapplanError("capplan capacity needs at least one --resource NAME=COLUMN, e.g. "
-                           "--resource cpu=cpu_util")
+        raise CapplanError("give at least one --resource NAME=COLUMN (a utilization to fit), "
+                           "e.g. --resource cpu=cpu_util")
     cache: dict[tuple, Traffic] = {}
 
     def read(spec: MetricSpec, **kind) -> Traffic:
@@ -177,37 +190,3 @@ def _join(series: dict, specs: dict) -> tuple[pd.DataFrame, list[str]]:
         notes.append(f"the metrics come at different steps ({shown}): joined at their common "
                      "instants, where each one averages over its own window")
     return frame, notes
-
-
-def parse_instant(text: str, flag: str, timezone: str = "UTC") -> pd.Timestamp:
-    """A --deploy time (or one end of an --exclude window) to a UTC timestamp; a time without
-    an offset is read in `timezone`."""
-    import pandas as pd
-
-    try:
-        t = pd.Timestamp(str(text).strip())
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise CapplanError(f"{flag} {text!r} is not a time: write 2024-05-01T14:30 (an offset "
-                           "such as +02:00 is allowed; without one --timezone applies)") from exc
-    if t is pd.NaT or not 1970 <= t.year <= 2100:
-        raise CapplanError(f"{flag} {text!r} is not a time between 1970 and 2100: write "
-                           "2024-05-01T14:30")
-    if t.tzinfo is None:
-        try:
-            t = t.tz_localize(timezone)
-        except (ValueError, TypeError) as exc:  # a local time skipped or repeated by DST
-            raise CapplanError(f"{flag} {text!r} does not exist once in {timezone} (a "
-                               "daylight-saving change): give it with an offset") from exc
-    return t.tz_convert("UTC")
-
-
-def parse_window(text: str, flag: str, timezone: str = "UTC"):
-    """'START/END' to a (start, end) pair of UTC timestamps, start before end."""
-    parts = str(text).split("/")
-    if len(parts) != 2:
-        raise CapplanError(f"{flag} {text!r}: write START/END, e.g. "
-                           "2024-05-01T14:00/2024-05-01T15:30")
-    start, end = (parse_instant(p, flag, timezone) for p in parts)
-    if end <= start:
-        raise CapplanError(f"{flag} {text!r}: the end must come after the start")
-    return start, end
