@@ -34,7 +34,7 @@ of its own (its own router, database replica, ...). Cells help only when the con
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from capplan.errors import CapplanError
@@ -101,6 +101,9 @@ class CapacityModel:
     cell_overhead: int = 0  # instances each cell needs of its own, serving no traffic
     latency_limit: LatencyLimit | None = None
     throughput_unit: str = "second"  # the load tests' throughput unit, as given
+    # The limit's interval (low, high) at 100%, when it was fitted from production metrics;
+    # None for a bound: unbounded. Sizing at each end gives the instance range.
+    limit_range: tuple[float | None, float | None] | None = None
 
     # ---- the limits -----------------------------------------------------------------------
     @property
@@ -141,6 +144,22 @@ class CapacityModel:
     def n_max(self) -> int | None:
         """The most instances one fleet (or cell) may have: floor(N*) with a fleet USL."""
         return None if self.fleet_usl is None else self.fleet_usl.n_max()
+
+    def with_limit(self, limit: float) -> CapacityModel:
+        """The same model with another per-instance limit (one end of `limit_range`): sized by
+        the same rule, so a higher limit never needs more instances."""
+        return replace(self, per_instance_limit=limit, limit_range=None)
+
+    def instance_range(self, peak: float) -> tuple[int | None, int | None]:
+        """(instances at the high end of the limit, at the low end) for `peak`: the fewest and
+        the most the limit's interval allows. None where the bound is unbounded (or 0), or when
+        the limit has no interval."""
+        if self.limit_range is None or self.fleet_usl is not None:
+            return None, None
+        low, high = self.limit_range
+        fewest = None if high is None or not high > 0 else self.with_limit(high).instances_for(peak)
+        most = None if low is None or not low > 0 else self.with_limit(low).instances_for(peak)
+        return fewest, most
 
     # ---- what n serving instances carry -----------------------------------------------------
     def rate(self, n: int, utilization: float | None = None) -> float:
@@ -310,7 +329,9 @@ def build_capacity(*, planning_peak: float | None, per_instance: float | None = 
                    fleet_usl: USL | None = None, per_instance_source: str | None = None,
                    degraded_utilization: float = 0.8, cell_overhead: int = 0,
                    latency_limit: LatencyLimit | None = None,
-                   throughput_unit: str = "second") -> CapacityModel:
+                   throughput_unit: str = "second",
+                   per_instance_range: tuple[float | None, float | None] | None = None,
+                   assumptions: tuple[str, ...] = ()) -> CapacityModel:
     """Validate the capacity facts and derive the per-instance limit where it is not given."""
     if not 0 < target_utilization <= 1:
         raise CapplanError(f"--target-utilization {target_utilization:g} is outside (0, 1]: give "
@@ -332,7 +353,7 @@ def build_capacity(*, planning_peak: float | None, per_instance: float | None = 
                            "cell needs of its own)")
     if per_instance is not None and not (0 < per_instance < math.inf):
         raise CapplanError(f"--per-instance {per_instance:g} must be a positive rate (req/s at 100%)")
-    assumptions = []
+    given_assumptions, assumptions = assumptions, []
     if per_instance is not None:
         source = per_instance_source or f"given: {per_instance:,.6g} req/s per instance at 100%"
         limit = per_instance
@@ -357,12 +378,20 @@ def build_capacity(*, planning_peak: float | None, per_instance: float | None = 
         raise CapplanError(f"--latency-slo {latency_limit.slo_seconds * 1000:g}ms: "
                            f"{latency_limit.description}; no rate meets it: relax the objective "
                            "or check the load test")
+    if per_instance_range is not None and per_instance is None:
+        raise CapplanError("a per-instance limit's range needs the limit itself")
+    for bound in per_instance_range or ():
+        if bound is not None and not 0 <= bound < math.inf:
+            raise CapplanError(f"the per-instance limit's interval bound {bound:g} must be a rate "
+                               "of 0 or more")
     model = CapacityModel(per_instance_limit=limit, limit_source=source,
                           target_utilization=target_utilization, spare=spare, zones=zones,
                           current_instances=instances, current_utilization=utilization,
-                          fleet_usl=fleet_usl, assumptions=tuple(assumptions),
+                          fleet_usl=fleet_usl,
+                          assumptions=tuple(given_assumptions) + tuple(assumptions),
                           degraded_utilization=degraded_utilization, cell_overhead=cell_overhead,
-                          latency_limit=latency_limit, throughput_unit=throughput_unit)
+                          latency_limit=latency_limit, throughput_unit=throughput_unit,
+                          limit_range=per_instance_range)
     if fleet_usl is not None and model.cell_capacity() <= 0:
         raise CapplanError(f"--zones {zones} --spare {spare}: a fleet needs at least "
                            f"{zones + spare} instances, but the scale-out fit peaks at N* = "

@@ -132,6 +132,74 @@ class ForecastResult:
     usl: object | None = None  # the per-instance load-test fit (capplan.usl.USLFit)
     fleet_usl: object | None = None  # the scale-out fit
     queueing: object | None = None  # capplan.queueing.Worksheet
+    # --capacity-from: the fits (capplan.resources.CapacityFromMetrics), the metrics as read
+    # (capplan.ingest.metrics.MetricsTable) and, per scenario, each resource's outlook on today's
+    # fleet (capplan.resources.ResourceOutlook tuples; None without today's fleet).
+    resources: object | None = None
+    metrics: object | None = None
+    resource_outlook: dict | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _CapacityParts:
+    capacity: object  # capplan.capacity.CapacityModel
+    usl: object | None = None
+    fleet_usl: object | None = None
+    resources: object | None = None
+    metrics: object | None = None
+
+
+def fit_metrics(settings: Settings):
+    """--capacity-from: read the metrics and fit every resource: (MetricsTable,
+    CapacityFromMetrics). With --instances-column the throughput is divided by the column row by
+    row (--instances is then only today's fleet); else by --instances, or taken as per instance."""
+    from capplan.ingest.metrics import metric_specs, read_metrics
+    from capplan.resources import fit_resources
+    from capplan.validation import (check_metrics_settings, parse_instant, parse_warm_up,
+                                    parse_window)
+
+    check_metrics_settings({k: getattr(settings, k) for k in Settings.__dataclass_fields__})
+    roles = metric_specs(settings)
+    resources = [spec for flag, spec in roles if flag == "--resource"]
+    counts = next((spec for flag, spec in roles if flag == "--instances-column"), None)
+    zone = settings.timezone
+    table = read_metrics(roles[0][1], resources, instances=counts, timezone=zone)
+    fit = fit_resources(
+        table, target_utilization=settings.target_utilization,
+        instances=None if counts is not None else settings.instances,
+        windows=[parse_window(w, "--exclude", zone) for w in settings.exclude],
+        deploys=[parse_instant(t, "--deploy", zone) for t in settings.deploy],
+        warm_up_seconds=parse_warm_up(settings.warm_up),
+        utilization_unit=settings.utilization_unit)
+    return table, fit
+
+
+def _todays_fleet(settings: Settings, table) -> tuple[int | None, tuple[str, ...]]:
+    """Today's fleet: --instances, else the last instance count of --instances-column."""
+    if settings.instances is not None or table.instances is None:
+        return settings.instances, ()
+    import math
+
+    counts = table.frame["instances"]
+    last = float(counts.iloc[-1])
+    if not (math.isfinite(last) and last >= 1):
+        return None, (f"today's fleet is not known: the last instance count in "
+                      f"{table.instances.describe()} is {last:g}; give --instances N",)
+    n = round(last)
+    return n, (f"today's fleet: {n} instances, the last count in {table.instances.describe()} "
+               f"({counts.index[-1]:%Y-%m-%d %H:%M} UTC); give --instances N to state another",)
+
+
+def _metrics_assumptions(fit, pl, target: float) -> tuple[str, ...]:
+    """What a plan on a fitted limit rests on, in words."""
+    b = fit.fit(fit.binding)
+    out = [f"the plan scales {b.name}'s fitted limit linearly: {pl.limit * target:,.4g} req/s "
+           f"per instance at {target:.0%} is {pl.limit:,.4g} at 100%, and N instances carry N "
+           "times one; utilizations in the plan are shares of that, while the fitted line itself "
+           f"({b.name} = {b.intercept:.1%} + {100 * b.slope:.3g} points per req/s per instance) "
+           "includes the idle baseline"]
+    out += [f"{b.name}: {w}" for w in b.warnings]
+    return tuple(out)
 
 
 def _capacity(settings: Settings, planning_peak: float | None):
@@ -141,8 +209,17 @@ def _capacity(settings: Settings, planning_peak: float | None):
 
     per_instance = settings.per_instance
     source = None
-    usl_fit = fleet_fit = None
+    usl_fit = fleet_fit = table = res = None
+    instances, extra, interval = settings.instances, (), None
     slo = _slo_seconds(settings)
+    if settings.capacity_from:
+        from capplan.resources import limit_for_plan
+
+        table, res = fit_metrics(settings)
+        pl = limit_for_plan(res)
+        per_instance, source, interval = pl.limit, pl.source, (pl.limit_low, pl.limit_high)
+        instances, extra = _todays_fleet(settings, table)
+        extra = _metrics_assumptions(res, pl, settings.target_utilization) + extra
     if settings.load_test:
         from capplan.ingest.loadtests import read_load_test_steps
         from capplan.usl import fit_usl, per_instance_limit
@@ -175,13 +252,14 @@ def _capacity(settings: Settings, planning_peak: float | None):
                 latency = limits.for_service_time(
                     limit, parse_duration_seconds(settings.service_time, "--service-time"), slo)
     capacity = build_capacity(
-        planning_peak=planning_peak, per_instance=per_instance, instances=settings.instances,
+        planning_peak=planning_peak, per_instance=per_instance, instances=instances,
         utilization=settings.utilization, target_utilization=settings.target_utilization,
         spare=settings.spare, zones=settings.zones,
         fleet_usl=fleet_fit.model if fleet_fit is not None else None,
         per_instance_source=source, degraded_utilization=settings.degraded_utilization,
         cell_overhead=settings.cell_overhead, latency_limit=latency,
-        throughput_unit=settings.throughput_unit)
+        throughput_unit=settings.throughput_unit, per_instance_range=interval,
+        assumptions=extra)
     if slo is not None and latency is None:
         import dataclasses
 
@@ -189,7 +267,7 @@ def _capacity(settings: Settings, planning_peak: float | None):
             f"--latency-slo {settings.latency_slo} is not applied to the sizing: give "
             "--service-time (with a per-instance limit) or a --load-test to turn it into a "
             "rate",))
-    return capacity, usl_fit, fleet_fit
+    return _CapacityParts(capacity, usl_fit, fleet_fit, res, table)
 
 
 def _slo_seconds(settings: Settings) -> float | None:
@@ -238,7 +316,8 @@ def _forecast(traffic, settings: Settings, events) -> ForecastResult:
                            "zero: there is no load to plan for; check the column "
                            "(--value-column) or the export's time range")
     peak = load.planning_peak.value
-    capacity, usl_fit, fleet_fit = _capacity(settings, peak)
+    parts = _capacity(settings, peak)
+    capacity = parts.capacity
     progress.stage("forecasting growth")
     if settings.growth is not None:
         from capplan.growth import fixed_growth
@@ -260,7 +339,20 @@ def _forecast(traffic, settings: Settings, events) -> ForecastResult:
                       cost_per_instance=settings.cost_per_instance,
                       prescale_days=settings.prescale, currency=_currency(settings))
     queue = _queueing(settings, load.mean, peak, capacity)
-    return ForecastResult(traffic, load, plan, usl_fit, fleet_fit, queue)
+    return _result(traffic, load, plan, parts, queue)
+
+
+def _result(traffic, load, plan, parts: _CapacityParts, queue) -> ForecastResult:
+    outlook = None
+    current = plan.capacity.current_instances
+    if parts.resources is not None and current:
+        from capplan.resources import outlook as resource_outlook
+
+        outlook = {name: resource_outlook(parts.resources, plan.planning_peak, current,
+                                          [(m.month, m.peak) for m in s.months])
+                   for name, s in plan.scenarios.items()}
+    return ForecastResult(traffic, load, plan, parts.usl, parts.fleet_usl, queue,
+                          parts.resources, parts.metrics, outlook)
 
 
 def plan_from_numbers(settings: Settings, *, peak: float, mean: float | None = None,
@@ -277,7 +369,8 @@ def plan_from_numbers(settings: Settings, *, peak: float, mean: float | None = N
     if mean is not None and not 0 < mean <= peak:
         raise CapplanError(f"--mean {mean:g} must be positive and no more than --peak {peak:g}")
     events = load_events(settings)
-    capacity, usl_fit, fleet_fit = _capacity(settings, peak)
+    parts = _capacity(settings, peak)
+    capacity = parts.capacity
     g = parse_growth(settings.growth) if settings.growth is not None else 0.0
     wg = parse_growth(settings.worst_growth, "--worst-growth") if settings.worst_growth else None
     today = today or today_utc()
@@ -289,7 +382,7 @@ def plan_from_numbers(settings: Settings, *, peak: float, mean: float | None = N
                       cost_per_instance=settings.cost_per_instance,
                       prescale_days=settings.prescale, currency=_currency(settings))
     queue = _queueing(settings, mean, peak, capacity)
-    return ForecastResult(None, None, plan, usl_fit, fleet_fit, queue)
+    return _result(None, None, plan, parts, queue)
 
 
 def _currency(settings: Settings) -> str | None:

@@ -54,6 +54,10 @@ class MonthRow:
     cost: float | None = None
     utilization: float | None = None  # normal running at the month's peak
     utilization_after_loss: float | None = None
+    # Instances at the high and the low end of the limit's interval (a limit fitted from
+    # production metrics); None without an interval or where its bound is unbounded.
+    instances_low: int | None = None
+    instances_high: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +139,12 @@ class _Needs:
     """Instances for a peak, remembered (the same peaks recur across months and events)."""
 
     def __init__(self, capacity: CapacityModel):
-        self.capacity, self.memo = capacity, {}
+        self.capacity, self.memo, self.ranges = capacity, {}, {}
+
+    def instance_range(self, peak: float) -> tuple[int | None, int | None]:
+        if peak not in self.ranges:
+            self.ranges[peak] = self.capacity.instance_range(peak)
+        return self.ranges[peak]
 
     def layout(self, peak: float):
         if peak not in self.memo:
@@ -205,6 +214,7 @@ def _scenario(name: str, path: DemandPath, *, start: dt.date, capacity: Capacity
                          f"({inst} instances, no more than today's) do, if the contended "
                          "resource is split with them")
         util = capacity.utilization(lay) if lay is not None else (None, None)
+        low, high = needs.instance_range(peak) if capacity.sized else (None, None)
         end_date = start + dt.timedelta(days=m * DAYS_PER_MONTH)
         rows.append(MonthRow(
             month=m, date=end_date.isoformat(), peak=peak, instances=inst, add=add,
@@ -215,7 +225,8 @@ def _scenario(name: str, path: DemandPath, *, start: dt.date, capacity: Capacity
             in_service_by=None if ins_date is None else ins_date.isoformat(),
             cell_alternative=None if lay is None else capacity.cell_alternative(peak, lay),
             cost=None if (inst is None or cost_per_instance is None) else inst * cost_per_instance,
-            utilization=util[0], utilization_after_loss=util[1]))
+            utilization=util[0], utilization_after_loss=util[1], instances_low=low,
+            instances_high=high))
     runway = runway_months = order_by = late = ins_iso = None
     if runway_day is not None:
         runway = date_of(start, runway_day).isoformat()

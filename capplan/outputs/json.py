@@ -108,7 +108,9 @@ def analysis_doc(traffic: Traffic, load: LoadProfile) -> dict:
             "quality": quality_section(traffic), "load": load_section(load)}
 
 
-def capacity_section(plan: Plan) -> dict:
+def capacity_section(plan: Plan, resources=None, metrics=None, outlook=None) -> dict:
+    """plan.json's `capacity`; with --capacity-from also `resources` (each fit, with its outlook
+    on today's fleet), `binding`, `plan_limit` and `metrics` (what was read and left out)."""
     c = plan.capacity
     doc = {"per_instance_limit": c.per_instance_limit, "limit_source": c.limit_source,
            "target_utilization": c.target_utilization,
@@ -127,7 +129,30 @@ def capacity_section(plan: Plan) -> dict:
            "max_fleet_instances": c.n_max,
            "throughput_unit": c.throughput_unit,
            "limits": limits_section(plan)}
+    doc.update(resources_section(resources, metrics, outlook))
     return doc
+
+
+def resources_section(resources, metrics, outlook) -> dict:
+    """`resources`, `binding`, `plan_limit`, `metrics`: null without --capacity-from."""
+    if resources is None:
+        return {"resources": None, "binding": None, "plan_limit": None, "metrics": None}
+    from capplan.outputs.resources_out import metrics_doc, plan_limit_doc, resource_doc
+
+    rows = []
+    for i, f in enumerate(resources.resources):
+        row = resource_doc(f, resources.binding)
+        ahead = None if outlook is None else {name: rows_[i] for name, rows_ in outlook.items()}
+        first = None if ahead is None else next(iter(ahead.values()))
+        row.update({
+            "per_instance_peak_today": None if first is None else first.per_instance_peak,
+            "utilization_today": None if first is None else first.utilization_today,
+            "headroom_today": None if first is None else first.headroom_today,
+            "crosses_target_month": None if ahead is None else {
+                name: o.crosses_target_month for name, o in ahead.items()}})
+        rows.append(row)
+    return {"resources": rows, "binding": resources.binding,
+            "plan_limit": plan_limit_doc(resources), "metrics": metrics_doc(resources, metrics)}
 
 
 def limits_section(plan: Plan) -> dict | None:
@@ -190,7 +215,8 @@ def month_row(r) -> dict:
             "cells": r.cells, "cell_size": r.cell_size, "cost": r.cost,
             "order_by": r.order_by, "order_late_days": r.order_late_days,
             "in_service_by": r.in_service_by, "cell_alternative": _alternative(r.cell_alternative),
-            "utilization": r.utilization, "utilization_after_loss": r.utilization_after_loss}
+            "utilization": r.utilization, "utilization_after_loss": r.utilization_after_loss,
+            "instances_low": r.instances_low, "instances_high": r.instances_high}
 
 
 def path_rows(path, start: str) -> list[dict]:
@@ -240,7 +266,9 @@ def events_section(plan: Plan) -> list[dict]:
 
 
 def plan_doc(plan: Plan, *, traffic: Traffic | None = None, load: LoadProfile | None = None,
-             extra: dict | None = None) -> dict:
+             extra: dict | None = None, resources=None, metrics=None, outlook=None) -> dict:
+    """plan.json. `resources`, `metrics`, `outlook`: a --capacity-from run's fits, metrics table
+    and per-scenario resource outlook (`pipeline.ForecastResult`)."""
     doc = {"schema": SCHEMA, "capplan": __version__, "start": plan.start, "months": plan.months,
            "planning_peak": plan.planning_peak}
     if traffic is not None:
@@ -250,7 +278,7 @@ def plan_doc(plan: Plan, *, traffic: Traffic | None = None, load: LoadProfile | 
         doc["input"] = None
     if load is not None:
         doc["load"] = load_section(load)
-    doc["capacity"] = capacity_section(plan)
+    doc["capacity"] = capacity_section(plan, resources, metrics, outlook)
     doc["growth"] = growth_section(plan)
     doc["events"] = events_section(plan)
     doc["scenarios"] = {name: scenario_section(plan, name) for name in plan.scenarios}

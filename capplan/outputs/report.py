@@ -29,7 +29,9 @@ def plan_json(result, settings=None, config: str | Path | None = None) -> dict:
         extra["fleet_usl"] = usl_doc(result.fleet_usl)
     if result.queueing is not None:
         extra["queueing"] = queueing_doc(result.queueing)
-    doc = jout.plan_doc(result.plan, traffic=result.traffic, load=result.load, extra=extra)
+    doc = jout.plan_doc(result.plan, traffic=result.traffic, load=result.load, extra=extra,
+                        resources=result.resources, metrics=result.metrics,
+                        outlook=result.resource_outlook)
     doc["inputs"] = input_hashes(doc, settings, config)
     return doc
 

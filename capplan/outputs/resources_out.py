@@ -79,13 +79,20 @@ def resource_doc(f: ResourceFit, binding: str | None) -> dict:
             "outliers": [_exclusion(e) for e in f.outliers]}
 
 
-def capacity_doc(result: CapacityFromMetrics, table: MetricsTable) -> dict:
-    """capacity.json (schema 1; fields are added, never renamed; see README)."""
-    from capplan import __version__
+def plan_limit_doc(result: CapacityFromMetrics) -> dict:
+    """The binding limit in the plan's terms (at 100%: divided by the target)."""
     from capplan.errors import CapplanError
-    from capplan.outputs.json import SCHEMA
     from capplan.resources import limit_for_plan
 
+    try:
+        pl = limit_for_plan(result)
+    except CapplanError as exc:
+        return {"limit": None, "limit_low": None, "limit_high": None, "source": str(exc)}
+    return {"limit": pl.limit, "limit_low": pl.limit_low, "limit_high": pl.limit_high,
+            "source": pl.source}
+
+
+def inputs_doc(table: MetricsTable) -> list[dict]:
     inputs = []
     for role, t in table.series.items():
         q, src = t.quality, t.source
@@ -95,25 +102,37 @@ def capacity_doc(result: CapacityFromMetrics, table: MetricsTable) -> dict:
                        "rows_used": q.rows_used, "rows_dropped": q.rows_dropped,
                        "first": q.first.isoformat(), "last": q.last.isoformat(),
                        "interval_seconds": t.interval_seconds})
-    try:
-        pl = limit_for_plan(result)
-        plan_limit = {"limit": pl.limit, "limit_low": pl.limit_low, "limit_high": pl.limit_high,
-                      "source": pl.source}
-    except CapplanError as exc:
-        plan_limit = {"limit": None, "limit_low": None, "limit_high": None, "source": str(exc)}
-    return {"schema": SCHEMA, "capplan": __version__, "kind": "capacity", "inputs": inputs,
-            "aligned_points": result.aligned_points, "first": result.first.isoformat(),
-            "last": result.last.isoformat(), "interval_seconds": result.interval_seconds,
+    return inputs
+
+
+def metrics_doc(result: CapacityFromMetrics, table: MetricsTable) -> dict:
+    """What the fits were made from and how: capacity.json's top level, plan.json's
+    `capacity.metrics`."""
+    return {"inputs": inputs_doc(table), "aligned_points": result.aligned_points,
+            "first": result.first.isoformat(), "last": result.last.isoformat(),
+            "interval_seconds": result.interval_seconds,
             "target_utilization": result.target_utilization, "confidence": 0.95,
             "instances": result.instances_note,
             "methods": {"fit": FIT_METHOD, "interval": INTERVAL_METHOD,
                         "linearity": LINEARITY_METHOD, "exclusion_rules": list(EXCLUSION_RULES)},
-            "resources": [resource_doc(f, result.binding) for f in result.resources],
-            "binding": result.binding, "plan_limit": plan_limit,
             "flat_topping": {"throughput": flat_topping_doc(result.throughput_flat_topping),
                              "binding_resource": flat_topping_doc(result.binding_flat_topping)},
             "excluded": [_exclusion(e) for e in result.excluded],
             "notes": list(result.notes)}
+
+
+def capacity_doc(result: CapacityFromMetrics, table: MetricsTable) -> dict:
+    """capacity.json (schema 1; fields are added, never renamed; see README)."""
+    from capplan import __version__
+    from capplan.outputs.json import SCHEMA
+
+    m = metrics_doc(result, table)
+    return {"schema": SCHEMA, "capplan": __version__, "kind": "capacity",
+            **{k: m[k] for k in ("inputs", "aligned_points", "first", "last", "interval_seconds",
+                                 "target_utilization", "confidence", "instances", "methods")},
+            "resources": [resource_doc(f, result.binding) for f in result.resources],
+            "binding": result.binding, "plan_limit": plan_limit_doc(result),
+            **{k: m[k] for k in ("flat_topping", "excluded", "notes")}}
 
 
 # ---- terminal ------------------------------------------------------------------------------
