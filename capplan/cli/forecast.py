@@ -188,6 +188,12 @@ def _finish(p, out: Path, no_report: bool, quiet: bool, as_json: bool, browser=N
             from capplan.outputs.terminal import print_capacity_models
 
             print_capacity_models(console, p.result)
+        if p.result.resources is not None:
+            from capplan.outputs.resources_out import print_resources
+            from capplan.outputs.terminal import print_resource_outlook
+
+            print_resources(console, p.result.resources)
+            print_resource_outlook(console, p.result)
         print_plan(console, p.plan)
     written = p.write(out, reports=not no_report, command=sys.argv, browser=browser)
     finish(written, p.to_json(), quiet, as_json)

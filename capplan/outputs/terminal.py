@@ -68,11 +68,34 @@ def print_load(console: Console, load: LoadProfile) -> None:
                       f"{fmt_rate(v)}")
     pp = load.planning_peak
     console.print(f"  [bold]planning peak {fmt_rate(pp.value)}[/] on {pp.date}: {esc(pp.method)}")
+    print_flat_topping(console, load.flat_topping)
     others = [a for a in load.anomalies if a not in pp.excluded]
     if others:
         shown = ", ".join(f"{a.date} ({fmt_rate(a.value)})" for a in others[:5])
         more = f" and {len(others) - 5} more" if len(others) > 5 else ""
         console.print(f"  one-off daily peaks flagged in the history: {shown}{more}")
+
+
+def flat_topping_warning(ft) -> str | None:
+    """The warning a reader must see when daily peaks press against a ceiling (None when not)."""
+    if ft is None or not ft.detected:
+        return None
+    text = (f"flat-topping: the daily peaks press against a ceiling near {fmt_rate(ft.ceiling)} "
+            "(saturation, a rate limit or an export cap?), so the observed peak understates "
+            "demand")
+    if ft.unclipped_peak is not None and ft.observed_peak is not None:
+        text += (f": the unclipped demand over {ft.window_start} to {ft.window_end} is estimated at "
+                 f"{fmt_rate(ft.unclipped_peak)} against {fmt_rate(ft.observed_peak)} observed "
+                 f"(the daily p{ft.reference_percentile} x {ft.peak_ratio:.3g}, the peak's usual "
+                 "multiple of it on days below the ceiling)")
+    return text
+
+
+def print_flat_topping(console: Console, ft) -> None:
+    text = flat_topping_warning(ft)
+    if text is not None:
+        console.print(f"  [bold yellow]warning[/]: {esc(text)}")
+        console.print(f"    {esc(ft.method)}")
 
 
 def money(x: float | None, currency: str | None) -> str:
@@ -95,6 +118,13 @@ def _instances_cell(r) -> str:
     if r.cells:
         return f"{r.cells}x{r.cell_size}={r.instances}"
     return str(r.instances)
+
+
+def _range_cell(r) -> str:
+    """The instances at the two ends of a fitted limit's interval: '1-2', '3' when equal."""
+    low = "-" if r.instances_low is None else str(r.instances_low)
+    high = "unbounded" if r.instances_high is None else str(r.instances_high)
+    return low if low == high else f"{low}-{high}"
 
 
 def print_capacity_plan(console: Console, plan: Plan) -> None:
@@ -192,6 +222,7 @@ def _month_table(console: Console, plan: Plan, nominal, worst) -> None:
     show_add = c.sized and c.current_instances is not None
     show_cost = c.sized and plan.cost_per_instance is not None
     show_alt = any(r.cell_alternative is not None for s in (nominal, worst) for r in s.months)
+    show_range = c.sized and c.limit_range is not None
     for s in (nominal, worst):
         if s is worst and worst.label != "worst case":
             console.print(f"[bold]{esc(worst.label)}[/]: the same table")
@@ -204,6 +235,8 @@ def _month_table(console: Console, plan: Plan, nominal, worst) -> None:
         t.add_column("event")
         if c.sized:
             t.add_column("instances", justify="right")
+        if show_range:
+            t.add_column("95% range", justify="right", no_wrap=True)
         if show_add:
             t.add_column("add", justify="right")
             t.add_column("order by", justify="right", no_wrap=True)
@@ -216,6 +249,8 @@ def _month_table(console: Console, plan: Plan, nominal, worst) -> None:
             row = [str(r.month), r.date, fmt_rate(r.peak), esc(r.event or "")]
             if c.sized:
                 row.append(_instances_cell(r))
+            if show_range:
+                row.append(_range_cell(r))
             if show_add:
                 row += ["-" if r.add is None else str(r.add),
                         _order_cell(r.order_by, r.order_late_days, plan.start)]
@@ -362,3 +397,34 @@ def print_capacity_models(console: Console, result) -> None:
             console.print(t)
         for line in w.at_peak:
             console.print(f"  {line}")
+
+
+def print_resource_outlook(console: Console, result) -> None:
+    """Each fitted resource on today's fleet: its utilization and headroom at today's planning
+    peak, and the month each scenario takes it past the target if the fleet stays as it is."""
+    res, outlook, plan = result.resources, result.resource_outlook, result.plan
+    if res is None:
+        return
+    c = plan.capacity
+    if outlook is None:
+        console.print("  resources today: give --instances N (today's fleet) to see each "
+                      "resource's headroom today and the month it crosses the target")
+        return
+    target = f"{res.target_utilization:.0%}"
+    shown = [s for s in plan.scenarios.values() if s.name == "nominal" or s.label == "worst case"]
+    for i, f in enumerate(res.resources):
+        o = outlook["nominal"][i]
+        mark = " *" if f.name == res.binding else ""
+        head = (f"  {esc(f.name)}{mark}: {o.utilization_today:.1%} at today's planning peak "
+                f"({fmt_rate(o.per_instance_peak)} req/s on each of {c.current_instances})")
+        if o.headroom_today is not None:
+            head += f", headroom {o.headroom_today:.2f}x to {fmt_rate(f.limit)} at {target}"
+        crossings = []
+        for s in shown:
+            m = outlook[s.name][i].crosses_target_month
+            crossings.append(f"{esc(s.label)} " + (f"month {m}" if m is not None else
+                                                   f"not within {plan.months} months"))
+        console.print(head)
+        if f.limit is not None:
+            console.print(f"    past {target} on today's {c.current_instances} instance(s): "
+                          + ", ".join(crossings))
