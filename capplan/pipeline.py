@@ -138,6 +138,9 @@ class ForecastResult:
     resources: object | None = None
     metrics: object | None = None
     resource_outlook: dict | None = None
+    # The demand a flat-topping ceiling hides, forecast beside the plan
+    # (capplan.unclipped.UnclippedDemand; None unless load.flat_topping estimated it).
+    unclipped: object | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,10 +342,16 @@ def _forecast(traffic, settings: Settings, events) -> ForecastResult:
                       cost_per_instance=settings.cost_per_instance,
                       prescale_days=settings.prescale, currency=_currency(settings))
     queue = _queueing(settings, load.mean, peak, capacity)
-    return _result(traffic, load, plan, parts, queue)
+    from capplan.unclipped import unclipped_demand
+
+    hidden = unclipped_demand(load, settings.months, capacity,
+                              growth=g if settings.growth is not None else None, worst_growth=wg,
+                              worst_quantile=settings.worst_quantile, model=settings.model)
+    return _result(traffic, load, plan, parts, queue, hidden)
 
 
-def _result(traffic, load, plan, parts: _CapacityParts, queue) -> ForecastResult:
+def _result(traffic, load, plan, parts: _CapacityParts, queue, unclipped=None
+            ) -> ForecastResult:
     outlook = None
     current = plan.capacity.current_instances
     if parts.resources is not None and current:
@@ -352,7 +361,7 @@ def _result(traffic, load, plan, parts: _CapacityParts, queue) -> ForecastResult
                                           [(m.month, m.peak) for m in s.months])
                    for name, s in plan.scenarios.items()}
     return ForecastResult(traffic, load, plan, parts.usl, parts.fleet_usl, queue,
-                          parts.resources, parts.metrics, outlook)
+                          parts.resources, parts.metrics, outlook, unclipped)
 
 
 def plan_from_numbers(settings: Settings, *, peak: float, mean: float | None = None,

@@ -365,3 +365,64 @@ def test_the_sample_demand_file_is_what_its_script_writes():
     assert np.allclose(committed["txn_rate"].to_numpy(), s.to_numpy(), atol=5e-5)
     assert (committed["timestamp"].iloc[[0, -1]] == ["2012-01-23 00:00:00",
                                                     "2012-04-22 23:58:00"]).all()
+
+
+@pytest.fixture(scope="module")
+def clipped_taxi(tmp_path_factory):
+    """The real taxi series capped at a level its daily peaks reach on 20% of days."""
+    from capplan.ingest import read_traffic
+    from capplan.load import daily_peaks
+
+    t = read_traffic(data("traffic/nab_nyc_taxi.csv"))
+    peaks, _ = daily_peaks(t.rate, t.interval_seconds)
+    cap = float(np.percentile(peaks.to_numpy(), 80))
+    clipped = t.rate.clip(upper=cap)
+    f = tmp_path_factory.mktemp("clipped") / "taxi_clipped.csv"
+    pd.DataFrame({"timestamp": clipped.index.strftime("%Y-%m-%d %H:%M:%S"),
+                  "value": clipped.to_numpy()}).to_csv(f, index=False)
+    return f, cap
+
+
+def test_unclipped_demand_forecast_by_hand(clipped_taxi):
+    from capplan.outputs.report import plan_json
+
+    f, cap = clipped_taxi
+    g, limit, target = 0.02, 2000.0, 0.6
+    res = forecast(str(f), Settings(growth="2%/month", months=6, per_instance=limit,
+                                    instances=10))
+    ft, u = res.load.flat_topping, res.unclipped
+    assert ft.detected and u is not None
+    # The unclipped planning peak: the highest estimated day of the last 28, recomputed here
+    # from the estimate (Gilgur's rule itself is checked in test_saturation).
+    est = ft.unclipped_daily_peaks
+    recent = est[est.index >= est.index[-1] - pd.Timedelta(days=27)]
+    assert u.planning_peak == pytest.approx(float(recent.max()))
+    assert u.planning_peak > cap * 1.02  # the estimate sees past the ceiling
+    assert u.observed_planning_peak == res.plan.planning_peak
+    doc = json.loads(json.dumps(plan_json(res)))["growth"]["unclipped"]
+    for m, row in zip(u.months, doc["months"]):
+        peak = u.planning_peak * (1 + g) ** m.month  # a stated rate grows monotonically
+        assert m.nominal_peak == pytest.approx(peak, rel=1e-9)
+        assert m.worst_case_peak >= m.nominal_peak
+        assert m.nominal_instances == max(1, math.ceil(peak / (limit * target) - 1e-9))
+        assert m.worst_case_instances == max(1, math.ceil(m.worst_case_peak / (limit * target)
+                                                          - 1e-9))
+        assert row["nominal_peak"] == m.nominal_peak and row["month"] == m.month
+    assert doc["planning_peak"] == u.planning_peak and len(doc["forecast"]) == 6 * 30 + 1
+    # Without a ceiling there is nothing hidden: null.
+    plain = forecast(str(data("traffic/nab_nyc_taxi.csv")), Settings(growth="2%/month", months=6))
+    assert plain.unclipped is None
+    assert json.loads(json.dumps(plan_json(plain)))["growth"]["unclipped"] is None
+
+
+def test_unclipped_demand_shown_in_the_terminal(clipped_taxi, tmp_path, cli):
+    f, _ = clipped_taxi
+    code, so, se = cli("forecast", f, "--growth", "2%/month", "--months", "6", "--per-instance",
+                       "2000", "--instances", "10", "--no-report", "--out", tmp_path / "o")
+    assert code == 0, se
+    u = json.loads((tmp_path / "o" / "plan.json").read_text())["growth"]["unclipped"]
+    text = " ".join(so.split())
+    last = u["months"][-1]
+    assert "Unclipped demand" in text
+    assert f"month 6: {last['nominal_peak']:,.0f} unclipped" in text
+    assert f"{last['nominal_instances']} instances against" in text

@@ -179,7 +179,7 @@ def _finish(p, out: Path, no_report: bool, quiet: bool, as_json: bool, browser=N
 
     console = show(quiet, as_json)
     if console is not None:
-        from capplan.outputs.terminal import print_load, print_plan, print_quality
+        from capplan.outputs.terminal import print_load, print_plan, print_quality, print_unclipped
 
         if p.traffic is not None:
             print_quality(console, p.traffic)
@@ -195,5 +195,6 @@ def _finish(p, out: Path, no_report: bool, quiet: bool, as_json: bool, browser=N
             print_resources(console, p.result.resources)
             print_resource_outlook(console, p.result)
         print_plan(console, p.plan)
+        print_unclipped(console, p.result)
     written = p.write(out, reports=not no_report, command=sys.argv, browser=browser)
     finish(written, p.to_json(), quiet, as_json)

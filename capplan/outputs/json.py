@@ -155,6 +155,23 @@ def resources_section(resources, metrics, outlook) -> dict:
             "plan_limit": plan_limit_doc(resources), "metrics": metrics_doc(resources, metrics)}
 
 
+def unclipped_section(u) -> dict | None:
+    """`growth.unclipped`: the demand a flat-topping ceiling hides, forecast beside the plan
+    (capplan.unclipped.UnclippedDemand), or null."""
+    if u is None:
+        return None
+    f = u.forecast
+    return {"planning_peak": u.planning_peak, "observed_planning_peak": u.observed_planning_peak,
+            "model": f.model, "monthly_growth": f.monthly_growth,
+            "worst_monthly_growth": f.worst_monthly_growth, "method": u.method,
+            "forecast": [{"date": r.date, "nominal": r.nominal, "worst_case": r.worst_case}
+                         for r in f.path.itertuples(index=False)],
+            "months": [{"month": m.month, "nominal_peak": m.nominal_peak,
+                        "worst_case_peak": m.worst_case_peak,
+                        "nominal_instances": m.nominal_instances,
+                        "worst_case_instances": m.worst_case_instances} for m in u.months]}
+
+
 def limits_section(plan: Plan) -> dict | None:
     lim = plan.rate_limits
     if lim is None:
@@ -266,7 +283,8 @@ def events_section(plan: Plan) -> list[dict]:
 
 
 def plan_doc(plan: Plan, *, traffic: Traffic | None = None, load: LoadProfile | None = None,
-             extra: dict | None = None, resources=None, metrics=None, outlook=None) -> dict:
+             extra: dict | None = None, resources=None, metrics=None, outlook=None,
+             unclipped=None) -> dict:
     """plan.json. `resources`, `metrics`, `outlook`: a --capacity-from run's fits, metrics table
     and per-scenario resource outlook (`pipeline.ForecastResult`)."""
     doc = {"schema": SCHEMA, "capplan": __version__, "start": plan.start, "months": plan.months,
@@ -280,6 +298,7 @@ def plan_doc(plan: Plan, *, traffic: Traffic | None = None, load: LoadProfile | 
         doc["load"] = load_section(load)
     doc["capacity"] = capacity_section(plan, resources, metrics, outlook)
     doc["growth"] = growth_section(plan)
+    doc["growth"]["unclipped"] = unclipped_section(unclipped)
     doc["events"] = events_section(plan)
     doc["scenarios"] = {name: scenario_section(plan, name) for name in plan.scenarios}
     doc["lead_time_days"] = plan.lead_time_days

@@ -31,7 +31,8 @@ def plan_json(result, settings=None, config: str | Path | None = None) -> dict:
         extra["queueing"] = queueing_doc(result.queueing)
     doc = jout.plan_doc(result.plan, traffic=result.traffic, load=result.load, extra=extra,
                         resources=result.resources, metrics=result.metrics,
-                        outlook=result.resource_outlook)
+                        outlook=result.resource_outlook,
+                        unclipped=getattr(result, "unclipped", None))
     doc["inputs"] = input_hashes(doc, settings, config)
     return doc
 

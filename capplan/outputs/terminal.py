@@ -428,3 +428,27 @@ def print_resource_outlook(console: Console, result) -> None:
         if f.limit is not None:
             console.print(f"    past {target} on today's {c.current_instances} instance(s): "
                           + ", ".join(crossings))
+
+
+def print_unclipped(console: Console, result) -> None:
+    """The demand a flat-topping ceiling hides, forecast beside the plan: its planning peak and,
+    at the horizon, each scenario's unclipped peak and the instances it would need."""
+    u = getattr(result, "unclipped", None)
+    if u is None:
+        return
+    plan = result.plan
+    last = u.months[-1]
+    console.print(f"[bold yellow]Unclipped demand[/] (an estimate beside the plan, which stays on "
+                  f"the observed peaks): planning peak {fmt_rate(u.planning_peak)} against "
+                  f"{fmt_rate(u.observed_planning_peak)} observed")
+    for label, peak, n, row in (
+            ("nominal", last.nominal_peak, last.nominal_instances,
+             plan.scenarios["nominal"].months[-1]),
+            ("worst case", last.worst_case_peak, last.worst_case_instances,
+             plan.scenarios["worst_case"].months[-1])):
+        line = (f"  {label}, month {last.month}: {fmt_rate(peak)} unclipped against "
+                f"{fmt_rate(row.peak)} in the plan")
+        if n is not None and row.instances is not None:
+            line += f"; {n} instances against {row.instances}"
+        console.print(line)
+    console.print(f"  {esc(u.method)}")
