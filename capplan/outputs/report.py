@@ -62,6 +62,13 @@ def input_hashes(doc: dict, settings=None, config: str | Path | None = None) -> 
     for role, path in named:
         if path:
             out.append({"role": role, "path": str(path), "sha256": _sha256(path)})
+    metrics = (doc.get("capacity") or {}).get("metrics") or {}
+    seen = set()
+    for m in metrics.get("inputs") or ():  # --capacity-from: hashed as they were read
+        if m["path"] not in seen:
+            seen.add(m["path"])
+            out.append({"role": f"metrics ({m['role']})", "path": m["path"],
+                        "sha256": m["sha256"]})
     return out
 
 

@@ -17,6 +17,7 @@ import datetime as dt
 import io
 
 from capplan.outputs.workbook_formulas import Columns, carried_by, col_letter, sizing
+from capplan.outputs.workbook_resources import add_resources_sheet
 from capplan.outputs.workbook_scenario import (
     DATE,
     DATETIME,
@@ -62,6 +63,7 @@ def build(doc: dict, title: str) -> bytes:
     summary.title = "Summary"
     inputs = wb.create_sheet("Inputs")
     event_rows = _write_inputs(wb, inputs, st, doc, title, usl=usl, sized=sized)
+    add_resources_sheet(wb, doc)  # --capacity-from: the fitted lines the limit comes from
     sheets = {key: ScenarioSheets(wb, st, doc, key, label, usl=usl, event_rows=event_rows)
               for key, label in SCENARIOS}
     for sc in sheets.values():
