@@ -68,3 +68,100 @@ def test_resources_sheet_recalculates_to_plan_json_and_edits_move_the_plan(files
         assert row["instances"] == want, m["month"]
         changed += want != m["instances"]
     assert changed > 0  # the edit moved the plan
+
+
+# ---- the PDF ---------------------------------------------------------------------------------
+
+pdf_tools = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler not installed")
+
+
+@pytest.fixture(scope="module")
+def oracle_pdf(tmp_path_factory):
+    from conftest import ROOT, data, run_cli
+
+    out = tmp_path_factory.mktemp("oracle")
+    code, so, se = run_cli("forecast", ROOT / "inputs" / "oracledb_txn_13weeks.csv.gz",
+                           "--months", "12", "--growth", "4%/month", "--instances", "1",
+                           "--capacity-from", data("usl/oracledb.csv"), "--throughput",
+                           "txn_rate", "--resource", "cpu=cpu_util", "--out", out)
+    assert code == 0, se
+    return out
+
+
+@pdf_tools
+def test_pdf_resources_section_against_plan_json(oracle_pdf):
+    from capplan.outputs import fmt
+    from test_reports import flat, pdftext
+
+    doc = json.loads((oracle_pdf / "plan.json").read_text())
+    c = doc["capacity"]
+    (cpu,) = c["resources"]
+    text = flat(pdftext(oracle_pdf / "plan.pdf", layout=False))  # reading order
+    assert "Resources: the limit fitted from production metrics" in text
+    section = text[text.index("Resources: the limit"):text.index("Instances with the limit")]
+    for value in ("cpu (binding)", f"{cpu['intercept']:.1%}", f"{100 * cpu['slope']:.3g}",
+                  f"{cpu['r_squared']:.2f}", "no (concave)", fmt.rate(cpu["limit"]),
+                  f"{fmt.rate(cpu['limit_low'])}–{fmt.rate(cpu['limit_high'])}",
+                  fmt.rate(cpu["peak_throughput"]), f"{cpu['utilization_today']:.0%}",
+                  f"{cpu['headroom_today']:.2f}×"):
+        assert value in section, value
+    crosses = cpu["crosses_target_month"]
+    assert f"month {crosses['nominal']} month {crosses['worst_case']}" in section
+    # The instance range per month, both scenarios, as plan.json holds it.
+    lines = [flat(l) for l in pdftext(oracle_pdf / "plan.pdf").splitlines()]
+    for n, w in zip(doc["scenarios"]["nominal"]["months"],
+                    doc["scenarios"]["worst_case"]["months"]):
+        def rng(m):
+            lo, hi = m["instances_low"], m["instances_high"]
+            return str(lo) if lo == hi else f"{lo}–{hi}"
+        row = f"{n['month']} {n['instances']} {rng(n)} {w['instances']} {rng(w)}"
+        assert row in lines, row
+    # The binding resource's chart, highlighted in its title.
+    assert f"cpu - BINDING: {cpu['limit']:,.4g} req/s per instance" in text
+    # The metrics file is among the hashed inputs.
+    assert any(i["role"].startswith("metrics") and i["path"].endswith("oracledb.csv")
+               for i in doc["inputs"])
+
+
+@pdf_tools
+def test_pdf_page_one_warns_of_flat_topping_and_shows_both(tmp_path):
+    from capplan.outputs import fmt
+    from conftest import run_cli
+    from test_reports import flat, pdftext
+    import numpy as np
+    import pandas as pd
+    from capplan.ingest import read_traffic
+    from capplan.load import daily_peaks
+    from conftest import data
+
+    t = read_traffic(data("traffic/nab_nyc_taxi.csv"))
+    peaks, _ = daily_peaks(t.rate, t.interval_seconds)
+    clipped = t.rate.clip(upper=float(np.percentile(peaks.to_numpy(), 80)))
+    f = tmp_path / "taxi_clipped.csv"
+    pd.DataFrame({"timestamp": clipped.index.strftime("%Y-%m-%d %H:%M:%S"),
+                  "value": clipped.to_numpy()}).to_csv(f, index=False)
+    out = tmp_path / "o"
+    code, so, se = run_cli("forecast", f, "--months", "6", "--per-instance", "2000",
+                           "--instances", "10", "--out", out)
+    assert code == 0, se
+    doc = json.loads((out / "plan.json").read_text())
+    ft, u = doc["load"]["flat_topping"], doc["growth"]["unclipped"]
+    page1 = flat(pdftext(out / "plan.pdf", 1, layout=False))
+    assert "Warning: Flat-topping" in page1 and "understates demand" in page1
+    assert f"estimated at {fmt.rate(ft['unclipped_peak'])} against " \
+           f"{fmt.rate(ft['observed_peak'])} observed" in page1
+    last, plan_last = u["months"][-1], doc["scenarios"]["nominal"]["months"][-1]
+    assert (f"month 6's nominal peak would be {fmt.rate(last['nominal_peak'])} req/s against "
+            f"the plan's {fmt.rate(plan_last['peak'])}, needing {last['nominal_instances']} "
+            f"instances against {plan_last['instances']}") in page1
+    text = flat(pdftext(out / "plan.pdf"))
+    assert "Demand hidden by a ceiling: observed and unclipped" in text  # the chart
+    w, plan_w = u["months"][-1], doc["scenarios"]["worst_case"]["months"][-1]
+    assert (f"worst case 6 {fmt.rate(plan_w['peak'])} {fmt.rate(w['worst_case_peak'])} "
+            f"{plan_w['instances']} {w['worst_case_instances']}") in text
+    # Without a ceiling: no warning.
+    plain = tmp_path / "plain"
+    code, _, se = run_cli("forecast", data("traffic/nab_nyc_taxi.csv"), "--months", "3",
+                          "--per-instance", "2000", "--out", plain)
+    assert code == 0, se
+    assert "Flat-topping" not in flat(pdftext(plain / "plan.pdf", 1, layout=False))

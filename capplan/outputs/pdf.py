@@ -56,6 +56,7 @@ FILTERS = {
     "count_or_dash": lambda x: "–" if x is None else str(x),
     "day": lambda x: fmt.day(x, "–"),
     "nobreak": lambda x: x.replace(" ", "\u00a0"),
+    "capitalize_first": lambda x: x[:1].upper() + x[1:],
     "flags": lambda x: flags(x),
     "moment": lambda x: fmt.moment(x, "–"),
     "instances": lambda r: (f"{r['cells']} cells × {r['cell_size']}" if r.get("beyond_fleet_limit")
@@ -102,12 +103,14 @@ def render_html(doc: dict, charts: dict, *, title: str, paper: str, generated: s
     from markupsafe import Markup
 
     from capplan import __version__
+    from capplan.outputs.resources_view import view as resources_view
     from capplan.outputs.view import page_one
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
                              autoescape=jinja2.select_autoescape(["html", "j2"]),
                              undefined=jinja2.StrictUndefined)
     env.filters.update(FILTERS)
+    env.globals["resources_view"] = resources_view  # the fitted limit, the flat-topping warning
     css_env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=False)
     css = css_env.get_template("report.css").render(
         paper=paper, title_css=_css_string(title), generated=generated, version=__version__)

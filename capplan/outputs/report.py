@@ -108,7 +108,7 @@ def report_files(result, settings, doc: dict, *, title: str, argv, timings: dict
     import time
 
     from capplan.outputs import charts as ch
-    from capplan.outputs import html, pdf, workbook
+    from capplan.outputs import html, pdf, resources_view, workbook
 
     timings = timings if timings is not None else {}
     paper = pdf.paper_size(settings.paper)
@@ -120,6 +120,7 @@ def report_files(result, settings, doc: dict, *, title: str, argv, timings: dict
     try:
         t = time.perf_counter()
         figs = ch.report_figures(doc, result.traffic)
+        figs.update(resources_view.figures(result, doc))  # --capacity-from, flat-topping
         timings["charts (figures)"] = time.perf_counter() - t
         common = {"title": title, "generated": pdf_date(doc),
                   "command": shlex.join(["capplan", *list(argv)[1:]]), "versions": _versions(),

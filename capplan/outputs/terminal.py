@@ -77,18 +77,12 @@ def print_load(console: Console, load: LoadProfile) -> None:
 
 
 def flat_topping_warning(ft) -> str | None:
-    """The warning a reader must see when daily peaks press against a ceiling (None when not)."""
-    if ft is None or not ft.detected:
-        return None
-    text = (f"flat-topping: the daily peaks press against a ceiling near {fmt_rate(ft.ceiling)} "
-            "(saturation, a rate limit or an export cap?), so the observed peak understates "
-            "demand")
-    if ft.unclipped_peak is not None and ft.observed_peak is not None:
-        text += (f": the unclipped demand over {ft.window_start} to {ft.window_end} is estimated at "
-                 f"{fmt_rate(ft.unclipped_peak)} against {fmt_rate(ft.observed_peak)} observed "
-                 f"(the daily p{ft.reference_percentile} x {ft.peak_ratio:.3g}, the peak's usual "
-                 "multiple of it on days below the ceiling)")
-    return text
+    """The warning a reader must see when daily peaks press against a ceiling (None when not):
+    the PDF's page-1 words (resources_view.flat_topping_text)."""
+    from capplan.outputs.resources_out import flat_topping_doc
+    from capplan.outputs.resources_view import flat_topping_text
+
+    return flat_topping_text(flat_topping_doc(ft))
 
 
 def print_flat_topping(console: Console, ft) -> None:
