@@ -66,14 +66,21 @@ def unclipped_demand(load: LoadProfile, months: int, capacity: CapacityModel | N
 
     peaks = ft.unclipped_daily_peaks.astype(float)
     p0 = float(ft.unclipped_peak)
-    if growth is not None:
-        fc = fixed_growth(pd.Timestamp(load.daily_peaks.index[-1]), p0, months, growth,
-                          worst_growth, history=peaks, worst_quantile=worst_quantile)
-        how = f"growth fixed at {growth:.1%} a month from the unclipped planning peak"
-    else:
-        fc = forecast_peaks(peaks, months, worst_quantile=worst_quantile,
-                            worst_growth=worst_growth, model=model, planning_peak=p0)
-        how = f"{fc.model} fitted to the unclipped daily peaks"
+    from capplan.errors import CapplanError
+
+    try:
+        if growth is not None:
+            fc = fixed_growth(pd.Timestamp(load.daily_peaks.index[-1]), p0, months, growth,
+                              worst_growth, history=peaks, worst_quantile=worst_quantile)
+            how = f"growth fixed at {growth:.1%} a month from the unclipped planning peak"
+        else:
+            fc = forecast_peaks(peaks, months, worst_quantile=worst_quantile,
+                                worst_growth=worst_growth, model=model, planning_peak=p0)
+            how = f"{fc.model} fitted to the unclipped daily peaks"
+    except CapplanError:
+        # The estimate is shown beside the plan, never instead of it: a series the growth
+        # stage refuses in this form leaves the flat-topping warning without a forecast.
+        return None
     nominal = month_peaks(fc.nominal, p0, months, GRID_PER_MONTH)
     worst = month_peaks(fc.worst_case, p0, months, GRID_PER_MONTH)
     sized = capacity is not None and capacity.sized
