@@ -426,3 +426,20 @@ def test_unclipped_demand_shown_in_the_terminal(clipped_taxi, tmp_path, cli):
     assert "Unclipped demand" in text
     assert f"month 6: {last['nominal_peak']:,.0f} unclipped" in text
     assert f"{last['nominal_instances']} instances against" in text
+
+
+def test_the_library_call_plans_on_the_same_fitted_limit(files):
+    import capplan
+
+    p = capplan.forecast(files / "traffic.csv", capacity_from=files / "metrics.csv",
+                         throughput="rps", resources=["cpu=cpu", "mem=mem"], instances=FLEET,
+                         growth=0.05, months=8, target_utilization=TARGET)
+    same = run(files)
+    doc = json.loads(p.to_json())
+    assert doc["capacity"]["per_instance_limit"] == same.plan.capacity.per_instance_limit
+    assert doc["capacity"]["binding"] == "cpu"
+    assert [m["instances_high"] for m in doc["scenarios"]["worst_case"]["months"]] == \
+        [m.instances_high for m in same.plan.scenarios["worst_case"].months]
+    with pytest.raises(CapplanError, match="--capacity-from and --per-instance"):
+        capplan.forecast(files / "traffic.csv", capacity_from=files / "metrics.csv",
+                         throughput="rps", resources=["cpu=cpu"], per_instance=100.0)
