@@ -56,7 +56,7 @@ def _crossing(r: dict, key: str, months: int) -> str:
     m = (r.get("crosses_target_month") or {}).get(key)
     if r.get("crosses_target_month") is None:
         return "–"
-    return f"month {m}" if m is not None else f"not in {months}"
+    return f"month {m}" if m is not None else f"after month {months}"
 
 
 def _resource_rows(doc: dict) -> list[dict]:
