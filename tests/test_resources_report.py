@@ -165,3 +165,35 @@ def test_pdf_page_one_warns_of_flat_topping_and_shows_both(tmp_path):
                           "--per-instance", "2000", "--out", plain)
     assert code == 0, se
     assert "Flat-topping" not in flat(pdftext(plain / "plan.pdf", 1, layout=False))
+
+
+def test_the_resources_view_orders_binding_first_and_says_unbounded():
+    from capplan.outputs.resources_view import flat_topping_text, view
+
+    def res(name, binding, limit, low, high, crosses):
+        return {"name": name, "binding": binding, "intercept": 0.1, "slope": 0.004,
+                "r_squared": 0.9, "linear": True, "curvature": None, "limit": limit,
+                "limit_low": low, "limit_high": high, "peak_throughput": 100.0,
+                "utilization_today": 0.5, "headroom_today": 1.25, "warnings": [],
+                "crosses_target_month": crosses}
+
+    month = {"month": 1, "instances": 3, "instances_low": 2, "instances_high": None}
+    doc = {"months": 6, "load": None, "growth": {"unclipped": None},
+           "capacity": {"binding": "cpu", "target_utilization": 0.6, "current_instances": 2,
+                        "plan_limit": {"source": "fitted"}, "metrics": {},
+                        "resources": [res("mem", False, 300.0, 250.0, 350.0,
+                                          {"nominal": None, "worst_case": 5}),
+                                      res("cpu", True, 125.0, 110.0, None,
+                                          {"nominal": 2, "worst_case": 1})]},
+           "scenarios": {"nominal": {"months": [month]},
+                         "worst_case": {"months": [{**month, "instances_low": 3,
+                                                    "instances_high": 3}]}}}
+    v = view(doc)
+    assert [r["name"] for r in v["resources"]] == ["cpu", "mem"]
+    cpu, mem = v["resources"]
+    assert cpu["ci"] == "unbounded" and mem["ci"] == "250–350"
+    assert (cpu["nominal"], cpu["worst_case"]) == ("month 2", "month 1")
+    assert (mem["nominal"], mem["worst_case"]) == ("after month 6", "month 5")
+    assert v["ranges"] == [{"month": 1, "nominal": "3", "nominal_range": "2–unbounded",
+                            "worst_case": "3", "worst_case_range": "3"}]
+    assert v["warning"] is None and flat_topping_text({"detected": False}) is None
