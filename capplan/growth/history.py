@@ -168,10 +168,42 @@ class LevelShift:
         return self.change_point is not None and held >= SHIFT_WINDOW_MIN_DAYS
 
 
+_LAST_SHIFT: tuple | None = None  # (key, LevelShift): the load stage's search, for growth's
+
+
 def latest_level_shift(peaks: pd.Series) -> LevelShift:
     """Spikes and gaps out, the yearly shape out (two years or more of daily peaks, estimated
     before the first backtest origin so the backtest stays out of sample; a winter is not a
-    level shift), then the latest level shift."""
+    level shift), then the latest level shift.
+
+    The load stage and the growth stage ask this of the same daily peaks in one plan; the second
+    ask gets a copy of the first's answer (keyed by the series' exact bytes, so it is the same
+    value the search would give; a fleet worker's plan is a quarter cheaper)."""
+    import copy
+
+    global _LAST_SHIFT
+    key = _shift_key(peaks)
+    last = _LAST_SHIFT
+    if key is not None and last is not None and last[0] == key:
+        return copy.deepcopy(last[1])
+    found = _latest_level_shift(peaks)
+    if key is not None:
+        _LAST_SHIFT = (key, copy.deepcopy(found))
+    return found
+
+
+def _shift_key(peaks) -> tuple | None:
+    import numpy as np
+
+    try:
+        index = np.asarray(peaks.index.asi8)
+    except AttributeError:  # not a datetime index: no reuse
+        return None
+    return (str(peaks.index.dtype), index.tobytes(),
+            np.asarray(peaks.to_numpy(dtype=float)).tobytes())
+
+
+def _latest_level_shift(peaks: pd.Series) -> LevelShift:
     import numpy as np
 
     from capplan.growth.backtest import MAX_ORIGINS
