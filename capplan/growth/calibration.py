@@ -92,7 +92,7 @@ def raw_offsets(scores_clean, scores_recur, q: float, floor_sd: float, floor_n: 
     todo = np.flatnonzero(~np.isfinite(u))
     if todo.size:
         # Too few scores for a conformal quantile: a Student-t bound (vectorised over horizons).
-        from scipy.stats import t as student_t
+        from scipy.special import stdtrit  # scipy.stats.t.ppf itself, without its ~1 s import
 
         sub = scores_recur[:, todo]
         cnt = n_scores[todo]
@@ -108,7 +108,7 @@ def raw_offsets(scores_clean, scores_recur, q: float, floor_sd: float, floor_n: 
         own = (cnt >= 5) & (sd_scores > 0)
         sd = np.where(own, sd_scores, np.maximum(sd_scores, floor))
         df = np.where(own, np.maximum(cnt - 1, 1), np.maximum(np.maximum(cnt - 1, floor_n - 1), 1))
-        bound = c0 + student_t.ppf(q, df) * sd * np.sqrt(1 + 1 / np.maximum(cnt, 1))
+        bound = c0 + stdtrit(df, q) * sd * np.sqrt(1 + 1 / np.maximum(cnt, 1))
         top = np.where(cnt > 0, np.nanmax(np.where(np.isfinite(sub), sub, -np.inf), axis=0)
                        if sub.shape[0] else -np.inf, -np.inf)
         u[todo] = np.maximum(bound, top)
@@ -177,9 +177,9 @@ def _fit(m, u, n_scores, parametric, q, floor_sd, floor_n, season, oos):
 
 
 def _parametric_only(q, floor_sd, floor_n):
-    from scipy.stats import t as student_t
+    from scipy.special import stdtrit
 
-    return float(student_t.ppf(q, max(floor_n - 1, 1))) * floor_sd * math.sqrt(2)
+    return float(stdtrit(max(floor_n - 1, 1), q)) * floor_sd * math.sqrt(2)
 
 
 def out_of_sample(old, new, q, floor_sd, floor_n, season):

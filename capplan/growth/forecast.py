@@ -382,9 +382,9 @@ def _flat(st: _Setup, months: int, p0: float, worst_quantile: float) -> PeakFore
     if not constant:
         # One day: nothing to measure a spread on, a stated level drift of 10% a month (one
         # standard deviation, at the worst quantile) rather than a number the data cannot support.
-        from scipy.stats import norm
+        from scipy.special import ndtri  # the normal quantile (scipy.stats.norm.ppf)
 
-        z = float(norm.ppf(worst_quantile))
+        z = float(ndtri(worst_quantile))
         worst = p0 * np.exp(z * 0.10 * np.sqrt(grid / DAYS_PER_MONTH))
         spread = (f"too little history to measure a spread: an assumed level drift of 10% a "
                   f"month (1 sd), at the {worst_quantile:.0%} quantile")
