@@ -71,10 +71,12 @@ def from_measured(n, x, latency_seconds, slo: float, source: str, statistic: str
         frac = (slo - lat[i - 1]) / (lat[i] - lat[i - 1])
         cross = float(x[i - 1] + frac * (x[i] - x[i - 1]))
         rate = max(cross, float(x[:i].max()))
+        rule = ("by linear interpolation" if cross >= float(x[:i].max()) else
+                f"the highest throughput measured within it (interpolation gives {cross:,.6g}: "
+                "the throughput falls past that step)")
         how = (f"the measured {statistic} reaches {_time(slo)} between N = {n[i - 1]:g} "
                f"({x[i - 1]:,.6g} req/s, {_time(lat[i - 1])}) and N = {n[i]:g} "
-               f"({x[i]:,.6g} req/s, {_time(lat[i])}): {rate:,.6g} req/s by linear "
-               "interpolation")
+               f"({x[i]:,.6g} req/s, {_time(lat[i])}): {rate:,.6g} req/s, {rule}")
     return LatencyLimit(slo_seconds=slo, rate=rate, method="measured", statistic=what,
                         description=how, notes=tuple(notes))
 

@@ -430,3 +430,20 @@ def test_usl_chart_draws_the_p99_limit_usl_json_states():
     want = 547.20 + (0.060 - 0.050) / (0.070 - 0.050) * (717.49 - 547.20)  # by hand, as above
     assert line["y"] == [pytest.approx(want)] * 2
     assert u.to_dict()["at_latency_slo"]["throughput"] == pytest.approx(line["y"][0])
+
+
+def test_measured_latency_limit_says_which_rule_set_it():
+    """Past its peak a load test's throughput falls: interpolating towards the step over the
+    objective would give less than a step already measured within it, so the limit is that step,
+    and the description says so (wrk's N = 16 and 32 steps: 70 ms and 140 ms p99)."""
+    from capplan.limits import from_measured
+
+    n, x, p99 = [8, 16, 32], [550.0, 717.49, 705.78], [0.040, 0.070, 0.140]
+    lim = from_measured(n, x, p99, 0.100, "wrk", "p99")
+    by_hand = 717.49 + (0.100 - 0.070) / (0.140 - 0.070) * (705.78 - 717.49)  # 712.471
+    assert lim.rate == 717.49
+    assert "the highest throughput measured within it" in lim.description
+    assert f"{by_hand:,.6g}" in lim.description
+    rising = from_measured(n, [550.0, 700.0, 800.0], p99, 0.100, "wrk", "p99")
+    assert abs(rising.rate - (700 + 3 / 7 * 100)) < 1e-9  # 742.857 by hand
+    assert rising.description.endswith("by linear interpolation")
