@@ -92,19 +92,25 @@ def read_config(path: str | Path) -> dict:
 
 
 def _load(path: Path) -> dict:
+    return load_toml(path, label=f"--config {path}", max_bytes=MAX_BYTES,
+                     holds="a service file holds a few capacity facts, not data")
+
+
+def load_toml(path: Path, *, label: str, max_bytes: int, holds: str) -> dict:
+    """A TOML file read bounded (at most `max_bytes`; `holds` says what such a file is for when it
+    is larger); each failure one line that starts with `label` (the flag or the file)."""
     try:
         with path.open("rb") as f:
-            data = f.read(MAX_BYTES + 1)
+            data = f.read(max_bytes + 1)
     except FileNotFoundError:
-        raise CapplanError(f"--config {path}: no such file: check the path") from None
+        raise CapplanError(f"{label}: no such file: check the path") from None
     except IsADirectoryError:
-        raise CapplanError(f"--config {path}: is a folder: give the service TOML file") from None
+        raise CapplanError(f"{label}: is a folder: give the TOML file") from None
     except OSError as exc:
-        raise CapplanError(f"--config {path}: cannot be read ({exc.strerror or exc}): check the "
+        raise CapplanError(f"{label}: cannot be read ({exc.strerror or exc}): check the "
                            "path and its permissions") from None
-    if len(data) > MAX_BYTES:
-        raise CapplanError(f"--config {path}: larger than {MAX_BYTES:,} bytes: a service file "
-                           "holds a few capacity facts, not data")
+    if len(data) > max_bytes:
+        raise CapplanError(f"{label}: larger than {max_bytes:,} bytes: {holds}")
     try:
         return tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
@@ -113,8 +119,7 @@ def _load(path: Path) -> dict:
     except tomllib.TOMLDecodeError as exc:
         raise CapplanError(f"{path}: is not valid TOML ({exc}): fix the line it names") from None
     except RecursionError:
-        raise CapplanError(f"{path}: tables nested too deeply to be a service file: flatten "
-                           "them") from None
+        raise CapplanError(f"{path}: tables nested too deeply: flatten them") from None
 
 
 def _typed(name: str, value, label: str):

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -189,24 +188,10 @@ def _fleet_toml(path: Path) -> FleetSource:
 
 
 def _load_toml(path: Path) -> dict:
-    try:
-        with path.open("rb") as f:
-            data = f.read(MAX_TOML_BYTES + 1)
-    except OSError as exc:
-        raise CapplanError(f"{path}: cannot be read ({exc.strerror}): check the path and its "
-                           "permissions") from exc
-    if len(data) > MAX_TOML_BYTES:
-        raise CapplanError(f"{path}: larger than {MAX_TOML_BYTES:,} bytes: a fleet file lists "
-                           "services and their facts, not data")
-    try:
-        return tomllib.loads(data.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise CapplanError(f"{path}: byte {exc.start} is not UTF-8: save the file as UTF-8") \
-            from None
-    except tomllib.TOMLDecodeError as exc:
-        raise CapplanError(f"{path}: is not valid TOML ({exc}): fix the line it names") from None
-    except RecursionError:
-        raise CapplanError(f"{path}: tables nested too deeply: flatten them") from None
+    from capplan.config import load_toml
+
+    return load_toml(path, label=str(path), max_bytes=MAX_TOML_BYTES,
+                     holds="a fleet file lists services and their facts, not data")
 
 
 def check_facts(path: Path, table: dict, where: str) -> dict:

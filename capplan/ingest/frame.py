@@ -44,18 +44,10 @@ def traffic_from_frame(data: pd.DataFrame | pd.Series, time_column: str | None =
 
     from capplan.ingest import reader
     from capplan.ingest import series as ser
-    from capplan.ingest.columns import check_timezone, choose_time_column
-    from capplan.ingest.rates import parse_unit
+    from capplan.ingest.columns import choose_time_column
 
-    requested = reader._requested_kind(per_interval, counter, rate)
-    unit_ = parse_unit(unit)
-    if unit_.stated_rate and requested in ("per-interval", "counter"):
-        raise CapplanError(f"--unit {unit!r} states a rate, so the values are used as given: drop "
-                           f"--{requested}, or give only what is counted (--unit "
-                           f"{unit.split('/')[0].strip()}) to get a per-second rate")
-    if aggregate is not None and aggregate not in ser.AGGREGATES:
-        raise CapplanError(f"--aggregate {aggregate!r}: use one of {', '.join(ser.AGGREGATES)}")
-    check_timezone(timezone)
+    requested, unit_ = reader.check_reading_options(per_interval, counter, rate, unit, aggregate,
+                                                    timezone)
     label = "Series" if isinstance(data, pd.Series) else FORMAT
     frame = _as_table(data, label, time_column)
     if len(frame) == 0:

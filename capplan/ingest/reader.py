@@ -95,15 +95,8 @@ def read_traffic(path: str | Path, *, time_column: str | None = None,
     `unit`: what the values count ("jobs": the rate is jobs/s) or a rate ("hires/day": values
     used as given); default "req/s".
     """
-    requested = _requested_kind(per_interval, counter, rate)
-    unit_ = parse_unit(unit)
-    if unit_.stated_rate and requested in ("per-interval", "counter"):
-        raise CapplanError(f"--unit {unit!r} states a rate, so the values are used as given: drop "
-                           f"--{requested}, or give only what is counted (--unit "
-                           f"{unit.split('/')[0].strip()}) to get a per-second rate")
-    if aggregate is not None and aggregate not in ser.AGGREGATES:
-        raise CapplanError(f"--aggregate {aggregate!r}: use one of {', '.join(ser.AGGREGATES)}")
-    check_timezone(timezone)
+    requested, unit_ = check_reading_options(per_interval, counter, rate, unit, aggregate,
+                                             timezone)
     path = Path(path)
     src = open_source(path)
     table = _open_table(src, sheet, timezone)
@@ -143,6 +136,21 @@ def list_series(path: str | Path, *, time_column: str | None = None,
         return list(lay.value_columns)
     loaded = table.load([lay.series_column])
     return ser.long_names(loaded.frame, lay.series_column)
+
+
+def check_reading_options(per_interval, counter, rate, unit, aggregate, timezone):
+    """The reading options' own rules, before anything is read (a file and a frame alike):
+    (the kind of values asked for, the parsed unit)."""
+    requested = _requested_kind(per_interval, counter, rate)
+    unit_ = parse_unit(unit)
+    if unit_.stated_rate and requested in ("per-interval", "counter"):
+        raise CapplanError(f"--unit {unit!r} states a rate, so the values are used as given: drop "
+                           f"--{requested}, or give only what is counted (--unit "
+                           f"{unit.split('/')[0].strip()}) to get a per-second rate")
+    if aggregate is not None and aggregate not in ser.AGGREGATES:
+        raise CapplanError(f"--aggregate {aggregate!r}: use one of {', '.join(ser.AGGREGATES)}")
+    check_timezone(timezone)
+    return requested, unit_
 
 
 def _requested_kind(per_interval: bool, counter: bool, rate: bool) -> str | None:
