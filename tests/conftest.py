@@ -29,3 +29,25 @@ def run_cli(*args, cwd=None, env=None):
     r = subprocess.run([str(exe), *map(str, args)], capture_output=True, text=True, cwd=cwd,
                        env=env, timeout=300)
     return r.returncode, r.stdout, r.stderr
+
+
+@pytest.fixture
+def cli(capsys, monkeypatch):
+    """The CLI in this process (main(), as the console script calls it), on the frozen day TODAY:
+    cases that only check an exit code and a line would otherwise pay the interpreter and library
+    start-up each time. Returns (exit code, stdout, stderr)."""
+    from capplan.cli import main
+
+    def run(*args):
+        monkeypatch.setattr("sys.argv", ["capplan", *map(str, args)])
+        monkeypatch.setenv("COLUMNS", "120")
+        monkeypatch.setenv("CAPPLAN_TODAY", TODAY)
+        try:
+            main()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code or 0
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run

@@ -10,26 +10,6 @@ import pytest
 from conftest import ROOT, data, run_cli
 
 
-@pytest.fixture
-def cli(capsys, monkeypatch):
-    """The CLI in this process (main(), as the console script calls it): the bad-input cases
-    would otherwise pay the interpreter and library start-up ten times over."""
-    from capplan.cli import main
-
-    def run(*args):
-        monkeypatch.setattr("sys.argv", ["capplan", *map(str, args)])
-        monkeypatch.setenv("COLUMNS", "120")
-        try:
-            main()
-            code = 0
-        except SystemExit as exc:
-            code = exc.code or 0
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    return run
-
-
 def test_help_example_runs_and_writes_the_contract(tmp_path):
     code, so, _ = run_cli("capacity", "--help")
     assert code == 0

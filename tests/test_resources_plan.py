@@ -205,25 +205,6 @@ def test_range_brackets_the_instances(limit, low_share, high_share, peak, zones,
 # ---- the command line --------------------------------------------------------------------------
 
 
-@pytest.fixture
-def cli(capsys, monkeypatch):
-    from capplan.cli import main
-
-    def go(*args):
-        monkeypatch.setattr("sys.argv", ["capplan", *map(str, args)])
-        monkeypatch.setenv("COLUMNS", "120")
-        monkeypatch.setenv("CAPPLAN_TODAY", "2026-11-24")
-        try:
-            main()
-            code = 0
-        except SystemExit as exc:
-            code = exc.code or 0
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    return go
-
-
 ORACLE_ARGS = ["--capacity-from", "ORACLE", "--throughput", "txn_rate", "--resource",
                "cpu=cpu_util"]
 
