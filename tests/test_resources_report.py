@@ -70,6 +70,38 @@ def test_resources_sheet_recalculates_to_plan_json_and_edits_move_the_plan(files
     assert changed > 0  # the edit moved the plan
 
 
+def test_resources_sheet_lists_each_months_instance_range_as_plan_json_and_by_hand(files,
+                                                                                    tmp_path):
+    """The range the PDF and plan.json give (instances at the two ends of the limit's 95%
+    interval) is in the workbook too, and each end is the sizing rule at that limit."""
+    import io
+
+    import openpyxl
+
+    from capplan.outputs import report, workbook
+
+    res = run(files, zones=3, spare=1)
+    doc = json.loads(json.dumps(report.plan_json(res)))
+    wb = openpyxl.load_workbook(io.BytesIO(workbook.build(doc, "fit")))
+    ws = wb["Resources"]
+    head = next(r for r in range(1, ws.max_row + 1)
+                if ws.cell(row=r, column=1).value == "month")
+    pl = doc["capacity"]["plan_limit"]
+    assert pl["limit_low"] < pl["limit"] < pl["limit_high"]
+    checked = 0
+    for i, (n, w) in enumerate(zip(doc["scenarios"]["nominal"]["months"],
+                                   doc["scenarios"]["worst_case"]["months"])):
+        got = [ws.cell(row=head + 1 + i, column=c).value for c in range(1, 8)]
+        assert got == [n["month"], n["instances"], n["instances_low"], n["instances_high"],
+                       w["instances"], w["instances_low"], w["instances_high"]]
+        for m in (n, w):
+            assert m["instances_low"] == by_hand(m["peak"], pl["limit_high"], zones=3, spare=1)
+            assert m["instances_high"] == by_hand(m["peak"], pl["limit_low"], zones=3, spare=1)
+            assert m["instances_low"] <= m["instances"] <= m["instances_high"]
+            checked += 1
+    assert checked == 16
+
+
 # ---- the PDF ---------------------------------------------------------------------------------
 
 pdf_tools = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler not installed")

@@ -97,6 +97,39 @@ def add_resources_sheet(wb, doc: dict) -> None:
     note = cell.offset(column=2)
     note.value = ("from the Resources sheet (binding limit / target): edit the fitted lines there; "
                   + str(cap.get("limit_source") or ""))[:250]
+    _instance_ranges(ws, doc, row + 2, bold, grey, fill)
     ws.column_dimensions["A"].width = 44
     for col in "BCDEFGHIJ":
         ws.column_dimensions[col].width = 16
+
+
+def _instance_ranges(ws, doc: dict, top: int, bold, grey, fill) -> None:
+    """Each month's instances at the two ends of the plan limit's 95% interval, as plan.json and
+    the PDF give them (capplan's figures, grey: the interval needs the fit's covariance, so it is
+    not recalculated from the edited lines). The high end of the limit needs the fewest."""
+    pl = doc["capacity"].get("plan_limit") or {}
+    ws.cell(row=top, column=1, value="Instances over the limit's 95% interval (capplan's "
+            "figures, not recalculated)").font = bold
+    ws.cell(row=top + 1, column=1, value=(
+        f"plan limit at 100%: {_rate(pl.get('limit'))} req/s, 95% interval "
+        f"{_rate(pl.get('limit_low'))} to {_rate(pl.get('limit_high'))}; "
+        "blank: that end is unbounded")).font = grey
+    heads = ("month", "nominal: instances", "nominal: at the high limit (fewest)",
+             "nominal: at the low limit (most)", "worst case: instances",
+             "worst case: at the high limit (fewest)", "worst case: at the low limit (most)")
+    for col, text in enumerate(heads, start=1):
+        c = ws.cell(row=top + 2, column=col, value=text)
+        c.font, c.fill = bold, fill
+    nominal = doc["scenarios"]["nominal"]["months"]
+    worst = doc["scenarios"]["worst_case"]["months"]
+    for i, (n, w) in enumerate(zip(nominal, worst)):
+        row = top + 3 + i
+        ws.cell(row=row, column=1, value=n["month"])
+        for col, m, key in ((2, n, "instances"), (3, n, "instances_low"), (4, n, "instances_high"),
+                            (5, w, "instances"), (6, w, "instances_low"), (7, w, "instances_high")):
+            c = ws.cell(row=row, column=col, value=m.get(key))
+            c.number_format, c.font = "#,##0", grey
+
+
+def _rate(x) -> str:
+    return "unbounded" if x is None else f"{x:,.2f}"
