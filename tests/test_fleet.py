@@ -297,3 +297,35 @@ def test_compact_json_is_the_contract_text():
                 {"a": float("nan"), "b": [np.float64("inf"), 1.0]}):
         want = json.dumps(_clean(doc), separators=(",", ":"), allow_nan=False).encode()
         assert compact_json(doc) == want
+
+
+def test_a_service_file_with_capacity_from_is_planned_as_forecast_plans_it(tmp_path):
+    """`capacity_from` in a service's TOML (a path relative to that file) fits the limit from the
+    service's production metrics inside the worker, exactly as `capplan forecast FILE --config
+    NAME.toml` does: the same plan, the binding resource the metrics say (cpu: 10% + 0.4 points
+    per req/s reaches the 60% target at (0.6 - 0.1) / 0.004 = 125 req/s, memory only at 200)."""
+    from capplan.config import read_config
+    from capplan.fleet.worker import compact_json
+    from capplan.outputs.report import plan_json
+    from capplan.pipeline import Settings, forecast
+    from test_resources_plan import write_metrics, write_traffic
+
+    (tmp_path / "metrics").mkdir()
+    write_metrics(tmp_path / "metrics" / "api.csv")
+    write_traffic(tmp_path / "api.csv")
+    (tmp_path / "api.toml").write_text(
+        'capacity_from = "metrics/api.csv"\nthroughput = "rps"\nresources = ["cpu=cpu", '
+        '"mem=mem"]\ninstances = 4\ntarget_utilization = 0.6\ngrowth = "5%/month"\n')
+    result = plan_fleet(tmp_path, FleetSettings(flags=(("months", 4),)), LocalExecutor(1))
+    assert not result.failed
+    mine = plan_of(result, "api").plan()
+    facts = read_config(tmp_path / "api.toml")
+    alone = forecast(str(tmp_path / "api.csv"), Settings.from_dict({**facts, "months": 4}))
+    assert mine == json.loads(compact_json(plan_json(alone, Settings.from_dict(
+        {**facts, "months": 4}), tmp_path / "api.toml")))
+    cap = mine["capacity"]
+    assert cap["binding"] == "cpu"
+    assert cap["per_instance_limit"] == pytest.approx(125 / 0.6, rel=0.05)
+    assert [(i["role"], i["path"]) for i in mine["inputs"]] == [
+        ("traffic", str(tmp_path / "api.csv")), ("config", str(tmp_path / "api.toml")),
+        ("metrics (throughput)", str(tmp_path / "metrics" / "api.csv"))]
