@@ -425,8 +425,10 @@ def check_capacity_source(values: dict, name=flag) -> None:
         if values.get(key) is not None:
             what = ("today's utilization comes from the fitted line" if key == "utilization" else
                     "both give the per-instance limit")
-            raise CapplanError(f"{name('capacity_from')} and {name(key)}: {what}; keep one "
-                               f"(drop {name(key)} to plan from the production metrics)")
+            given = f"{name(key)} {_show(values[key])}"
+            raise CapplanError(f"{name('capacity_from')} {_show(values['capacity_from'])} and "
+                               f"{given}: {what}; keep one (drop {given} to plan from the "
+                               "production metrics)")
 
 
 def check_metrics_settings(values: dict, name=flag) -> None:
