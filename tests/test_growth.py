@@ -265,3 +265,41 @@ def test_a_drop_held_under_three_weeks_is_named_but_the_window_keeps_the_old_lev
     assert pp.value == fc.path["nominal"].iloc[0] == y[-28:].max() > 900
     assert fc.worst_case[0] >= y[-28:].max()
     assert not any("window starts at the level" in a for a in fc.assumptions)
+
+
+def test_a_flat_month_of_history_never_plans_above_what_it_saw_a_year_out():
+    """Melbourne pedestrians at sensor 4 (April 2023, ../shared/data): 30 daily peaks, highest
+    5,035, no trend. The backtest's long horizons used to come from its oldest origins (a week of
+    training, their trend run out for seven weeks, while the plan's own trend is held after the
+    history's length): the 12-month nominal stepped to 7,123 from month 2 (+41% over every day
+    seen, under a "-0.0% a month" growth) and the worst case hit the 3x cap. Scored as the plan
+    forecasts (trend held per origin, horizons that half the origins reach), the nominal stays at
+    the window peak seen and the worst case grows without the cap."""
+    from conftest import data
+
+    frame = pd.read_csv(data("traffic/prophet_example_pedestrians_multivariate.csv"),
+                        parse_dates=["ds"])
+    peaks = frame.set_index("ds")["location_4"].resample("D").max()
+    assert len(peaks) == 30 and peaks.max() == 5035
+    fc = forecast_peaks(peaks, 12)
+    months = [month_max(fc.nominal, m) for m in range(1, 13)]
+    assert months[0] == pytest.approx(5035)  # the observed window peak, held for its 28 days
+    assert max(months) <= 5035 * (1 + 1e-9)
+    assert min(months) >= 0.9 * 5035  # a flat series' window peak: about what it saw
+    assert abs(fc.monthly_growth) < 0.005
+    assert not fc.capped
+    assert fc.worst_case[-1] < 3 * fc.nominal[-1]
+
+
+def test_backtest_paths_hold_their_trend_after_their_own_history_by_hand():
+    """Origins with 2 and 4 steps of history (first = 0), season 2: a path is its own up to its
+    history's length, then repeats its last season (as `_hold_trend` does from the end)."""
+    from capplan.growth.forecast import _hold_trend, _hold_trend_paths
+
+    paths = np.array([[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], [10.0, 20.0, 30.0, 40.0, 50.0, 60.0]])
+    got = _hold_trend_paths(paths, [2, 4], 0, 2)
+    assert got.tolist() == [[1, 2, 1, 2, 1, 2], [10, 20, 30, 40, 30, 40]]
+    assert got[1].tolist() == _hold_trend(paths[1], 4, 2).tolist()
+    # season 3 is longer than the first origin's 2 steps: that origin holds its last value
+    got = _hold_trend_paths(paths, [2, 4], 0, 3)
+    assert got.tolist() == [[1, 2, 2, 2, 2, 2], [10, 20, 30, 40, 20, 30]]

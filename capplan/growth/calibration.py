@@ -12,6 +12,8 @@ r = log(actual window peak) - log(forecast window peak). Per horizon:
   for a conformal quantile (histories under a few weeks), it is a Student-t prediction bound on the
   scores: their own spread from five scores on, fewer the spread of the history's own
   seasonal-naive errors as a floor (`PARAMETRIC`).
+A horizon is calibrated only where at least half the origins reach it (the backtest's paths
+are held after each origin's own history, as the forecast's is: see forecast._hold_trend_paths).
 The offsets are smoothed over horizons (a running median of 5), the worst one made non-decreasing
 (uncertainty does not shrink with the horizon), and extrapolated past the calibrated grid: the
 nominal offset held, the worst one growing with sqrt(horizon) at the rate it grew over the grid's
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
     pass
 
 SMOOTH_WIDTH = 5
+MIN_SCORES = 5
 PARAMETRIC = ("Student-t bound on few backtest scores (under five: the history's seasonal-naive "
               "spread)")
 
@@ -139,7 +142,12 @@ def _fit(m, u, n_scores, parametric, q, floor_sd, floor_n, season, oos):
     """Smooth the raw offsets over horizons and extrapolate them (module docstring)."""
     import numpy as np
 
-    valid = np.flatnonzero(n_scores > 0)
+    # A horizon is calibrated where at least half the origins reach it (five at least, or all
+    # there are): past that, its scores come only from the oldest origins, whose short training
+    # says little about the forecast from the end; the offsets are extrapolated there instead.
+    most = int(n_scores.max()) if n_scores.size else 0
+    need = min(most, max(MIN_SCORES, math.ceil(most / 2)))
+    valid = np.flatnonzero(n_scores >= max(need, 1))
     if valid.size == 0:
         m = np.zeros(1)
         u = np.full(1, _parametric_only(q, floor_sd, floor_n))

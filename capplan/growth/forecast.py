@@ -80,6 +80,26 @@ def _hold_trend(mu, history_steps: int, season: int):
     return out
 
 
+def _hold_trend_paths(paths, origins, first: int, season: int):
+    """`_hold_trend` for every backtest origin at once: each origin's path is held after as many
+    steps as it had history (origin - first), as the forecast from the end is, so that the
+    calibration scores the procedure the plan uses. Without this, the scores at long horizons
+    came from the earliest origins' trends (a week of training) run out for seven weeks, and
+    set offsets that the forecast, whose trend is held, never needed."""
+    import numpy as np
+
+    out = np.array(paths, dtype=float)
+    hist = np.asarray(origins, int) - first
+    H = out.shape[1]
+    for k in range(int(max(hist.min(), 0)) if hist.size else H, H):
+        rows = np.flatnonzero(hist <= k)
+        if rows.size == 0:
+            continue
+        m = np.where((season > 1) & (season <= hist[rows]), season, 1)
+        out[rows, k] = out[rows, k - m]
+    return out
+
+
 def _monthly_growth(mu, step_days: float) -> float:
     """Compound monthly growth of the central log path over its first year (a fixed span, so it
     does not depend on the horizon asked): the least-squares slope, per month."""
@@ -226,6 +246,8 @@ def _backtest_and_choose(st: _Setup, worst_quantile: float, model, K: int):
     origins = origins_for(n, first)
     progress.stage("fitting candidates")
     cands = all_candidates(st.y, origins, Hb, Hf, st.season, origins[0] if origins else n, first)
+    cands = {k: (replace(c, paths=_hold_trend_paths(c.paths, origins, first, st.season))
+                 if c.paths is not None else c) for k, c in cands.items()}
     if st.yearly is not None and origins:
         back = st.yearly(np.asarray(origins)[:, None] + np.arange(Hb)[None, :])
         cands = {k: (replace(c, paths=c.paths + back) if c.paths is not None else c)
