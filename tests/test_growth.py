@@ -303,3 +303,19 @@ def test_backtest_paths_hold_their_trend_after_their_own_history_by_hand():
     # season 3 is longer than the first origin's 2 steps: that origin holds its last value
     got = _hold_trend_paths(paths, [2, 4], 0, 3)
     assert got.tolist() == [[1, 2, 2, 2, 2, 2], [10, 20, 30, 40, 20, 30]]
+
+
+@pytest.mark.parametrize("end_day", [0, 91, 182, 273])
+def test_the_growth_rate_is_the_trend_not_the_yearly_shape(end_day):
+    """Three years growing 2% a month (compound) under a yearly shape of +-30%: the stated rate is
+    the trend's, 2.0%, whatever the season the history ends in. It used to be the slope of the
+    first forecast year, shape included: -5.0% a month on TfL cycle hires ending in February,
+    whose path falls about 1% a month year on year."""
+    rng = np.random.default_rng(3)
+    n = 3 * 365 + end_day
+    t = np.arange(n)
+    log_y = (np.log(1000) + t * np.log(1.02) / DAYS_PER_MONTH
+             + 0.3 * np.sin(2 * np.pi * t / 365.25) + rng.normal(0, 0.02, n))
+    fc = forecast_peaks(daily(np.exp(log_y), start="2020-01-01"), 6)
+    assert any("yearly shape" in a for a in fc.assumptions)
+    assert fc.monthly_growth == pytest.approx(0.02, abs=0.004)

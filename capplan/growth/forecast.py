@@ -100,6 +100,12 @@ def _hold_trend_paths(paths, origins, first: int, season: int):
     return out
 
 
+def _pct(rate: float) -> str:
+    """A signed percentage, without the sign of a rate that rounds to zero ("0.0%", not "-0.0%")."""
+    text = f"{rate:+.1%}"
+    return text[1:] if text[1:] == "0.0%" else text
+
+
 def _monthly_growth(mu, step_days: float) -> float:
     """Compound monthly growth of the central log path over its first year (a fixed span, so it
     does not depend on the horizon asked): the least-squares slope, per month."""
@@ -162,7 +168,10 @@ def forecast_peaks(daily_peaks: pd.Series, months: int, *, worst_quantile: float
     if worst_growth is not None:
         worst_g = np.maximum(p0 * (1 + worst_growth) ** (grid / DAYS_PER_MONTH), nominal_g)
     cal = cals[worst_quantile][0]
-    growth = _monthly_growth(mu, st.step_days)
+    # The trend's rate, the yearly shape aside: over a first year that starts in winter the
+    # shape alone would read as growth (or, from summer, as decline).
+    trend = mu if st.yearly is None else mu - st.yearly(len(st.y) + np.arange(len(mu)))
+    growth = _monthly_growth(trend, st.step_days)
     notes = list(st.notes) + ([held] if held else [])
     return PeakForecast(
         start=peaks.index[-1], grid_days=grid, nominal=nominal_g, worst_case=worst_g,
@@ -346,7 +355,9 @@ def _assumptions(st, name, because, growth, cal, worst_quantile, worst_growth, n
     out = [
         f"model: {name} on {st.target}, {st.history_used}",
         f"chosen because: {because}",
-        f"nominal growth {growth:+.1%} a month (the central forecast's first year)",
+        (f"nominal growth {_pct(growth)} a month (the trend of the central forecast's first "
+         "year" + (", the yearly shape aside: the month table carries the shape)"
+                   if st.yearly is not None else ")")),
         "each day's demand is the planning peak as it will stand that day: the highest daily peak "
         f"of the {WINDOW_DAYS} days up to it",
         (f"worst case: the {worst_quantile:.0%} quantile of that window peak, {cal.method}; "
