@@ -319,3 +319,38 @@ def test_the_growth_rate_is_the_trend_not_the_yearly_shape(end_day):
     fc = forecast_peaks(daily(np.exp(log_y), start="2020-01-01"), 6)
     assert any("yearly shape" in a for a in fc.assumptions)
     assert fc.monthly_growth == pytest.approx(0.02, abs=0.004)
+
+
+def test_a_stated_rate_keeps_the_yearly_shape_by_hand():
+    """Three years and nine months of daily peaks with a yearly shape 0.3 sin(2 pi t / 365.25)
+    (log), flat, ending near the trough. `--growth 0%` used to give a flat plan, so a stated
+    +25%/year sized summer below the fitted model's shrinking one (a user trial on TfL cycle
+    hires). Kept, each month's window peak follows the true shape's window peak:
+    exp(S(end + k) - S(end)) with S(t) the max of the shape over the 28 days to t, computed here
+    from the true shape, within 8% (the shape is estimated from noisy days); with 2%/month on top,
+    the same times 1.02^(k / month)."""
+    from capplan.growth.values import month_grid
+
+    rng = np.random.default_rng(5)
+    n = 3 * 365 + 274
+    t = np.arange(n)
+    shape = lambda s: 0.3 * np.sin(2 * np.pi * s / 365.25)  # noqa: E731
+    peaks = daily(np.exp(np.log(5000) + shape(t) + rng.normal(0, 0.02, n)), start="2020-01-01")
+    p0 = float(peaks.iloc[-28:].max())
+
+    def window_shape(s):
+        return max(shape(s - j) for j in range(28))
+
+    grid = month_grid(12)
+    for g in (0.0, 0.02):
+        fc = fixed_growth(peaks.index[-1], p0, 12, g, history=peaks)
+        assert any("yearly shape" in a for a in fc.assumptions)
+        for day in (91, 182, 273, 365):
+            i = int(np.argmin(np.abs(grid - day)))
+            k = int(round(grid[i]))
+            want = (np.exp(window_shape(n - 1 + k) - window_shape(n - 1))
+                    * (1 + g) ** (grid[i] / DAYS_PER_MONTH))
+            assert fc.nominal[i] / p0 == pytest.approx(want, rel=0.08), (g, day)
+        assert np.all(fc.worst_case >= fc.nominal)
+    # half a year on, at the crest, the plan is about 1.7x today's trough window peak
+    assert 1.5 < fc.nominal[int(np.argmin(np.abs(grid - 182)))] / p0 / 1.02 ** 6 < 1.9

@@ -7,13 +7,15 @@ backtest. Pure; no I/O. One part a file, each readable alone:
 - `backtest.py`: rolling origins on a fixed grid of horizons, MASE, coverage, the conformal
   quantile, the choice;
 - `calibration.py`: the window peak's offsets per horizon (median and conformal worst quantile);
-- `forecast.py`: `forecast_peaks` tying them into `PeakForecast`; `fixed_growth` for a stated rate;
+- `forecast.py`: `forecast_peaks` tying them into `PeakForecast`;
+- `stated.py`: `fixed_growth` for a stated rate (`--growth`), the yearly shape kept on it;
 - `values.py`: the value objects and the plan's month grid.
 """
 
 from capplan.growth.backtest import conformal_quantile, coverage, mase, window_max
 from capplan.growth.candidates import NAMES as CANDIDATES  # the --model names (validation.py)
-from capplan.growth.forecast import fixed_growth, forecast_peaks, parse_growth
+from capplan.growth.forecast import forecast_peaks
+from capplan.growth.stated import fixed_growth, parse_growth
 from capplan.growth.history import find_level_shift, find_recurring_peaks
 from capplan.growth.values import (DAYS_PER_MONTH, GRID_PER_MONTH, BacktestScore, Calibration,
                                    ChangePoint, PeakForecast, month_grid)

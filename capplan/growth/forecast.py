@@ -19,13 +19,11 @@ from typing import TYPE_CHECKING
 
 from capplan import progress
 from capplan.errors import CapplanError
-from capplan.growth.backtest import (CAL_HORIZON_DAYS, CHOICE_HORIZON_DAYS, MAX_ORIGINS,
-                                     MIN_TRAIN_STEPS, choose, future_matrix, mase_by_origin,
-                                     origins_for, window_max)
+from capplan.growth.backtest import (CAL_HORIZON_DAYS, CHOICE_HORIZON_DAYS, choose,
+                                     future_matrix, mase_by_origin, origins_for, window_max)
 from capplan.growth.calibration import calibrate, history_spread
 from capplan.growth.candidates import NAMES, all_candidates
-from capplan.growth.history import (History, find_recurring_peaks, latest_level_shift, prepare,
-                                    season_of, step_days_of)
+from capplan.growth.history import History, find_recurring_peaks, latest_level_shift
 from capplan.growth.values import (CAP_MULTIPLE, DAYS_PER_MONTH, FAN_QUANTILES,
                                    MAX_HISTORY_STEPS, WINDOW_DAYS, WORST_RATIO_CAP, BacktestScore,
                                    ChangePoint, PeakForecast, month_grid)
@@ -439,109 +437,3 @@ def _flat(st: _Setup, months: int, p0: float, worst_quantile: float) -> PeakFore
                           + list(st.notes)),
         point=np.full(K, p0), window_nominal=np.full(K, p0), window_worst=None,
         spikes=st.hist.spikes)
-
-
-def fixed_growth(start, planning_peak: float, months: int, monthly_growth: float,
-                 worst_growth: float | None = None, stated: bool = True, *,
-                 history: pd.Series | None = None, worst_quantile: float = 0.95) -> PeakForecast:
-    """A stated compound growth rate from the planning peak: peak(t) = P0 (1 + g)^(t / month).
-
-    The worst case: `worst_growth` when stated; else, with a `history` of daily peaks, the stated
-    path widened by the series' own backtest spread around that rate (the conformal quantile of
-    the window peak over the stated path, per horizon, from every origin); else equal to the
-    nominal (the plan says so).
-    """
-    import numpy as np
-
-    if monthly_growth <= -1:
-        raise CapplanError(f"--growth {monthly_growth:.0%}/month would make the peak negative")
-    if worst_growth is not None and worst_growth < monthly_growth:
-        raise CapplanError(f"--worst-growth {worst_growth:.1%}/month is below --growth "
-                           f"{monthly_growth:.1%}/month: the worst case must grow at least as fast")
-    grid = month_grid(months)
-    nominal = planning_peak * (1 + monthly_growth) ** (grid / DAYS_PER_MONTH)
-    assumptions = [f"growth fixed at {monthly_growth:.1%} a month (compound) from the planning "
-                   f"peak of {planning_peak:,.6g} req/s"]
-    cal = None
-    worst_kind = "stated"
-    if worst_growth is not None:
-        worst = planning_peak * (1 + worst_growth) ** (grid / DAYS_PER_MONTH)
-        assumptions.append(f"worst case grows {worst_growth:.1%} a month (--worst-growth)")
-    elif history is not None and (history > 0).sum() >= MIN_TRAIN_STEPS + 1:
-        cal, at = _stated_rate_spread(history, monthly_growth, worst_quantile)
-        worst = nominal * np.exp(np.maximum(at(grid_steps(grid, 1.0))[1], 0.0))
-        worst = np.minimum(worst, WORST_RATIO_CAP * nominal)
-        worst_kind = "calibrated"
-        assumptions.append(
-            f"worst case: the stated path widened by the series' own spread around it, the "
-            f"{worst_quantile:.0%} quantile of the window peak over the stated path at "
-            f"{cal.origins} origins ({cal.method})"
-            + (f", {cal.coverage:.0%} covered out of sample" if cal.coverage is not None else ""))
-    else:
-        worst = nominal.copy()
-        worst_kind = "equal"
-        assumptions.append("no --worst-growth given and no history to measure a spread on: the "
-                           "worst case equals the nominal case")
-    worst = np.maximum(worst, nominal)
-    path = _path_frame(start, grid, planning_peak, nominal, worst, planning_peak)
-    return PeakForecast(start=start, grid_days=grid, nominal=nominal, worst_case=worst,
-                        nominal_paths=nominal[None, :],
-                        worst_paths=(worst[None, :] if worst_kind != "calibrated" else
-                                     np.vstack([nominal, worst])),
-                        worst_quantile=worst_quantile if worst_kind == "calibrated" else 1.0,
-                        model="fixed growth", monthly_growth=monthly_growth,
-                        worst_monthly_growth=(worst_growth if worst_growth is not None else
-                                              (None if worst_kind == "calibrated" else
-                                               monthly_growth)),
-                        target="stated rate",
-                        history_used=("none (growth given)" if history is None else
-                                      "growth given; the history sets the worst case's spread"),
-                        step_days=1.0, path=path,
-                        chosen_because="growth given with --growth" if stated else
-                        "no --growth given: the peak is held flat",
-                        assumptions=tuple(assumptions), calibration=cal)
-
-
-def _stated_rate_spread(history, monthly_growth: float, q: float):
-    """Calibrate the stated path on the history: from each origin, the stated path from that
-    day's planning peak against the planning peak as it stood each day after."""
-    import numpy as np
-
-    hist = prepare(history.astype(float), 1.0)
-    n = len(hist.fit)
-    origins = origins_for(n, 0)
-    Hb = CAL_HORIZON_DAYS
-    w = WINDOW_DAYS
-    clean_win = window_max(hist.clean[None, :], w)[0]
-    recur_win = window_max(hist.recurring[None, :], w)[0]
-    o = np.asarray(origins, int)
-    p0 = np.log(clean_win[o - 1])
-    k = np.arange(1, Hb + 1)
-    stated = p0[:, None] + k[None, :] * math.log1p(monthly_growth) / DAYS_PER_MONTH
-    act_c = np.log(future_matrix(clean_win, origins, Hb))
-    act_r = np.log(future_matrix(recur_win, origins, Hb))
-    floor_sd, floor_n = history_spread(np.log(hist.recurring), 7)
-    return calibrate(stated, act_c, act_r, (q,), floor_sd, floor_n, 7)[q]
-
-
-def parse_growth(text: str, flag: str = "--growth") -> float:
-    """'10%/month', '10%', '0.1', '120%/year' -> monthly compound rate (0.1 = 10% a month)."""
-    s = str(text).strip().lower().replace(" ", "")
-    per = "month"
-    for suffix, unit in (("/month", "month"), ("/mo", "month"), ("/year", "year"), ("/yr", "year"),
-                         ("/y", "year"), ("/week", "week"), ("/wk", "week"), ("/m", "month")):
-        if s.endswith(suffix):
-            s, per = s[: -len(suffix)], unit
-            break
-    try:
-        rate = float(s[:-1]) / 100 if s.endswith("%") else float(s)
-    except ValueError as exc:
-        raise CapplanError(f"{flag} {text!r} is not understood: write 10%/month, 25%/year or "
-                           "0.1 (a fraction per month)") from exc
-    if rate <= -1:
-        raise CapplanError(f"{flag} {text!r}: a decline of 100% or more is not a growth rate")
-    if per == "year":
-        return (1 + rate) ** (1 / 12) - 1
-    if per == "week":
-        return (1 + rate) ** (DAYS_PER_MONTH / 7) - 1
-    return rate
