@@ -80,3 +80,40 @@ def test_history_spread_by_hand():
     y = np.cumsum([0, 0.1, -0.1, 0.1, -0.1, 0.3])
     sd, n = history_spread(y, 1)
     assert sd == pytest.approx(1.4826 * 0.2) and n == 5
+
+
+def test_the_choice_says_when_the_rule_not_the_backtest_chose():
+    """A user trial read "MASE 0.281 against the best single model's 0.215" as the combination
+    having won: when a single model scored lower, the words say the rule chose."""
+    from capplan.growth.backtest import choose
+
+    name, why = choose({"combination": 0.281, "ses with drift": 0.215, "damped trend": 0.3})
+    assert name == "combination"
+    assert "by rule" in why and "ses with drift scored a lower backtest MASE (0.215 against the " \
+        "combination's 0.281)" in why
+    name, why = choose({"combination": 0.791, "ses with drift": 0.8})
+    assert name == "combination" and "by rule" not in why
+    assert "0.791, at least as good as the best single model's 0.800 (ses with drift)" in why
+
+
+def test_without_a_backtest_the_worst_case_is_the_stated_margin_by_hand():
+    """Under eight days no backtest origin exists. The worst offset is log(1.5) at q = 0.95 (the
+    stated +50%), scaled by the normal quantile for another q, unless the history's own
+    day-to-day spread is wider (z sd sqrt 2); flat over the grid, then u sqrt(k / grid)."""
+    import math
+
+    import numpy as np
+    from scipy.special import ndtri
+
+    from capplan.growth.calibration import calibrate
+
+    empty = np.full((1, 61), np.nan)
+    cal = calibrate(empty, empty, empty, (0.95, 0.8), 0.01, 3, 1)
+    c95, at95 = cal[0.95]
+    assert c95.worst_offset == pytest.approx(np.full(61, math.log(1.5)))
+    assert "stated margin of +50%" in c95.method
+    _, wo = at95(np.array([1, 61, 244]))
+    assert wo == pytest.approx(math.log(1.5) * np.sqrt(np.array([61, 61, 244]) / 61))
+    assert cal[0.8][0].worst_offset[0] == pytest.approx(math.log(1.5) * ndtri(0.8) / ndtri(0.95))
+    wide = calibrate(empty, empty, empty, (0.95,), 0.5, 3, 1)[0.95][0]
+    assert wide.worst_offset[0] == pytest.approx(ndtri(0.95) * 0.5 * math.sqrt(2))

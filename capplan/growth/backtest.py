@@ -127,5 +127,12 @@ def choose(scores: dict) -> tuple[str, str]:
     why = f"a combination of simple models (M4), not a single pick: backtest MASE {combo:.3f}"
     if singles:
         best = min(singles, key=singles.get)
-        why += f" against the best single model's {singles[best]:.3f} ({best})"
+        if singles[best] < combo:
+            # Say plainly that the rule, not this backtest, chose it.
+            why = (f"a combination of simple models (M4), by rule: here {best} scored a lower "
+                   f"backtest MASE ({singles[best]:.3f} against the combination's {combo:.3f}), "
+                   "but picking the best single model on one series' backtest scored worse on "
+                   "capplan's benchmark (bench/growth) than always combining")
+        else:
+            why += f", at least as good as the best single model's {singles[best]:.3f} ({best})"
     return "combination", why

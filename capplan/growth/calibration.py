@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 SMOOTH_WIDTH = 5
 MIN_SCORES = 5
+STATED_MARGIN = math.log(1.5)  # the worst offset (log) without any backtest score, at q = 0.95
 PARAMETRIC = ("Student-t bound on few backtest scores (under five: the history's seasonal-naive "
               "spread)")
 
@@ -149,9 +150,11 @@ def _fit(m, u, n_scores, parametric, q, floor_sd, floor_n, season, oos):
     need = min(most, max(MIN_SCORES, math.ceil(most / 2)))
     valid = np.flatnonzero(n_scores >= max(need, 1))
     if valid.size == 0:
-        m = np.zeros(1)
-        u = np.full(1, _parametric_only(q, floor_sd, floor_n))
-        horizons = 1
+        # No backtest (under MIN_TRAIN_STEPS + 1 days): nothing to calibrate on, so a stated
+        # margin over the whole grid, widening with sqrt(steps) past it.
+        horizons = max(len(n_scores), 1)
+        m = np.zeros(horizons)
+        u = np.full(horizons, _stated_margin(q, floor_sd))
     else:
         horizons = int(valid[-1]) + 1
         m, u = m[:horizons], u[:horizons]
@@ -162,7 +165,9 @@ def _fit(m, u, n_scores, parametric, q, floor_sd, floor_n, season, oos):
     slope = 0.0
     if half.size >= 3:
         slope = max(0.0, float(np.polyfit(np.sqrt(half), u[half - 1], 1)[0]))
-    if slope == 0.0 and floor_sd > 0:
+    if valid.size == 0:
+        slope = float(u[0]) / math.sqrt(horizons)  # u x sqrt(steps / horizons) past the grid
+    elif slope == 0.0 and floor_sd > 0:
         # No growth measurable on the grid: a level error of the seasonal-naive spread a season.
         slope = floor_sd / math.sqrt(max(season, 1))
 
@@ -176,6 +181,13 @@ def _fit(m, u, n_scores, parametric, q, floor_sd, floor_n, season, oos):
     cov, over = oos
     method = ("split-conformal quantile of the backtest's window-peak scores, per horizon"
               + ("; " + PARAMETRIC + " where a horizon has under 19 scores" if parametric else ""))
+    if valid.size == 0:
+        margin = math.expm1(min(float(u[0]), 700.0))
+        shown = f"+{margin:,.0%}" if margin < 100 else "more than +10,000%"  # capped at 3x anyway
+        method = (f"no backtest was possible, so a stated margin of {shown} over "
+                  f"the nominal (or the history's own day-to-day spread, if wider) up to "
+                  f"{horizons} steps: a rule, not a measurement; give --worst-growth or more "
+                  "history")
     cal = Calibration(method=method, horizons=horizons, origins=int(n_scores[0]) if n_scores.size
                       else 0, nominal_offset=m, worst_offset=u, coverage=cov,
                       median_over_provision=over,
@@ -184,10 +196,16 @@ def _fit(m, u, n_scores, parametric, q, floor_sd, floor_n, season, oos):
     return cal, at
 
 
-def _parametric_only(q, floor_sd, floor_n):
-    from scipy.special import stdtrit
+def _stated_margin(q, floor_sd):
+    """The worst offset without a backtest: STATED_MARGIN (+50% at the 95% quantile, about what
+    the benchmark's short series needed: bench/growth/README.md) scaled to q by the normal
+    quantile, or the history's own day-to-day spread's normal bound if that is wider. A
+    Student-t bound on the two or three differences of a few days' history swung from +4% (four
+    days) to past the 3x cap (three days)."""
+    from scipy.special import ndtri
 
-    return float(stdtrit(max(floor_n - 1, 1), q)) * floor_sd * math.sqrt(2)
+    z = float(ndtri(q))
+    return max(STATED_MARGIN * z / float(ndtri(0.95)), z * floor_sd * math.sqrt(2))
 
 
 def out_of_sample(old, new, q, floor_sd, floor_n, season):

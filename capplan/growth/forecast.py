@@ -284,11 +284,12 @@ def _backtest_and_choose(st: _Setup, worst_quantile: float, model, K: int):
         chosen, because = model, f"forced with --model {model}"
     elif not maseof:
         chosen = "combination"
-        because = (f"too little history for a backtest ({n - first} {st.unit}): the combination "
-                   "with a wide interval (a stated spread)")
+        because = (f"too little history for a backtest ({n - first} {st.unit}): the combination, "
+                   "with a stated margin for the worst case (see below)")
     else:
         chosen, because = choose(maseof)
-        because += f" over {len(origins)} origins, horizons 1-{h_choice} {st.unit}"
+        because += (f" over {len(origins)} origins (MASE on horizons 1-{h_choice} {st.unit}; the "
+                    f"worst case's calibration and coverage on 1-{Hb})")
         if n - first < 14:
             because += (f"; under two weeks of history ({n - first} {st.unit}), so the worst case "
                         "is a Student-t bound on few scores, floored by the history's own spread")
@@ -358,8 +359,9 @@ def _assumptions(st, name, because, growth, cal, worst_quantile, worst_growth, n
                    if st.yearly is not None else ")")),
         "each day's demand is the planning peak as it will stand that day: the highest daily peak "
         f"of the {WINDOW_DAYS} days up to it",
-        (f"worst case: the {worst_quantile:.0%} quantile of that window peak, {cal.method}; "
-         f"calibrated over horizons 1-{cal.horizons} {st.unit} from {cal.origins} origins"
+        (f"worst case: the {worst_quantile:.0%} quantile of that window peak, {cal.method}"
+         + (f"; calibrated over horizons 1-{cal.horizons} {st.unit} from {cal.origins} origins"
+            if cal.origins else "")
          + (f", {cal.coverage:.0%} covered out of sample" if cal.coverage is not None else "")
          + f"; {cal.extrapolation}") if worst_growth is None else
         f"worst case grows {worst_growth:.1%} a month (--worst-growth)",
