@@ -354,3 +354,27 @@ def test_a_stated_rate_keeps_the_yearly_shape_by_hand():
         assert np.all(fc.worst_case >= fc.nominal)
     # half a year on, at the crest, the plan is about 1.7x today's trough window peak
     assert 1.5 < fc.nominal[int(np.argmin(np.abs(grid - 182)))] / p0 / 1.02 ** 6 < 1.9
+
+
+def test_the_worst_case_cap_names_the_day_it_starts_to_bind():
+    """TfL cycle hires (../shared/data), 24 months: far past the backtest's 61 days the
+    extrapolated worst quantile reaches 3x the nominal. The note names the day it first binds,
+    and that day is the first of the path (to the grid's resolution) where worst = 3 x nominal."""
+    import re
+
+    from conftest import data
+
+    from capplan.ingest import read_traffic
+    from capplan.growth.values import WORST_RATIO_CAP
+
+    rate = read_traffic(data("excel/tfl-daily-cycle-hires.xlsx")).rate
+    peaks = rate.resample("D").max().dropna()
+    fc = forecast_peaks(peaks, 24)
+    note = next(a for a in fc.assumptions if a.startswith("capped: the worst case"))
+    day = int(re.search(r"from day ([\d,]+)", note).group(1).replace(",", ""))
+    month = int(re.search(r"plan month (\d+)", note).group(1))
+    assert month == int(np.ceil(day / DAYS_PER_MONTH))
+    at_cap = fc.worst_case >= WORST_RATIO_CAP * fc.nominal * (1 - 1e-9)
+    first = float(fc.grid_days[np.argmax(at_cap)])
+    assert at_cap.any() and not at_cap[fc.grid_days < day - 1.5].any()
+    assert abs(first - day) <= 1.5

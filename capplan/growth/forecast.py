@@ -341,13 +341,18 @@ def _demand(st: _Setup, mu, cals, steps, p0: float, worst_quantile: float) -> di
     cap = CAP_MULTIPLE * float(np.nanmax(st.hist.clean))
     nominal = np.minimum(np.maximum(hist_c, fut_nom), max(cap, p0))
     worst = np.maximum(hist_r, fut_worst)
-    capped = bool((worst > WORST_RATIO_CAP * nominal).any() or (fut_nom > cap).any())
+    over_w, over_n = worst > WORST_RATIO_CAP * nominal, fut_nom > cap
+    capped = bool(over_w.any() or over_n.any())
+    # the first step each cap binds at (None: never), for the words
+    cap_steps = (int(steps[np.argmax(over_n)]) if over_n.any() else None,
+                 int(steps[np.argmax(over_w)]) if over_w.any() else None)
     worst = np.maximum(np.minimum(worst, WORST_RATIO_CAP * nominal), nominal)
     fan = [np.clip(np.maximum(hist_r, np.exp(np.minimum(f_win + cals[q][1](steps)[1], LOG_MAX))),
                    nominal, worst)
            for q in FAN_QUANTILES]
     return {"nominal": nominal, "worst": worst, "fan": fan, "fut_nom": fut_nom,
-            "fut_worst": fut_worst, "hist_r": hist_r, "capped": capped, "cap": cap}
+            "fut_worst": fut_worst, "hist_r": hist_r, "capped": capped, "cap": cap,
+            "cap_steps": cap_steps}
 
 
 def _assumptions(st, name, because, growth, cal, worst_quantile, worst_growth, notes, d):
@@ -366,9 +371,19 @@ def _assumptions(st, name, because, growth, cal, worst_quantile, worst_growth, n
          + f"; {cal.extrapolation}") if worst_growth is None else
         f"worst case grows {worst_growth:.1%} a month (--worst-growth)",
     ] + list(notes)
-    if d["capped"]:
+    nominal_at, worst_at = d.get("cap_steps", (None, None))
+
+    def from_(step):
+        day = step * st.step_days
+        return f"from day {day:,.0f} (plan month {math.ceil(day / DAYS_PER_MONTH - 1e-9)})"
+
+    if nominal_at is not None:
         out.append(f"capped: the nominal at {CAP_MULTIPLE:g}x the highest spike-free peak of the "
-                   f"history ({d['cap']:,.6g}), the worst case at {WORST_RATIO_CAP:g}x the nominal")
+                   f"history ({d['cap']:,.6g}), {from_(nominal_at)}")
+    if worst_at is not None:
+        out.append(f"capped: the worst case at {WORST_RATIO_CAP:g}x the nominal {from_(worst_at)}: "
+                   "its quantile, extrapolated past the backtest's horizons, would be higher, and "
+                   f"{WORST_RATIO_CAP:g}x the nominal is the most capplan plans for")
     return tuple(out)
 
 
