@@ -378,3 +378,25 @@ def test_the_worst_case_cap_names_the_day_it_starts_to_bind():
     first = float(fc.grid_days[np.argmax(at_cap)])
     assert at_cap.any() and not at_cap[fc.grid_days < day - 1.5].any()
     assert abs(first - day) <= 1.5
+
+
+def test_the_note_says_when_the_observed_peak_stops_holding_the_nominal():
+    """Two months at 145-150, then 18 days at 95-100 (a drop too recent to start the window): the
+    nominal holds the observed peak while the old days are in the 28-day window and steps down
+    as they leave (the last old day is 18 days back: gone after 10 more). The note gives the
+    day the step starts (the path's own first day below 95% of day 0) and the nominal's value
+    by day 28 (the path's own value there); a user saw 381 fall to 295 under "-0.0% a month"."""
+    import re
+
+    rng = np.random.default_rng(9)
+    values = np.r_[rng.uniform(145, 150, 60), rng.uniform(95, 100, 18)]
+    fc = forecast_peaks(daily(values), 2)
+    note = next(a for a in fc.assumptions if "holds the nominal" in a)
+    start = int(re.search(r"until day (\d[\d,]*\d|\d)", note).group(1))
+    by28 = float(re.search(r"window peak \(([\d.,]+)\)", note).group(1).replace(",", ""))
+    assert 9 <= start <= 11
+    below = fc.grid_days[fc.nominal < 0.95 * fc.nominal[0]]
+    assert below.size and abs(below[0] - start) <= 1.5
+    i28 = int(np.argmin(np.abs(fc.grid_days - 28)))
+    assert by28 == pytest.approx(fc.nominal[i28], rel=0.02)
+    assert by28 < 110

@@ -98,6 +98,11 @@ def _hold_trend_paths(paths, origins, first: int, season: int):
     return out
 
 
+def _num(x: float) -> str:
+    """A peak for a sentence: whole numbers from 100 up, three significant digits below."""
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
 def _pct(rate: float) -> str:
     """A signed percentage, without the sign of a rate that rounds to zero ("0.0%", not "-0.0%")."""
     text = f"{rate:+.1%}"
@@ -341,6 +346,13 @@ def _demand(st: _Setup, mu, cals, steps, p0: float, worst_quantile: float) -> di
     cap = CAP_MULTIPLE * float(np.nanmax(st.hist.clean))
     nominal = np.minimum(np.maximum(hist_c, fut_nom), max(cap, p0))
     worst = np.maximum(hist_r, fut_worst)
+    # Where the observed days stop holding the nominal up: its step down, when more than 5%.
+    held_until = None
+    drop = np.flatnonzero(nominal < 0.95 * nominal[0])
+    if drop.size and hist_c[0] >= fut_nom[0]:
+        gone = min(st.window, K) - 1  # the first step with no observed day in the window
+        held_until = (int(steps[drop[0]]), float(nominal[0]), float(nominal[gone]),
+                      int(steps[gone]))
     over_w, over_n = worst > WORST_RATIO_CAP * nominal, fut_nom > cap
     capped = bool(over_w.any() or over_n.any())
     # the first step each cap binds at (None: never), for the words
@@ -352,7 +364,7 @@ def _demand(st: _Setup, mu, cals, steps, p0: float, worst_quantile: float) -> di
            for q in FAN_QUANTILES]
     return {"nominal": nominal, "worst": worst, "fan": fan, "fut_nom": fut_nom,
             "fut_worst": fut_worst, "hist_r": hist_r, "capped": capped, "cap": cap,
-            "cap_steps": cap_steps}
+            "cap_steps": cap_steps, "held_until": held_until}
 
 
 def _assumptions(st, name, because, growth, cal, worst_quantile, worst_growth, notes, d):
@@ -371,6 +383,13 @@ def _assumptions(st, name, because, growth, cal, worst_quantile, worst_growth, n
          + f"; {cal.extrapolation}") if worst_growth is None else
         f"worst case grows {worst_growth:.1%} a month (--worst-growth)",
     ] + list(notes)
+    held = d.get("held_until")
+    if held is not None:
+        step, held_peak, after, gone = held
+        out.append(f"the observed planning peak ({_num(held_peak)}) holds the nominal until day "
+                   f"{step * st.step_days:,.0f}, when the days it rests on start to leave the "
+                   f"{WINDOW_DAYS}-day window; by day {gone * st.step_days:,.0f} the nominal is "
+                   f"the forecast's own window peak ({_num(after)}), whatever the growth rate")
     nominal_at, worst_at = d.get("cap_steps", (None, None))
 
     def from_(step):
