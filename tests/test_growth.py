@@ -357,27 +357,24 @@ def test_a_stated_rate_keeps_the_yearly_shape_by_hand():
 
 
 def test_the_worst_case_cap_names_the_day_it_starts_to_bind():
-    """TfL cycle hires (../shared/data), 24 months: far past the backtest's 61 days the
-    extrapolated worst quantile reaches 3x the nominal. The note names the day it first binds,
-    and that day is the first of the path (to the grid's resolution) where worst = 3 x nominal."""
+    """Five quiet days and a 24-month plan: no backtest, so the worst offset is the stated
+    log(1.5) over the 61-step grid, times sqrt(k / 61) past it; it reaches log(3), the cap, at
+    k = 61 (log 3 / log 1.5)^2 = 449.2 days (plan month 15). The note names that day, and the
+    path (to the grid's resolution) is at 3x the nominal from there, not before."""
+    import math
     import re
 
-    from conftest import data
-
-    from capplan.ingest import read_traffic
     from capplan.growth.values import WORST_RATIO_CAP
 
-    rate = read_traffic(data("excel/tfl-daily-cycle-hires.xlsx")).rate
-    peaks = rate.resample("D").max().dropna()
-    fc = forecast_peaks(peaks, 24)
+    fc = forecast_peaks(daily([100.0, 101.0, 100.5, 100.2, 100.8]), 24)
     note = next(a for a in fc.assumptions if a.startswith("capped: the worst case"))
-    day = int(re.search(r"from day ([\d,]+)", note).group(1).replace(",", ""))
-    month = int(re.search(r"plan month (\d+)", note).group(1))
-    assert month == int(np.ceil(day / DAYS_PER_MONTH))
+    day = int(re.search(r"from day (\d[\d,]*)", note).group(1).replace(",", ""))
+    by_hand = 61 * (math.log(3) / math.log(1.5)) ** 2
+    assert abs(day - by_hand) <= 1.5  # whole steps, and the nominal's own small drift
+    assert math.ceil(by_hand / DAYS_PER_MONTH) == 15 and "(plan month 15)" in note
     at_cap = fc.worst_case >= WORST_RATIO_CAP * fc.nominal * (1 - 1e-9)
-    first = float(fc.grid_days[np.argmax(at_cap)])
     assert at_cap.any() and not at_cap[fc.grid_days < day - 1.5].any()
-    assert abs(first - day) <= 1.5
+    assert abs(float(fc.grid_days[np.argmax(at_cap)]) - day) <= 1.5
 
 
 def test_the_note_says_when_the_observed_peak_stops_holding_the_nominal():

@@ -117,3 +117,22 @@ def test_without_a_backtest_the_worst_case_is_the_stated_margin_by_hand():
     assert cal[0.8][0].worst_offset[0] == pytest.approx(math.log(1.5) * ndtri(0.8) / ndtri(0.95))
     wide = calibrate(empty, empty, empty, (0.95,), 0.5, 3, 1)[0.95][0]
     assert wide.worst_offset[0] == pytest.approx(ndtri(0.95) * 0.5 * math.sqrt(2))
+
+
+@pytest.mark.parametrize("sigma", [0.0, 0.005, 0.02])
+def test_level_drift_is_the_random_walk_it_was_made_of(sigma):
+    """Daily log peaks = a random walk of step sd sigma + day-to-day noise of sd 0.15 (which
+    reverts): the drift estimate recovers sigma (within 30%, or under 0.004 when there is none),
+    not the noise, which used to set the long-horizon widening (TfL cycle hires: the worst case
+    at the 3x cap from month 15 of a 24-month plan)."""
+    from capplan.growth.calibration import level_drift_sd
+
+    rng = np.random.default_rng(11)
+    n = 4000
+    y = np.cumsum(rng.normal(0, sigma, n)) + rng.normal(0, 0.15, n)
+    got = level_drift_sd(y, 28, 61, 365)
+    if sigma == 0:
+        assert got < 0.004  # the noise-based widening it replaces: 0.15 / sqrt(7) = 0.057
+    else:
+        assert got == pytest.approx(sigma, rel=0.3)
+    assert level_drift_sd(y[:1000], 28, 61, 365) is None  # under three long lags

@@ -120,10 +120,11 @@ def raw_offsets(scores_clean, scores_recur, q: float, floor_sd: float, floor_n: 
 
 
 def calibrate(forecast_window, actual_clean, actual_recur, qs, floor_sd: float, floor_n: int,
-              season: int, check: bool = True) -> dict:
+              season: int, check: bool = True, drift_sd: float | None = None) -> dict:
     """Offsets per horizon from the backtest (arrays origins x horizons, log window peaks), for
     each worst quantile in `qs`: q -> (Calibration, function k -> (nominal offset, worst offset)
-    for steps k >= 1)."""
+    for steps k >= 1). `drift_sd`: the history's own random-walk drift of the window peak a step
+    (`level_drift_sd`), for the extrapolation where the grid shows no growth."""
     import numpy as np
 
     rc = actual_clean - forecast_window
@@ -135,11 +136,11 @@ def calibrate(forecast_window, actual_clean, actual_recur, qs, floor_sd: float, 
     for q in qs:
         m, u, n_scores, parametric = raw_offsets(rc, rw, q, floor_sd, floor_n, season, sc, sw)
         oos = out_of_sample(old, rw[cut:], q, floor_sd, floor_n, season) if check else (None, None)
-        out[q] = _fit(m, u, n_scores, parametric, q, floor_sd, floor_n, season, oos)
+        out[q] = _fit(m, u, n_scores, parametric, q, floor_sd, floor_n, season, oos, drift_sd)
     return out
 
 
-def _fit(m, u, n_scores, parametric, q, floor_sd, floor_n, season, oos):
+def _fit(m, u, n_scores, parametric, q, floor_sd, floor_n, season, oos, drift_sd=None):
     """Smooth the raw offsets over horizons and extrapolate them (module docstring)."""
     import numpy as np
 
@@ -167,6 +168,12 @@ def _fit(m, u, n_scores, parametric, q, floor_sd, floor_n, season, oos):
         slope = max(0.0, float(np.polyfit(np.sqrt(half), u[half - 1], 1)[0]))
     if valid.size == 0:
         slope = float(u[0]) / math.sqrt(horizons)  # u x sqrt(steps / horizons) past the grid
+    elif slope == 0.0 and drift_sd is not None:
+        # Flat on the grid, and the history long enough to say how far its window peak drifts:
+        # a random walk of that spread (day-to-day noise that reverts is not drift).
+        from scipy.special import ndtri
+
+        slope = max(float(ndtri(q)), 0.0) * drift_sd
     elif slope == 0.0 and floor_sd > 0:
         # No growth measurable on the grid: a level error of the seasonal-naive spread a season.
         slope = floor_sd / math.sqrt(max(season, 1))
@@ -225,3 +232,34 @@ def out_of_sample(old, new, q, floor_sd, floor_n, season):
     covered = (new <= u_old[None, :])[ok]
     over = np.expm1(np.minimum((u_old[None, :] - new)[ok], 700.0))
     return float(covered.mean()), float(np.median(over))
+
+
+def level_drift_sd(y_log, window: int, short: int, long: int) -> float | None:
+    """The random-walk drift of the window peak a step, from the history itself: the variogram
+    of the detrended log window peak, V(L) = mean((W[t + L] - W[t])^2), grows by the drift's
+    variance a step between a short lag and a long one, whatever the (reverting) noise adds at
+    both: sd = sqrt(max(V(long) - V(short), 0) / (long - short)). None when the history is too
+    short for the long lag (three times it) or the lags are not apart."""
+    import numpy as np
+
+    y = np.asarray(y_log, float)
+    if long <= short or len(y) < 3 * long:
+        return None
+    from capplan.growth.backtest import window_max
+
+    w = window_max(y[None, :], window)[0][window - 1:]
+    ok = np.isfinite(w)
+    t = np.arange(w.size, dtype=float)
+    if ok.sum() < 3 * long:
+        return None
+    w = w - np.polyval(np.polyfit(t[ok], w[ok], 1), t)
+
+    def variogram(lag):
+        d = w[lag:] - w[:-lag]
+        d = d[np.isfinite(d)]
+        return float(np.mean(d * d)) if d.size else math.nan
+
+    v_short, v_long = variogram(short), variogram(long)
+    if not (math.isfinite(v_short) and math.isfinite(v_long)):
+        return None
+    return math.sqrt(max(v_long - v_short, 0.0) / (long - short))

@@ -21,7 +21,7 @@ from capplan import progress
 from capplan.errors import CapplanError
 from capplan.growth.backtest import (CAL_HORIZON_DAYS, CHOICE_HORIZON_DAYS, choose,
                                      future_matrix, mase_by_origin, origins_for, window_max)
-from capplan.growth.calibration import calibrate, history_spread
+from capplan.growth.calibration import calibrate, history_spread, level_drift_sd
 from capplan.growth.candidates import NAMES, all_candidates
 from capplan.growth.history import History, find_recurring_peaks, latest_level_shift
 from capplan.growth.values import (CAP_MULTIPLE, DAYS_PER_MONTH, FAN_QUANTILES,
@@ -266,6 +266,7 @@ def _backtest_and_choose(st: _Setup, worst_quantile: float, model, K: int):
                  for k, c in cands.items()}
     log_clean, log_recur = np.log(st.hist.clean), np.log(st.hist.recurring)
     floor = history_spread(log_recur[first:], st.season)
+    drift = level_drift_sd(st.y[st.since:], window, Hb, max(Hb, int(round(YEAR_DAYS / st.step_days))))
     actual_c = future_matrix(log_clean, origins, Hb)
     win_c = window_max(actual_c, window)
     win_r = window_max(future_matrix(log_recur, origins, Hb), window)
@@ -282,7 +283,8 @@ def _backtest_and_choose(st: _Setup, worst_quantile: float, model, K: int):
         mb = mb[np.isfinite(mb)]
         maseof[name] = float(np.mean(mb)) if mb.size else None
         cals[name] = calibrate(window_max(c.paths, window), win_c, win_r,
-                               tuple(sorted({0.80, worst_quantile})), *floor, st.season)
+                               tuple(sorted({0.80, worst_quantile})), *floor, st.season,
+                               drift_sd=drift)
         scores.append(BacktestScore(name, maseof[name], cals[name][0.80][0].coverage,
                                     cals[name][worst_quantile][0].coverage, len(origins), Hb))
     if model is not None:
@@ -305,7 +307,7 @@ def _backtest_and_choose(st: _Setup, worst_quantile: float, model, K: int):
         cals[chosen] = calibrate(empty, empty, empty, (worst_quantile, *fans), *floor, st.season)
     else:
         cals[chosen].update(calibrate(window_max(c.paths, window), win_c, win_r, fans, *floor,
-                                      st.season, check=False))
+                                      st.season, check=False, drift_sd=drift))
     return c, because, scores, cals[chosen]
 
 
