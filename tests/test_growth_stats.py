@@ -136,3 +136,21 @@ def test_level_drift_is_the_random_walk_it_was_made_of(sigma):
     else:
         assert got == pytest.approx(sigma, rel=0.3)
     assert level_drift_sd(y[:1000], 28, 61, 365) is None  # under three long lags
+
+
+def test_a_flat_grid_to_rounding_widens_by_the_history_spread_by_hand():
+    """Scores equal at every horizon: the worst offset is flat on the grid, whose fitted slope
+    is then zero only to rounding (1e-17). It used to count as growth measured (the worst case
+    held flat for months past 13 days of ELB history); it now falls back to the seasonal-naive
+    spread a season: slope = floor_sd / sqrt(season)."""
+    import math
+
+    import numpy as np
+
+    from capplan.growth.calibration import calibrate
+
+    actual = np.full((40, 10), 0.4)  # every score 0.4: polyfit's slope on it is +2e-18
+    cal, at = calibrate(np.zeros((40, 10)), actual, actual, (0.95,), 0.07, 30, 7)[0.95]
+    assert np.all(cal.worst_offset == 0.4)
+    _, wo = at(np.array([10, 40]))
+    assert wo[1] - wo[0] == pytest.approx(0.07 / math.sqrt(7) * (math.sqrt(40) - math.sqrt(10)))

@@ -165,7 +165,8 @@ def _fit(m, u, n_scores, parametric, q, floor_sd, floor_n, season, oos, drift_sd
     half = np.arange(max(1, horizons // 2), horizons + 1)
     slope = 0.0
     if half.size >= 3:
-        slope = max(0.0, float(np.polyfit(np.sqrt(half), u[half - 1], 1)[0]))
+        slope = float(np.polyfit(np.sqrt(half), u[half - 1], 1)[0])
+        slope = slope if slope > 1e-6 else 0.0  # flat, to rounding: no growth measured
     if valid.size == 0:
         slope = float(u[0]) / math.sqrt(horizons)  # u x sqrt(steps / horizons) past the grid
     elif slope == 0.0 and drift_sd is not None:
