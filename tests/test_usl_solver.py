@@ -107,3 +107,16 @@ def test_noise_free_curve_recovered():
     p, _, sse = ours(n, x)
     assert p == pytest.approx([0.03, 2e-4, 50], rel=1e-9)
     assert sse < 1e-16 * float(x @ x)
+
+
+def test_t_quantile_matches_scipy():
+    from scipy.special import stdtrit
+
+    from capplan.usl import t_quantile
+
+    for dof in [*range(1, 120), 333, 1000, 1999, 2000, 2001, 50_000]:
+        for q in (0.75, 0.9, 0.95, 0.975, 0.995, 0.9995):
+            assert t_quantile(q, dof) == pytest.approx(float(stdtrit(dof, q)), rel=1e-12)
+    # by hand: dof 1 is Cauchy, tan(pi (q - 1/2)); dof 2 has t = (2q-1) sqrt(2 / (1 - (2q-1)^2))
+    assert t_quantile(0.975, 1) == pytest.approx(np.tan(np.pi * 0.475), rel=1e-14)
+    assert t_quantile(0.975, 2) == pytest.approx(0.95 * np.sqrt(2 / (1 - 0.95 ** 2)), rel=1e-14)
