@@ -15,6 +15,9 @@ fi
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,dask]'
+# An editable install leaves capplan's own modules uncompiled; where PYTHONDONTWRITEBYTECODE is set
+# Python would compile them from source at every start (about 0.16 s). pip compiled the rest.
+.venv/bin/python -m compileall -q capplan
 if [ "${1:-}" != "--no-sample" ]; then
   .venv/bin/capplan forecast inputs/nyc_taxi.csv --config inputs/service.toml
 fi

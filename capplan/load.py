@@ -181,7 +181,7 @@ def analyze_load(traffic: Traffic) -> LoadProfile:
     import numpy as np
     import pandas as pd
 
-    from capplan.saturation import detect_flat_topping
+    from capplan.saturation import detect_flat_topping, grouped_quantiles
 
     rate = traffic.rate
     if rate.empty:
@@ -201,9 +201,12 @@ def analyze_load(traffic: Traffic) -> LoadProfile:
         # since 1970-01-01, a Thursday (weekday 3): pandas' field accessors cost 3x more.
         hours = local_ns // 3_600_000_000_000
         code = ((hours // 24 + 3) % 7) * 24 + hours % 24
-        grouped = pd.Series(values).groupby(code)
-        mean_by = grouped.mean()
-        p95_by = grouped.quantile(0.95)
+        mean_by = pd.Series(values).groupby(code).mean()  # pandas' compensated sum, as before
+        if np.isnan(values).any():
+            p95_by = pd.Series(values).groupby(code).quantile(0.95)
+        else:  # the same numbers as groupby().quantile, a third of the time (168 small sorts)
+            codes, _, _, q = grouped_quantiles(code.astype(np.int16), values, [0.95])
+            p95_by = pd.Series(q[:, 0], index=codes.astype(np.int64))
 
         def grid(s):
             return pd.DataFrame(

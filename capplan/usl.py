@@ -203,20 +203,159 @@ def _start(n, x):
     return lam, min(max(s, 1e-4), 0.9), min(max(k, 1e-7), 0.5)
 
 
+T_SERIES_MAX_DOF = 2000  # past this the series below grows long: scipy's stdtrit instead
+
+
+def _t_central(t: float, dof: int) -> float:
+    """P(|T| <= t) for Student's t on an integer `dof`: the finite series of Abramowitz and
+    Stegun 26.7.3 (odd) and 26.7.4 (even) in theta = atan(t / sqrt(dof)); every term positive."""
+    theta = math.atan(t / math.sqrt(dof))
+    c2 = math.cos(theta) ** 2
+    if dof % 2:
+        term, total = math.cos(theta), 0.0
+        for j in range(1, (dof - 1) // 2 + 1):
+            total += term
+            term *= c2 * (2 * j) / (2 * j + 1)
+        return 2 / math.pi * (theta + math.sin(theta) * total)
+    term, total = 1.0, 0.0
+    for j in range(dof // 2):
+        total += term
+        term *= c2 * (2 * j + 1) / (2 * j + 2)
+    return math.sin(theta) * total
+
+
+def t_quantile(q: float, dof: int) -> float:
+    """Student's t quantile for 0.5 < q < 1 and an integer dof >= 1 (what scipy.stats.t.ppf
+    gives, to 1e-12 relative; the tests compare): Newton on the series above, kept inside a
+    bracket, so that a USL fit does not import scipy.special (~0.2 s)."""
+    if dof > T_SERIES_MAX_DOF:
+        from scipy.special import stdtrit
+
+        return float(stdtrit(dof, q))
+    target = 2 * q - 1
+    log_norm = (math.lgamma((dof + 1) / 2) - math.lgamma(dof / 2)
+                - 0.5 * math.log(dof * math.pi))
+    lo, hi = 0.0, 1.0
+    while _t_central(hi, dof) < target:
+        lo, hi = hi, hi * 2
+    t = (lo + hi) / 2
+    for _ in range(200):
+        gap = _t_central(t, dof) - target
+        if gap == 0:
+            break
+        lo, hi = (t, hi) if gap < 0 else (lo, t)
+        density = math.exp(log_norm - (dof + 1) / 2 * math.log1p(t * t / dof))
+        nxt = t - gap / (2 * density)
+        if not lo < nxt < hi:
+            nxt = (lo + hi) / 2
+        if abs(nxt - t) <= 1e-16 * t:
+            t = nxt
+            break
+        t = nxt
+    return t
+
+
+LOWER = (0.0, 0.0, 0.0)  # sigma, kappa, lambda
+UPPER = (1.0, 1.0, math.inf)
+
+
+def _residuals(n, x, p):
+    """X(N) - x and its Jacobian in (sigma, kappa, lambda), analytic."""
+    import numpy as np
+
+    s, k, lam = p
+    nn1 = n * (n - 1)
+    d = 1 + s * (n - 1) + k * nn1
+    g = n / d
+    r = lam * g - x
+    jac = np.column_stack([-lam * g * (n - 1) / d, -lam * g * (n - 1) * n / d, g])
+    return r, jac
+
+
+def _levenberg_marquardt(n, x, p0, free):
+    """Minimise the squared residuals over the `free` coefficients (the others held at p0's
+    values), each step projected onto the bounds. Marquardt's scaling (the diagonal of J'J) copes with
+    lambda ~ 100 beside kappa ~ 1e-4. It runs until no step lowers the sum of squares at any
+    damping: the optimum to the precision of the arithmetic, as scipy's tolerances of 1e-15 ask."""
+    import numpy as np
+
+    lower, upper = np.array(LOWER), np.array(UPPER)
+    p = p0.copy()
+    r, jac = _residuals(n, x, p)
+    cost = float(r @ r)
+    if not np.isfinite(cost):
+        return None, math.inf
+    damping = 1e-3
+    for _ in range(2000):
+        # A coefficient on a bound that the descent direction pushes past stays there this step.
+        descent = -(jac.T @ r)
+        moving = [i for i in free if not ((p[i] <= lower[i] and descent[i] < 0)
+                                          or (p[i] >= upper[i] and descent[i] > 0))]
+        if not moving:
+            break
+        jf = jac[:, moving]
+        a = jf.T @ jf
+        scale = np.diag(a).copy()
+        scale[scale <= 0] = 1.0
+        try:
+            step = np.linalg.solve(a + damping * np.diag(scale), descent[moving])
+        except np.linalg.LinAlgError:
+            step = np.linalg.lstsq(a + damping * np.diag(scale), descent[moving], rcond=None)[0]
+        trial = p.copy()
+        trial[moving] += step
+        # A step past a bound stops on it (projected): the optimum may lie there.
+        trial = np.clip(trial, lower, upper)
+        if np.all(np.isfinite(trial)) and not np.array_equal(trial, p):
+            r_new, jac_new = _residuals(n, x, trial)
+            new_cost = float(r_new @ r_new)
+            if np.isfinite(new_cost) and new_cost < cost:
+                p, r, jac, cost = trial, r_new, jac_new, new_cost
+                damping = max(damping / 10, 1e-12)
+                continue
+        damping *= 10
+        if damping > 1e20:
+            break
+    return p, cost
+
+
+def _least_squares(n, x, start):
+    """The bounded least-squares optimum: Levenberg-Marquardt on the open box and on each face
+    (sigma and kappa held at 0 or 1), the lowest sum of squares among them. A face's fit is the
+    box's optimum when that lies on the face; an open-box fit that runs into a bound stops short
+    of it with a higher sum of squares, so the face wins. lambda >= 0 never binds (x >= 0)."""
+    import itertools
+
+    import numpy as np
+
+    best, best_cost = None, math.inf
+    for held_sigma, held_kappa in itertools.product((None, 0.0, 1.0), repeat=2):
+        p0 = start.astype(float).copy()
+        free = [2]
+        for i, held in ((0, held_sigma), (1, held_kappa)):
+            if held is None:
+                free.append(i)
+            else:
+                p0[i] = held
+        p, cost = _levenberg_marquardt(n, x, p0, np.array(sorted(free)))
+        if p is not None and cost < best_cost:
+            best, best_cost = p, cost
+    return best
+
+
 def fit_usl(n, x, latency=None, source: str = "load test", latency_column: str | None = None,
             latency_statistic: str | None = None) -> USLFit:
     """Fit sigma, kappa, lambda to measured concurrency `n` and throughput `x`. `latency` (in
     seconds, per measurement) is kept for the latency objective (`capplan.limits`), which uses it
     when its `latency_statistic` is named; `latency_column` says where it came from.
 
-    Nonlinear least squares on throughput (scipy.optimize.least_squares, trust-region reflective
-    with bounds 0 <= sigma, kappa <= 1, lambda >= 0); standard errors from the Jacobian at the
-    optimum, s^2 (J'J)^-1 with s^2 = SSE / (n - 3); intervals with the t quantile on n - 3
-    degrees of freedom (three parameters estimated).
+    Nonlinear least squares on throughput with bounds 0 <= sigma, kappa <= 1, lambda >= 0
+    (`_least_squares`: Levenberg-Marquardt in numpy on each face of the box, the same optimum as
+    scipy.optimize.least_squares' trust-region reflective, which the tests check, without its
+    ~0.4 s import); standard errors from the Jacobian at the optimum, s^2 (J'J)^-1 with
+    s^2 = SSE / (n - 3); intervals with the t quantile on n - 3 degrees of freedom (three
+    parameters estimated).
     """
     import numpy as np
-    from scipy.optimize import least_squares
-    from scipy.special import stdtrit  # the t quantile without importing scipy.stats (~1 s)
 
     n = np.asarray(n, dtype=float)
     x = np.asarray(x, dtype=float)
@@ -240,30 +379,19 @@ def fit_usl(n, x, latency=None, source: str = "load test", latency_column: str |
         raise CapplanError(f"{source}: only {np.unique(n).size} distinct concurrency level(s): "
                            "measure at least three")
     lam0, s0, k0 = _start(n, x)
-
-    def resid(p):
-        s, k, lam = p
-        return lam * n / (1 + s * (n - 1) + k * n * (n - 1)) - x
-
-    try:
-        res = least_squares(resid, x0=[s0, k0, lam0], bounds=([0, 0, 0], [1, 1, np.inf]),
-                            method="trf", x_scale="jac", xtol=1e-15, ftol=1e-15, gtol=1e-15,
-                            max_nfev=20000)
-    except (ValueError, np.linalg.LinAlgError) as exc:
-        raise CapplanError(f"{source}: the USL fit failed ({exc}): check that throughput rises "
-                           "with concurrency at first") from exc
-    if not res.success and res.status <= 0:
-        raise CapplanError(f"{source}: the USL fit did not converge ({res.message})")
-    s, k, lam = (float(v) for v in res.x)
+    fitted = _least_squares(n, x, np.array([s0, k0, lam0]))
+    if fitted is None:
+        raise CapplanError(f"{source}: the USL fit did not converge: check that throughput rises "
+                           "with concurrency at first")
+    s, k, lam = (float(v) for v in fitted)
     # A coefficient within solver noise of its bound is on the bound: report it as exactly 0.
     s = 0.0 if s < 1e-12 else s
     k = 0.0 if k < 1e-15 else k
-    r = res.fun
+    r, J = _residuals(n, x, np.array([s, k, lam]))
     dof = n.size - 3
     sse = float(r @ r)
     s2 = sse / dof
     warns = []
-    J = res.jac
     # Coefficients on a bound are not free parameters; the covariance comes from the free ones,
     # as nlxb does, and the bound ones report an error computed the same way with all columns.
     try:
@@ -271,7 +399,7 @@ def fit_usl(n, x, latency=None, source: str = "load test", latency_column: str |
         se = np.sqrt(np.clip(np.diag(cov), 0, None))
     except np.linalg.LinAlgError:
         se = np.full(3, np.nan)
-    tq = float(stdtrit(dof, 0.975))
+    tq = t_quantile(0.975, dof)
     names = ("sigma", "kappa", "lambda")
     vals = (s, k, lam)
     stderr = {nm: float(e) for nm, e in zip(names, se)}

@@ -12,7 +12,8 @@ from conftest import ROOT, TODAY, data, run_cli
 
 def test_help_is_fast_and_imports_nothing_heavy():
     code = ("import sys, time; t = time.time(); import capplan.cli; "
-            "heavy = [m for m in ('statsmodels', 'weasyprint', 'pandas', 'scipy', 'kaleido') "
+            "heavy = [m for m in ('statsmodels', 'weasyprint', 'pandas', 'scipy', 'kaleido', "
+            "'pydantic') "
             "if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
     assert out.strip() == "[]"

@@ -53,7 +53,9 @@ def _usage_error(exc) -> None:
         sys.exit(exc.exit_code)
     ctx = getattr(exc, "ctx", None)
     where = f" (see {ctx.command_path} --help)" if ctx is not None else ""
-    message = CapplanError(exc.format_message() + where)
+    # Typer 0.28 names the type "int"; the word a user reads is "integer".
+    text = exc.format_message().replace(" is not a valid int.", " is not a valid integer.")
+    message = CapplanError(text + where)
     print(f"capplan: error: {message}", file=sys.stderr)
     sys.exit(exc.exit_code)
 

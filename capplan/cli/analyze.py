@@ -60,4 +60,4 @@ def analyze(
             print_quality(console, a.traffic)
             print_load(console, a.load)
         written = a.write(out_dir)
-    finish(written, a.to_json(), quiet, json)
+    finish(written, a.to_json, quiet, json)  # the text only for --json

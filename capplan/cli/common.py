@@ -150,15 +150,16 @@ def show(quiet: bool, as_json: bool):
     return make_console()
 
 
-def finish(written, doc_text: str, quiet: bool, as_json: bool) -> None:
-    """The last word of a run: the JSON on stdout with --json, else which files were written."""
+def finish(written, doc_text, quiet: bool, as_json: bool) -> None:
+    """The last word of a run: the JSON on stdout with --json, else which files were written.
+    `doc_text` is the JSON text or the call that makes it (made only for --json)."""
     import sys
 
     from capplan import progress
 
     progress.pause()
     if as_json:
-        sys.stdout.write(doc_text)
+        sys.stdout.write(doc_text() if callable(doc_text) else doc_text)
         sys.stdout.flush()
     elif not quiet:
         make_console().print(f"wrote {', '.join(str(p) for p in written)}")

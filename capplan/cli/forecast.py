@@ -197,4 +197,4 @@ def _finish(p, out: Path, no_report: bool, quiet: bool, as_json: bool, browser=N
         print_plan(console, p.plan)
         print_unclipped(console, p.result)
     written = p.write(out, reports=not no_report, command=sys.argv, browser=browser)
-    finish(written, p.to_json(), quiet, as_json)
+    finish(written, p.to_json, quiet, as_json)  # the text only for --json

@@ -80,7 +80,7 @@ def usl(
                 _print_steps(console, fit.load_test)
             print_usl(console, fit.fit, latency_slo)
         written = fit.write(out_dir, chart=not no_report)
-    finish(written, fit.to_json(), quiet, json)
+    finish(written, fit.to_json, quiet, json)  # the text only for --json
 
 
 def _print_steps(console, test) -> None:

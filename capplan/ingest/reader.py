@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 
 from capplan.errors import CapplanError, name_list
 from capplan.ingest import series as ser
-from capplan.ingest.access_logs import read_access_log
 from capplan.ingest.columns import (
     ParsedTimes,
     check_timezone,
@@ -26,10 +25,8 @@ from capplan.ingest.columns import (
     to_numbers,
 )
 from capplan.ingest.delimited import Columns, read_columns, read_sample, sniff_dialect
-from capplan.ingest.excel import _read_excel_table
 from capplan.ingest.log_formats import detect_log_format
 from capplan.ingest.model import FIRST_ROWS_SHOWN, DroppedRows, InputInfo, Traffic
-from capplan.ingest.monitoring_json import json_long_frame
 from capplan.ingest.rates import (
     _fmt_seconds,
     counter_to_rate,
@@ -175,6 +172,8 @@ def _open_table(src: Source, sheet: str | None, timezone: str) -> _Table | Traff
                            "two rows of data")
     fam = family(src)
     if fam == "xlsx":
+        from capplan.ingest.excel import _read_excel_table  # each family's reader when met
+
         frame, sheet_used = _read_excel_table(path, read_whole(src, "xlsx"), sheet)
         return _whole_table(frame, src.fmt_prefix + "xlsx", frame.attrs.get("first_line", 2),
                             sheet=sheet_used)
@@ -223,6 +222,8 @@ def _read_log(src: Source, head: str, encoding: str, timezone: str) -> Traffic:
     if fmt is None:  # text_family said log from the same lines
         raise CapplanError(f"{src.path}: not an access log capplan reads: export the traffic as "
                            "CSV")
+    from capplan.ingest.access_logs import read_access_log
+
     with open_stream(src, capped=False) as raw:
         return read_access_log(src.path, utf8_lines(raw, encoding, src.head), fmt, src.sha256,
                                src.fmt_prefix, timezone)
@@ -232,6 +233,8 @@ def _read_json(path: Path, text: str):
     """Monitoring JSON as a long table of every series. The document is untrusted: the readers
     check its shape, and what they do not foresee (`"result": [1]`, 100,000 nested brackets) is
     still a one-line error."""
+    from capplan.ingest.monitoring_json import json_long_frame
+
     try:
         return json_long_frame(path, text)
     except CapplanError:
