@@ -84,7 +84,10 @@ def bad_cases(tmp_path):
     short = metrics(n=19)
     short.to_csv(tmp_path / "short.csv", index=False)
     cases["19_points"] = ([tmp_path / "short.csv", "--resource", "cpu=cpu"], "at least 20")
-    cases["no_column"] = (["--resource", "cpu=nope"], "nope")
+    cases["no_column"] = (["--resource", "cpu=nope"], "no column 'nope' for --resource cpu=")
+    # the throughput's column named by its own flag (it said --value-column, a user trial)
+    cases["no_throughput_column"] = (["--resource", "cpu=cpu", "--throughput", "nope"],
+                                     "no column 'nope' for --throughput;")
     cases["bad_target"] = (["--resource", "cpu=cpu", "--target-utilization", "1.5"],
                            "--target-utilization")
     cases["bad_window"] = (["--resource", "cpu=cpu", "--exclude", "2024-03-01"], "--exclude")
@@ -94,7 +97,7 @@ def bad_cases(tmp_path):
 
 
 CASES = ["misaligned", "no_overlap", "over_100", "constant", "constant_throughput", "19_points",
-         "no_column", "bad_target", "bad_window", "bad_unit"]
+         "no_column", "no_throughput_column", "bad_target", "bad_window", "bad_unit"]
 
 
 @pytest.mark.parametrize("case", CASES)

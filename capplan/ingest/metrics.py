@@ -123,21 +123,26 @@ def read_metrics(throughput: MetricSpec, resources: list[MetricSpec], *,
                            "e.g. --resource cpu=cpu_util")
     cache: dict[tuple, Traffic] = {}
 
-    def read(spec: MetricSpec, **kind) -> Traffic:
+    def read(spec: MetricSpec, flag: str, **kind) -> Traffic:
         key = (spec.path, spec.column, tuple(sorted(kind.items())))
         if key not in cache:
-            cache[key] = read_traffic(spec.path, time_column=time_column,
-                                      value_column=spec.column, timezone=timezone,
-                                      sheet=sheet, **kind)
+            try:
+                cache[key] = read_traffic(spec.path, time_column=time_column,
+                                          value_column=spec.column, timezone=timezone,
+                                          sheet=sheet, **kind)
+            except CapplanError as exc:
+                # The reader names its own flag; here the column came from another one.
+                raise CapplanError(str(exc).replace("--value-column", flag)) from exc
         return cache[key]
 
-    series = {"throughput": read(throughput, per_interval=per_interval, counter=counter)}
+    series = {"throughput": read(throughput, "--throughput", per_interval=per_interval,
+                                 counter=counter)}
     # Utilizations and instance counts are levels: read as given (rate=True), never taken for
     # counts per interval from their name or whole numbers.
     for r in resources:
-        series[r.name] = read(r, rate=True)
+        series[r.name] = read(r, f"--resource {r.name}=COLUMN", rate=True)
     if instances is not None:
-        series["instances"] = read(instances, rate=True)
+        series["instances"] = read(instances, "--instances-column", rate=True)
     specs = {"throughput": throughput, **{r.name: r for r in resources}}
     if instances is not None:
         specs["instances"] = instances
