@@ -83,7 +83,7 @@ def _moment(start: str, day: float) -> str:
 def demand_figure(doc: dict, history_days: int = 365) -> dict:
     """History, the two scenarios' stepped demand paths (the month table's peaks marked), the
     band between them, event windows and what today's fleet carries."""
-    start = doc["start"]
+    start, unit = doc["start"], fmt.unit(doc)
     traces, shapes, annotations = [], [], []
     load = doc.get("load")
     if load and load.get("daily_peaks"):
@@ -91,7 +91,7 @@ def demand_figure(doc: dict, history_days: int = 365) -> dict:
         traces.append({"type": "scatter", "mode": "lines", "name": "daily peak (history)",
                        "x": [r["date"] for r in hist], "y": [r["peak"] for r in hist],
                        "line": {"color": INK, "width": 1},
-                       "hovertemplate": "%{x|%d %b %Y}: %{y:,.0f} req/s<extra></extra>"})
+                       "hovertemplate": "%{x|%d %b %Y}: %{y:,.0f} " f"{unit}<extra></extra>"})
     paths = {}
     for name in ("nominal", "worst_case"):
         s = doc["scenarios"][name]
@@ -107,13 +107,13 @@ def demand_figure(doc: dict, history_days: int = 365) -> dict:
         traces.append({"type": "scatter", "mode": "lines", "x": x, "y": y,
                        "name": "nominal path",
                        "line": {"color": ACCENT, "width": 2, "shape": "vh"},
-                       "hovertemplate": "nominal %{x|%d %b %Y}: %{y:,.0f} req/s<extra></extra>"})
+                       "hovertemplate": "nominal %{x|%d %b %Y}: %{y:,.0f} " f"{unit}<extra></extra>"})
     if "worst_case" in paths and not same:
         x, y, _ = paths["worst_case"]
         traces.append({"type": "scatter", "mode": "lines", "x": x, "y": y, "fill": "tonexty",
                        "fillcolor": BAND, "name": "worst-case path",
                        "line": {"color": GREY, "width": 1.5, "dash": "dash", "shape": "vh"},
-                       "hovertemplate": "worst case %{x|%d %b %Y}: %{y:,.0f} req/s<extra></extra>"})
+                       "hovertemplate": "worst case %{x|%d %b %Y}: %{y:,.0f} " f"{unit}<extra></extra>"})
         traces.append(_legend_only("nominal to worst case",
                                    marker={"symbol": "square", "size": 11, "color": BAND,
                                            "line": {"color": GREY, "width": 1}}))
@@ -131,12 +131,12 @@ def demand_figure(doc: dict, history_days: int = 365) -> dict:
                        "name": f"month peak, {label} (the table)",
                        "marker": {"symbol": symbol, "size": 7, "color": color,
                                   "line": {"color": "white", "width": 1}},
-                       "hovertemplate": f"{label} month peak: " "%{y:,.0f} req/s<extra></extra>"})
+                       "hovertemplate": f"{label} month peak: " "%{y:,.0f} " f"{unit}<extra></extra>"})
     traces.append({"type": "scatter", "mode": "markers", "x": [_moment(start, 0)],
                    "y": [doc["planning_peak"]], "name":
-                   f"planning peak {fmt.rate(doc['planning_peak'])} req/s",
+                   f"planning peak {fmt.rate(doc['planning_peak'])} {unit}",
                    "marker": {"symbol": "diamond", "size": 9, "color": INK},
-                   "hovertemplate": "planning peak %{y:,.0f} req/s<extra></extra>"})
+                   "hovertemplate": "planning peak %{y:,.0f} " f"{unit}<extra></extra>"})
     cap = doc["capacity"]
     end = _moment(start, doc["months"] * 365.25 / 12)
     if cap.get("current_fleet_carries"):
@@ -144,7 +144,7 @@ def demand_figure(doc: dict, history_days: int = 365) -> dict:
         x0 = traces[0]["x"][0] if traces and traces[0]["x"] else _moment(start, 0)
         traces.append({"type": "scatter", "mode": "lines", "x": [x0, end], "y": [carries] * 2,
                        "name": f"today's {cap['current_instances']} instances carry "
-                               f"{fmt.rate(carries)} req/s",
+                               f"{fmt.rate(carries)} {unit}",
                        "line": {"color": INK, "width": 1, "dash": "dot"}, "hoverinfo": "skip"})
     for e in doc.get("events", []):
         if not e.get("scenarios"):
@@ -169,7 +169,7 @@ def demand_figure(doc: dict, history_days: int = 365) -> dict:
     g = doc["growth"]
     title = (f"Demand: {g['model']} ({g['monthly_growth']:+.1%} a month)"
              if g.get("monthly_growth") is not None else f"Demand: {g['model']}")
-    layout = base_layout(title, "", "peak (req/s)", height=340)
+    layout = base_layout(title, "", f"peak ({unit})", height=340)
     layout["shapes"], layout["annotations"] = shapes, annotations
     layout["xaxis"]["type"] = "date"
     return finish({"data": traces, "layout": layout}, columns=2)
@@ -283,7 +283,7 @@ def heatmap_figure(load: dict) -> dict:
 # ---- capacity ------------------------------------------------------------------------------
 
 def usl_chart(u: dict, title: str, x_title: str = "concurrency N", *,
-              rate_lines: tuple = ()) -> dict:
+              rate_lines: tuple = (), unit: str = fmt.DEFAULT_UNIT) -> dict:
     """A USL fit: the measured points, the curve solid over the measured range and dotted past it
     (extrapolation), N*; `rate_lines` are (label, rate) horizontal lines (the limits). With the
     load test's steps (`load_test` in usl.json), the steps left out of the fit and the measured
@@ -332,7 +332,7 @@ def usl_chart(u: dict, title: str, x_title: str = "concurrency N", *,
         traces.append({"type": "scatter", "mode": "lines", "x": [1, top], "y": [rate, rate],
                        "name": label, "hoverinfo": "skip",
                        "line": {"color": ACCENT, "width": 1.2, "dash": dashes[i % 3]}})
-    layout = base_layout(title, x_title, "throughput X (req/s)", height=300)
+    layout = base_layout(title, x_title, f"throughput X ({unit})", height=300)
     if u.get("load_test"):
         _measured_latency(traces, layout, u["load_test"], x_of, inside)
     return finish({"data": traces, "layout": layout}, columns=2)
@@ -405,17 +405,17 @@ def usl_figure(fit, title: str, x_title: str = "concurrency N", latency_slo: flo
 
 
 def _limit_lines(doc: dict) -> tuple:
-    lim = doc["capacity"].get("limits") or {}
+    lim, unit = doc["capacity"].get("limits") or {}, fmt.unit(doc)
     out = []
     util = lim.get("utilization") or {}
     if util.get("rate"):
         out.append((f"utilization target {fmt.pct(util['target_utilization'])}: "
-                    f"{fmt.rate(util['rate'])} req/s"
+                    f"{fmt.rate(util['rate'])} {unit}"
                     + (" (binds)" if lim.get("binding") == "utilization" else ""), util["rate"]))
     lat = lim.get("latency_slo")
     if lat and lat.get("rate"):
         out.append((f"latency SLO p99 ≤ {fmt.seconds(lat['slo_seconds'])}: "
-                    f"{fmt.rate(lat['rate'])} req/s"
+                    f"{fmt.rate(lat['rate'])} {unit}"
                     + (" (binds)" if lim.get("binding") == "latency_slo" else ""), lat["rate"]))
     return tuple(out)
 
@@ -438,10 +438,10 @@ def report_figures(doc: dict, traffic=None) -> dict:
         figs["heatmap"] = heatmap_figure(load)
     if doc.get("usl"):
         figs["usl"] = usl_chart(doc["usl"], "Per-instance load test: USL fit",
-                                rate_lines=_limit_lines(doc))
+                                rate_lines=_limit_lines(doc), unit=fmt.unit(doc))
     if doc.get("fleet_usl"):
         figs["fleet_usl"] = usl_chart(doc["fleet_usl"], "Scale-out test: USL fit over instances",
-                                      x_title="instances N")
+                                      x_title="instances N", unit=fmt.unit(doc))
     return figs
 
 

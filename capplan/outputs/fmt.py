@@ -95,3 +95,26 @@ def _offset(delta: dt.timedelta) -> str:
 
 def days(n: int | None) -> str:
     return "-" if n is None else f"{n} day" + ("" if n == 1 else "s")
+
+
+DEFAULT_UNIT = "req/s"
+
+
+def unit(doc: dict | None) -> str:
+    """The rate unit a plan's numbers are in: the `--unit` the traffic was read with
+    (plan.json's `load.unit`: hires/day, jobs/s), req/s when none was given or there is no
+    traffic (`capplan plan`). Every label of a rate in the outputs reads it from here."""
+    load = (doc or {}).get("load") or {}
+    return load.get("unit") or DEFAULT_UNIT
+
+
+def in_unit(text: str | None, unit_label: str) -> str | None:
+    """A sentence the engine wrote with the default label (`req/s`) read in the plan's unit.
+
+    The engine's numbers are already in the traffic's unit (25,160 hires/day stays 25,160): only
+    the label is generic, so only the label changes. Whole words only ("req/s per instance")."""
+    if text is None or unit_label == DEFAULT_UNIT:
+        return text
+    import re
+
+    return re.sub(r"(?<![\w/])req/s(?![\w/])", unit_label, text)

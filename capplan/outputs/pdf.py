@@ -58,6 +58,7 @@ FILTERS = {
     "nobreak": lambda x: x.replace(" ", "\u00a0"),
     "capitalize_first": lambda x: x[:1].upper() + x[1:],
     "flags": lambda x: flags(x),
+    "in_unit": lambda x, unit: fmt.in_unit(x, unit),
     "moment": lambda x: fmt.moment(x, "–"),
     "instances": lambda r: (f"{r['cells']} cells × {r['cell_size']}" if r.get("beyond_fleet_limit")
                             else ("–" if r["instances"] is None else str(r["instances"]))),

@@ -121,42 +121,44 @@ def _range_cell(r) -> str:
     return low if low == high else f"{low}-{high}"
 
 
-def print_capacity_plan(console: Console, plan: Plan) -> None:
-    """The capacity model in words: limit, both limits and which binds, both utilizations."""
+def print_capacity_plan(console: Console, plan: Plan, unit: str = fmt.DEFAULT_UNIT) -> None:
+    """The capacity model in words: limit, both limits and which binds, both utilizations, in
+    the traffic's `unit` (`load.unit`: the engine's sentences say req/s, `fmt.in_unit`)."""
     c = plan.capacity
     if not c.sized:
         console.print("[bold]Capacity[/]: not given, so this plan is of the load only. Add "
                       "--per-instance RPS, or --instances N --utilization U, to get instances.")
         return
-    console.print(f"[bold]Capacity[/]: {esc(c.limit_source)}; {c.describe_redundancy()}")
+    console.print(f"[bold]Capacity[/]: {esc(fmt.in_unit(c.limit_source, unit))}; "
+                  f"{c.describe_redundancy()}")
     lim = plan.rate_limits
     if c.per_instance_limit is not None and lim is not None:
         line = (f"  limits per instance: utilization target {c.target_utilization:.0%} -> "
-                f"{fmt_rate(lim.utilization_rate)} req/s")
+                f"{fmt_rate(lim.utilization_rate)} {esc(unit)}")
         if lim.latency is not None:
             line += (f"; p99 within {lim.latency.slo_seconds * 1000:g} ms up to "
-                     f"{fmt_rate(lim.latency.rate)} req/s ({lim.latency.method})")
+                     f"{fmt_rate(lim.latency.rate)} {esc(unit)} ({lim.latency.method})")
             binds = "the latency objective" if lim.binding == "latency_slo" else \
                 "the utilization target"
-            line += f": {binds} binds, so {fmt_rate(c.usable_per_instance)} req/s usable"
+            line += f": {binds} binds, so {fmt_rate(c.usable_per_instance)} {esc(unit)} usable"
         console.print(line)
         if lim.latency is not None:
             lat = lim.latency
-            console.print(f"    latency limit: {esc(lat.description)}; statistic: "
-                          f"{esc(lat.statistic)}")
+            console.print(f"    latency limit: {esc(fmt.in_unit(lat.description, unit))}; "
+                          f"statistic: {esc(lat.statistic)}")
             if lat.servers_per_instance:
                 console.print(f"    servers per instance: {lat.servers_per_instance} "
-                              f"({esc(lat.servers_source or '')})")
+                              f"({esc(fmt.in_unit(lat.servers_source or '', unit))})")
             for n in lat.notes:
-                console.print(f"    note: {esc(n)}")
+                console.print(f"    note: {esc(fmt.in_unit(n, unit))}")
             console.print(f"    recommended rate limit: {fmt_rate(lim.recommended_rate_limit)} "
-                          f"req/s per instance (the p99 rate less a {lim.margin:.0%} margin)")
+                          f"{esc(unit)} per instance (the p99 rate less a {lim.margin:.0%} margin)")
     elif c.fleet_usl is not None:
         console.print(f"  fleet: target utilization {c.target_utilization:.0%} of the scale-out "
                       f"fit's X(N), never past N* (at most {c.n_max} instances a fleet or cell)")
     if plan.today_instances_needed is not None:
         un, ua = plan.utilization_normal, plan.utilization_after_loss
-        line = (f"  sizing: the planning peak of {fmt_rate(plan.planning_peak)} req/s needs "
+        line = (f"  sizing: the planning peak of {fmt_rate(plan.planning_peak)} {esc(unit)} needs "
                 f"{plan.today_instances_needed} instances, running at "
                 f"{'-' if un is None else f'{un:.0%}'} normally")
         if c.redundant:
@@ -164,19 +166,21 @@ def print_capacity_plan(console: Console, plan: Plan) -> None:
                      f"{c.describe_loss()} (allowed: {c.degraded_utilization:.0%})")
         console.print(line)
     for a in c.assumptions:
-        console.print(f"  note: {esc(a)}")
+        console.print(f"  note: {esc(fmt.in_unit(a, unit))}")
     if plan.today_capacity is not None:
         console.print(f"  today's {c.current_instances} instances carry "
-                      f"{fmt_rate(plan.today_capacity)} req/s with the limits and redundancy "
+                      f"{fmt_rate(plan.today_capacity)} {esc(unit)} with the limits and redundancy "
                       "above")
 
 
-def print_plan(console: Console, plan: Plan) -> None:
+def print_plan(console: Console, plan: Plan, unit: str = fmt.DEFAULT_UNIT) -> None:
+    """The plan: capacity, growth, the month tables, events, runway, cost; rates in `unit`
+    (the traffic's `load.unit`, req/s when none was given)."""
     c, f = plan.capacity, plan.forecast
     console.print()
-    print_capacity_plan(console, plan)
+    print_capacity_plan(console, plan, unit)
     console.print(f"[bold]Growth[/]: {f.model}, {f.monthly_growth:+.1%} a month; "
-                  f"{f.chosen_because}")
+                  f"{esc(fmt.in_unit(f.chosen_because, unit))}")
     if f.backtest:
         bt = Table(title="Backtest (rolling origins; lower MASE is better, 1 = seasonal naive "
                          "in-sample)", title_justify="left")
@@ -189,12 +193,12 @@ def print_plan(console: Console, plan: Plan) -> None:
                        "-" if b.coverage_95 is None else f"{b.coverage_95:.0%}", str(b.origins))
         console.print(bt)
     for a in f.assumptions[2:]:
-        console.print(f"  {esc(a)}")
+        console.print(f"  {esc(fmt.in_unit(a, unit))}")
     for r in f.recurring_peaks:
         console.print(f"  recurring peak {r}")
     nominal, worst = plan.scenarios["nominal"], plan.scenarios["worst_case"]
-    _month_table(console, plan, nominal, worst)
-    _event_table(console, plan)
+    _month_table(console, plan, nominal, worst, unit)
+    _event_table(console, plan, unit)
     if c.sized and c.current_instances:
         for s in (nominal, worst):
             _runway_line(console, plan, s)
@@ -208,7 +212,7 @@ def print_plan(console: Console, plan: Plan) -> None:
         console.print(f"  note: {esc(n)}")
 
 
-def _month_table(console: Console, plan: Plan, nominal, worst) -> None:
+def _month_table(console: Console, plan: Plan, nominal, worst, unit: str) -> None:
     """One table per scenario (the worst case's only when it differs from the nominal)."""
     from rich import box
 
@@ -225,7 +229,7 @@ def _month_table(console: Console, plan: Plan, nominal, worst) -> None:
                         "month(s)", title_justify="left", box=box.SIMPLE_HEAD)
         t.add_column("month", justify="right")
         t.add_column("ends", no_wrap=True)
-        t.add_column("peak", justify="right")
+        t.add_column(f"peak ({esc(unit)})", justify="right")
         t.add_column("event")
         if c.sized:
             t.add_column("instances", justify="right")
@@ -258,7 +262,7 @@ def _month_table(console: Console, plan: Plan, nominal, worst) -> None:
         console.print(t)
 
 
-def _event_table(console: Console, plan: Plan) -> None:
+def _event_table(console: Console, plan: Plan, unit: str) -> None:
     if not plan.events:
         return
     from rich import box
@@ -267,7 +271,7 @@ def _event_table(console: Console, plan: Plan) -> None:
                     f"{plan.prescale_days} day(s) before the start", title_justify="left",
               box=box.SIMPLE_HEAD)
     longest = min(20, max(len(e.name) for e in plan.events))
-    for col in ("event", "starts", "window", "scenario", "peak", "inst.", "add",
+    for col in ("event", "starts", "window", "scenario", f"peak ({esc(unit)})", "inst.", "add",
                 "in service", "order by"):
         t.add_column(col, justify="left" if col in ("event", "starts", "scenario") else "right",
                      no_wrap=col in ("starts", "window", "in service", "order by"),
@@ -393,6 +397,12 @@ def print_capacity_models(console: Console, result) -> None:
             console.print(f"  {line}")
 
 
+def _unit_of(result) -> str:
+    """The traffic's unit of a pipeline result (req/s for `capplan plan`, which has none)."""
+    load = getattr(result, "load", None)
+    return getattr(load, "unit", None) or fmt.DEFAULT_UNIT
+
+
 def print_resource_outlook(console: Console, result) -> None:
     """Each fitted resource on today's fleet: its utilization and headroom at today's planning
     peak, and the month each scenario takes it past the target if the fleet stays as it is."""
@@ -410,7 +420,8 @@ def print_resource_outlook(console: Console, result) -> None:
         o = outlook["nominal"][i]
         mark = " *" if f.name == res.binding else ""
         head = (f"  {esc(f.name)}{mark}: {o.utilization_today:.1%} at today's planning peak "
-                f"({fmt_rate(o.per_instance_peak)} req/s on each of {c.current_instances})")
+                f"({fmt_rate(o.per_instance_peak)} {esc(_unit_of(result))} on each of "
+                f"{c.current_instances})")
         if o.headroom_today is not None:
             head += f", headroom {o.headroom_today:.2f}x to {fmt_rate(f.limit)} at {target}"
         crossings = []
