@@ -49,12 +49,30 @@ def base_layout(title: str, x_title: str, y_title: str, height: int = 300,
     return layout
 
 
+# The narrowest width a chart is drawn at (A4's printable width, pdf.chart_width_px) and what a
+# legend entry takes there: the symbol and its padding, then about 6 px a character at 9.5 px
+# DejaVu Sans (its mean advance is ~0.6 em; 6 leaves room for wide letters).
+NARROWEST_CHART_PX = 678
+LEGEND_SYMBOL_PX = 46
+LEGEND_CHAR_PX = 6.0
+
+
+def legend_columns(names: list[str], columns: int) -> int:
+    """At most `columns` columns, fewer when the longest entry would not fit one: a legend in
+    equal columns cuts an entry at its column's edge ("left out of the plann")."""
+    longest = max((len(n) for n in names), default=0)
+    need = LEGEND_SYMBOL_PX + LEGEND_CHAR_PX * longest
+    return max(1, min(columns, int(NARROWEST_CHART_PX // need)))
+
+
 def finish(fig: dict, columns: int = 3) -> dict:
-    """Place the legend below the x axis, in `columns` columns, with the bottom margin it needs
-    (so it never overlaps the axis title, whatever the chart's height)."""
+    """Place the legend below the x axis, in `columns` columns (fewer when an entry is too long
+    for one), with the bottom margin it needs (so it never overlaps the axis title, whatever the
+    chart's height)."""
     layout = fig["layout"]
-    layout["meta"] = {"legend_columns": columns}  # to place the legend again at another height
     entries = [t for t in fig["data"] if t.get("name") and t.get("showlegend", True)]
+    columns = legend_columns([t["name"] for t in entries], columns)
+    layout["meta"] = {"legend_columns": columns}  # to place the legend again at another height
     if not layout.get("showlegend", True) or not entries:
         layout["showlegend"] = False
         return fig

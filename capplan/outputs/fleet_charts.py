@@ -27,8 +27,12 @@ def totals_figure(result: FleetResult, today: int | None):
         fig.add_hline(y=today, line={"color": INK, "dash": "dash", "width": 1.5}, opacity=1,
                       annotation_text=f"today: {today:,}", annotation_position="top left")
     fig.update_layout(barmode="group")
-    return _layout(fig, "Fleet instances needed per month (sum over services)", "plan month",
-                   "instances", height=260)
+    fig = _layout(fig, "Fleet instances needed per month (sum over services)", "plan month",
+                  "instances", height=260)
+    # Under the plot are two-line tick labels (month, date) and the axis title: at the default
+    # place below them the legend covered both. It goes on the title's line, at the right.
+    fig.update_layout(legend={"x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"})
+    return fig
 
 
 def _scenario_line(doc: dict, name: str):
