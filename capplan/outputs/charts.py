@@ -161,7 +161,8 @@ def demand_figure(doc: dict, history_days: int = 365) -> dict:
         carries = cap["current_fleet_carries"]
         x0 = traces[0]["x"][0] if traces and traces[0]["x"] else _moment(start, 0)
         traces.append({"type": "scatter", "mode": "lines", "x": [x0, end], "y": [carries] * 2,
-                       "name": f"today's {cap['current_instances']} instances carry "
+                       "name": f"today's {fmt.plural(cap['current_instances'], 'instance')} "
+                               f"{fmt.verb(cap['current_instances'], 'carry', 'carries')} "
                                f"{fmt.rate(carries)} {unit}",
                        "line": {"color": INK, "width": 1, "dash": "dot"}, "hoverinfo": "skip"})
     for e in doc.get("events", []):
@@ -185,7 +186,7 @@ def demand_figure(doc: dict, history_days: int = 365) -> dict:
                        "marker": {"symbol": "x", "size": 10, "color": INK,
                                   "line": {"width": 1}}, "hoverinfo": "skip"})
     g = doc["growth"]
-    title = (f"Demand: {g['model']} ({g['monthly_growth']:+.1%} a month)"
+    title = (f"Demand: {g['model']} ({fmt.signed_pct(g['monthly_growth'])} a month)"
              if g.get("monthly_growth") is not None else f"Demand: {g['model']}")
     layout = base_layout(title, "", f"peak ({unit})", height=340)
     layout["shapes"], layout["annotations"] = shapes, annotations
@@ -224,7 +225,7 @@ def instances_figure(doc: dict) -> dict:
     if cap.get("current_instances"):
         n = cap["current_instances"]
         traces.append({"type": "scatter", "mode": "lines", "x": labels, "y": [n] * len(labels),
-                       "name": f"today's fleet: {n} instances",
+                       "name": f"today's fleet: {fmt.plural(n, 'instance')}",
                        "line": {"color": INK, "width": 1.2, "dash": "dash"},
                        "hoverinfo": "skip"})
     layout = base_layout("Instances needed per month", "plan month", "instances", height=235)

@@ -73,5 +73,5 @@ def service_figure(name: str, doc: dict, height: int = 300):
                       annotation_position="top left")
     g = doc["growth"]
     growth = g.get("monthly_growth")
-    sub = f" ({growth:+.1%} a month)" if growth is not None else ""
+    sub = f" ({fmt.signed_pct(growth)} a month)" if growth is not None else ""
     return _layout(fig, f"{name}: {g['model']}{sub}", "", f"peak ({unit})", height=height)

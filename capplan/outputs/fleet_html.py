@@ -7,7 +7,7 @@ from __future__ import annotations
 from html import escape
 
 from capplan.fleet.model import FleetResult
-from capplan.outputs.fmt import DEFAULT_UNIT
+from capplan.outputs.fmt import DEFAULT_UNIT, signed_pct
 
 SCRIPT = """
 function sortBy(th){const t=th.closest('table'),i=[...th.parentNode.children].indexOf(th),
@@ -91,7 +91,7 @@ def render(result: FleetResult, title: str) -> bytes:
     rows = []
     for r in v["services"]:
         ln, lw = r["last"]["nominal"], r["last"]["worst_case"]
-        growth = "" if r["growth"] is None else f"{r['growth']:+.1%}"
+        growth = "" if r["growth"] is None else signed_pct(r["growth"])
         unit = "" if r["unit"] == DEFAULT_UNIT else f" {r['unit']}"
         order = r["order"]["nominal"] if r["nominal"].order_by else ""
         rows.append(f"<tr>{_td(r['name'], True)}{_td(_rate(r['peak']) + unit, value=r['peak'])}"

@@ -155,11 +155,11 @@ def print_capacity_plan(console: Console, plan: Plan, unit: str = fmt.DEFAULT_UN
                           f"{esc(unit)} per instance (the p99 rate less a {lim.margin:.0%} margin)")
     elif c.fleet_usl is not None:
         console.print(f"  fleet: target utilization {c.target_utilization:.0%} of the scale-out "
-                      f"fit's X(N), never past N* (at most {c.n_max} instances a fleet or cell)")
+                      f"fit's X(N), never past N* (at most {fmt.plural(c.n_max, 'instance')} a fleet or cell)")
     if plan.today_instances_needed is not None:
         un, ua = plan.utilization_normal, plan.utilization_after_loss
         line = (f"  sizing: the planning peak of {fmt_rate(plan.planning_peak)} {esc(unit)} needs "
-                f"{plan.today_instances_needed} instances, running at "
+                f"{fmt.plural(plan.today_instances_needed, 'instance')}, running at "
                 f"{'-' if un is None else f'{un:.0%}'} normally")
         if c.redundant:
             line += (f" and {'-' if ua is None else f'{ua:.0%}'} after losing "
@@ -168,7 +168,8 @@ def print_capacity_plan(console: Console, plan: Plan, unit: str = fmt.DEFAULT_UN
     for a in c.assumptions:
         console.print(f"  note: {esc(fmt.in_unit(a, unit))}")
     if plan.today_capacity is not None:
-        console.print(f"  today's {c.current_instances} instances carry "
+        console.print(f"  today's {fmt.plural(c.current_instances, 'instance')} "
+                      f"{fmt.verb(c.current_instances, 'carry', 'carries')} "
                       f"{fmt_rate(plan.today_capacity)} {esc(unit)} with the limits and redundancy "
                       "above")
 
@@ -179,7 +180,7 @@ def print_plan(console: Console, plan: Plan, unit: str = fmt.DEFAULT_UNIT) -> No
     c, f = plan.capacity, plan.forecast
     console.print()
     print_capacity_plan(console, plan, unit)
-    console.print(f"[bold]Growth[/]: {f.model}, {f.monthly_growth:+.1%} a month; "
+    console.print(f"[bold]Growth[/]: {f.model}, {fmt.signed_pct(f.monthly_growth)} a month; "
                   f"{esc(fmt.in_unit(f.chosen_because, unit))}")
     if f.backtest:
         bt = Table(title="Backtest (rolling origins; lower MASE is better, 1 = seasonal naive "
@@ -304,6 +305,7 @@ def _event_table(console: Console, plan: Plan, unit: str) -> None:
 def _runway_line(console: Console, plan: Plan, s) -> None:
     c = plan.capacity
     label = esc(s.label)
+    fleet, n = fmt.plural(c.current_instances, "instance"), c.current_instances
     lead = f" (lead time {plan.lead_time_days} days)" if plan.lead_time_days else ""
     if s.order_late_days:
         order = f"order now, {s.order_late_days} days late{lead}"
@@ -312,10 +314,10 @@ def _runway_line(console: Console, plan: Plan, s) -> None:
     else:
         order = f"order by {s.order_by}{lead}"
     if s.runway is None:
-        console.print(f"  [bold]{label} runway[/]: today's {c.current_instances} instances last the "
+        console.print(f"  [bold]{label} runway[/]: today's {fleet} {fmt.verb(n, 'last', 'lasts')} the "
                       f"{plan.months}-month horizon")
     elif s.runway_months == 0:
-        console.print(f"  [bold]{label} runway[/]: today's {c.current_instances} instances are "
+        console.print(f"  [bold]{label} runway[/]: today's {fleet} {fmt.verb(n, 'are', 'is')} "
                       f"already short: the planning peak needs {plan.today_instances_needed} "
                       f"with the limits and redundancy asked for; {order}")
     else:
@@ -324,7 +326,7 @@ def _runway_line(console: Console, plan: Plan, s) -> None:
         if s.in_service_by and s.in_service_by != s.runway:
             ins = (f"; in service by {s.in_service_by}" if s.in_service_by >= plan.start
                    else "; in service now (pre-scale date passed)")
-        console.print(f"  [bold]{label} runway[/]: today's {c.current_instances} instances run "
+        console.print(f"  [bold]{label} runway[/]: today's {fleet} {fmt.verb(n, 'run', 'runs')} "
                       f"out on {s.runway}{at} ({s.runway_months:.2f} months){ins}; {order}")
 
 
@@ -338,8 +340,8 @@ def print_usl(console: Console, fit, latency_slo: str | None = None) -> None:
                            ("lambda", "lambda (X of one)", m.lambda_)):
         se = fit.stderr.get(name) if fit.stderr else None
         ci = fit.ci.get(name) if fit.ci else None
-        t.add_row(label, f"{v:.6g}", "-" if se is None else f"{se:.3g}",
-                  "-" if ci is None else f"[{ci[0]:.4g}, {ci[1]:.4g}]")
+        t.add_row(label, fmt.sig(v, 6), fmt.sig(se, 3),
+                  "-" if ci is None else f"[{fmt.sig(ci[0])}, {fmt.sig(ci[1])}]")
     console.print(t)
     if m.n_star is not None:
         flag = " (extrapolated)" if fit.is_extrapolation(m.n_star) else ""
@@ -348,7 +350,7 @@ def print_usl(console: Console, fit, latency_slo: str | None = None) -> None:
         console.print(f"  Amdahl ceiling lambda/sigma = {fmt_rate(m.amdahl_ceiling)}")
     if fit.r_squared is not None:
         console.print(f"  R^2 = {fit.r_squared:.4f}, residual standard error "
-                      f"{fit.residual_se:.4g} on {len(fit.n) - 3} df")
+                      f"{fmt.sig(fit.residual_se)} on {len(fit.n) - 3} df")
     if latency_slo:
         from capplan.errors import CapplanError
         from capplan.limits import for_load_test
@@ -380,18 +382,19 @@ def print_capacity_models(console: Console, result) -> None:
     if w is not None:
         console.print("[bold]Queueing worksheet[/] (Little's Law, M/M/c per instance)")
         if w.in_flight_mean is not None:
-            console.print(f"  in flight at the mean: {w.in_flight_mean:,.4g}; at the peak: "
-                          f"{w.in_flight_peak:,.4g}")
+            console.print(f"  in flight at the mean: {fmt.sig(w.in_flight_mean)}; at the peak: "
+                          f"{fmt.sig(w.in_flight_peak)}")
         if w.queue_peak is not None:
-            qm = "-" if w.queue_mean is None else f"{w.queue_mean:,.4g}"
+            qm = fmt.sig(w.queue_mean)
             console.print(f"  queue length per instance ({w.servers_per_instance} server(s)): "
-                          f"mean load {qm}, peak {w.queue_peak:,.4g}")
+                          f"mean load {qm}, peak {fmt.sig(w.queue_peak)}")
         if w.utilization_table:
             t = Table(title="p99 by utilization (one instance)", title_justify="left")
             for col in ("utilization", "p99 wait", "p99 response"):
                 t.add_column(col, justify="right")
             for rho, w99, r99 in w.utilization_table:
-                t.add_row(f"{rho:.0%}", f"{w99 * 1000:,.3g} ms", f"{r99 * 1000:,.3g} ms")
+                t.add_row(f"{rho:.0%}", f"{fmt.sig(w99 * 1000, 3)} ms",
+                          f"{fmt.sig(r99 * 1000, 3)} ms")
             console.print(t)
         for line in w.at_peak:
             console.print(f"  {line}")
@@ -454,6 +457,6 @@ def print_unclipped(console: Console, result) -> None:
         line = (f"  {label}, month {last.month}: {fmt_rate(peak)} unclipped against "
                 f"{fmt_rate(row.peak)} in the plan")
         if n is not None and row.instances is not None:
-            line += f"; {n} instances against {row.instances}"
+            line += f"; {fmt.plural(n, 'instance')} against {row.instances}"
         console.print(line)
     console.print(f"  {esc(u.method)}")

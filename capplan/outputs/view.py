@@ -65,14 +65,17 @@ def scenario_sentence(doc: dict, key: str) -> str:
     if current is None:
         return ("No fleet today given: give --instances for a runway and order-by dates.")
     if not s.get("runway"):
-        return (f"Today's {current} instances carry the whole {doc['months']}-month horizon: "
+        return (f"Today's {fmt.plural(current, 'instance')} "
+                f"{fmt.verb(current, 'carry', 'carries')} the whole {doc['months']}-month horizon: "
                 "nothing to order.")
     cause = f" at the {s['runway_event']} event" if s.get("runway_event") else ""
     if s["runway"] <= doc["start"][:10]:
-        first = (f"Today's {current} instances are short now{cause} (the planning peak needs "
+        first = (f"Today's {fmt.plural(current, 'instance')} {fmt.verb(current, 'are', 'is')} "
+                 f"short now{cause} (the planning peak needs "
                  f"{cap.get('instances_needed_today')})")
     else:
-        first = (f"Today's {current} instances run out on {fmt.day(s['runway'])}{cause} "
+        first = (f"Today's {fmt.plural(current, 'instance')} {fmt.verb(current, 'run', 'runs')} "
+                 f"out on {fmt.day(s['runway'])}{cause} "
                  f"({s['runway_months']:.1f} months)")
     service = in_service_text(s.get("in_service_by"), doc["start"])
     late = s.get("order_late_days")
@@ -144,7 +147,7 @@ def limits_text(doc: dict) -> list[str]:
     if doc.get("fleet_usl"):
         return [f"Scale-out fit: a fleet of N carries target × X(N) "
                 f"({fmt.pct(cap['target_utilization'])} of the fitted throughput); no fleet or "
-                f"cell passes N* ({cap.get('max_fleet_instances')} instances)."]
+                f"cell passes N* ({fmt.plural(cap.get('max_fleet_instances'), 'instance')})."]
     if not lim:
         return []
     util = lim["utilization"]
@@ -172,7 +175,7 @@ def utilization_text(doc: dict) -> str | None:
     if cap.get("utilization_normal") is None:
         return None
     text = (f"Sized for today's planning peak ({fmt.rate(doc['planning_peak'])} {fmt.unit(doc)}: "
-            f"{cap.get('instances_needed_today')} instances): "
+            f"{fmt.plural(cap.get('instances_needed_today'), 'instance')}): "
             f"{fmt.pct(cap['utilization_normal'])} utilization in normal running")
     if cap.get("utilization_after_loss") is not None:
         text += (f", {fmt.pct(cap['utilization_after_loss'])} after losing {cap['loss']} "
@@ -202,7 +205,7 @@ def assumptions(doc: dict) -> list[str]:
                + (f", the {pp['method']}." if pp.get("method") else " (given with --peak)."))
     growth = f"Growth: {g['model']}"
     if g.get("monthly_growth") is not None:
-        growth += f", {g['monthly_growth']:+.1%} a month nominal"
+        growth += f", {fmt.signed_pct(g['monthly_growth'])} a month nominal"
     out.append(f"{growth}; {g['chosen_because']}.")
     wc = doc["scenarios"]["worst_case"]
     detail = "; ".join(a for a in wc.get("assumptions") or []
