@@ -129,6 +129,17 @@ def test_no_page_is_less_than_half_full_unless_a_section_ends_there(sample, seed
             assert fill >= 0.5 or section_ends, (pdf.parent.name, i + 1, fill, pages[i + 1][1])
 
 
+def test_only_page_one_ends_early_the_sections_follow_on(sample, seed):
+    """Page 1 (the summary) stands alone and section 1 starts the next page; every other section
+    follows on where the last one ended (a section that ended high on a page left it 80% blank,
+    the trial's TfL page 4), so only the page before "1. Demand" and the last may be under half."""
+    for pdf in (sample / "plan.pdf", seed / "plan.pdf"):
+        pages = page_fill(pdf)
+        for i, (fill, _) in enumerate(pages[:-1]):
+            assert fill >= 0.5 or pages[i + 1][1].startswith("1. Demand"), \
+                (pdf.parent.name, i + 1, fill, pages[i + 1][1])
+
+
 def test_html_is_one_offline_page_with_page_one_s_texts(sample):
     from capplan.outputs import view
 

@@ -110,7 +110,7 @@ def plan_service(task: ServiceTask, settings: FleetSettings, keep_forecast: bool
                             seconds=time.perf_counter() - started)
         return out, ((result, service_settings) if keep_forecast else None)
     except CapplanError as exc:
-        message = str(exc)
+        message = _in_fleet_terms(str(exc), task)
     except Exception as exc:  # noqa: BLE001 - a bug in one service must not stop the fleet
         message = str(CapplanError(  # one bounded line, as every error of a service
             f"internal error: {type(exc).__name__}: {exc} (a bug: rerun this service with "
@@ -123,6 +123,27 @@ def plan_service(task: ServiceTask, settings: FleetSettings, keep_forecast: bool
             inputs.insert(0, InputHash(task.path, sha, "export", task.name))
     return ServiceResult(**base, error=message, inputs=tuple(inputs), notes=notes,
                          seconds=time.perf_counter() - started), None
+
+
+# The reader's advice for a file of several series, in `capplan forecast`'s flags: `capplan fleet`
+# has no --series, so a fleet user is told the keys and the form that do the same.
+FLAG_HINT = "pick one with --series, or combine them with --aggregate sum|max|mean"
+
+
+def _in_fleet_terms(message: str, task: ServiceTask) -> str:
+    if FLAG_HINT not in message:
+        return message
+    if task.config:
+        where = Path(task.config).name
+    elif task.facts:
+        where = "its [[service]] table"
+    else:
+        where = f"{task.name}.toml or its [[service]] table"  # a folder, or a bare table
+    # The export's full path is in the fleet's tables beside the error: its name is enough here.
+    message = message.replace(task.path, Path(task.path).name, 1)
+    return str(CapplanError(message.replace(
+        FLAG_HINT, f'set series = "..." or aggregate = "sum" in {where}, or give capplan fleet '
+                   "this file alone (a service per series)")))
 
 
 def _side_inputs(settings, name: str) -> list[InputHash]:

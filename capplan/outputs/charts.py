@@ -49,12 +49,30 @@ def base_layout(title: str, x_title: str, y_title: str, height: int = 300,
     return layout
 
 
+# The narrowest width a chart is drawn at (A4's printable width, pdf.chart_width_px) and what a
+# legend entry takes there: the symbol and its padding, then about 6 px a character at 9.5 px
+# DejaVu Sans (its mean advance is ~0.6 em; 6 leaves room for wide letters).
+NARROWEST_CHART_PX = 678
+LEGEND_SYMBOL_PX = 46
+LEGEND_CHAR_PX = 6.0
+
+
+def legend_columns(names: list[str], columns: int) -> int:
+    """At most `columns` columns, fewer when the longest entry would not fit one: a legend in
+    equal columns cuts an entry at its column's edge ("left out of the plann")."""
+    longest = max((len(n) for n in names), default=0)
+    need = LEGEND_SYMBOL_PX + LEGEND_CHAR_PX * longest
+    return max(1, min(columns, int(NARROWEST_CHART_PX // need)))
+
+
 def finish(fig: dict, columns: int = 3) -> dict:
-    """Place the legend below the x axis, in `columns` columns, with the bottom margin it needs
-    (so it never overlaps the axis title, whatever the chart's height)."""
+    """Place the legend below the x axis, in `columns` columns (fewer when an entry is too long
+    for one), with the bottom margin it needs (so it never overlaps the axis title, whatever the
+    chart's height)."""
     layout = fig["layout"]
-    layout["meta"] = {"legend_columns": columns}  # to place the legend again at another height
     entries = [t for t in fig["data"] if t.get("name") and t.get("showlegend", True)]
+    columns = legend_columns([t["name"] for t in entries], columns)
+    layout["meta"] = {"legend_columns": columns}  # to place the legend again at another height
     if not layout.get("showlegend", True) or not entries:
         layout["showlegend"] = False
         return fig
@@ -83,7 +101,7 @@ def _moment(start: str, day: float) -> str:
 def demand_figure(doc: dict, history_days: int = 365) -> dict:
     """History, the two scenarios' stepped demand paths (the month table's peaks marked), the
     band between them, event windows and what today's fleet carries."""
-    start = doc["start"]
+    start, unit = doc["start"], fmt.unit(doc)
     traces, shapes, annotations = [], [], []
     load = doc.get("load")
     if load and load.get("daily_peaks"):
@@ -91,7 +109,7 @@ def demand_figure(doc: dict, history_days: int = 365) -> dict:
         traces.append({"type": "scatter", "mode": "lines", "name": "daily peak (history)",
                        "x": [r["date"] for r in hist], "y": [r["peak"] for r in hist],
                        "line": {"color": INK, "width": 1},
-                       "hovertemplate": "%{x|%d %b %Y}: %{y:,.0f} req/s<extra></extra>"})
+                       "hovertemplate": "%{x|%d %b %Y}: %{y:,.0f} " f"{unit}<extra></extra>"})
     paths = {}
     for name in ("nominal", "worst_case"):
         s = doc["scenarios"][name]
@@ -107,13 +125,13 @@ def demand_figure(doc: dict, history_days: int = 365) -> dict:
         traces.append({"type": "scatter", "mode": "lines", "x": x, "y": y,
                        "name": "nominal path",
                        "line": {"color": ACCENT, "width": 2, "shape": "vh"},
-                       "hovertemplate": "nominal %{x|%d %b %Y}: %{y:,.0f} req/s<extra></extra>"})
+                       "hovertemplate": "nominal %{x|%d %b %Y}: %{y:,.0f} " f"{unit}<extra></extra>"})
     if "worst_case" in paths and not same:
         x, y, _ = paths["worst_case"]
         traces.append({"type": "scatter", "mode": "lines", "x": x, "y": y, "fill": "tonexty",
                        "fillcolor": BAND, "name": "worst-case path",
                        "line": {"color": GREY, "width": 1.5, "dash": "dash", "shape": "vh"},
-                       "hovertemplate": "worst case %{x|%d %b %Y}: %{y:,.0f} req/s<extra></extra>"})
+                       "hovertemplate": "worst case %{x|%d %b %Y}: %{y:,.0f} " f"{unit}<extra></extra>"})
         traces.append(_legend_only("nominal to worst case",
                                    marker={"symbol": "square", "size": 11, "color": BAND,
                                            "line": {"color": GREY, "width": 1}}))
@@ -131,20 +149,21 @@ def demand_figure(doc: dict, history_days: int = 365) -> dict:
                        "name": f"month peak, {label} (the table)",
                        "marker": {"symbol": symbol, "size": 7, "color": color,
                                   "line": {"color": "white", "width": 1}},
-                       "hovertemplate": f"{label} month peak: " "%{y:,.0f} req/s<extra></extra>"})
+                       "hovertemplate": f"{label} month peak: " "%{y:,.0f} " f"{unit}<extra></extra>"})
     traces.append({"type": "scatter", "mode": "markers", "x": [_moment(start, 0)],
                    "y": [doc["planning_peak"]], "name":
-                   f"planning peak {fmt.rate(doc['planning_peak'])} req/s",
+                   f"planning peak {fmt.rate(doc['planning_peak'])} {unit}",
                    "marker": {"symbol": "diamond", "size": 9, "color": INK},
-                   "hovertemplate": "planning peak %{y:,.0f} req/s<extra></extra>"})
+                   "hovertemplate": "planning peak %{y:,.0f} " f"{unit}<extra></extra>"})
     cap = doc["capacity"]
     end = _moment(start, doc["months"] * 365.25 / 12)
     if cap.get("current_fleet_carries"):
         carries = cap["current_fleet_carries"]
         x0 = traces[0]["x"][0] if traces and traces[0]["x"] else _moment(start, 0)
         traces.append({"type": "scatter", "mode": "lines", "x": [x0, end], "y": [carries] * 2,
-                       "name": f"today's {cap['current_instances']} instances carry "
-                               f"{fmt.rate(carries)} req/s",
+                       "name": f"today's {fmt.plural(cap['current_instances'], 'instance')} "
+                               f"{fmt.verb(cap['current_instances'], 'carry', 'carries')} "
+                               f"{fmt.rate(carries)} {unit}",
                        "line": {"color": INK, "width": 1, "dash": "dot"}, "hoverinfo": "skip"})
     for e in doc.get("events", []):
         if not e.get("scenarios"):
@@ -167,9 +186,9 @@ def demand_figure(doc: dict, history_days: int = 365) -> dict:
                        "marker": {"symbol": "x", "size": 10, "color": INK,
                                   "line": {"width": 1}}, "hoverinfo": "skip"})
     g = doc["growth"]
-    title = (f"Demand: {g['model']} ({g['monthly_growth']:+.1%} a month)"
+    title = (f"Demand: {g['model']} ({fmt.signed_pct(g['monthly_growth'])} a month)"
              if g.get("monthly_growth") is not None else f"Demand: {g['model']}")
-    layout = base_layout(title, "", "peak (req/s)", height=340)
+    layout = base_layout(title, "", f"peak ({unit})", height=340)
     layout["shapes"], layout["annotations"] = shapes, annotations
     layout["xaxis"]["type"] = "date"
     return finish({"data": traces, "layout": layout}, columns=2)
@@ -206,7 +225,7 @@ def instances_figure(doc: dict) -> dict:
     if cap.get("current_instances"):
         n = cap["current_instances"]
         traces.append({"type": "scatter", "mode": "lines", "x": labels, "y": [n] * len(labels),
-                       "name": f"today's fleet: {n} instances",
+                       "name": f"today's fleet: {fmt.plural(n, 'instance')}",
                        "line": {"color": INK, "width": 1.2, "dash": "dash"},
                        "hoverinfo": "skip"})
     layout = base_layout("Instances needed per month", "plan month", "instances", height=235)
@@ -283,7 +302,7 @@ def heatmap_figure(load: dict) -> dict:
 # ---- capacity ------------------------------------------------------------------------------
 
 def usl_chart(u: dict, title: str, x_title: str = "concurrency N", *,
-              rate_lines: tuple = ()) -> dict:
+              rate_lines: tuple = (), unit: str = fmt.DEFAULT_UNIT) -> dict:
     """A USL fit: the measured points, the curve solid over the measured range and dotted past it
     (extrapolation), N*; `rate_lines` are (label, rate) horizontal lines (the limits). With the
     load test's steps (`load_test` in usl.json), the steps left out of the fit and the measured
@@ -332,7 +351,7 @@ def usl_chart(u: dict, title: str, x_title: str = "concurrency N", *,
         traces.append({"type": "scatter", "mode": "lines", "x": [1, top], "y": [rate, rate],
                        "name": label, "hoverinfo": "skip",
                        "line": {"color": ACCENT, "width": 1.2, "dash": dashes[i % 3]}})
-    layout = base_layout(title, x_title, "throughput X (req/s)", height=300)
+    layout = base_layout(title, x_title, f"throughput X ({unit})", height=300)
     if u.get("load_test"):
         _measured_latency(traces, layout, u["load_test"], x_of, inside)
     return finish({"data": traces, "layout": layout}, columns=2)
@@ -405,17 +424,17 @@ def usl_figure(fit, title: str, x_title: str = "concurrency N", latency_slo: flo
 
 
 def _limit_lines(doc: dict) -> tuple:
-    lim = doc["capacity"].get("limits") or {}
+    lim, unit = doc["capacity"].get("limits") or {}, fmt.unit(doc)
     out = []
     util = lim.get("utilization") or {}
     if util.get("rate"):
         out.append((f"utilization target {fmt.pct(util['target_utilization'])}: "
-                    f"{fmt.rate(util['rate'])} req/s"
+                    f"{fmt.rate(util['rate'])} {unit}"
                     + (" (binds)" if lim.get("binding") == "utilization" else ""), util["rate"]))
     lat = lim.get("latency_slo")
     if lat and lat.get("rate"):
         out.append((f"latency SLO p99 ≤ {fmt.seconds(lat['slo_seconds'])}: "
-                    f"{fmt.rate(lat['rate'])} req/s"
+                    f"{fmt.rate(lat['rate'])} {unit}"
                     + (" (binds)" if lim.get("binding") == "latency_slo" else ""), lat["rate"]))
     return tuple(out)
 
@@ -438,10 +457,10 @@ def report_figures(doc: dict, traffic=None) -> dict:
         figs["heatmap"] = heatmap_figure(load)
     if doc.get("usl"):
         figs["usl"] = usl_chart(doc["usl"], "Per-instance load test: USL fit",
-                                rate_lines=_limit_lines(doc))
+                                rate_lines=_limit_lines(doc), unit=fmt.unit(doc))
     if doc.get("fleet_usl"):
         figs["fleet_usl"] = usl_chart(doc["fleet_usl"], "Scale-out test: USL fit over instances",
-                                      x_title="instances N")
+                                      x_title="instances N", unit=fmt.unit(doc))
     return figs
 
 

@@ -4,6 +4,7 @@ against what today's fleet carries. Same style as the plan's charts (charts.py).
 from __future__ import annotations
 
 from capplan.fleet.model import FleetResult
+from capplan.outputs import fmt
 from capplan.outputs.charts import ACCENT, GREY, INK, LIGHT, _layout
 
 HISTORY_DAYS = 365
@@ -26,8 +27,12 @@ def totals_figure(result: FleetResult, today: int | None):
         fig.add_hline(y=today, line={"color": INK, "dash": "dash", "width": 1.5}, opacity=1,
                       annotation_text=f"today: {today:,}", annotation_position="top left")
     fig.update_layout(barmode="group")
-    return _layout(fig, "Fleet instances needed per month (sum over services)", "plan month",
-                   "instances", height=260)
+    fig = _layout(fig, "Fleet instances needed per month (sum over services)", "plan month",
+                  "instances", height=260)
+    # Under the plot are two-line tick labels (month, date) and the axis title: at the default
+    # place below them the legend covered both. It goes on the title's line, at the right.
+    fig.update_layout(legend={"x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"})
+    return fig
 
 
 def _scenario_line(doc: dict, name: str):
@@ -47,7 +52,7 @@ def service_figure(name: str, doc: dict, height: int = 300):
     them, and the peak today's fleet carries at the target utilization."""
     import plotly.graph_objects as go
 
-    fig = go.Figure()
+    fig, unit = go.Figure(), fmt.unit(doc)
     peaks = (doc.get("load") or {}).get("daily_peaks") or []
     peaks = peaks[-HISTORY_DAYS:]
     if peaks:
@@ -64,9 +69,9 @@ def service_figure(name: str, doc: dict, height: int = 300):
     if carries:
         # An explicit width and opacity: without them this plotly/kaleido draws the line at 0 px.
         fig.add_hline(y=carries, line={"color": INK, "dash": "dot", "width": 1.5}, opacity=1,
-                      annotation_text=f"today's fleet carries {carries:,.4g} req/s",
+                      annotation_text=f"today's fleet carries {fmt.rate(carries)} {unit}",
                       annotation_position="top left")
     g = doc["growth"]
     growth = g.get("monthly_growth")
-    sub = f" ({growth:+.1%} a month)" if growth is not None else ""
-    return _layout(fig, f"{name}: {g['model']}{sub}", "", "peak (req/s)", height=height)
+    sub = f" ({fmt.signed_pct(growth)} a month)" if growth is not None else ""
+    return _layout(fig, f"{name}: {g['model']}{sub}", "", f"peak ({unit})", height=height)

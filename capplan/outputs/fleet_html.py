@@ -7,6 +7,7 @@ from __future__ import annotations
 from html import escape
 
 from capplan.fleet.model import FleetResult
+from capplan.outputs.fmt import DEFAULT_UNIT, signed_pct
 
 SCRIPT = """
 function sortBy(th){const t=th.closest('table'),i=[...th.parentNode.children].indexOf(th),
@@ -76,27 +77,31 @@ def render(result: FleetResult, title: str) -> bytes:
             [("month", False), ("ends", True), ("nominal instances", False), ("add", False),
              ("cost", False), ("worst-case instances", False), ("add", False), ("cost", False)],
             rows))
-    risk = [f"<tr>{_td(a.name, True)}{_td(a.scenario.replace('_', ' '), True)}"
-            f"{_td(a.runway, value=a.runway)}{_td(a.order_by or '', value=a.order_by)}</tr>"
+    risk = [f"<tr>{_td(a['name'], True)}{_td(a['scenario'].replace('_', ' '), True)}"
+            f"{_td(a['runway'], value=a['runway'])}"
+            f"{_td(a['order_text'] if a['order_by'] else '', value=a['order_by'])}</tr>"
             for a in v["at_risk"]]
     parts.append(f"<h2>At risk ({len(risk):,}), earliest runway first</h2>" + (_table(
         [("service", True), ("scenario", True), ("runway", False), ("order by", False)], risk)
         if risk else "<p>No service runs out within the horizon.</p>"))
+    parts.append("<p>Peaks are in req/s unless the cell names the service's unit (its --unit).</p>")
     for s in at_risk_services(result):
         parts += [f"<details><summary>{escape(s.name)}</summary>",
                   fc.service_figure(s.name, s.plan()), "</details>"]
     rows = []
     for r in v["services"]:
         ln, lw = r["last"]["nominal"], r["last"]["worst_case"]
-        growth = "" if r["growth"] is None else f"{r['growth']:+.1%}"
-        rows.append(f"<tr>{_td(r['name'], True)}{_td(_rate(r['peak']), value=r['peak'])}"
+        growth = "" if r["growth"] is None else signed_pct(r["growth"])
+        unit = "" if r["unit"] == DEFAULT_UNIT else f" {r['unit']}"
+        order = r["order"]["nominal"] if r["nominal"].order_by else ""
+        rows.append(f"<tr>{_td(r['name'], True)}{_td(_rate(r['peak']) + unit, value=r['peak'])}"
                     f"{_td(r['model'], True)}"
                     f"{_td(growth, value=r['growth'])}"
                     f"{_td(_n(r['current']), value=r['current'])}"
                     f"{_td(_n(ln.instances if ln else None), value=ln.instances if ln else None)}"
                     f"{_td(_n(lw.instances if lw else None), value=lw.instances if lw else None)}"
                     f"{_td(r['nominal'].runway or '', value=r['nominal'].runway)}"
-                    f"{_td(r['nominal'].order_by or '', value=r['nominal'].order_by)}"
+                    f"{_td(order, value=r['nominal'].order_by)}"
                     f"{_td(r['worst_case'].runway or '', value=r['worst_case'].runway)}</tr>")
     parts.append('<h2>All services</h2><input placeholder="filter by name" '
                  'oninput="filterRows(this)">' + _table(

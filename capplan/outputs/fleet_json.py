@@ -14,6 +14,7 @@ from typing import BinaryIO
 
 from capplan.fleet.model import SCENARIOS, FleetResult, ServiceResult
 from capplan.outputs import json as jout
+from capplan.outputs.fleet_pdf import at_risk_rows
 
 
 def rollup_section(result: FleetResult) -> dict:
@@ -37,9 +38,9 @@ def head_doc(result: FleetResult) -> dict:
             "services_total": len(result.services), "services_planned": len(result.planned),
             "services_failed": len(result.failed),
             "rollup": rollup_section(result),
-            "at_risk": [{"name": a.name, "scenario": a.scenario, "runway": a.runway,
-                         "runway_months": a.runway_months, "order_by": a.order_by}
-                        for a in result.at_risk],
+            "at_risk": [{k: a[k] for k in ("name", "scenario", "runway", "runway_months",
+                                           "order_by", "order_late_days")}
+                        for a in at_risk_rows(result)],
             "failed": [{"name": s.name, "error": s.error} for s in result.failed],
             "inputs": [{"path": i.path, "sha256": i.sha256, "role": i.role, "service": i.service}
                        for i in result.inputs],

@@ -8,7 +8,7 @@ number is a plan's or the roll-up's.
 from __future__ import annotations
 
 from capplan.fleet.model import SCENARIOS, FleetResult
-from capplan.outputs import pdf
+from capplan.outputs import fmt, pdf
 
 FIRST_PAGE_AT_RISK = 8  # rows of the at-risk table on page 1, beside the totals and chart
 
@@ -30,7 +30,55 @@ def _service_row(s) -> dict:
             "growth": sm.monthly_growth, "peak": sm.planning_peak, "sized": sm.sized,
             "current": sm.current_instances, "needed": sm.instances_needed_today,
             "last": last, "nominal": sm.scenarios["nominal"],
-            "worst_case": sm.scenarios["worst_case"], "cost_per_instance": sm.cost_per_instance}
+            "worst_case": sm.scenarios["worst_case"], "cost_per_instance": sm.cost_per_instance,
+            "unit": service_unit(s)}
+
+
+def service_unit(s) -> str:
+    """The rate unit of a service's peaks (its plan's `load.unit`; req/s when none was given).
+
+    Read from the plan's compact JSON text without parsing the whole document (a fleet may hold
+    thousands of plans, each with its daily peaks and forecast path): `load` is written with
+    `unit` as its first key."""
+    import json
+
+    raw = s.plan_bytes() or b""
+    at = raw.find(b'"load":{"unit":')
+    if at < 0:
+        return fmt.DEFAULT_UNIT
+    text = raw[at + len(b'"load":{"unit":'):at + 200].decode("utf-8", "replace")
+    try:
+        value, _ = json.JSONDecoder().raw_decode(text)
+    except ValueError:
+        return fmt.DEFAULT_UNIT
+    return value if isinstance(value, str) and value else fmt.DEFAULT_UNIT
+
+
+def at_risk_rows(result: FleetResult, limit: int | None = None) -> list[dict]:
+    """The services at risk (earliest runway first; the first `limit`), each with how late its
+    order already is: the plan's `order_late_days` for that scenario (0 when on time), read from
+    the service's own plan so the fleet says what `capplan forecast` says ("now: 25 days late",
+    never a past date as advice). Each service's plan is parsed once."""
+    rows, docs = [], {}
+    by_name = {s.name: s for s in result.planned}
+    for a in result.at_risk[:limit]:
+        if a.name not in docs:
+            docs[a.name] = by_name[a.name].plan() or {}
+        sc = (docs[a.name].get("scenarios") or {}).get(a.scenario) or {}
+        late = sc.get("order_late_days") or 0
+        rows.append({"name": a.name, "scenario": a.scenario, "runway": a.runway,
+                     "runway_months": a.runway_months, "order_by": a.order_by,
+                     "order_late_days": late if a.order_by else None,
+                     "order_text": order_text(a.order_by, late)})
+    return rows
+
+
+def order_text(order_by: str | None, late: int | None) -> str:
+    """An order-by date as the fleet's tables print it: the date, or 'now: N days late' when the
+    date has passed (the plan moved it to its start)."""
+    if not order_by:
+        return "–"
+    return f"now: {fmt.days(late)} late" if late else order_by
 
 
 def at_risk_services(result: FleetResult) -> list:
@@ -50,6 +98,11 @@ def view(result: FleetResult, title: str) -> dict:
     today = sum(s.summary.current_instances or 0 for s in planned if s.summary.sized)
     nom, wc = result.rollup["nominal"], result.rollup["worst_case"]
     rows = [_service_row(s) for s in planned]
+    at_risk = at_risk_rows(result)
+    late = {(a["name"], a["scenario"]): a["order_late_days"] for a in at_risk}
+    for r in rows:
+        r["order"] = {name: order_text(r[name].order_by, late.get((r["name"], name)))
+                      for name in SCENARIOS}
     return {
         "title": title, "source": result.source, "form": result.form, "months": result.months,
         "starts": result.starts, "n_total": len(result.services), "n_planned": len(planned),
@@ -58,7 +111,8 @@ def view(result: FleetResult, title: str) -> dict:
         "any_cost": any(r.services_costed for r in nom),
         "n_sized": max((r.services_sized for r in nom), default=0),
         "last": {"nominal": nom[-1] if nom else None, "worst_case": wc[-1] if wc else None},
-        "rows": _month_rows(result), "at_risk": result.at_risk, "first_rows": FIRST_PAGE_AT_RISK,
+        "rows": _month_rows(result), "at_risk": at_risk,
+        "first_rows": FIRST_PAGE_AT_RISK,
         "risk_names": {name: len({a.name for a in result.at_risk if a.scenario == name})
                        for name in SCENARIOS},
         "services": rows,
@@ -86,6 +140,11 @@ def risk_page(s, doc: dict, chart: str) -> dict:
             "growth": {k: g.get(k) for k in ("model", "chosen_because", "monthly_growth",
                                              "worst_monthly_growth", "worst_quantile")},
             "months": [{"n": n, "w": w} for n, w in zip(nom, wc)],
+            "order": {name: order_text(doc["scenarios"][name].get("order_by"),
+                                       doc["scenarios"][name].get("order_late_days"))
+                      for name in SCENARIOS},
+            "late": {name: doc["scenarios"][name].get("order_late_days") or 0
+                     for name in SCENARIOS},
             "notes": list(doc.get("notes") or [])}
 
 
@@ -122,6 +181,7 @@ def render_html(v: dict, charts: dict, pages: list, *, paper: str, command: str,
     env.filters.update(pdf.FILTERS)
     env.filters["n"] = lambda x: "–" if x is None else f"{x:,}"
     env.filters["scenario"] = lambda x: x.replace("_", " ")
+    env.filters["unit_note"] = lambda u: "" if u == fmt.DEFAULT_UNIT else f" {u}"
     css_env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(pdf.TEMPLATES)),
                                  autoescape=False)
     data_to = v["starts"][1] if v["starts"] else ""

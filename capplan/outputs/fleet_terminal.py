@@ -53,8 +53,12 @@ def print_fleet(console: Console, result: FleetResult) -> None:
                         f"({len(result.at_risk):,}; earliest first)", title_justify="left")
         for col in ("service", "scenario", "runway", "order by"):
             t.add_column(col, justify="left" if col == "service" else "right")
-        for a in result.at_risk[:SHOWN]:
-            t.add_row(esc(a.name), a.scenario.replace("_", " "), a.runway, a.order_by or "-")
+        from capplan.outputs.fleet_pdf import at_risk_rows
+
+        for a in at_risk_rows(result, SHOWN):
+            order = a["order_text"].replace("–", "-")
+            t.add_row(esc(a["name"]), a["scenario"].replace("_", " "), a["runway"],
+                      f"[bold]{order}[/]" if a["order_late_days"] else order)
         console.print(t)
         if len(result.at_risk) > SHOWN:
             console.print(f"... and {len(result.at_risk) - SHOWN:,} more in fleet.json (at_risk)")

@@ -16,9 +16,10 @@ INT = "#,##0"
 PCT = "0.0%"
 MONEY = "#,##0"
 HEADER_FILL = "DDDDDD"
-MONTHS_HEADS = ("service", "month", "ends", "nominal peak (req/s)", "nominal instances",
-                "nominal add", "nominal cost", "worst-case peak (req/s)", "worst-case instances",
-                "worst-case add", "worst-case cost")
+# Peaks are in each service's own unit (its --unit; req/s when none), named in the last column.
+MONTHS_HEADS = ("service", "month", "ends", "nominal peak", "nominal instances",
+                "nominal add", "nominal cost", "worst-case peak", "worst-case instances",
+                "worst-case add", "worst-case cost", "peak unit")
 # Months columns summed by Totals, per scenario: instances, add, cost.
 SUMMED = {"nominal": ("E", "F", "G"), "worst_case": ("I", "J", "K")}
 
@@ -78,14 +79,19 @@ def build(result: FleetResult, title: str) -> bytes:
     wb = Workbook(write_only=True)
     m = result.months
     n_services = len(result.planned)
+    from capplan.outputs.fleet_pdf import at_risk_rows, service_unit
+
     services = _Sheet(wb, "Services", {"A": 28, "B": 40, "C": 24, "D": 22}, freeze="B2",
-                      filter_range=f"A1:S{n_services + 1}")
+                      filter_range=f"A1:V{n_services + 1}")
+    late = {(a["name"], a["scenario"]): a["order_late_days"] for a in at_risk_rows(result)}
+    units = {s.name: service_unit(s) for s in result.planned}
     services.header("service", "export", "series", "growth model", "monthly growth (nominal)",
-                    "peak today (req/s)", "instances today", "needed today",
+                    "peak today", "instances today", "needed today",
                     f"instances at month {m} (nominal)", f"instances at month {m} (worst case)",
                     "runway (nominal)", "order by (nominal)", "runway (worst case)",
                     "order by (worst case)", "cost per instance", f"cost at month {m} (nominal)",
-                    f"cost at month {m} (worst case)", "service file", "notes")
+                    f"cost at month {m} (worst case)", "service file", "notes", "peak unit",
+                    "order days late (nominal)", "order days late (worst case)")
     for s in result.planned:
         sm = s.summary
         nom, wc = sm.scenarios["nominal"], sm.scenarios["worst_case"]
@@ -95,12 +101,14 @@ def build(result: FleetResult, title: str) -> bytes:
                      (INT, _last(s, "worst_case", "instances")), nom.runway, nom.order_by,
                      wc.runway, wc.order_by, (MONEY, sm.cost_per_instance),
                      (MONEY, _last(s, "nominal", "cost")), (MONEY, _last(s, "worst_case", "cost")),
-                     s.config, "; ".join(s.notes) or None)
+                     s.config, "; ".join(s.notes) or None, units[s.name],
+                     (INT, late.get((s.name, "nominal"))),
+                     (INT, late.get((s.name, "worst_case"))))
 
     n_rows = sum(min(len(s.summary.scenarios["nominal"].months),
                      len(s.summary.scenarios["worst_case"].months)) for s in result.planned)
     months = _Sheet(wb, "Months", {"A": 28, "C": 12}, freeze="B2",
-                    filter_range=f"A1:K{n_rows + 1}")
+                    filter_range=f"A1:L{n_rows + 1}")
     months.header(*MONTHS_HEADS)
     for s in result.planned:
         nom = s.summary.scenarios["nominal"].months
@@ -108,7 +116,7 @@ def build(result: FleetResult, title: str) -> bytes:
         for r, w in zip(nom, wc):
             months.row(s.name, (INT, r.month), r.date, (RATE, r.peak), (INT, r.instances),
                        (INT, r.add), (MONEY, r.cost), (RATE, w.peak), (INT, w.instances),
-                       (INT, w.add), (MONEY, w.cost))
+                       (INT, w.add), (MONEY, w.cost), units[s.name])
     last = n_rows + 1
 
     totals = _Sheet(wb, "Totals", {"A": 12, "B": 12})

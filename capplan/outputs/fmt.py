@@ -13,6 +13,28 @@ def _finite(x) -> bool:
     return x is not None and not (isinstance(x, float) and not math.isfinite(x))
 
 
+TINY = 1e-6  # below this a number reads "< 0.000001" (plan.json keeps the exact value)
+
+
+def sig(x: float | None, digits: int = 4, missing: str = "-") -> str:
+    """A number to `digits` significant digits in plain notation, never 2.662e-23: thousands
+    separated, trailing zeros dropped, "0" for zero, "< 0.000001" (or "> -0.000001") for a
+    number closer to zero than that; the exact value is in the JSON."""
+    if not _finite(x):
+        return missing
+    if x == 0:
+        return "0"
+    if abs(x) < TINY:
+        return "< 0.000001" if x > 0 else "> -0.000001"
+    if abs(x) >= 10 ** digits:
+        return f"{x:,.0f}"
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(x))))
+    text = f"{x:,.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "0") else text
+
+
 def rate(x: float | None, missing: str = "-") -> str:
     """Requests per second: thousands separated, decimals only where they matter."""
     if not _finite(x):
@@ -21,7 +43,7 @@ def rate(x: float | None, missing: str = "-") -> str:
         return f"{x:,.0f}"
     if abs(x) >= 1:
         return f"{x:,.2f}"
-    return f"{x:.3g}"
+    return sig(x, 3)
 
 
 def short(x: float | None, missing: str = "-") -> str:
@@ -33,7 +55,7 @@ def short(x: float | None, missing: str = "-") -> str:
             v = x / size
             text = f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}"
             return text + suffix
-    return f"{x:.3g}" if abs(x) < 100 else f"{x:,.0f}"
+    return sig(x, 3) if abs(x) < 100 else f"{x:,.0f}"
 
 
 def seconds(s: float | None, missing: str = "-") -> str:
@@ -52,7 +74,33 @@ def count(n: int | None, missing: str = "-") -> str:
 
 
 def pct(x: float | None, missing: str = "-", digits: int = 0) -> str:
-    return missing if not _finite(x) else f"{x:.{digits}%}"
+    """A share as a percentage; one that rounds to zero is "0%", never "-0%"."""
+    if not _finite(x):
+        return missing
+    text = f"{x:.{digits}%}"
+    return text[1:] if text.startswith("-") and float(text[1:-1]) == 0 else text
+
+
+def signed_pct(x: float | None, missing: str = "-", digits: int = 1) -> str:
+    """A change with its sign, +5.0% or -3.2%; one that rounds to zero has none: 0.0%."""
+    if not _finite(x):
+        return missing
+    text = f"{x:+.{digits}%}"
+    return text[1:] if float(text[1:-1]) == 0 else text
+
+
+def verb(n: int | None, many: str, one: str) -> str:
+    """The verb that agrees with a count: verb(1, "run", "runs") is "runs"."""
+    return one if n == 1 else many
+
+
+def plural(n: int | None, noun: str, nouns: str | None = None) -> str:
+    """'1 instance', '8 instances' (thousands separated); `n` may be a count already formatted
+    ('1,204')."""
+    if n is None:
+        return f"- {nouns or noun + 's'}"
+    text = n if isinstance(n, str) else f"{n:,}"
+    return f"{text} {noun if text == '1' else (nouns or noun + 's')}"
 
 
 def money(x: float | None, currency: str | None, missing: str = "-") -> str:
@@ -95,3 +143,26 @@ def _offset(delta: dt.timedelta) -> str:
 
 def days(n: int | None) -> str:
     return "-" if n is None else f"{n} day" + ("" if n == 1 else "s")
+
+
+DEFAULT_UNIT = "req/s"
+
+
+def unit(doc: dict | None) -> str:
+    """The rate unit a plan's numbers are in: the `--unit` the traffic was read with
+    (plan.json's `load.unit`: hires/day, jobs/s), req/s when none was given or there is no
+    traffic (`capplan plan`). Every label of a rate in the outputs reads it from here."""
+    load = (doc or {}).get("load") or {}
+    return load.get("unit") or DEFAULT_UNIT
+
+
+def in_unit(text: str | None, unit_label: str) -> str | None:
+    """A sentence the engine wrote with the default label (`req/s`) read in the plan's unit.
+
+    The engine's numbers are already in the traffic's unit (25,160 hires/day stays 25,160): only
+    the label is generic, so only the label changes. Whole words only ("req/s per instance")."""
+    if text is None or unit_label == DEFAULT_UNIT:
+        return text
+    import re
+
+    return re.sub(r"(?<![\w/])req/s(?![\w/])", unit_label, text)

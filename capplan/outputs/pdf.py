@@ -45,12 +45,12 @@ def chart_width_px(paper: str) -> int:
 
 FILTERS = {
     "rate": lambda x: fmt.rate(x, "–"),
-    "pct": lambda x: "–" if x is None else f"{x:.0%}",
-    "pct1": lambda x: "–" if x is None else f"{x:+.1%}",
+    "pct": lambda x: fmt.pct(x, "–"),
+    "pct1": lambda x: fmt.signed_pct(x, "–"),
     "ratio": lambda x: "–" if x is None else f"{x:.2f}",
-    "sig": lambda x: "–" if x is None else f"{x:.4g}",
+    "sig": lambda x: fmt.sig(x, 4, "–"),
     "money": lambda x: "–" if x is None else f"{x:,.0f}",
-    "ms": lambda x: "–" if x is None or not math.isfinite(x) else f"{x * 1000:,.3g} ms",
+    "ms": lambda x: "–" if x is None or not math.isfinite(x) else f"{fmt.sig(x * 1000, 3)} ms",
     "seconds": lambda x: fmt.seconds(x, "–"),
     "count": lambda x: fmt.count(x, "–"),
     "count_or_dash": lambda x: "–" if x is None else str(x),
@@ -58,6 +58,8 @@ FILTERS = {
     "nobreak": lambda x: x.replace(" ", "\u00a0"),
     "capitalize_first": lambda x: x[:1].upper() + x[1:],
     "flags": lambda x: flags(x),
+    "plural": lambda n, noun: fmt.plural(n, noun),
+    "in_unit": lambda x, unit: fmt.in_unit(x, unit),
     "moment": lambda x: fmt.moment(x, "–"),
     "instances": lambda r: (f"{r['cells']} cells × {r['cell_size']}" if r.get("beyond_fleet_limit")
                             else ("–" if r["instances"] is None else str(r["instances"]))),

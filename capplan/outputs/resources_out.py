@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from capplan.outputs import fmt
+
 if TYPE_CHECKING:
     from capplan.ingest.metrics import MetricsTable
     from capplan.resources import CapacityFromMetrics, ResourceFit
@@ -165,7 +167,7 @@ def print_resources(console, result: CapacityFromMetrics) -> None:
         else:
             limit = (f"{fmt.rate(f.limit)} ({'?' if f.limit_low is None else fmt.rate(f.limit_low)}"
                      f"-{'unbounded' if f.limit_high is None else fmt.rate(f.limit_high)})")
-        t.add_row(name, _pct(f.intercept), f"{100 * f.slope:.3g} pts",
+        t.add_row(name, _pct(f.intercept), f"{fmt.sig(100 * f.slope, 3)} pts",
                   "-" if f.r_squared is None else f"{f.r_squared:.2f}",
                   "yes" if f.linear else f"no, {f.curvature}", limit,
                   fmt.rate(f.peak_throughput),
@@ -272,11 +274,11 @@ def resource_figure(f: ResourceFit, binding: bool = False):
                              line={"color": GREY, "width": 1.5, "dash": "dash"}), row=1, col=1)
     if f.limit:
         bounded = f.limit_low is not None and f.limit_high is not None
-        ci = (f" (95% CI {f.limit_low:,.4g} to {f.limit_high:,.4g})" if bounded
+        ci = (f" (95% CI {fmt.sig(f.limit_low)} to {fmt.sig(f.limit_high)})" if bounded
               else " (95% CI unbounded)")
         fig.add_trace(go.Scatter(
             x=[f.limit], y=[100 * f.target_utilization], mode="markers",
-            name=f"limit {f.limit:,.4g}{ci}",
+            name=f"limit {fmt.sig(f.limit)}{ci}",
             marker={"symbol": "diamond", "size": 11, "color": line_color},
             error_x=({"type": "data", "symmetric": False, "array": [f.limit_high - f.limit],
                       "arrayminus": [f.limit - f.limit_low], "color": line_color,
@@ -291,8 +293,8 @@ def resource_figure(f: ResourceFit, binding: bool = False):
         head = f"{f.name}: no limit (utilization does not rise with throughput)"
     else:
         ci = ("" if f.limit_low is None or f.limit_high is None else
-              f" (95% CI {f.limit_low:,.4g} to {f.limit_high:,.4g})")
-        head = (f"{f.name}{' - BINDING' if binding else ''}: {f.limit:,.4g} req/s per instance "
+              f" (95% CI {fmt.sig(f.limit_low)} to {fmt.sig(f.limit_high)})")
+        head = (f"{f.name}{' - BINDING' if binding else ''}: {fmt.sig(f.limit)} req/s per instance "
                 f"at {f.target_utilization:.0%}{ci}")
     _layout(fig, head, "", "utilization (%)", height=430)
     fig.update_yaxes(title_text="residual (pts)", rangemode="normal", row=2, col=1)

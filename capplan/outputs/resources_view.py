@@ -28,7 +28,7 @@ def flat_topping_text(ft: dict | None) -> str | None:
         text += (f": the unclipped demand over {ft['window_start']} to {ft['window_end']} is "
                  f"estimated at {fmt.rate(ft['unclipped_peak'])} against "
                  f"{fmt.rate(ft['observed_peak'])} observed (the daily "
-                 f"p{ft['reference_percentile']} x {ft['peak_ratio']:.3g}, the peak's usual "
+                 f"p{ft['reference_percentile']} x {fmt.sig(ft['peak_ratio'], 3)}, the peak's usual "
                  "multiple of it on days below the ceiling)")
     return text
 
@@ -68,7 +68,7 @@ def _resource_rows(doc: dict) -> list[dict]:
               f"{fmt.rate(low)}–{fmt.rate(high)}")
         rows.append({
             "name": r["name"], "binding": r["binding"],
-            "idle": f"{r['intercept']:.1%}", "slope": f"{100 * r['slope']:.3g}",
+            "idle": f"{r['intercept']:.1%}", "slope": fmt.sig(100 * r["slope"], 3),
             "r2": f"{r['r_squared']:.2f}",
             "linear": "yes" if r["linear"] else f"no ({r.get('curvature') or 'curved'})",
             "limit": fmt.rate(r["limit"], "none"), "ci": ci if r["limit"] else "–",

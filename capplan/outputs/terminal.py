@@ -121,62 +121,67 @@ def _range_cell(r) -> str:
     return low if low == high else f"{low}-{high}"
 
 
-def print_capacity_plan(console: Console, plan: Plan) -> None:
-    """The capacity model in words: limit, both limits and which binds, both utilizations."""
+def print_capacity_plan(console: Console, plan: Plan, unit: str = fmt.DEFAULT_UNIT) -> None:
+    """The capacity model in words: limit, both limits and which binds, both utilizations, in
+    the traffic's `unit` (`load.unit`: the engine's sentences say req/s, `fmt.in_unit`)."""
     c = plan.capacity
     if not c.sized:
         console.print("[bold]Capacity[/]: not given, so this plan is of the load only. Add "
                       "--per-instance RPS, or --instances N --utilization U, to get instances.")
         return
-    console.print(f"[bold]Capacity[/]: {esc(c.limit_source)}; {c.describe_redundancy()}")
+    console.print(f"[bold]Capacity[/]: {esc(fmt.in_unit(c.limit_source, unit))}; "
+                  f"{c.describe_redundancy()}")
     lim = plan.rate_limits
     if c.per_instance_limit is not None and lim is not None:
         line = (f"  limits per instance: utilization target {c.target_utilization:.0%} -> "
-                f"{fmt_rate(lim.utilization_rate)} req/s")
+                f"{fmt_rate(lim.utilization_rate)} {esc(unit)}")
         if lim.latency is not None:
             line += (f"; p99 within {lim.latency.slo_seconds * 1000:g} ms up to "
-                     f"{fmt_rate(lim.latency.rate)} req/s ({lim.latency.method})")
+                     f"{fmt_rate(lim.latency.rate)} {esc(unit)} ({lim.latency.method})")
             binds = "the latency objective" if lim.binding == "latency_slo" else \
                 "the utilization target"
-            line += f": {binds} binds, so {fmt_rate(c.usable_per_instance)} req/s usable"
+            line += f": {binds} binds, so {fmt_rate(c.usable_per_instance)} {esc(unit)} usable"
         console.print(line)
         if lim.latency is not None:
             lat = lim.latency
-            console.print(f"    latency limit: {esc(lat.description)}; statistic: "
-                          f"{esc(lat.statistic)}")
+            console.print(f"    latency limit: {esc(fmt.in_unit(lat.description, unit))}; "
+                          f"statistic: {esc(lat.statistic)}")
             if lat.servers_per_instance:
                 console.print(f"    servers per instance: {lat.servers_per_instance} "
-                              f"({esc(lat.servers_source or '')})")
+                              f"({esc(fmt.in_unit(lat.servers_source or '', unit))})")
             for n in lat.notes:
-                console.print(f"    note: {esc(n)}")
+                console.print(f"    note: {esc(fmt.in_unit(n, unit))}")
             console.print(f"    recommended rate limit: {fmt_rate(lim.recommended_rate_limit)} "
-                          f"req/s per instance (the p99 rate less a {lim.margin:.0%} margin)")
+                          f"{esc(unit)} per instance (the p99 rate less a {lim.margin:.0%} margin)")
     elif c.fleet_usl is not None:
         console.print(f"  fleet: target utilization {c.target_utilization:.0%} of the scale-out "
-                      f"fit's X(N), never past N* (at most {c.n_max} instances a fleet or cell)")
+                      f"fit's X(N), never past N* (at most {fmt.plural(c.n_max, 'instance')} a fleet or cell)")
     if plan.today_instances_needed is not None:
         un, ua = plan.utilization_normal, plan.utilization_after_loss
-        line = (f"  sizing: the planning peak of {fmt_rate(plan.planning_peak)} req/s needs "
-                f"{plan.today_instances_needed} instances, running at "
+        line = (f"  sizing: the planning peak of {fmt_rate(plan.planning_peak)} {esc(unit)} needs "
+                f"{fmt.plural(plan.today_instances_needed, 'instance')}, running at "
                 f"{'-' if un is None else f'{un:.0%}'} normally")
         if c.redundant:
             line += (f" and {'-' if ua is None else f'{ua:.0%}'} after losing "
                      f"{c.describe_loss()} (allowed: {c.degraded_utilization:.0%})")
         console.print(line)
     for a in c.assumptions:
-        console.print(f"  note: {esc(a)}")
+        console.print(f"  note: {esc(fmt.in_unit(a, unit))}")
     if plan.today_capacity is not None:
-        console.print(f"  today's {c.current_instances} instances carry "
-                      f"{fmt_rate(plan.today_capacity)} req/s with the limits and redundancy "
+        console.print(f"  today's {fmt.plural(c.current_instances, 'instance')} "
+                      f"{fmt.verb(c.current_instances, 'carry', 'carries')} "
+                      f"{fmt_rate(plan.today_capacity)} {esc(unit)} with the limits and redundancy "
                       "above")
 
 
-def print_plan(console: Console, plan: Plan) -> None:
+def print_plan(console: Console, plan: Plan, unit: str = fmt.DEFAULT_UNIT) -> None:
+    """The plan: capacity, growth, the month tables, events, runway, cost; rates in `unit`
+    (the traffic's `load.unit`, req/s when none was given)."""
     c, f = plan.capacity, plan.forecast
     console.print()
-    print_capacity_plan(console, plan)
-    console.print(f"[bold]Growth[/]: {f.model}, {f.monthly_growth:+.1%} a month; "
-                  f"{f.chosen_because}")
+    print_capacity_plan(console, plan, unit)
+    console.print(f"[bold]Growth[/]: {f.model}, {fmt.signed_pct(f.monthly_growth)} a month; "
+                  f"{esc(fmt.in_unit(f.chosen_because, unit))}")
     if f.backtest:
         bt = Table(title="Backtest (rolling origins; lower MASE is better, 1 = seasonal naive "
                          "in-sample)", title_justify="left")
@@ -189,12 +194,12 @@ def print_plan(console: Console, plan: Plan) -> None:
                        "-" if b.coverage_95 is None else f"{b.coverage_95:.0%}", str(b.origins))
         console.print(bt)
     for a in f.assumptions[2:]:
-        console.print(f"  {esc(a)}")
+        console.print(f"  {esc(fmt.in_unit(a, unit))}")
     for r in f.recurring_peaks:
         console.print(f"  recurring peak {r}")
     nominal, worst = plan.scenarios["nominal"], plan.scenarios["worst_case"]
-    _month_table(console, plan, nominal, worst)
-    _event_table(console, plan)
+    _month_table(console, plan, nominal, worst, unit)
+    _event_table(console, plan, unit)
     if c.sized and c.current_instances:
         for s in (nominal, worst):
             _runway_line(console, plan, s)
@@ -208,7 +213,7 @@ def print_plan(console: Console, plan: Plan) -> None:
         console.print(f"  note: {esc(n)}")
 
 
-def _month_table(console: Console, plan: Plan, nominal, worst) -> None:
+def _month_table(console: Console, plan: Plan, nominal, worst, unit: str) -> None:
     """One table per scenario (the worst case's only when it differs from the nominal)."""
     from rich import box
 
@@ -225,7 +230,7 @@ def _month_table(console: Console, plan: Plan, nominal, worst) -> None:
                         "month(s)", title_justify="left", box=box.SIMPLE_HEAD)
         t.add_column("month", justify="right")
         t.add_column("ends", no_wrap=True)
-        t.add_column("peak", justify="right")
+        t.add_column(f"peak ({esc(unit)})", justify="right")
         t.add_column("event")
         if c.sized:
             t.add_column("instances", justify="right")
@@ -258,7 +263,7 @@ def _month_table(console: Console, plan: Plan, nominal, worst) -> None:
         console.print(t)
 
 
-def _event_table(console: Console, plan: Plan) -> None:
+def _event_table(console: Console, plan: Plan, unit: str) -> None:
     if not plan.events:
         return
     from rich import box
@@ -267,7 +272,7 @@ def _event_table(console: Console, plan: Plan) -> None:
                     f"{plan.prescale_days} day(s) before the start", title_justify="left",
               box=box.SIMPLE_HEAD)
     longest = min(20, max(len(e.name) for e in plan.events))
-    for col in ("event", "starts", "window", "scenario", "peak", "inst.", "add",
+    for col in ("event", "starts", "window", "scenario", f"peak ({esc(unit)})", "inst.", "add",
                 "in service", "order by"):
         t.add_column(col, justify="left" if col in ("event", "starts", "scenario") else "right",
                      no_wrap=col in ("starts", "window", "in service", "order by"),
@@ -300,6 +305,7 @@ def _event_table(console: Console, plan: Plan) -> None:
 def _runway_line(console: Console, plan: Plan, s) -> None:
     c = plan.capacity
     label = esc(s.label)
+    fleet, n = fmt.plural(c.current_instances, "instance"), c.current_instances
     lead = f" (lead time {plan.lead_time_days} days)" if plan.lead_time_days else ""
     if s.order_late_days:
         order = f"order now, {s.order_late_days} days late{lead}"
@@ -308,10 +314,10 @@ def _runway_line(console: Console, plan: Plan, s) -> None:
     else:
         order = f"order by {s.order_by}{lead}"
     if s.runway is None:
-        console.print(f"  [bold]{label} runway[/]: today's {c.current_instances} instances last the "
+        console.print(f"  [bold]{label} runway[/]: today's {fleet} {fmt.verb(n, 'last', 'lasts')} the "
                       f"{plan.months}-month horizon")
     elif s.runway_months == 0:
-        console.print(f"  [bold]{label} runway[/]: today's {c.current_instances} instances are "
+        console.print(f"  [bold]{label} runway[/]: today's {fleet} {fmt.verb(n, 'are', 'is')} "
                       f"already short: the planning peak needs {plan.today_instances_needed} "
                       f"with the limits and redundancy asked for; {order}")
     else:
@@ -320,7 +326,7 @@ def _runway_line(console: Console, plan: Plan, s) -> None:
         if s.in_service_by and s.in_service_by != s.runway:
             ins = (f"; in service by {s.in_service_by}" if s.in_service_by >= plan.start
                    else "; in service now (pre-scale date passed)")
-        console.print(f"  [bold]{label} runway[/]: today's {c.current_instances} instances run "
+        console.print(f"  [bold]{label} runway[/]: today's {fleet} {fmt.verb(n, 'run', 'runs')} "
                       f"out on {s.runway}{at} ({s.runway_months:.2f} months){ins}; {order}")
 
 
@@ -334,8 +340,8 @@ def print_usl(console: Console, fit, latency_slo: str | None = None) -> None:
                            ("lambda", "lambda (X of one)", m.lambda_)):
         se = fit.stderr.get(name) if fit.stderr else None
         ci = fit.ci.get(name) if fit.ci else None
-        t.add_row(label, f"{v:.6g}", "-" if se is None else f"{se:.3g}",
-                  "-" if ci is None else f"[{ci[0]:.4g}, {ci[1]:.4g}]")
+        t.add_row(label, fmt.sig(v, 6), fmt.sig(se, 3),
+                  "-" if ci is None else f"[{fmt.sig(ci[0])}, {fmt.sig(ci[1])}]")
     console.print(t)
     if m.n_star is not None:
         flag = " (extrapolated)" if fit.is_extrapolation(m.n_star) else ""
@@ -344,7 +350,7 @@ def print_usl(console: Console, fit, latency_slo: str | None = None) -> None:
         console.print(f"  Amdahl ceiling lambda/sigma = {fmt_rate(m.amdahl_ceiling)}")
     if fit.r_squared is not None:
         console.print(f"  R^2 = {fit.r_squared:.4f}, residual standard error "
-                      f"{fit.residual_se:.4g} on {len(fit.n) - 3} df")
+                      f"{fmt.sig(fit.residual_se)} on {len(fit.n) - 3} df")
     if latency_slo:
         from capplan.errors import CapplanError
         from capplan.limits import for_load_test
@@ -376,21 +382,28 @@ def print_capacity_models(console: Console, result) -> None:
     if w is not None:
         console.print("[bold]Queueing worksheet[/] (Little's Law, M/M/c per instance)")
         if w.in_flight_mean is not None:
-            console.print(f"  in flight at the mean: {w.in_flight_mean:,.4g}; at the peak: "
-                          f"{w.in_flight_peak:,.4g}")
+            console.print(f"  in flight at the mean: {fmt.sig(w.in_flight_mean)}; at the peak: "
+                          f"{fmt.sig(w.in_flight_peak)}")
         if w.queue_peak is not None:
-            qm = "-" if w.queue_mean is None else f"{w.queue_mean:,.4g}"
+            qm = fmt.sig(w.queue_mean)
             console.print(f"  queue length per instance ({w.servers_per_instance} server(s)): "
-                          f"mean load {qm}, peak {w.queue_peak:,.4g}")
+                          f"mean load {qm}, peak {fmt.sig(w.queue_peak)}")
         if w.utilization_table:
             t = Table(title="p99 by utilization (one instance)", title_justify="left")
             for col in ("utilization", "p99 wait", "p99 response"):
                 t.add_column(col, justify="right")
             for rho, w99, r99 in w.utilization_table:
-                t.add_row(f"{rho:.0%}", f"{w99 * 1000:,.3g} ms", f"{r99 * 1000:,.3g} ms")
+                t.add_row(f"{rho:.0%}", f"{fmt.sig(w99 * 1000, 3)} ms",
+                          f"{fmt.sig(r99 * 1000, 3)} ms")
             console.print(t)
         for line in w.at_peak:
             console.print(f"  {line}")
+
+
+def _unit_of(result) -> str:
+    """The traffic's unit of a pipeline result (req/s for `capplan plan`, which has none)."""
+    load = getattr(result, "load", None)
+    return getattr(load, "unit", None) or fmt.DEFAULT_UNIT
 
 
 def print_resource_outlook(console: Console, result) -> None:
@@ -410,7 +423,8 @@ def print_resource_outlook(console: Console, result) -> None:
         o = outlook["nominal"][i]
         mark = " *" if f.name == res.binding else ""
         head = (f"  {esc(f.name)}{mark}: {o.utilization_today:.1%} at today's planning peak "
-                f"({fmt_rate(o.per_instance_peak)} req/s on each of {c.current_instances})")
+                f"({fmt_rate(o.per_instance_peak)} {esc(_unit_of(result))} on each of "
+                f"{c.current_instances})")
         if o.headroom_today is not None:
             head += f", headroom {o.headroom_today:.2f}x to {fmt_rate(f.limit)} at {target}"
         crossings = []
@@ -443,6 +457,6 @@ def print_unclipped(console: Console, result) -> None:
         line = (f"  {label}, month {last.month}: {fmt_rate(peak)} unclipped against "
                 f"{fmt_rate(row.peak)} in the plan")
         if n is not None and row.instances is not None:
-            line += f"; {n} instances against {row.instances}"
+            line += f"; {fmt.plural(n, 'instance')} against {row.instances}"
         console.print(line)
     console.print(f"  {esc(u.method)}")

@@ -60,19 +60,22 @@ def scenario_sentence(doc: dict, key: str) -> str:
     if key == "worst_case" and s["label"] != "worst case":
         return "the same path, so the same plan as the nominal case."
     if not is_sized(doc):
-        return (f"Peak {fmt.rate(months[-1]['peak'])} req/s at month {len(months)}; no capacity "
+        return (f"Peak {fmt.rate(months[-1]['peak'])} {fmt.unit(doc)} at month {len(months)}; no capacity "
                 "given, so no instances.")
     if current is None:
         return ("No fleet today given: give --instances for a runway and order-by dates.")
     if not s.get("runway"):
-        return (f"Today's {current} instances carry the whole {doc['months']}-month horizon: "
+        return (f"Today's {fmt.plural(current, 'instance')} "
+                f"{fmt.verb(current, 'carry', 'carries')} the whole {doc['months']}-month horizon: "
                 "nothing to order.")
     cause = f" at the {s['runway_event']} event" if s.get("runway_event") else ""
     if s["runway"] <= doc["start"][:10]:
-        first = (f"Today's {current} instances are short now{cause} (the planning peak needs "
+        first = (f"Today's {fmt.plural(current, 'instance')} {fmt.verb(current, 'are', 'is')} "
+                 f"short now{cause} (the planning peak needs "
                  f"{cap.get('instances_needed_today')})")
     else:
-        first = (f"Today's {current} instances run out on {fmt.day(s['runway'])}{cause} "
+        first = (f"Today's {fmt.plural(current, 'instance')} {fmt.verb(current, 'run', 'runs')} "
+                 f"out on {fmt.day(s['runway'])}{cause} "
                  f"({s['runway_months']:.1f} months)")
     service = in_service_text(s.get("in_service_by"), doc["start"])
     late = s.get("order_late_days")
@@ -139,29 +142,30 @@ def event_rows(doc: dict) -> list[dict]:
 
 def limits_text(doc: dict) -> list[str]:
     """Which per-instance limit binds, with both limits."""
-    cap = doc["capacity"]
+    cap, unit = doc["capacity"], fmt.unit(doc)
     lim = cap.get("limits")
     if doc.get("fleet_usl"):
         return [f"Scale-out fit: a fleet of N carries target × X(N) "
                 f"({fmt.pct(cap['target_utilization'])} of the fitted throughput); no fleet or "
-                f"cell passes N* ({cap.get('max_fleet_instances')} instances)."]
+                f"cell passes N* ({fmt.plural(cap.get('max_fleet_instances'), 'instance')})."]
     if not lim:
         return []
     util = lim["utilization"]
     util_txt = (f"utilization target {fmt.pct(util['target_utilization'])} of "
-                f"{fmt.rate(util['per_instance_limit'])} = {fmt.rate(util['rate'])} req/s an "
+                f"{fmt.rate(util['per_instance_limit'])} = {fmt.rate(util['rate'])} {unit} an "
                 "instance")
     lat = lim.get("latency_slo")
     if lat is None:
         return [f"Binding limit: the {util_txt}. No latency objective given (--latency-slo)."]
     lat_txt = (f"latency SLO: p99 ≤ {fmt.seconds(lat['slo_seconds'])} holds up to "
-               f"{fmt.rate(lat['rate'])} req/s an instance ({lat['method']}: {lat['statistic']})")
+               f"{fmt.rate(lat['rate'])} {unit} an instance ({lat['method']}: "
+               f"{fmt.in_unit(lat['statistic'], unit)})")
     if lim["binding"] == "latency_slo":
         lines = [f"Binding limit: the {lat_txt}; the {util_txt} would allow more."]
     else:
         lines = [f"Binding limit: the {util_txt}; the {lat_txt}."]
     if lim.get("recommended_rate_limit") is not None:
-        lines.append(f"Recommended rate limit: {fmt.rate(lim['recommended_rate_limit'])} req/s "
+        lines.append(f"Recommended rate limit: {fmt.rate(lim['recommended_rate_limit'])} {unit} "
                      f"an instance (the latency limit less a {fmt.pct(lim['margin'])} margin).")
     return lines
 
@@ -170,8 +174,8 @@ def utilization_text(doc: dict) -> str | None:
     cap = doc["capacity"]
     if cap.get("utilization_normal") is None:
         return None
-    text = (f"Sized for today's planning peak ({fmt.rate(doc['planning_peak'])} req/s: "
-            f"{cap.get('instances_needed_today')} instances): "
+    text = (f"Sized for today's planning peak ({fmt.rate(doc['planning_peak'])} {fmt.unit(doc)}: "
+            f"{fmt.plural(cap.get('instances_needed_today'), 'instance')}): "
             f"{fmt.pct(cap['utilization_normal'])} utilization in normal running")
     if cap.get("utilization_after_loss") is not None:
         text += (f", {fmt.pct(cap['utilization_after_loss'])} after losing {cap['loss']} "
@@ -193,15 +197,15 @@ def cost_text(doc: dict) -> str | None:
 
 
 def assumptions(doc: dict) -> list[str]:
-    cap, g = doc["capacity"], doc["growth"]
-    out = [f"Per-instance limit: {cap['limit_source']}."]
+    cap, g, unit = doc["capacity"], doc["growth"], fmt.unit(doc)
+    out = [f"Per-instance limit: {fmt.in_unit(cap['limit_source'], unit)}."]
     out.append(f"Redundancy: {cap['redundancy']}.")
     pp = (doc.get("load") or {}).get("planning_peak") or {}
-    out.append(f"Planning peak: {fmt.rate(doc['planning_peak'])} req/s"
+    out.append(f"Planning peak: {fmt.rate(doc['planning_peak'])} {unit}"
                + (f", the {pp['method']}." if pp.get("method") else " (given with --peak)."))
     growth = f"Growth: {g['model']}"
     if g.get("monthly_growth") is not None:
-        growth += f", {g['monthly_growth']:+.1%} a month nominal"
+        growth += f", {fmt.signed_pct(g['monthly_growth'])} a month nominal"
     out.append(f"{growth}; {g['chosen_because']}.")
     wc = doc["scenarios"]["worst_case"]
     detail = "; ".join(a for a in wc.get("assumptions") or []
@@ -215,7 +219,7 @@ def assumptions(doc: dict) -> list[str]:
                    f"window, in service {fmt.days(doc.get('prescale_days'))} before it starts.")
     out.append(f"Lead time: {fmt.days(doc.get('lead_time_days') or 0)} from order to service.")
     out += [_sentence(a) for a in cap.get("assumptions") or []]
-    return out
+    return [fmt.in_unit(a, unit) for a in out]
 
 
 def _sentence(text: str) -> str:
@@ -257,6 +261,8 @@ def page_one(doc: dict) -> dict:
     cur = doc.get("currency")
     return {
         "sized": is_sized(doc),
+        "unit": fmt.unit(doc),
+        "limit_source": fmt.in_unit(cap.get("limit_source"), fmt.unit(doc)),
         "scenarios": scenario_rows(doc),
         "events": event_rows(doc),
         "limits": limits_text(doc),

@@ -16,6 +16,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 
+from capplan.outputs.fmt import in_unit
+from capplan.outputs.fmt import unit as plan_unit
 from capplan.outputs.workbook_formulas import Columns, carried_by, col_letter, sizing
 from capplan.outputs.workbook_resources import add_resources_sheet
 from capplan.outputs.workbook_scenario import (
@@ -91,11 +93,11 @@ def _input_rows(doc: dict, usl: bool) -> list[tuple]:
     lat = (lim.get("latency_slo") or {}) if not usl else {}
     fu = doc.get("fleet_usl") or {}
     pp = (doc.get("load") or {}).get("planning_peak") or {}
-    cur = doc.get("currency")
+    cur, unit = doc.get("currency"), plan_unit(doc)
     rows = [
         ("plan_start", "Plan start (day 0)", dt.date.fromisoformat(doc["start"][:10]), "date", DATE,
          "the last observation's day, or today for a what-if", False),
-        ("current_peak", "Planning peak today", doc["planning_peak"], "req/s", RATE,
+        ("current_peak", "Planning peak today", doc["planning_peak"], unit, RATE,
          pp.get("method") or "given with --peak", True),
     ]
     if usl:
@@ -103,15 +105,16 @@ def _input_rows(doc: dict, usl: bool) -> list[tuple]:
                   "X(N) = lambda N / (1 + sigma (N-1) + kappa N (N-1)) over instances", True),
                  ("usl_kappa", "Scale-out fit: kappa (coherency)", fu["kappa"], "", "0.000000000",
                   "", True),
-                 ("usl_lambda", "Scale-out fit: lambda (X of one)", fu["lambda"], "req/s",
+                 ("usl_lambda", "Scale-out fit: lambda (X of one)", fu["lambda"], unit,
                   RATE, "", True),
                  ("cell_overhead", "Instances each cell needs of its own", cap["cell_overhead"],
                   "instances", INT, "--cell-overhead", True)]
     else:
         rows += [("per_instance_limit", "Per-instance limit (100%)", cap["per_instance_limit"],
-                  "req/s", RATE, cap["limit_source"], True),
-                 ("latency_limit_rate", "Latency-SLO rate per instance", lat.get("rate"), "req/s",
-                  RATE, (lat.get("description") or "blank: no latency objective")[:200], True)]
+                  unit, RATE, in_unit(cap["limit_source"], unit), True),
+                 ("latency_limit_rate", "Latency-SLO rate per instance", lat.get("rate"), unit,
+                  RATE, (in_unit(lat.get("description"), unit)
+                         or "blank: no latency objective")[:200], True)]
     rows += [
         ("target_utilization", "Target utilization", cap["target_utilization"], "fraction", PCT,
          "headroom kept on every instance in normal running", True),
@@ -265,10 +268,10 @@ def _write_summary(ws, st, doc: dict, title: str, results: dict, sheets: dict, *
     row = 4
     if sized:
         ws.cell(row=row, column=1, value="Today").font = st["bold"]
-        items = [("Planning peak (req/s)", "=current_peak", RATE),
+        items = [(f"Planning peak ({plan_unit(doc)})", "=current_peak", RATE),
                  ("Instances today", '=IF(ISNUMBER(current_instances),current_instances,"")', INT),
                  ("Instances the planning peak needs", "=today_instances", INT),
-                 ("Today's fleet carries (req/s)", "=fleet_carries", RATE),
+                 (f"Today's fleet carries ({plan_unit(doc)})", "=fleet_carries", RATE),
                  ("Utilization, normal running", "=today_utilization", PCT),
                  ("Utilization after the loss", "=today_utilization_after_loss", PCT)]
         if not doc.get("fleet_usl"):
@@ -301,7 +304,7 @@ def _write_summary(ws, st, doc: dict, title: str, results: dict, sheets: dict, *
         cols.add("late", "days late", '=IF(ISNUMBER({in_service_by}),MAX(0,plan_start-'
                  '({in_service_by}-lead_time_days)),"")', "0", 8)
         cols.add("total_cost", "total cost", None, money, 14)
-    cols.add("peak_horizon", f"peak, month {doc['months']} (req/s)", None, RATE, 14)
+    cols.add("peak_horizon", f"peak, month {doc['months']} ({plan_unit(doc)})", None, RATE, 14)
     head = row
     for c in cols.cols:
         h = ws.cell(row=head, column=cols.index(c.name), value=c.header)
@@ -351,7 +354,7 @@ def _write_summary(ws, st, doc: dict, title: str, results: dict, sheets: dict, *
 def _summary_events(ws, st, doc, row, results, sheets, money) -> int:
     ws.cell(row=row, column=1, value="Events (as each scenario plans them)").font = st["bold"]
     row += 1
-    heads = ("event", "scenario", "peak (req/s)", "instances", "add", "in service by",
+    heads = ("event", "scenario", f"peak ({plan_unit(doc)})", "instances", "add", "in service by",
              "order by", "days late")
     for col, h in enumerate(heads, start=1):
         c = ws.cell(row=row, column=col, value=h)

@@ -42,7 +42,10 @@ def add_resources_sheet(wb, doc: dict) -> None:
     ws["A4"], ws["B4"] = "Target utilization", "=target_utilization"
     ws["B4"].number_format = FRACTION
     ws["C4"] = "from Inputs (edit it there)"
-    heads = ("resource", "intercept (idle)", "slope (per req/s)", "limit at the target (req/s)",
+    from capplan.outputs.fmt import unit as plan_unit
+
+    unit = plan_unit(doc)
+    heads = ("resource", "intercept (idle)", f"slope (per {unit})", f"limit at the target ({unit})",
              "capplan: limit", "capplan: 95% low", "capplan: 95% high", "R²", "linear",
              "binding (capplan)")
     head_row = 6
@@ -107,11 +110,13 @@ def _instance_ranges(ws, doc: dict, top: int, bold, grey, fill) -> None:
     """Each month's instances at the two ends of the plan limit's 95% interval, as plan.json and
     the PDF give them (capplan's figures, grey: the interval needs the fit's covariance, so it is
     not recalculated from the edited lines). The high end of the limit needs the fewest."""
+    from capplan.outputs.fmt import unit as plan_unit
+
     pl = doc["capacity"].get("plan_limit") or {}
     ws.cell(row=top, column=1, value="Instances over the limit's 95% interval (capplan's "
             "figures, not recalculated)").font = bold
     ws.cell(row=top + 1, column=1, value=(
-        f"plan limit at 100%: {_rate(pl.get('limit'))} req/s, 95% interval "
+        f"plan limit at 100%: {_rate(pl.get('limit'))} {plan_unit(doc)}, 95% interval "
         f"{_rate(pl.get('limit_low'))} to {_rate(pl.get('limit_high'))}; "
         "blank: that end is unbounded")).font = grey
     heads = ("month", "nominal: instances", "nominal: at the high limit (fewest)",
