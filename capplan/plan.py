@@ -8,10 +8,15 @@ what-if plan); month 1 includes today. For each scenario:
 - the runway is the first day, within the first month whose instances exceed today's fleet, on
   which the path needs more instances than today's fleet has: the crossing day log-linear between
   grid points where the path rises smoothly, the event's start where an event steps it up;
+- a month row orders instances only when it needs more than the fleet already has: today's fleet,
+  every earlier month's need without events (capacity bought for the path is kept), and an event's
+  instances while that event, already under way in an earlier month, lasts (an event's scale-up is
+  ordered once, for the event). `add` stays the count beyond today's fleet; a month that needs no
+  more than the fleet has shows no in-service or order-by date;
 - capacity must be in service on that day, or, for an event, `prescale_days` before the event
-  starts; a month row that adds instances is in service by the first day in the month the path
-  needs more than today's fleet (or its event's pre-scale date, if earlier); the scenario's
-  in-service date is the earliest of its months';
+  starts; a month row that orders is in service by the first day in the month the path needs more
+  than the fleet has (or its event's pre-scale date, if earlier); the scenario's in-service date
+  is the earliest of its months';
 - order-by = in-service - lead time. It is never before the plan's start: a late order is the
   start date, with `order_late_days` saying how late ("order now, N days late").
 """
@@ -47,7 +52,8 @@ class MonthRow:
     beyond_fleet_limit: bool = False  # no single fleet carries it (USL: past N*): cells
     cells: int | None = None  # when beyond: independent cells of `cell_size` that carry it
     cell_size: int | None = None  # instances a cell, its overhead included
-    order_by: str | None = None  # when this month's instances must be ordered (never past)
+    # Only for a month that needs more than the fleet already has (see the module docstring):
+    order_by: str | None = None  # when the month's new instances must be ordered (never past)
     order_late_days: int | None = None
     in_service_by: str | None = None  # the first day in the month the path needs them
     cell_alternative: CellAlternative | None = None
@@ -162,15 +168,24 @@ def _month_over(path: DemandPath, m: int, needs: _Needs, current: int, threshold
     capacity for that must be in service, the event that sets the first day or None). The path
     itself is needed from the day it is needed; an event's step from its pre-scale date."""
     steps = range((m - 1) * GRID_PER_MONTH, m * GRID_PER_MONTH)
+    if needs.capacity.fleet_usl is not None:
+        # With a scale-out fit, cell layouts do not order by instance count (2 cells of 19 do
+        # not hold 3 of 10): more is needed from the first day the path passes what the fleet
+        # carries as one fleet (past N*, at N*), the early side, as the workbook counts it.
+        def over(x):
+            return x > threshold
+    else:
+        def over(x):
+            return needs.over(x, current)
     cands = []
     for j in steps:
-        if needs.over(path.base_part(j), current):
-            t = 0.0 if (j == 0 and needs.over(path.start_value, current)) else \
+        if over(path.base_part(j)):
+            t = 0.0 if (j == 0 and over(path.start_value)) else \
                 crossing_day(path, j, threshold)
             cands.append((t, t, None))
             break  # later steps of the path are later
     for st in path.events:
-        if st.peak is None or not needs.over(st.peak, current):
+        if st.peak is None or not over(st.peak):
             continue
         met = [j for j in st.steps if j in steps]
         if met:
@@ -182,11 +197,24 @@ def _month_over(path: DemandPath, m: int, needs: _Needs, current: int, threshold
     return first, min(c[1] for c in cands), name
 
 
+def _fleet_has(path: DemandPath, window: range, needs: _Needs, held: int) -> int:
+    """The instances the fleet has going into the month: `held` (today's and the earlier months'
+    own needs), or an event's, when that event met an earlier month and is still on in this one
+    (its scale-up was ordered with its first month)."""
+    has = held
+    for st in path.events:
+        if st.peak is not None and st.steps and st.steps[0] < window.start <= st.steps[-1]:
+            lay = needs.layout(st.peak)
+            if lay is not None:
+                has = max(has, lay.instances)
+    return has
+
+
 def _scenario(name: str, path: DemandPath, *, start: dt.date, capacity: CapacityModel,
               months: int, lead_time_days: int, cost_per_instance: float | None,
               prescale_days: int, needs: _Needs, notes: list) -> Scenario:
     current = capacity.current_instances
-    threshold = capacity.carried_by(current) if (current and capacity.sized) else None
+    held = current  # instances the fleet keeps: today's, then every earlier month's own need
     rows = []
     runway_day = in_service_day = runway_event = None
     split_noted = False
@@ -198,8 +226,10 @@ def _scenario(name: str, path: DemandPath, *, start: dt.date, capacity: Capacity
         inst = None if lay is None else lay.instances
         add = (max(inst - current, 0) if (inst is not None and current is not None) else None)
         order_by = late = ins_date = None
-        if add:
-            got = _month_over(path, m, needs, current, threshold, prescale_days)
+        has = _fleet_has(path, window, needs, held) if add else None
+        if add and inst > has:
+            threshold = capacity.carried_by(has)
+            got = _month_over(path, m, needs, has, threshold, prescale_days)
             if got is not None:
                 first, ins, ev = got
                 ins_date = date_of(start, ins)
@@ -213,6 +243,9 @@ def _scenario(name: str, path: DemandPath, *, start: dt.date, capacity: Capacity
                          f"no longer carries the peak; {lay.cells} cells of {lay.cell_size} "
                          f"({inst} instances, no more than today's) do, if the contended "
                          "resource is split with them")
+        if held is not None and capacity.sized:
+            own = needs.layout(max(path.base_part(j) for j in window))
+            held = held if own is None else max(held, own.instances)
         util = capacity.utilization(lay) if lay is not None else (None, None)
         low, high = needs.instance_range(peak) if capacity.sized else (None, None)
         end_date = start + dt.timedelta(days=m * DAYS_PER_MONTH)

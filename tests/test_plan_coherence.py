@@ -63,7 +63,9 @@ def test_event_is_a_step_of_its_window_peak_with_prescale_and_order_by():
     # The runway is the event's start; the scenario's order follows from its pre-scale date.
     assert (s.runway, s.runway_event, s.in_service_by) == ("2026-03-02", "bf", "2026-02-23")
     assert s.order_by == "2026-02-09" and s.order_late_days == 0
-    assert rows[1].order_by == rows[2].order_by == "2026-02-09"
+    # The event's scale-up is ordered once, with its first month; month 3 has it already.
+    assert rows[1].order_by == "2026-02-09" and rows[1].in_service_by == "2026-02-23"
+    assert rows[2].order_by is None and rows[2].in_service_by is None and rows[2].add == 29
     # Month 5 adds instances on the smooth path: 1.1^t = 1.5 at t = 4.2541 months = 129.49 days.
     t = math.log(1.5) / math.log(1.1) * M
     assert rows[4].in_service_by == day(t).isoformat() == "2026-05-10"

@@ -1,0 +1,59 @@
+"""Orders in the month table: a month orders instances only when it needs more than the fleet
+already has (today's fleet and every earlier month's own need); `add` stays the count beyond
+today's fleet. Every expected date is worked out here from the growth formula."""
+import datetime as dt
+import math
+
+import pandas as pd
+
+from capplan.capacity import build_capacity
+from capplan.growth import fixed_growth
+from capplan.plan import build_plan
+
+START = dt.date(2026, 1, 1)
+M = 365.25 / 12  # days in a plan month
+
+
+def plan(peak, growth, instances, months=6, lead=0):
+    # 1,250 req/s per instance at 100%, 60% target: 750 usable; N instances carry N x 750.
+    cap = build_capacity(planning_peak=None, per_instance=1250, instances=instances)
+    fc = fixed_growth(pd.Timestamp(START), peak, months, growth)
+    return build_plan(start=START, planning_peak=peak, capacity=cap, forecast=fc, months=months,
+                      lead_time_days=lead)
+
+
+def test_flat_demand_orders_once():
+    # 10,000 req/s needs ceil(10,000 / 750) = 14; today's 10 are 4 short from the first day.
+    rows = plan(10000, 0.0, 10).scenarios["nominal"].months
+    assert [r.instances for r in rows] == [14] * 6 and [r.add for r in rows] == [4] * 6
+    assert rows[0].order_by == rows[0].in_service_by == START.isoformat()
+    for r in rows[1:]:
+        assert r.order_by is None and r.in_service_by is None and r.order_late_days is None
+
+
+def test_a_rise_orders_in_the_months_that_need_more_than_before():
+    # 10,000 x 1.02^m at each month's end over 750 per instance: 13.6, 13.9, 14.1, 14.4, 14.7,
+    # 15.0 -> 14, 14, 15, 15, 15, 16 instances; 13 today.
+    s = plan(10000, 0.02, 13, lead=14).scenarios["nominal"]
+    rows = s.months
+    want = [math.ceil(10000 * 1.02 ** m / 750) for m in range(1, 7)]
+    assert want == [14, 14, 15, 15, 15, 16]
+    assert [r.instances for r in rows] == want and [r.add for r in rows] == [1, 1, 2, 2, 2, 3]
+    ordering = [r.month for r in rows if r.order_by is not None]
+    assert ordering == [1, 3, 6]
+
+    def day(months_from_start):
+        return START + dt.timedelta(days=math.floor(months_from_start * M))
+
+    # Month 1: 13 carry 9,750 < 10,000 today: in service now, ordered now, 14 days late.
+    assert rows[0].in_service_by == START.isoformat() and rows[0].order_late_days == 14
+    # Month 3: the 14 already ordered carry 10,500; the path passes it at 1.02^t = 1.05.
+    t3 = math.log(1.05) / math.log(1.02)
+    assert rows[2].in_service_by == day(t3).isoformat() == "2026-03-16"
+    assert rows[2].order_by == (day(t3) - dt.timedelta(days=14)).isoformat()
+    assert rows[2].order_late_days == 0
+    # Month 6: the 15 carry 11,250, passed at 1.02^t = 1.125.
+    t6 = math.log(1.125) / math.log(1.02)
+    assert rows[5].in_service_by == day(t6).isoformat() == "2026-07-01"
+    # The scenario's dates are the first order's: the runway is today.
+    assert s.runway == START.isoformat() and s.in_service_by == START.isoformat()
