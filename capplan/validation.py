@@ -431,11 +431,33 @@ def check_capacity_source(values: dict, name=flag) -> None:
                                "production metrics)")
 
 
+def check_fleet_settings(values: dict, name=flag) -> None:
+    """--utilization is today's fleet's utilization at the planning peak: it derives the
+    per-instance limit (peak / (instances x utilization)), so it needs --instances and is refused
+    beside another way of giving the limit (the plan would silently use one and ignore the
+    other). Checked once the flags and the service file are merged."""
+    u = values.get("utilization")
+    if u is None:
+        return
+    given = f"{name('utilization')} {_show(u)}"
+    for key in ("per_instance", "load_test"):
+        if values.get(key) is not None:
+            other = f"{name(key)} {_show(values[key])}"
+            raise CapplanError(f"{other} and {given} both set the per-instance limit "
+                               "(utilization derives it: peak / (instances x utilization)); "
+                               "keep one of the two")
+    if values.get("instances") is None:
+        raise CapplanError(f"{given} needs --instances (today's fleet, which runs at that "
+                           f"utilization at the planning peak): add --instances N, or drop "
+                           "the utilization")
+
+
 def check_metrics_settings(values: dict, name=flag) -> None:
-    """The rules between the metrics settings of `capplan forecast`, once the flags and the
-    service file are merged: --capacity-from needs --throughput and a --resource, and those
-    need --capacity-from."""
+    """The rules between the capacity and metrics settings of `capplan forecast` and `plan`, once
+    the flags and the service file are merged: `check_fleet_settings`; --capacity-from needs
+    --throughput and a --resource, and those need --capacity-from."""
     check_capacity_source(values, name)
+    check_fleet_settings(values, name)
     if values.get("capacity_from") is None:
         given = [k for k in METRICS_KEYS if values.get(k) not in (None, (), [])]
         if given:

@@ -2,6 +2,7 @@
 Expected ranges are the task's, written out here, not read back from capplan.validation."""
 import datetime as dt
 import math
+from pathlib import Path
 
 import pytest
 
@@ -166,3 +167,51 @@ def test_a_plan_with_a_nan_is_not_written(tmp_path, monkeypatch):
         report.write_outputs(result, Settings(), tmp_path / "o", title="t", reports=False,
                              argv=["capplan"])
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("values,words", [
+    ({"per_instance": 100.0, "instances": 5, "utilization": 0.5},
+     ["--per-instance 100 and --utilization 0.5", "keep one"]),
+    ({"load_test": "t.csv", "instances": 5, "utilization": 0.5},
+     ["--load-test t.csv and --utilization 0.5", "keep one"]),
+    ({"utilization": 0.5}, ["--utilization 0.5 needs --instances"]),
+    ({"utilization": 0.5, "per_instance": 100.0}, ["--per-instance 100", "--utilization 0.5"]),
+])
+def test_contradictory_capacity_settings_are_refused(values, words):
+    from capplan.validation import check_metrics_settings
+
+    with pytest.raises(CapplanError) as info:
+        check_metrics_settings(values)
+    msg = str(info.value)
+    assert len(msg) <= MAX_MESSAGE and "\n" not in msg
+    for w in words:
+        assert w in msg, msg
+    # The ways the README gives: each alone.
+    check_metrics_settings({"per_instance": 100.0, "instances": 5})
+    check_metrics_settings({"instances": 5, "utilization": 0.5})
+    check_metrics_settings({"load_test": "t.csv", "instances": 5})
+
+
+@pytest.mark.parametrize("args", [
+    ["--per-instance", "100", "--instances", "5", "--utilization", "0.5"],
+    ["--utilization", "0.5"],
+])
+def test_the_cli_refuses_them_before_any_work(tmp_path, monkeypatch, capsys, args):
+    import sys
+
+    import capplan.pipeline
+    from capplan.cli import main
+
+    def forbidden(*a, **k):
+        raise AssertionError("a bad flag reached the work")
+
+    monkeypatch.setattr(capplan.pipeline, "forecast", forbidden)
+    monkeypatch.setattr(capplan.pipeline, "plan_from_numbers", forbidden)
+    out = tmp_path / "o"
+    for cmd in (["forecast", str(Path(__file__).parents[1] / "inputs" / "nyc_taxi.csv")], ["plan", "--peak", "1000"]):
+        monkeypatch.setattr(sys, "argv", ["capplan", *cmd, *args, "--no-report", "-o", str(out)])
+        with pytest.raises(SystemExit) as info:
+            main()
+        err = capsys.readouterr().err
+        assert info.value.code == 2 and "--utilization 0.5" in err and len(err.splitlines()) == 1
+        assert not out.exists()
