@@ -215,3 +215,26 @@ def test_the_cli_refuses_them_before_any_work(tmp_path, monkeypatch, capsys, arg
         err = capsys.readouterr().err
         assert info.value.code == 2 and "--utilization 0.5" in err and len(err.splitlines()) == 1
         assert not out.exists()
+
+
+def test_growth_compounded_past_a_million_fold_is_refused():
+    from capplan.validation import check_metrics_settings
+
+    # 11^5 = 161,051 <= 1e6 < 11^6 = 1,771,561: 1000%/month is plannable for 5 months, not 6.
+    # Over 60 months the most is 1e6^(1/60) - 1 = 10^0.1 - 1 = 25.89%/month (shown as 25.8%).
+    with pytest.raises(CapplanError) as info:
+        check_settings({"growth": "1000%/month", "months": 60})
+    msg = str(info.value)
+    assert msg.startswith("--growth 1000%/month over 60 months") and len(msg) <= MAX_MESSAGE
+    assert "--months 5" in msg and "25.8%/month" in msg
+    check_settings({"growth": "1000%/month", "months": 5})
+    check_settings({"growth": "25.8%/month", "months": 60})  # 1.258^60 = 9.7e5
+    with pytest.raises(CapplanError, match="--worst-growth 26%/month over 60"):
+        check_settings({"growth": "5%/month", "worst_growth": "26%/month", "months": 60})
+    # The flags alone say nothing of a horizon a service file may set; once merged, the default
+    # horizon (6 months) applies: 1000%/month is refused, 899%/month (9.99^6 = 9.9e5) is not.
+    check_settings({"growth": "1000%/month"})
+    with pytest.raises(CapplanError, match="over 6 months"):
+        check_metrics_settings({"growth": "1000%/month"})
+    check_metrics_settings({"growth": "899%/month"})
+    check_metrics_settings({"growth": "-90%/month", "months": 60})  # a fall is never refused
