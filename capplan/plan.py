@@ -381,8 +381,11 @@ def _cell_notes(capacity: CapacityModel, scenarios: dict) -> list[str]:
     if alt:
         r = max(alt, key=lambda r: r.cell_alternative.saving)
         a = r.cell_alternative
-        out.append(f"cells would save at least {a.saving:.0%} in month {r.month}: {a.cells} cells "
-                   f"of {a.cell_size} ({a.instances} instances) instead of {r.instances}")
+        now = (f"{r.cells} cells of {r.cell_size} ({r.instances} instances)" if r.cells else
+               f"one fleet of {r.instances}")
+        more = "more, smaller cells" if r.cells else "cells"
+        out.append(f"{more} would save {a.saving:.0%} in month {r.month}: {a.cells} cells of "
+                   f"{a.cell_size} ({a.instances} instances) instead of {now}")
     if beyond or alt:
         out.append("cells help only when the contended resource (the database, a lock, a cache) "
                    "is split with them: each cell needs its own; cells that share one database "
