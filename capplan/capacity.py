@@ -310,6 +310,18 @@ class CapacityModel:
         return (layout.share / full if full else None,
                 layout.share / after if after else None)
 
+    def within_headroom(self, peak: float) -> Layout | None:
+        """The layout for `peak` when the redundancy asked for (zones, spares) adds no instance
+        to it: the target utilization's headroom already covers the loss (10,000 req/s at 750
+        usable: 14 instances; N+3 leaves 11, which carry it at 73% <= 80%). None otherwise."""
+        if not self.redundant or not self.sized:
+            return None
+        lay = self.fleet_layout(peak)
+        bare = replace(self, spare=0, zones=1).fleet_layout(peak)
+        if lay is None or bare is None or lay.instances != bare.instances:
+            return None
+        return lay
+
     def describe_redundancy(self) -> str:
         parts = [f"N+{self.spare}" if self.spare else "N+0 (no spare instance)"]
         if self.zones > 1:

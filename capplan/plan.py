@@ -338,6 +338,7 @@ def build_plan(*, start: dt.date, planning_peak: float, capacity: CapacityModel,
     today_capacity = capacity.carried_by(current) if (current and capacity.sized) else None
     util = capacity.utilization(today) if today is not None else (None, None)
     notes += _cell_notes(capacity, scenarios)
+    notes += _headroom_note(capacity, planning_peak)
     return Plan(start=start.isoformat(), months=months, planning_peak=planning_peak,
                 capacity=capacity, forecast=forecast, events=tuple(events), scenarios=scenarios,
                 today_instances_needed=None if today is None else today.instances,
@@ -357,6 +358,22 @@ def _event_effects(path: DemandPath) -> tuple[EventEffect, ...]:
             out.append(EventEffect(st.event.name, month, st.base_peak_day / DAYS_PER_MONTH,
                                    st.event.multiplier))
     return tuple(out)
+
+
+def _headroom_note(capacity: CapacityModel, peak: float) -> list[str]:
+    """Say so when the zones or spares asked for add no instance at the planning peak: the
+    reader who asked for N+3 and sees the N+0 count must learn it is not ignored."""
+    lay = capacity.within_headroom(peak)
+    if lay is None or not lay.survivors:
+        return []
+    asked = ", ".join(([f"N+{capacity.spare}"] if capacity.spare else []) +
+                      ([f"{capacity.zones} zones"] if capacity.zones > 1 else []))
+    after = capacity.utilization(lay)[1]
+    return [f"{asked} is within the target's headroom: {lay.instances} instances, "
+            f"{lay.survivors} after losing {capacity.describe_loss()}, carry the planning peak "
+            f"{peak:,.6g} req/s at {after:.0%} (at most {capacity.degraded_utilization:.0%} "
+            f"allowed), so the {capacity.target_utilization:.0%} target, not the loss, sets the "
+            "count"]
 
 
 def _cell_notes(capacity: CapacityModel, scenarios: dict) -> list[str]:

@@ -57,3 +57,28 @@ def test_a_rise_orders_in_the_months_that_need_more_than_before():
     assert rows[5].in_service_by == day(t6).isoformat() == "2026-07-01"
     # The scenario's dates are the first order's: the runway is today.
     assert s.runway == START.isoformat() and s.in_service_by == START.isoformat()
+
+
+def test_spares_within_the_targets_headroom_are_said_to_be():
+    # 10,000 req/s, 1,250 per instance: normal running needs ceil(10,000 / 750) = 14. With N+k
+    # the k spares are lost: the survivors need ceil(10,000 / (1,250 x 0.8)) = 10, so N = 10 + k,
+    # raised to 14 while 10 + k <= 14: k = 0..4 give 14; k = 5 gives 15.
+    def run(spare):
+        cap = build_capacity(planning_peak=None, per_instance=1250, spare=spare)
+        fc = fixed_growth(pd.Timestamp(START), 10000, 1, 0.0)
+        return build_plan(start=START, planning_peak=10000, capacity=cap, forecast=fc, months=1)
+
+    for k, want in ((1, 14), (3, 14), (4, 14), (5, 15)):
+        p = run(k)
+        assert p.scenarios["nominal"].months[0].instances == want
+        notes = [n for n in p.notes if "headroom" in n]
+        if want == 14:
+            # 14 - k survive: 10,000 / ((14 - k) x 1,250), e.g. k = 3: 11 left at 72.7%.
+            after = 10000 / ((14 - k) * 1250)
+            assert notes == [f"N+{k} is within the target's headroom: 14 instances, {14 - k} "
+                             f"after losing the {k} spare(s), carry the planning peak 10,000 "
+                             f"req/s at {after:.0%} (at most 80% allowed), so the 60% target, "
+                             "not the loss, sets the count"]
+        else:
+            assert notes == []
+    assert not [n for n in run(0).notes if "headroom" in n]  # nothing asked, nothing to say
