@@ -38,7 +38,9 @@ from capplan.demand import build_path, crossing_day, date_of
 from capplan.growth import DAYS_PER_MONTH, GRID_PER_MONTH
 
 COST_METHOD = ("a month's cost = the month's instances x cost_per_instance (one instance for one "
-               "month); a scenario's total_cost = the sum of its months' costs over the plan")
+               "month): the month's peak, an event's step included, held all month (a note "
+               "gives what an event's extra instances cost held only over its days); a "
+               "scenario's total_cost = the sum of its months' costs over the plan")
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,6 +341,7 @@ def build_plan(*, start: dt.date, planning_peak: float, capacity: CapacityModel,
     util = capacity.utilization(today) if today is not None else (None, None)
     notes += _cell_notes(capacity, scenarios)
     notes += _headroom_note(capacity, planning_peak)
+    notes += _event_cost_notes(scenarios, needs, cost_per_instance, currency, prescale_days)
     return Plan(start=start.isoformat(), months=months, planning_peak=planning_peak,
                 capacity=capacity, forecast=forecast, events=tuple(events), scenarios=scenarios,
                 today_instances_needed=None if today is None else today.instances,
@@ -358,6 +361,66 @@ def _event_effects(path: DemandPath) -> tuple[EventEffect, ...]:
             out.append(EventEffect(st.event.name, month, st.base_peak_day / DAYS_PER_MONTH,
                                    st.event.multiplier))
     return tuple(out)
+
+
+def _event_cost_notes(scenarios: dict, needs: _Needs, cost: float | None, currency: str | None,
+                      prescale: int) -> list[str]:
+    """What an event's extra instances cost: as charged (whole months at the event's step) and
+    held only from its pre-scale date to its end, pro rata of a month. A 48-hour launch that sets
+    two months' peaks is otherwise read as two months of its capacity."""
+    if not cost or not needs.capacity.sized:
+        return []
+    unit = f" {currency}" if currency else ""
+    out = []
+    nominal = scenarios["nominal"]
+    for k, st in enumerate(nominal.path.events if nominal.path else ()):
+        figures, months = [], []
+        for key in ("nominal", "worst_case"):
+            s = scenarios[key]
+            st_s = s.path.events[k]
+            got = _event_extra(s, st_s, needs, prescale)
+            if got is None:
+                break
+            charged, extra, days, ms = got
+            months = months or ms
+            figures.append((charged, extra * cost * days / DAYS_PER_MONTH))
+        if len(figures) < 2 or figures[0][0] <= 0:
+            continue
+        (c_n, p_n), (c_w, p_w) = figures
+        which = " and ".join(str(m) for m in months) if len(months) < 4 else \
+            f"{months[0]} to {months[-1]}"
+        out.append(f"event {st.event.name} sets the peak of month{'s' if len(months) > 1 else ''} "
+                   f"{which}: the cost holds it all month, charging its extra instances "
+                   f"{c_n:,.0f}{unit} (worst case {c_w:,.0f}); held only from its pre-scale date to "
+                   f"its end ({days:g} days) they would cost about {p_n:,.0f}{unit} (worst case "
+                   f"{p_w:,.0f})")
+    return out
+
+
+def _event_extra(s: Scenario, st, needs: _Needs, prescale: int):
+    """(charged for the event's extra instances over the months it sets, the extra instances
+    at its step, the days they are held, the months) for one event in one scenario; None when
+    the event is outside the plan or adds no instance."""
+    path = s.path
+    if st.peak is None or not st.steps:
+        return None
+    charged, extra, months = 0.0, 0, []
+    ev_lay = needs.layout(st.peak)
+    for r in s.months:
+        window = range((r.month - 1) * GRID_PER_MONTH, r.month * GRID_PER_MONTH)
+        if r.instances is None or not any(j in window for j in st.steps):
+            continue
+        own = needs.layout(max(path.base_part(j) for j in window))
+        if own is None or r.instances <= own.instances:
+            continue
+        months.append(r.month)
+        charged += (r.instances - own.instances) * r.cost / r.instances
+        if ev_lay is not None:
+            extra = max(extra, ev_lay.instances - own.instances)
+    if not months:
+        return None
+    days = max(0.0, min(st.end_day, path.horizon) - max(st.start_day - prescale, 0.0))
+    return charged, extra, round(days, 2), months
 
 
 def _headroom_note(capacity: CapacityModel, peak: float) -> list[str]:

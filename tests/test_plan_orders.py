@@ -82,3 +82,31 @@ def test_spares_within_the_targets_headroom_are_said_to_be():
         else:
             assert notes == []
     assert not [n for n in run(0).notes if "headroom" in n]  # nothing asked, nothing to say
+
+
+def test_an_events_cost_is_stated_as_charged_and_pro_rata():
+    from capplan.events import parse_event
+
+    # Flat 10,000 req/s: 14 instances. A 48 h 3x event from day 60 (2026-03-02) meets months 2
+    # (to day 60.875) and 3: 30,000 req/s needs ceil(30,000 / 750) = 40, 26 beyond the path's 14.
+    cap = build_capacity(planning_peak=None, per_instance=1250)
+    fc = fixed_growth(pd.Timestamp(START), 10000, 6, 0.0)
+    p = build_plan(start=START, planning_peak=10000, capacity=cap, forecast=fc, months=6,
+                   events=(parse_event("launch:2026-03-02:48h:3x"),), cost_per_instance=100,
+                   currency="USD", prescale_days=7)
+    rows = p.scenarios["nominal"].months
+    assert [r.instances for r in rows] == [14, 40, 40, 14, 14, 14]
+    assert [r.cost for r in rows] == [1400, 4000, 4000, 1400, 1400, 1400]  # held all month
+    # Charged for the event: 26 x 100 x 2 months = 5,200. Held from the pre-scale date (day 53)
+    # to its end (day 62), 9 days: 26 x 100 x 9 / 30.4375 = 768.7.
+    pro = 26 * 100 * 9 / M
+    note = [n for n in p.notes if n.startswith("event launch")]
+    assert note == [f"event launch sets the peak of months 2 and 3: the cost holds it all month, "
+                    f"charging its extra instances 5,200 USD (worst case 5,200); held only from "
+                    f"its pre-scale date to its end (9 days) they would cost about {pro:,.0f} USD "
+                    f"(worst case {pro:,.0f})"]
+    assert "held all month" in p.cost_method
+    # Without a cost per instance there is nothing to say.
+    q = build_plan(start=START, planning_peak=10000, capacity=cap, forecast=fc, months=6,
+                   events=(parse_event("launch:2026-03-02:48h:3x"),))
+    assert not [n for n in q.notes if n.startswith("event launch")]
