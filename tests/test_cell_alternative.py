@@ -3,6 +3,8 @@ over every cell count and cell size written here from Gunther's equation."""
 import datetime as dt
 
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from capplan.capacity import build_capacity
 from capplan.growth import fixed_growth
@@ -58,3 +60,32 @@ def test_the_note_says_more_cells_when_the_plan_already_uses_cells():
     # The largest saving: month 6, 14 of 22 = 36%.
     assert note.startswith("more, smaller cells would save 36% in month 6: 7 cells of 2 "
                            "(14 instances) instead of 2 cells of 11 (22 instances)"), note
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(sigma=st.floats(0.0, 0.2), kappa=st.floats(1e-4, 5e-3), lam=st.floats(1, 1000),
+       share=st.floats(0.05, 6.0), overhead=st.integers(0, 2))
+def test_the_alternative_is_never_beaten_by_any_cell_count(sigma, kappa, lam, share, overhead):
+    """No redundancy, so each cell is the smallest n <= N* with 0.6 X(n) >= its share (Gunther's
+    equation written here), plus the overhead: no cell count beats the alternative."""
+    usl = USL(sigma, kappa, lam)
+    cap = build_capacity(planning_peak=None, fleet_usl=usl, cell_overhead=overhead)
+    n_max = usl.n_max()
+    peak = share * 0.6 * usl.throughput(n_max)
+    lay = cap.layout_for(peak)
+
+    def xs(n):
+        return lam * n / (1 + sigma * (n - 1) + kappa * n * (n - 1))
+
+    options = []
+    for cells in range((lay.cells or 1) + 1, (lay.cells or 1) + 201):
+        size = next((n for n in range(1, n_max + 1) if 0.6 * xs(n) * (1 + 1e-12) >= peak / cells),
+                    None)
+        if size is not None:
+            options.append((cells * (size + overhead), cells))
+    alt = cap.cell_alternative(peak, lay)
+    best = min(options) if options else None
+    if best is None or best[0] > 0.75 * lay.instances + 1e-9:
+        assert alt is None
+    else:
+        assert (alt.instances, alt.cells) == best
