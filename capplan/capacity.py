@@ -263,24 +263,30 @@ class CapacityModel:
         return None if lay is None else lay.instances
 
     def cell_alternative(self, peak: float, layout: Layout) -> CellAlternative | None:
-        """The fewest cells, more than the layout's, that would carry `peak` with at least
-        CELL_SAVING fewer instances (a scale-out fit only)."""
+        """The cheapest cells, more than the layout's, that would carry `peak` with at least
+        CELL_SAVING fewer instances (a scale-out fit only): the fewest instances in all, and of
+        equal ones the fewest cells. Not the first count that saves enough: 4 cells of 4 save
+        27% on 22, but 7 cells of 2 carry the same peak with 14."""
         if self.fleet_usl is None or layout.instances <= 0:
             return None
         smallest_cell = ((self.zones + self.spare) if self.redundant else 1) + self.cell_overhead
         budget = (1 - CELL_SAVING) * layout.instances + EPS
         first = (layout.cells or 1) + 1
+        best = None
         for cells in range(first, first + ALTERNATIVE_SEARCH):
-            if cells * smallest_cell > budget:
-                return None
+            # No more cells can do better: even cells of the smallest size cost more.
+            if cells * smallest_cell > budget or (best and cells * smallest_cell >= best[0]):
+                break
             lay = self.fleet_layout(peak / cells)
             if lay is None:
                 continue
-            size = lay.instances + self.cell_overhead
-            if cells * size <= budget:
-                return CellAlternative(cells, size, cells * size,
-                                       1 - cells * size / layout.instances)
-        return None
+            total = cells * (lay.instances + self.cell_overhead)
+            if total <= budget and (best is None or total < best[0]):
+                best = (total, cells, lay.instances + self.cell_overhead)
+        if best is None:
+            return None
+        total, cells, size = best
+        return CellAlternative(cells, size, total, 1 - total / layout.instances)
 
     def carried_by(self, instances: int) -> float | None:
         """Highest peak `instances` carry as one fleet, at the normal limit and with the
@@ -303,6 +309,18 @@ class CapacityModel:
         full, after = at_full(layout.serving), at_full(layout.survivors)
         return (layout.share / full if full else None,
                 layout.share / after if after else None)
+
+    def within_headroom(self, peak: float) -> Layout | None:
+        """The layout for `peak` when the redundancy asked for (zones, spares) adds no instance
+        to it: the target utilization's headroom already covers the loss (10,000 req/s at 750
+        usable: 14 instances; N+3 leaves 11, which carry it at 73% <= 80%). None otherwise."""
+        if not self.redundant or not self.sized:
+            return None
+        lay = self.fleet_layout(peak)
+        bare = replace(self, spare=0, zones=1).fleet_layout(peak)
+        if lay is None or bare is None or lay.instances != bare.instances:
+            return None
+        return lay
 
     def describe_redundancy(self) -> str:
         parts = [f"N+{self.spare}" if self.spare else "N+0 (no spare instance)"]

@@ -8,10 +8,15 @@ what-if plan); month 1 includes today. For each scenario:
 - the runway is the first day, within the first month whose instances exceed today's fleet, on
   which the path needs more instances than today's fleet has: the crossing day log-linear between
   grid points where the path rises smoothly, the event's start where an event steps it up;
+- a month row orders instances only when it needs more than the fleet already has: today's fleet,
+  every earlier month's need without events (capacity bought for the path is kept), and an event's
+  instances while that event, already under way in an earlier month, lasts (an event's scale-up is
+  ordered once, for the event). `add` stays the count beyond today's fleet; a month that needs no
+  more than the fleet has shows no in-service or order-by date;
 - capacity must be in service on that day, or, for an event, `prescale_days` before the event
-  starts; a month row that adds instances is in service by the first day in the month the path
-  needs more than today's fleet (or its event's pre-scale date, if earlier); the scenario's
-  in-service date is the earliest of its months';
+  starts; a month row that orders is in service by the first day in the month the path needs more
+  than the fleet has (or its event's pre-scale date, if earlier); the scenario's in-service date
+  is the earliest of its months';
 - order-by = in-service - lead time. It is never before the plan's start: a late order is the
   start date, with `order_late_days` saying how late ("order now, N days late").
 """
@@ -33,7 +38,9 @@ from capplan.demand import build_path, crossing_day, date_of
 from capplan.growth import DAYS_PER_MONTH, GRID_PER_MONTH
 
 COST_METHOD = ("a month's cost = the month's instances x cost_per_instance (one instance for one "
-               "month); a scenario's total_cost = the sum of its months' costs over the plan")
+               "month): the month's peak, an event's step included, held all month (a note "
+               "gives what an event's extra instances cost held only over its days); a "
+               "scenario's total_cost = the sum of its months' costs over the plan")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +54,8 @@ class MonthRow:
     beyond_fleet_limit: bool = False  # no single fleet carries it (USL: past N*): cells
     cells: int | None = None  # when beyond: independent cells of `cell_size` that carry it
     cell_size: int | None = None  # instances a cell, its overhead included
-    order_by: str | None = None  # when this month's instances must be ordered (never past)
+    # Only for a month that needs more than the fleet already has (see the module docstring):
+    order_by: str | None = None  # when the month's new instances must be ordered (never past)
     order_late_days: int | None = None
     in_service_by: str | None = None  # the first day in the month the path needs them
     cell_alternative: CellAlternative | None = None
@@ -162,15 +170,24 @@ def _month_over(path: DemandPath, m: int, needs: _Needs, current: int, threshold
     capacity for that must be in service, the event that sets the first day or None). The path
     itself is needed from the day it is needed; an event's step from its pre-scale date."""
     steps = range((m - 1) * GRID_PER_MONTH, m * GRID_PER_MONTH)
+    if needs.capacity.fleet_usl is not None:
+        # With a scale-out fit, cell layouts do not order by instance count (2 cells of 19 do
+        # not hold 3 of 10): more is needed from the first day the path passes what the fleet
+        # carries as one fleet (past N*, at N*), the early side, as the workbook counts it.
+        def over(x):
+            return x > threshold
+    else:
+        def over(x):
+            return needs.over(x, current)
     cands = []
     for j in steps:
-        if needs.over(path.base_part(j), current):
-            t = 0.0 if (j == 0 and needs.over(path.start_value, current)) else \
+        if over(path.base_part(j)):
+            t = 0.0 if (j == 0 and over(path.start_value)) else \
                 crossing_day(path, j, threshold)
             cands.append((t, t, None))
             break  # later steps of the path are later
     for st in path.events:
-        if st.peak is None or not needs.over(st.peak, current):
+        if st.peak is None or not over(st.peak):
             continue
         met = [j for j in st.steps if j in steps]
         if met:
@@ -182,11 +199,24 @@ def _month_over(path: DemandPath, m: int, needs: _Needs, current: int, threshold
     return first, min(c[1] for c in cands), name
 
 
+def _fleet_has(path: DemandPath, window: range, needs: _Needs, held: int) -> int:
+    """The instances the fleet has going into the month: `held` (today's and the earlier months'
+    own needs), or an event's, when that event met an earlier month and is still on in this one
+    (its scale-up was ordered with its first month)."""
+    has = held
+    for st in path.events:
+        if st.peak is not None and st.steps and st.steps[0] < window.start <= st.steps[-1]:
+            lay = needs.layout(st.peak)
+            if lay is not None:
+                has = max(has, lay.instances)
+    return has
+
+
 def _scenario(name: str, path: DemandPath, *, start: dt.date, capacity: CapacityModel,
               months: int, lead_time_days: int, cost_per_instance: float | None,
               prescale_days: int, needs: _Needs, notes: list) -> Scenario:
     current = capacity.current_instances
-    threshold = capacity.carried_by(current) if (current and capacity.sized) else None
+    held = current  # instances the fleet keeps: today's, then every earlier month's own need
     rows = []
     runway_day = in_service_day = runway_event = None
     split_noted = False
@@ -198,8 +228,10 @@ def _scenario(name: str, path: DemandPath, *, start: dt.date, capacity: Capacity
         inst = None if lay is None else lay.instances
         add = (max(inst - current, 0) if (inst is not None and current is not None) else None)
         order_by = late = ins_date = None
-        if add:
-            got = _month_over(path, m, needs, current, threshold, prescale_days)
+        has = _fleet_has(path, window, needs, held) if add else None
+        if add and inst > has:
+            threshold = capacity.carried_by(has)
+            got = _month_over(path, m, needs, has, threshold, prescale_days)
             if got is not None:
                 first, ins, ev = got
                 ins_date = date_of(start, ins)
@@ -213,6 +245,9 @@ def _scenario(name: str, path: DemandPath, *, start: dt.date, capacity: Capacity
                          f"no longer carries the peak; {lay.cells} cells of {lay.cell_size} "
                          f"({inst} instances, no more than today's) do, if the contended "
                          "resource is split with them")
+        if held is not None and capacity.sized:
+            own = needs.layout(max(path.base_part(j) for j in window))
+            held = held if own is None else max(held, own.instances)
         util = capacity.utilization(lay) if lay is not None else (None, None)
         low, high = needs.instance_range(peak) if capacity.sized else (None, None)
         end_date = start + dt.timedelta(days=m * DAYS_PER_MONTH)
@@ -305,6 +340,8 @@ def build_plan(*, start: dt.date, planning_peak: float, capacity: CapacityModel,
     today_capacity = capacity.carried_by(current) if (current and capacity.sized) else None
     util = capacity.utilization(today) if today is not None else (None, None)
     notes += _cell_notes(capacity, scenarios)
+    notes += _headroom_note(capacity, planning_peak)
+    notes += _event_cost_notes(scenarios, needs, cost_per_instance, currency, prescale_days)
     return Plan(start=start.isoformat(), months=months, planning_peak=planning_peak,
                 capacity=capacity, forecast=forecast, events=tuple(events), scenarios=scenarios,
                 today_instances_needed=None if today is None else today.instances,
@@ -324,6 +361,82 @@ def _event_effects(path: DemandPath) -> tuple[EventEffect, ...]:
             out.append(EventEffect(st.event.name, month, st.base_peak_day / DAYS_PER_MONTH,
                                    st.event.multiplier))
     return tuple(out)
+
+
+def _event_cost_notes(scenarios: dict, needs: _Needs, cost: float | None, currency: str | None,
+                      prescale: int) -> list[str]:
+    """What an event's extra instances cost: as charged (whole months at the event's step) and
+    held only from its pre-scale date to its end, pro rata of a month. A 48-hour launch that sets
+    two months' peaks is otherwise read as two months of its capacity."""
+    if not cost or not needs.capacity.sized:
+        return []
+    unit = f" {currency}" if currency else ""
+    out = []
+    nominal = scenarios["nominal"]
+    for k, st in enumerate(nominal.path.events if nominal.path else ()):
+        figures, months = [], []
+        for key in ("nominal", "worst_case"):
+            s = scenarios[key]
+            st_s = s.path.events[k]
+            got = _event_extra(s, st_s, needs, prescale)
+            if got is None:
+                break
+            charged, extra, days, ms = got
+            months = months or ms
+            figures.append((charged, extra * cost * days / DAYS_PER_MONTH))
+        if len(figures) < 2 or figures[0][0] <= 0:
+            continue
+        (c_n, p_n), (c_w, p_w) = figures
+        which = " and ".join(str(m) for m in months) if len(months) < 4 else \
+            f"{months[0]} to {months[-1]}"
+        out.append(f"event {st.event.name} sets the peak of month{'s' if len(months) > 1 else ''} "
+                   f"{which}: the cost holds it all month, charging its extra instances "
+                   f"{c_n:,.0f}{unit} (worst case {c_w:,.0f}); held only from its pre-scale date to "
+                   f"its end ({days:g} days) they would cost about {p_n:,.0f}{unit} (worst case "
+                   f"{p_w:,.0f})")
+    return out
+
+
+def _event_extra(s: Scenario, st, needs: _Needs, prescale: int):
+    """(charged for the event's extra instances over the months it sets, the extra instances
+    at its step, the days they are held, the months) for one event in one scenario; None when
+    the event is outside the plan or adds no instance."""
+    path = s.path
+    if st.peak is None or not st.steps:
+        return None
+    charged, extra, months = 0.0, 0, []
+    ev_lay = needs.layout(st.peak)
+    for r in s.months:
+        window = range((r.month - 1) * GRID_PER_MONTH, r.month * GRID_PER_MONTH)
+        if r.instances is None or not any(j in window for j in st.steps):
+            continue
+        own = needs.layout(max(path.base_part(j) for j in window))
+        if own is None or r.instances <= own.instances:
+            continue
+        months.append(r.month)
+        charged += (r.instances - own.instances) * r.cost / r.instances
+        if ev_lay is not None:
+            extra = max(extra, ev_lay.instances - own.instances)
+    if not months:
+        return None
+    days = max(0.0, min(st.end_day, path.horizon) - max(st.start_day - prescale, 0.0))
+    return charged, extra, round(days, 2), months
+
+
+def _headroom_note(capacity: CapacityModel, peak: float) -> list[str]:
+    """Say so when the zones or spares asked for add no instance at the planning peak: the
+    reader who asked for N+3 and sees the N+0 count must learn it is not ignored."""
+    lay = capacity.within_headroom(peak)
+    if lay is None or not lay.survivors:
+        return []
+    asked = ", ".join(([f"N+{capacity.spare}"] if capacity.spare else []) +
+                      ([f"{capacity.zones} zones"] if capacity.zones > 1 else []))
+    after = capacity.utilization(lay)[1]
+    return [f"{asked} is within the target's headroom: {lay.instances} instances, "
+            f"{lay.survivors} after losing {capacity.describe_loss()}, carry the planning peak "
+            f"{peak:,.6g} req/s at {after:.0%} (at most {capacity.degraded_utilization:.0%} "
+            f"allowed), so the {capacity.target_utilization:.0%} target, not the loss, sets the "
+            "count"]
 
 
 def _cell_notes(capacity: CapacityModel, scenarios: dict) -> list[str]:
@@ -348,8 +461,11 @@ def _cell_notes(capacity: CapacityModel, scenarios: dict) -> list[str]:
     if alt:
         r = max(alt, key=lambda r: r.cell_alternative.saving)
         a = r.cell_alternative
-        out.append(f"cells would save at least {a.saving:.0%} in month {r.month}: {a.cells} cells "
-                   f"of {a.cell_size} ({a.instances} instances) instead of {r.instances}")
+        now = (f"{r.cells} cells of {r.cell_size} ({r.instances} instances)" if r.cells else
+               f"one fleet of {r.instances}")
+        more = "more, smaller cells" if r.cells else "cells"
+        out.append(f"{more} would save {a.saving:.0%} in month {r.month}: {a.cells} cells of "
+                   f"{a.cell_size} ({a.instances} instances) instead of {now}")
     if beyond or alt:
         out.append("cells help only when the contended resource (the database, a lock, a cache) "
                    "is split with them: each cell needs its own; cells that share one database "

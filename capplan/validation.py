@@ -88,6 +88,11 @@ THROUGHPUT_UNITS = ("second", "minute", "hour")
 MAX_CURRENCY = 12
 # Growth, as a monthly compound rate: -90% to +1000% a month.
 GROWTH = Range(-0.9, 10.0)
+# A stated growth rate compounded over the horizon may raise the peak at most this many times:
+# past a million-fold (1,000%/month for 6 months, 26%/month for 60) the instance counts and
+# costs are numbers no fleet or budget means.
+MAX_RISE = 1e6
+DEFAULT_MONTHS = 6  # the horizon when --months is not given (pipeline.Settings.months)
 # Events: a start between these years, a window up to a year, a multiplier up to 1000x.
 EVENT_YEARS = (1970, 2100)
 EVENT_MAX_HOURS = 366 * 24
@@ -404,6 +409,7 @@ def check_settings(values: dict, where=None) -> None:
     for key, value in values.items():
         check_setting(key, value, name(key), zone)
     check_capacity_source(values, name)
+    check_horizon_growth(values, name)
     growth, worst = values.get("growth"), values.get("worst_growth")
     if growth is not None and worst is not None:
         if parse_growth(worst, name("worst_growth")) < parse_growth(growth, name("growth")):
@@ -431,11 +437,58 @@ def check_capacity_source(values: dict, name=flag) -> None:
                                "production metrics)")
 
 
+def check_horizon_growth(values: dict, name=flag, default_months: int | None = None) -> None:
+    """A stated growth (and worst-case growth) compounded over the horizon raises the peak at
+    most MAX_RISE times. Without `months` in `values`, `default_months` (None: not checked)."""
+    months = values.get("months", None)
+    months = default_months if months is None else months
+    if months is None or not isinstance(months, numbers.Real) or not 1 <= months <= 60:
+        return
+    for key in ("growth", "worst_growth"):
+        if values.get(key) is None:
+            continue
+        g = parse_growth(values[key], name(key))
+        if months * math.log1p(g) <= math.log(MAX_RISE):
+            continue
+        most_months = int(math.log(MAX_RISE) // math.log1p(g))
+        most_rate = MAX_RISE ** (1 / months) - 1
+        raise CapplanError(
+            f"{name(key)} {values[key]} over {months} months raises the peak "
+            f"{math.exp(months * math.log1p(g)):.2g}-fold, past the {MAX_RISE:,.0f}-fold a plan "
+            f"means anything at: plan at most {most_months} months at that rate (--months "
+            f"{most_months}), or give at most {math.floor(most_rate * 1000) / 10:g}%/month over "
+            f"{months} months")
+
+
+def check_fleet_settings(values: dict, name=flag) -> None:
+    """--utilization is today's fleet's utilization at the planning peak: it derives the
+    per-instance limit (peak / (instances x utilization)), so it needs --instances and is refused
+    beside another way of giving the limit (the plan would silently use one and ignore the
+    other). Checked once the flags and the service file are merged."""
+    u = values.get("utilization")
+    if u is None:
+        return
+    given = f"{name('utilization')} {_show(u)}"
+    for key in ("per_instance", "load_test"):
+        if values.get(key) is not None:
+            other = f"{name(key)} {_show(values[key])}"
+            raise CapplanError(f"{other} and {given} both set the per-instance limit "
+                               "(utilization derives it: peak / (instances x utilization)); "
+                               "keep one of the two")
+    if values.get("instances") is None:
+        raise CapplanError(f"{given} needs --instances (today's fleet, which runs at that "
+                           f"utilization at the planning peak): add --instances N, or drop "
+                           "the utilization")
+
+
 def check_metrics_settings(values: dict, name=flag) -> None:
-    """The rules between the metrics settings of `capplan forecast`, once the flags and the
-    service file are merged: --capacity-from needs --throughput and a --resource, and those
-    need --capacity-from."""
+    """The rules between the capacity and metrics settings of `capplan forecast` and `plan`, once
+    the flags and the service file are merged: `check_fleet_settings`, `check_horizon_growth`
+    (the default horizon when none is given); --capacity-from needs
+    --throughput and a --resource, and those need --capacity-from."""
     check_capacity_source(values, name)
+    check_fleet_settings(values, name)
+    check_horizon_growth(values, name, DEFAULT_MONTHS)
     if values.get("capacity_from") is None:
         given = [k for k in METRICS_KEYS if values.get(k) not in (None, (), [])]
         if given:

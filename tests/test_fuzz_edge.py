@@ -223,6 +223,17 @@ def test_any_in_range_plan_is_finite_and_sane(peak, per_instance, target, growth
     values = dict(per_instance=per_instance, target_utilization=target, months=months,
                   spare=spare, zones=zones, cost_per_instance=cost, growth=f"{growth!r}%/month",
                   worst_growth=f"{worst!r}%/month", events=(f"e:{when}:48h:{mult!r}x",))
+    # A growth that compounds past a million-fold over the horizon is refused, naming --growth
+    # or --worst-growth; the plan is then made over the longest horizon allowed.
+    per_month = math.log1p(max(growth, worst) / 100)
+    allowed = max(1, math.floor(math.log(1e6) / per_month * (1 - 1e-12))) if per_month > 0 else 60
+    if months > allowed:
+        try:
+            check_settings({**values, "events": list(values["events"]), "peak": peak})
+            raise AssertionError(f"{months} months at {max(growth, worst)}%/month accepted")
+        except CapplanError as exc:
+            assert "growth" in str(exc) and "fold" in str(exc), str(exc)
+        values["months"] = months = allowed
     check_settings({**values, "events": list(values["events"]), "peak": peak})
     result = plan_from_numbers(Settings(**values), peak=peak, today=start)
     doc = plan_json(result)

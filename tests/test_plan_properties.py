@@ -133,6 +133,17 @@ def check_plan(plan, kind):
                     assert r.utilization_after_loss <= cap.degraded_utilization * (1 + 1e-9)
             for d in (r.order_by,):
                 assert d is None or d >= start
+            # An order only where instances are added, with the day they serve from.
+            assert r.order_by is None or (r.add and r.in_service_by is not None)
+        if current is not None and not plan.events:
+            # Without events, a month orders exactly when it needs more than today's fleet and
+            # every earlier month had: instances bought are kept, never ordered twice.
+            had = current
+            for r in rows:
+                if r.instances is None:
+                    continue
+                assert (r.order_by is not None) == (r.instances > had), (r.month, had)
+                had = max(had, r.instances)
         # The runway falls in the first month whose instances exceed today's fleet.
         over = [r for r in rows if current is not None and r.instances is not None
                 and r.instances > current]

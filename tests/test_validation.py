@@ -2,6 +2,7 @@
 Expected ranges are the task's, written out here, not read back from capplan.validation."""
 import datetime as dt
 import math
+from pathlib import Path
 
 import pytest
 
@@ -166,3 +167,74 @@ def test_a_plan_with_a_nan_is_not_written(tmp_path, monkeypatch):
         report.write_outputs(result, Settings(), tmp_path / "o", title="t", reports=False,
                              argv=["capplan"])
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("values,words", [
+    ({"per_instance": 100.0, "instances": 5, "utilization": 0.5},
+     ["--per-instance 100 and --utilization 0.5", "keep one"]),
+    ({"load_test": "t.csv", "instances": 5, "utilization": 0.5},
+     ["--load-test t.csv and --utilization 0.5", "keep one"]),
+    ({"utilization": 0.5}, ["--utilization 0.5 needs --instances"]),
+    ({"utilization": 0.5, "per_instance": 100.0}, ["--per-instance 100", "--utilization 0.5"]),
+])
+def test_contradictory_capacity_settings_are_refused(values, words):
+    from capplan.validation import check_metrics_settings
+
+    with pytest.raises(CapplanError) as info:
+        check_metrics_settings(values)
+    msg = str(info.value)
+    assert len(msg) <= MAX_MESSAGE and "\n" not in msg
+    for w in words:
+        assert w in msg, msg
+    # The ways the README gives: each alone.
+    check_metrics_settings({"per_instance": 100.0, "instances": 5})
+    check_metrics_settings({"instances": 5, "utilization": 0.5})
+    check_metrics_settings({"load_test": "t.csv", "instances": 5})
+
+
+@pytest.mark.parametrize("args", [
+    ["--per-instance", "100", "--instances", "5", "--utilization", "0.5"],
+    ["--utilization", "0.5"],
+])
+def test_the_cli_refuses_them_before_any_work(tmp_path, monkeypatch, capsys, args):
+    import sys
+
+    import capplan.pipeline
+    from capplan.cli import main
+
+    def forbidden(*a, **k):
+        raise AssertionError("a bad flag reached the work")
+
+    monkeypatch.setattr(capplan.pipeline, "forecast", forbidden)
+    monkeypatch.setattr(capplan.pipeline, "plan_from_numbers", forbidden)
+    out = tmp_path / "o"
+    for cmd in (["forecast", str(Path(__file__).parents[1] / "inputs" / "nyc_taxi.csv")], ["plan", "--peak", "1000"]):
+        monkeypatch.setattr(sys, "argv", ["capplan", *cmd, *args, "--no-report", "-o", str(out)])
+        with pytest.raises(SystemExit) as info:
+            main()
+        err = capsys.readouterr().err
+        assert info.value.code == 2 and "--utilization 0.5" in err and len(err.splitlines()) == 1
+        assert not out.exists()
+
+
+def test_growth_compounded_past_a_million_fold_is_refused():
+    from capplan.validation import check_metrics_settings
+
+    # 11^5 = 161,051 <= 1e6 < 11^6 = 1,771,561: 1000%/month is plannable for 5 months, not 6.
+    # Over 60 months the most is 1e6^(1/60) - 1 = 10^0.1 - 1 = 25.89%/month (shown as 25.8%).
+    with pytest.raises(CapplanError) as info:
+        check_settings({"growth": "1000%/month", "months": 60})
+    msg = str(info.value)
+    assert msg.startswith("--growth 1000%/month over 60 months") and len(msg) <= MAX_MESSAGE
+    assert "--months 5" in msg and "25.8%/month" in msg
+    check_settings({"growth": "1000%/month", "months": 5})
+    check_settings({"growth": "25.8%/month", "months": 60})  # 1.258^60 = 9.7e5
+    with pytest.raises(CapplanError, match="--worst-growth 26%/month over 60"):
+        check_settings({"growth": "5%/month", "worst_growth": "26%/month", "months": 60})
+    # The flags alone say nothing of a horizon a service file may set; once merged, the default
+    # horizon (6 months) applies: 1000%/month is refused, 899%/month (9.99^6 = 9.9e5) is not.
+    check_settings({"growth": "1000%/month"})
+    with pytest.raises(CapplanError, match="over 6 months"):
+        check_metrics_settings({"growth": "1000%/month"})
+    check_metrics_settings({"growth": "899%/month"})
+    check_metrics_settings({"growth": "-90%/month", "months": 60})  # a fall is never refused

@@ -15,13 +15,16 @@ from __future__ import annotations
 
 from copy import copy
 
-from capplan.outputs.workbook_formulas import Columns, alternative, col_letter, sizing
+from capplan.outputs.workbook_formulas import (Columns, alternative, carried_by, col_letter,
+                                                sizing)
 
 MONTH_DAYS = 365.25 / 12
 DATE = "d mmm yyyy"
 DATETIME = "d mmm yyyy hh:mm"
 RATE = "#,##0.0"
 PATH_FIRST_ROW = 6
+MONTH_HEAD = 5  # the month table's header row
+HAS = "\x02has\x02"  # the fleet-has threshold of a step's month, resolved once the month sheet is laid out
 
 
 def money_format(currency: str | None) -> str:
@@ -93,30 +96,41 @@ class ScenarioSheets:
                                     f'INDEX(({ev["first"]}<={{step}})*({ev["last"]}>={{step}})*'
                                     f'({ev["peak"]}={{event_step}}),0),0)),"")') if ev else '=""',
                  None, 12)
-        thr = "fleet_carries"
-        cols.add("over", "over what today's fleet carries",
+        # What the fleet has going into the step's month carries (today's fleet, then every
+        # earlier month's need: capplan.plan); resolved to the month sheet below.
+        thr = HAS if self.sized else "fleet_carries"
+        cols.add("over", "over what the fleet has carries",
                  f"=IF(ISNUMBER({thr}),IF({{base}}>{thr},1,0),0)", "0", 9, kind="helper")
         v0, t0 = prev_g, prev_t
         cols.add("crossing", "day the path passes it",
                  f'=IF({{over}}=1,IF({v0}>{thr},{t0},IF(AND({v0}>0,{v0}<{thr},{thr}<{{demand}}),'
                  f'{t0}+(LN({thr})-LN({v0}))/(LN({{demand}})-LN({v0}))*({{day}}-{t0}),{{day}})),"")',
                  "0.000", 11, kind="helper")
-        match = (f'{ev["first"]},"<="&{{step}},{ev["last"]},">="&{{step}},{ev["over"]},1'
-                 if ev else None)
+        match = (f'{ev["first"]},"<="&{{step}},{ev["last"]},">="&{{step}},{ev["over"]},1,'
+                 f'{ev["peak"]},">"&{thr}' if ev else None)
         cols.add("event_in_service", "event: in service from day",
                  f'=IF(COUNTIFS({match})>0,_xlfn.MINIFS({ev["in_service_day"]},{match}),"")'
                  if ev else '=""', "0.000", 11, kind="helper")
         cols.add("event_need", "event: needed from day",
                  f'=IF(ISNUMBER({{event_in_service}}),MAX(_xlfn.MINIFS({ev["start_day"]},{match}),'
                  f'{t0},0),"")' if ev else '=""', "0.000", 11, kind="helper")
-        cols.add("in_service_cand", "more than today's fleet in service by day",
+        cols.add("in_service_cand", "more than the fleet has in service by day",
                  '=IF(AND(NOT(ISNUMBER({crossing})),NOT(ISNUMBER({event_in_service}))),"",'
                  'MIN({crossing},{event_in_service}))', "0.000", 12, kind="helper")
-        cols.add("need_cand", "more than today's fleet needed from day",
+        cols.add("need_cand", "more than the fleet has needed from day",
                  '=IF(AND(NOT(ISNUMBER({crossing})),NOT(ISNUMBER({event_need}))),"",'
                  'MIN({crossing},{event_need}))', "0.000", 12, kind="helper")
         cols.add("printed_peak", "capplan's step peak (printed)", None, RATE, 14, kind="printed")
         self.path_cols = cols
+        if self.sized:
+            self.month_cols = self.month_columns()
+            letter = self.month_cols.letter("has_carries")
+            last = MONTH_HEAD + len(self.scn["months"])
+            has = (f"INDEX('{self.label}'!${letter}${MONTH_HEAD + 1}:${letter}${last},"
+                   f"{{month}})")
+            for c in cols.cols:
+                if c.template is not None and HAS in c.template:
+                    c.template = c.template.replace(HAS, has)
         self._title(ws, f"{self.scn['label'][:1].upper()}{self.scn['label'][1:]}: the demand path, "
                     "30 steps a month (plan.json scenarios." + self.key + ".path)",
                     "Blue: capplan's path, editable, and a growth override a month beside it "
@@ -232,11 +246,12 @@ class ScenarioSheets:
             cols.add("add", "add (beyond today's fleet)",
                      f'=IF(ISNUMBER(current_instances),MAX(0,{inst}-current_instances),"")',
                      "#,##0", 10)
+            self._fleet_has(cols)
             has = (f"SUMPRODUCT(ISNUMBER({p('in_service_cand')})*({p('month')}={{month}}))>0")
             cols.add("in_service_day", "more in service from day",
-                     f'=IF(AND(ISNUMBER({{add}}),N({{add}})>0,{has}),_xlfn.MINIFS('
-                     f'{p("in_service_cand")},{p("month")},{{month}}),"")', "0.000", 10,
-                     kind="helper")
+                     f'=IF(AND(ISNUMBER({{add}}),N({{add}})>0,N({inst})>N({{has}}),{has}),'
+                     f'_xlfn.MINIFS({p("in_service_cand")},{p("month")},{{month}}),"")', "0.000",
+                     10, kind="helper")
             cols.add("in_service_by", "in service by",
                      '=IF(ISNUMBER({in_service_day}),plan_start+INT({in_service_day}+1E-6),"")',
                      DATE, 12)
@@ -256,10 +271,38 @@ class ScenarioSheets:
                      kind="printed")
         return cols
 
+    def _fleet_has(self, cols: Columns) -> None:
+        """What the fleet has going into a month, as capplan.plan counts it: today's fleet, every
+        earlier month's need without events (kept), and an event's instances while an event
+        under way in an earlier month lasts. A month orders only what it needs beyond that."""
+        p = self.prng
+        cols.add("own_peak", "peak without events", f"=_xlfn.MAXIFS({p('base')},{p('month')},"
+                 "{month})", RATE, 12, kind="helper")
+        own = sizing(cols, "own_peak", usl=self.usl, prefix="own_")
+        for c in cols.cols:
+            if c.name.startswith("own_") and c.name != "own_peak":
+                c.header, c.kind = f"without events: {c.header}", "helper"
+        cols.add("held", "kept from earlier months",
+                 '=IF(ISNUMBER(current_instances),IF({month}=1,current_instances,MAX({prev_held},'
+                 f'N({{prev_{own["instances"]}}}))),"")', "#,##0", 10, kind="helper")
+        if self.ev:
+            ev, first = self.ev, f"_xlfn.MINIFS({p('step')},{p('month')},{{month}})"
+            under_way = (f'_xlfn.MAXIFS({ev["instances"]},{ev["first"]},"<"&{first},'
+                         f'{ev["last"]},">="&{first})')
+        else:
+            under_way = "0"
+        cols.add("has", "the fleet has going into the month",
+                 f'=IF(ISNUMBER({{held}}),MAX({{held}},{under_way}),"")', "#,##0", 10,
+                 kind="helper")
+        n = "MIN({has},usl_n_max)" if self.usl else "{has}"
+        cols.add("has_carries", "which carries",
+                 f'=IF(ISNUMBER({{has}}),{carried_by(n, usl=self.usl)},"")', RATE, 11,
+                 kind="helper")
+
     def write_months(self) -> dict:
         """The month sheet; returns where its results are, for the Summary."""
         ws = self.wb.create_sheet(self.label)
-        cols = self.month_columns()
+        cols = self.month_cols if self.sized else self.month_columns()
         self.month_cols = cols
         months = self.scn["months"]
         head = 5
@@ -333,8 +376,11 @@ class ScenarioSheets:
             letter = cols.letter(name)
             return f"'{self.label}'!${letter}${first}:${letter}${last}"
 
-        return {k: rng(k) for k in ("name", "first", "last", "peak", "over", "in_service_day",
-                                    "start_day")}
+        out = {k: rng(k) for k in ("name", "first", "last", "peak", "over", "in_service_day",
+                                   "start_day")}
+        if self.sized:
+            out["instances"] = rng(self.event_results["instances"])
+        return out
 
     # ---- style ------------------------------------------------------------------------------
     def _title(self, ws, title: str, note: str) -> None:
