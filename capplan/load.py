@@ -126,7 +126,7 @@ def find_anomalies(peaks: pd.Series, window: int = PLANNING_WINDOW_DAYS + 1) -> 
 def choose_planning_peak(peaks: pd.Series, anomalies: tuple[Anomaly, ...],
                          window_days: int = PLANNING_WINDOW_DAYS,
                          level_shift: ChangePoint | None = None) -> PlanningPeak:
-    """The highest daily peak of the recent window, leaving out flagged one-off spikes.
+    """The highest daily peak of the recent window, leaving out flagged spikes.
 
     A recent high peak (not the mean, not the all-time max) is what today's fleet must carry; a
     single anomalous day (a daylight-saving fold, a scraper) is flagged rather than planned for.
@@ -158,7 +158,8 @@ def choose_planning_peak(peaks: pd.Series, anomalies: tuple[Anomaly, ...],
                    f"{level_shift.date} (the days before it are at the old level)")
     if excluded:
         method += ", leaving out " + "; ".join(
-            f"{a.date} ({a.value:,.6g}, {a.reason})" for a in excluded) + " as a one-off spike"
+            f"{a.date} ({a.value:,.6g}, {a.reason})" for a in excluded) + (" as a spike (the growth stage says whether it recurs; either way "
+                                            "the planning peak leaves it out)")
     return PlanningPeak(value=value, date=str(keep.index[i].date()), method=method,
                         window_start=str(start.date()), window_end=str(end.date()),
                         excluded=excluded)

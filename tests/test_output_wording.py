@@ -5,8 +5,8 @@ from capplan.outputs import charts
 
 
 def test_a_legend_entry_never_outgrows_its_column():
-    spike = "one-off spike, left out of the planning peak"  # 44 characters
-    # by hand: 46 px of symbol + 6 px x 44 = 310 px; 678 px // 310 = 2 columns, not 3
+    spike = "spike, left out of the planning peak"  # 36 characters
+    # by hand: 46 px of symbol + 6 px x 36 = 262 px; 678 px // 262 = 2 columns, not 3
     assert charts.legend_columns(["daily peak", spike], 3) == 2
     assert charts.legend_columns(["daily peak", "nominal"], 3) == 3
     assert charts.legend_columns(["x" * 200], 3) == 1

@@ -270,9 +270,9 @@ def daily_peaks_figure(load: dict, planning_peak: float) -> dict:
         traces.append({"type": "scatter", "mode": "markers",
                        "x": [a["date"] for a in anomalies[:50]],
                        "y": [a["value"] for a in anomalies[:50]],
-                       "name": "one-off spike, left out of the planning peak",
+                       "name": "spike, left out of the planning peak",
                        "marker": {"symbol": "x", "size": 9, "color": ACCENT},
-                       "hovertemplate": "%{x|%d %b %Y}: %{y:,.0f} (one-off)<extra></extra>"})
+                       "hovertemplate": "%{x|%d %b %Y}: %{y:,.0f} (spike)<extra></extra>"})
     excluded = pp.get("excluded") or []
     title = "Daily peaks"
     layout = base_layout(title, "", f"daily peak ({load['unit']})", height=240)

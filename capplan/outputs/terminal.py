@@ -73,7 +73,8 @@ def print_load(console: Console, load: LoadProfile) -> None:
     if others:
         shown = ", ".join(f"{a.date} ({fmt_rate(a.value)})" for a in others[:5])
         more = f" and {len(others) - 5} more" if len(others) > 5 else ""
-        console.print(f"  one-off daily peaks flagged in the history: {shown}{more}")
+        console.print("  spikes flagged in the history (daily peaks far above the days around "
+                      f"them; the growth notes say which recur): {shown}{more}")
 
 
 def flat_topping_warning(ft) -> str | None:
