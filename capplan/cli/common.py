@@ -75,7 +75,7 @@ PerInstance = Annotated[Optional[float], typer.Option("--per-instance", help="Re
 Instances = Annotated[Optional[int], typer.Option("--instances", help="Instances in today's fleet (1 to 10,000,000).")]
 Utilization = Annotated[Optional[float], typer.Option("--utilization", help="Today's utilization at the planning peak, 0.001-1 (0.40 = 40%).")]
 TargetUtil = Annotated[Optional[float], typer.Option("--target-utilization", help="Highest utilization to plan for, 0.01-1 (default 0.6).")]
-Spare = Annotated[Optional[int], typer.Option("--spare", help="Spare instances on top (N+k; default 0).")]
+Spare = Annotated[Optional[int], typer.Option("--spare", help="Spare instances on top (N+k; default 0): after losing them the survivors must carry the peak at --degraded-utilization. When the target utilization's headroom already covers that, they add no instances, and the plan says so.")]
 Zones = Annotated[Optional[int], typer.Option("--zones", help="Zones, 1-20: survive the loss of one of them (default 1: no zone redundancy).")]
 Growth = Annotated[Optional[str], typer.Option("--growth", help="Fixed growth instead of a fitted model, with a %: 10%/month (or 10%), 25%/year, 2%/week; -90% to +1000% a month. A bare 10 is refused: 10% or 1000%?")]
 WorstGrowth = Annotated[Optional[str], typer.Option("--worst-growth", help="Worst-case growth rate, e.g. 15%/month (at least --growth).")]

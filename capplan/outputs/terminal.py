@@ -211,7 +211,7 @@ def print_plan(console: Console, plan: Plan, unit: str = fmt.DEFAULT_UNIT) -> No
                           f"{esc(s.label)} {money(s.total_cost, plan.currency)}"
                           for s in (nominal, worst)))
     for n in plan.notes:
-        console.print(f"  note: {esc(n)}")
+        console.print(f"  note: {esc(fmt.in_unit(n, unit))}")
 
 
 def _month_table(console: Console, plan: Plan, nominal, worst, unit: str) -> None:

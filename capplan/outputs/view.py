@@ -271,7 +271,7 @@ def page_one(doc: dict) -> dict:
         "cost_header": f"cost ({cur})" if cur else "cost",
         "currency": cur,
         "assumptions": assumptions(doc),
-        "notes": list(doc.get("notes") or []),
+        "notes": [fmt.in_unit(n, fmt.unit(doc)) for n in doc.get("notes") or []],
         "months": month_rows(doc),
         "today": cap.get("current_instances"),
         "needed_today": cap.get("instances_needed_today"),
