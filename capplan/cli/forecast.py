@@ -194,7 +194,7 @@ def _finish(p, out: Path, no_report: bool, quiet: bool, as_json: bool, browser=N
 
             print_resources(console, p.result.resources)
             print_resource_outlook(console, p.result)
-        print_plan(console, p.plan)
+        print_plan(console, p.plan, unit=p.load.unit if p.load is not None and p.load.unit else "req/s")
         print_unclipped(console, p.result)
     written = p.write(out, reports=not no_report, command=sys.argv, browser=browser)
     finish(written, p.to_json, quiet, as_json)  # the text only for --json
