@@ -12,13 +12,25 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from capplan.errors import CapplanError
+from capplan.grouping import (
+    DAY_NS,
+    Runs,
+    day_runs,
+    weekday_hour_codes,
+    weekday_hour_statistics,
+)
+from capplan.growth.history import (
+    LEVEL_SHIFT_MIN_AFTER,
+    LEVEL_SHIFT_MIN_BEFORE,
+    latest_level_shift,
+)
+from capplan.saturation import FlatTopping, day_table, detect_flat_topping
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from capplan.growth.values import ChangePoint
     from capplan.ingest import Traffic
-    from capplan.saturation import FlatTopping
 
 # Iglewicz & Hoaglin (1993): a modified z-score 0.6745 (x - median) / MAD above 3.5 marks an outlier.
 MODIFIED_Z_LIMIT = 3.5
@@ -69,27 +81,26 @@ class LoadProfile:
     flat_topping: FlatTopping | None = None  # daily peaks pressed against a ceiling (saturation.py)
 
 
-def daily_peaks(rate: pd.Series, interval_seconds: float, timezone: str = "UTC"
-                ) -> tuple[pd.Series, tuple[str, ...]]:
-    """Max of each calendar day in `timezone`; partial days (under half their samples) dropped."""
+def daily_peaks(rate: pd.Series, interval_seconds: float, timezone: str = "UTC",
+                runs: Runs | None = None) -> tuple[pd.Series, tuple[str, ...]]:
+    """Max of each calendar day in `timezone`; partial days (under half their samples) dropped.
+    `runs`: the days as `grouping.day_runs` found them already."""
     import numpy as np
     import pandas as pd
 
-    local_ns = rate.index.tz_convert(timezone).tz_localize(None).as_unit("ns").asi8
-    day = local_ns // 86_400_000_000_000
+    runs = day_runs(rate.index, timezone) if runs is None else runs
     values = rate.to_numpy(dtype=float)
     # Days are non-decreasing along a sorted series (even across a DST fold), so each day is one
     # contiguous run and np.maximum.reduceat takes its max without a groupby.
-    starts = np.flatnonzero(np.r_[True, day[1:] != day[:-1]])
-    peaks = pd.Series(np.maximum.reduceat(values, starts),
-                      index=pd.DatetimeIndex(day[starts] * 86_400_000_000_000).as_unit("ns"))
+    peaks = pd.Series(np.maximum.reduceat(values, runs.starts),
+                      index=pd.DatetimeIndex(runs.keys * DAY_NS).as_unit("ns"))
     if interval_seconds >= 86400:
         return peaks, ()
-    counts = np.diff(np.r_[starts, values.size])
+    counts = runs.counts
     expected = 86400.0 / interval_seconds
     # Only the first and last day can be partial by construction of an export; an inner day with
     # few samples is a gap, and its max is still a real observation, so it stays.
-    drop = [i for i in {0, len(starts) - 1} if counts[i] < FULL_DAY_SHARE * expected]
+    drop = [i for i in {0, len(counts) - 1} if counts[i] < FULL_DAY_SHARE * expected]
     if len(drop) >= len(peaks):
         return peaks, ()
     dropped = tuple(str(peaks.index[i].date()) for i in sorted(drop))
@@ -168,9 +179,6 @@ def choose_planning_peak(peaks: pd.Series, anomalies: tuple[Anomaly, ...],
 def _level_shift(peaks: pd.Series) -> ChangePoint | None:
     """The latest level shift of the daily peaks, found by the growth stage's own search (so the
     planning window and the demand paths start at the same day)."""
-    from capplan.growth.history import (LEVEL_SHIFT_MIN_AFTER, LEVEL_SHIFT_MIN_BEFORE,
-                                        latest_level_shift)
-
     if int((peaks > 0).sum()) < LEVEL_SHIFT_MIN_BEFORE + LEVEL_SHIFT_MIN_AFTER:
         return None
     ls = latest_level_shift(peaks)
@@ -180,53 +188,91 @@ def _level_shift(peaks: pd.Series) -> ChangePoint | None:
 def analyze_load(traffic: Traffic) -> LoadProfile:
     """Summarise a traffic series: level, peak, percentiles, daily peaks, weekly shape."""
     import numpy as np
-    import pandas as pd
-
-    from capplan.saturation import detect_flat_topping, grouped_quantiles
 
     rate = traffic.rate
     if rate.empty:
         raise CapplanError(f"{traffic.source.path}: no usable rows to analyse")
     values = rate.to_numpy(dtype=float)
+    zone, interval = traffic.local_timezone, traffic.interval_seconds
+    # The percentiles and the weekly shape (every sample sorted by its hour of the week) on a
+    # second core, the day table (sorted by day) and the rest here: numpy sorts and selects
+    # without holding the GIL.
+    second = _Background(lambda: (np.percentile(values, [50, 95, 99, 99.9]),
+                                  weekly_shape(rate, zone) if interval <= 3600 else
+                                  (None, None, None)))
     mean = float(values.mean())
     i_peak = int(np.argmax(values))
-    p50, p95, p99, p999 = (float(x) for x in np.percentile(values, [50, 95, 99, 99.9]))
-    peaks, partial = daily_peaks(rate, traffic.interval_seconds, traffic.local_timezone)
+    days = day_runs(rate.index, zone)  # once, for the daily peaks and the flat-topping check
+    peaks, partial = daily_peaks(rate, interval, zone, runs=days)
     anomalies = find_anomalies(peaks)
     planning = choose_planning_peak(peaks, anomalies, level_shift=_level_shift(peaks))
-    hourly_mean = hourly_p95 = busiest = None
-    if traffic.interval_seconds <= 3600:
-        local_ns = rate.index.tz_convert(traffic.local_timezone).tz_localize(None).as_unit(
-            "ns").asi8
-        # Plain integer codes (weekday x 24 + hour) in integer arithmetic on wall-clock hours
-        # since 1970-01-01, a Thursday (weekday 3): pandas' field accessors cost 3x more.
-        hours = local_ns // 3_600_000_000_000
-        code = ((hours // 24 + 3) % 7) * 24 + hours % 24
-        mean_by = pd.Series(values).groupby(code).mean()  # pandas' compensated sum, as before
-        if np.isnan(values).any():
-            p95_by = pd.Series(values).groupby(code).quantile(0.95)
-        else:  # the same numbers as groupby().quantile, a third of the time (168 small sorts)
-            codes, _, _, q = grouped_quantiles(code.astype(np.int16), values, [0.95])
-            p95_by = pd.Series(q[:, 0], index=codes.astype(np.int64))
-
-        def grid(s):
-            return pd.DataFrame(
-                {"weekday": s.index // 24, "hour": s.index % 24, "v": s.to_numpy()}
-            ).pivot(index="weekday", columns="hour", values="v")
-
-        hourly_mean, hourly_p95 = grid(mean_by), grid(p95_by)
-        hourly_mean.index.name = hourly_p95.index.name = "weekday"
-        hourly_mean.columns.name = hourly_p95.columns.name = "hour"
-        stacked = hourly_mean.stack()
-        wd, hr = stacked.idxmax()
-        busiest = (int(wd), int(hr), float(stacked.max()))
+    flat_topping = detect_flat_topping(rate, interval, zone,
+                                       table=day_table(rate, interval, zone, runs=days))
+    percentiles, (hourly_mean, hourly_p95, busiest) = second.result()
+    p50, p95, p99, p999 = (float(x) for x in percentiles)
     return LoadProfile(
-        interval_seconds=traffic.interval_seconds, unit=traffic.unit, mean=mean,
+        interval_seconds=interval, unit=traffic.unit, mean=mean,
         peak=float(values[i_peak]), peak_time=rate.index[i_peak],
         peak_to_mean=float(values[i_peak] / mean) if mean > 0 else None,
         p50=p50, p95=p95, p99=p99, p999=p999, daily_peaks=peaks,
-        daily_peaks_step="day" if traffic.interval_seconds < 86400 else "native",
+        daily_peaks_step="day" if interval < 86400 else "native",
         partial_days_dropped=partial, hourly_mean=hourly_mean, hourly_p95=hourly_p95,
         busiest_hour=busiest, planning_peak=planning, anomalies=anomalies,
-        local_timezone=traffic.local_timezone,
-        flat_topping=detect_flat_topping(rate, traffic.interval_seconds, traffic.local_timezone))
+        local_timezone=zone, flat_topping=flat_topping)
+
+
+class _Background:
+    """`fn()` on a thread; `result()` waits for it and raises what it raised."""
+
+    def __init__(self, fn) -> None:
+        import threading
+
+        self._value, self._error = None, None
+
+        def run():
+            try:
+                self._value = fn()
+            except BaseException as exc:  # handed to the caller by result()
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+
+    def result(self):
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+def weekly_shape(rate: pd.Series, timezone: str):
+    """The weekday (0 = Monday) x local hour mean and p95 of the rate, as two DataFrames (rows
+    and columns only for the weekdays and hours seen), and the busiest cell (weekday, hour,
+    mean)."""
+    import numpy as np
+    import pandas as pd
+
+    values = rate.to_numpy(dtype=float)
+    if np.isnan(values).any():  # pandas' groupby skips NaN
+        code = weekday_hour_codes(rate.index, timezone)
+        mean_by = pd.Series(values).groupby(code).mean()
+        p95_by = pd.Series(values).groupby(code).quantile(0.95)
+        codes, means, p95s = (mean_by.index.to_numpy(np.int64), mean_by.to_numpy(),
+                              p95_by.to_numpy())
+    else:
+        codes, counts, total, p95s = weekday_hour_statistics(rate.index, values, timezone, 0.95)
+        means = total / counts
+    weekdays, hours = np.unique(codes // 24), np.unique(codes % 24)
+
+    def grid(v):
+        table = np.full((weekdays.size, hours.size), np.nan)
+        table[np.searchsorted(weekdays, codes // 24), np.searchsorted(hours, codes % 24)] = v
+        return pd.DataFrame(table, index=pd.Index(weekdays, name="weekday"),
+                            columns=pd.Index(hours, name="hour"))
+
+    seen = np.isfinite(means)
+    busiest = None
+    if seen.any():  # codes ascend weekday-major: the first of equal means wins, as idxmax
+        i = int(np.argmax(np.where(seen, means, -np.inf)))
+        busiest = (int(codes[i] // 24), int(codes[i] % 24), float(means[i]))
+    return grid(means), grid(p95s), busiest

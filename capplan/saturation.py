@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pandas as pd
 
+    from capplan.grouping import Runs
+
 CEILING_TOLERANCE = 0.02  # "within a few percent" of the highest daily peak
 TIE_TOLERANCE = 0.005  # days this close to the highest peak are ties: a hard cap's mark
 BAND_BELOW = 0.04  # the band just under the ceiling band, for the pile-up comparison
@@ -72,51 +74,26 @@ class FlatTopping:
     unclipped_daily_peaks: pd.Series | None  # estimated demand per day (observed where unclipped)
 
 
-def grouped_quantiles(codes, values, quantiles):
-    """Per group of equal integer `codes` (ascending): the code, the count, the maximum and the
-    `quantiles` of `values` (rows: groups; columns: quantiles), by pandas' rule for
-    `groupby().quantile()` (linear: v[i] + (v[i+1] - v[i]) * frac) so the numbers are the same bit
-    for bit (the tests compare), at a third of its time: one sort per group, each group's
-    quantiles read from it. Values must not be NaN."""
-    import numpy as np
-
-    codes = np.asarray(codes)
-    values = np.asarray(values, dtype=float)
-    if codes.size > 1 and np.any(codes[1:] < codes[:-1]):
-        order = np.argsort(codes, kind="stable")
-        codes, values = codes[order], values[order]
-    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if codes.size else \
-        np.empty(0, dtype=np.int64)
-    ends = np.r_[starts[1:], codes.size].astype(np.int64)
-    out = np.empty((starts.size, len(quantiles)))
-    peak = np.empty(starts.size)
-    for g, (a, b) in enumerate(zip(starts.tolist(), ends.tolist())):
-        v = np.sort(values[a:b])
-        peak[g] = v[-1]
-        for j, q in enumerate(quantiles):
-            position = q * (b - a - 1)
-            i, frac = int(position), position % 1
-            out[g, j] = v[i] if frac == 0.0 else v[i] + (v[i + 1] - v[i]) * frac
-    return codes[starts], ends - starts, peak, out
-
-
-def day_table(rate: pd.Series, interval_seconds: float, timezone: str = "UTC") -> pd.DataFrame:
+def day_table(rate: pd.Series, interval_seconds: float, timezone: str = "UTC",
+              runs: Runs | None = None) -> pd.DataFrame:
     """Per calendar day in `timezone` (full days only, as `load.daily_peaks`): the peak and, for
     data finer than a day, the p95, p90, p75 and p50 (linear interpolation, as numpy's and
-    pandas')."""
+    pandas'). `runs`: the days as `grouping.day_runs` found them already."""
     import numpy as np
     import pandas as pd
 
-    local_ns = rate.index.tz_convert(timezone).tz_localize(None).as_unit("ns").asi8
-    day = local_ns // 86_400_000_000_000
+    from capplan.grouping import DAY_NS, day_runs, run_statistics
+
+    runs = day_runs(rate.index, timezone) if runs is None else runs
     values = rate.to_numpy(dtype=float)
     if np.isnan(values).any():
-        table = _day_table_pandas(day, values, interval_seconds)
+        table = _day_table_pandas(np.repeat(runs.keys, runs.counts), values, interval_seconds)
     else:
         fine = interval_seconds < 86400
         quantiles = [p / 100 for p in REFERENCE_PERCENTILES] if fine else []
-        days, count, peak, q = grouped_quantiles(day, values, quantiles)
-        table = pd.DataFrame({"peak": peak, "count": count}, index=pd.Index(days, name="day"))
+        peak, q, _ = run_statistics(values, runs, quantiles)
+        table = pd.DataFrame({"peak": peak, "count": runs.counts},
+                             index=pd.Index(runs.keys, name="day"))
         for j, p in enumerate(REFERENCE_PERCENTILES if fine else ()):
             table[f"p{p}"] = q[:, j]
     if interval_seconds < 86400:
@@ -125,7 +102,7 @@ def day_table(rate: pd.Series, interval_seconds: float, timezone: str = "UTC") -
         partial = [d for d in set(edge) if table.loc[d, "count"] < FULL_DAY_SHARE * expected]
         if len(partial) < len(table):
             table = table.drop(index=partial)
-    table.index = pd.DatetimeIndex(np.asarray(table.index) * 86_400_000_000_000).as_unit("ns")
+    table.index = pd.DatetimeIndex(np.asarray(table.index) * DAY_NS).as_unit("ns")
     return table
 
 

@@ -8,7 +8,8 @@ import pytest
 
 from capplan.ingest import delimited, read_traffic
 from capplan.load import analyze_load
-from capplan.saturation import _day_table_pandas, day_table, grouped_quantiles
+from capplan.grouping import grouped_quantiles
+from capplan.saturation import _day_table_pandas, day_table
 
 ZONE = "America/New_York"  # clocks go back on 2 Nov 2025: a 25-hour local day
 
@@ -92,3 +93,103 @@ def test_grouped_quantiles_bit_for_bit(seed):
     assert np.array_equal(count, grouped.size().to_numpy())
     assert np.array_equal(peak, grouped.max().to_numpy())
     assert np.array_equal(out, grouped.quantile(qs).unstack().to_numpy())
+
+
+# The UTC paths of `capplan.grouping`: day and hour boundaries by binary search, and whole hours
+# moved as rows when every hour holds as many samples. Checked against pandas' own groupby on
+# the local calendar fields, for a regular series, one with missing hours, and an irregular one.
+
+
+def _utc_series(kind: str) -> pd.Series:
+    rng = np.random.default_rng({"regular": 1, "gaps": 2, "irregular": 3}[kind])
+    idx = pd.date_range("2025-03-01 07:00", periods=60 * 24 * 17, freq="min", tz="UTC")
+    if kind == "gaps":  # whole hours missing: the hours seen still hold 60 samples each
+        idx = idx[~((idx.hour == 3) & (idx.day % 3 == 0))]
+    if kind == "irregular":  # samples dropped at random: hours of unequal size
+        idx = idx[rng.random(idx.size) > 0.1]
+    values = rng.lognormal(3, 0.5, idx.size).round(rng.integers(0, 3))
+    return pd.Series(values, index=idx)
+
+
+@pytest.mark.parametrize("kind", ["regular", "gaps", "irregular"])
+def test_weekly_shape_in_utc_equals_pandas(kind, monkeypatch):
+    from capplan import grouping
+    from capplan.load import weekly_shape
+
+    per_sample = []
+    real = grouping.weekday_hour_codes
+    monkeypatch.setattr(grouping, "weekday_hour_codes", lambda *a: per_sample.append(1) or real(*a))
+    rate = _utc_series(kind)
+    mean, p95, busiest = weekly_shape(rate, "UTC")
+    assert bool(per_sample) == (kind == "irregular")  # whole hours as rows when they are equal
+    keys = [rate.index.day_of_week, rate.index.hour]
+    ref_p95 = rate.groupby(keys).quantile(0.95).unstack()
+    ref_mean = rate.groupby(keys).mean().unstack()
+    assert np.array_equal(p95.to_numpy(), ref_p95.to_numpy(), equal_nan=True)  # bit for bit
+    np.testing.assert_allclose(mean.to_numpy(), ref_mean.to_numpy(), rtol=1e-12)
+    stacked = ref_mean.stack()
+    assert busiest[:2] == tuple(int(x) for x in stacked.idxmax())
+    assert busiest[2] == pytest.approx(stacked.max(), rel=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["regular", "gaps", "irregular"])
+@pytest.mark.parametrize("zone", ["UTC", "Australia/Lord_Howe"])  # a 30-minute DST shift
+def test_day_runs_equal_the_local_calendar(kind, zone):
+    from capplan.grouping import day_runs
+
+    rate = _utc_series(kind)
+    runs = day_runs(rate.index, zone)
+    local = rate.index.tz_convert(zone)
+    ref = pd.Series(1, index=local.normalize().tz_localize(None)).groupby(level=0).size()
+    assert np.array_equal(runs.counts, ref.to_numpy())
+    days = pd.DatetimeIndex(runs.keys * 86_400_000_000_000)
+    assert np.array_equal(days.to_numpy(), ref.index.to_numpy())
+    assert np.array_equal(runs.starts, np.r_[0, np.cumsum(runs.counts)[:-1]])
+
+
+def test_plain_columns_equal_pyarrow_conversion():
+    import pyarrow as pa
+
+    table = pa.table({
+        "utc": pa.array([0, 60, 120], pa.timestamp("s", tz="UTC")),
+        "naive": pa.array([0, 60_000, 120_000], pa.timestamp("ms")),
+        "berlin": pa.array([0, 60, 120], pa.timestamp("s", tz="Europe/Berlin")),
+        "f": pa.array([1.5, 2.0, float("nan")]),
+        "i": pa.array([1, 2, 3], pa.int64()),
+        "i_null": pa.array([1, None, 3], pa.int64()),
+        "s": pa.array(["a", None, "c"]),
+    })
+    got = delimited._to_pandas(table)
+    ref = table.to_pandas(date_as_object=False, coerce_temporal_nanoseconds=False)
+    pd.testing.assert_frame_equal(got, ref, check_exact=True)
+    chunked = pa.concat_tables([table.slice(0, 1), table.slice(1)])  # several chunks
+    pd.testing.assert_frame_equal(delimited._to_pandas(chunked), ref, check_exact=True)
+
+
+def test_file_hash_is_the_sha256_of_its_bytes(export):
+    import hashlib
+
+    from capplan.ingest.sniff import open_source
+
+    assert open_source(export).sha256 == hashlib.sha256(export.read_bytes()).hexdigest()
+    assert read_traffic(export).source.sha256 == hashlib.sha256(export.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("step_ns, expected", [
+    (60_000_000_000, 60.0), (1_500_000_000, 1.0), (500_000_000, 1.0), (86_400_000_000_000, 86400.0)])
+def test_regular_interval_shortcut_agrees_with_the_rule(step_ns, expected):
+    from capplan.ingest.rates import infer_interval
+
+    # the rule: the most common whole-second step; none under a second gives 1 s
+    assert infer_interval(np.full(1000, step_ns, dtype=np.int64)) == expected
+
+
+def test_growth_package_loads_its_parts_on_first_use():
+    import subprocess
+    import sys
+
+    code = ("import sys, capplan.load; import capplan.growth as g; "
+            "assert 'capplan.growth.forecast' not in sys.modules; "
+            "g.forecast_peaks; g.CANDIDATES; assert 'capplan.growth.forecast' in sys.modules; "
+            "from capplan.growth import fixed_growth, ChangePoint, window_peak")
+    subprocess.run([sys.executable, "-c", code], check=True)

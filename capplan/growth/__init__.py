@@ -12,13 +12,33 @@ backtest. Pure; no I/O. One part a file, each readable alone:
 - `values.py`: the value objects and the plan's month grid.
 """
 
-from capplan.growth.backtest import conformal_quantile, coverage, mase, window_max
-from capplan.growth.candidates import NAMES as CANDIDATES  # the --model names (validation.py)
-from capplan.growth.forecast import forecast_peaks
-from capplan.growth.stated import fixed_growth, parse_growth
-from capplan.growth.history import find_level_shift, find_recurring_peaks
-from capplan.growth.values import (DAYS_PER_MONTH, GRID_PER_MONTH, BacktestScore, Calibration,
-                                   ChangePoint, PeakForecast, month_grid)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from capplan.growth.values import PeakForecast
+
+# Imported on first use (PEP 562): the load stage needs only `history`, and `capplan analyze`
+# should not pay for the models it never fits.
+_LAZY = {
+    "conformal_quantile": "backtest", "coverage": "backtest", "mase": "backtest",
+    "window_max": "backtest", "forecast_peaks": "forecast", "fixed_growth": "stated",
+    "parse_growth": "stated", "find_level_shift": "history", "find_recurring_peaks": "history",
+    "DAYS_PER_MONTH": "values", "GRID_PER_MONTH": "values", "BacktestScore": "values",
+    "Calibration": "values", "ChangePoint": "values", "PeakForecast": "values",
+    "month_grid": "values",
+}
+
+
+def __getattr__(name: str):
+    import importlib
+
+    if name == "CANDIDATES":  # the --model names (validation.py)
+        return importlib.import_module("capplan.growth.candidates").NAMES
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"capplan.growth.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'capplan.growth' has no attribute {name!r}")
 
 
 def window_peak(forecast: PeakForecast, days: float) -> tuple[float, float]:

@@ -128,9 +128,11 @@ def infer_interval(steps: np.ndarray) -> float:
     seconds out)."""
     import numpy as np
 
+    if steps.size:
+        low, high = int(steps.min()), int(steps.max())
+        if low == high and low >= 1_000_000_000:
+            return float(low // 1_000_000_000)  # a regular series: no division per step
     diffs = steps // 1_000_000_000
-    if diffs.size and diffs.min() > 0 and diffs.min() == diffs.max():
-        return float(diffs[0])  # a regular series: one pass
     diffs = diffs[diffs > 0]
     if diffs.size == 0:
         return 1.0

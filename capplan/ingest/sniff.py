@@ -46,15 +46,49 @@ class Source:
     gzip: bool
     head: bytes
     size: int
-    sha256: str
+    digest: object  # a str, or a _Hashing under way
 
     @property
     def fmt_prefix(self) -> str:
         return "gzip " if self.gzip else ""
 
+    @property
+    def sha256(self) -> str:
+        return self.digest if isinstance(self.digest, str) else self.digest.result()
+
+
+class _Hashing:
+    """The file's SHA-256, computed on a thread while the file is parsed (hashlib releases the
+    GIL on large buffers): on two cores the hash costs no wall time."""
+
+    def __init__(self, path: Path) -> None:
+        import threading
+
+        self._path, self._hex, self._error = path, None, None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            digest = hashlib.sha256()
+            with self._path.open("rb") as fh:
+                while chunk := fh.read(4 * MiB):
+                    digest.update(chunk)
+            self._hex = digest.hexdigest()
+        except OSError as exc:
+            self._error = exc
+
+    def result(self) -> str:
+        self._thread.join()
+        if self._error is not None:
+            raise CapplanError(f"{self._path}: cannot be read ({self._error.strerror or self._error}"
+                               "): check its permissions") from self._error
+        return self._hex
+
 
 def open_source(path: Path) -> Source:
-    """Check the path, hash the file and read its first `HEAD_BYTES` (inflated when gzip)."""
+    """Check the path, start hashing the file and read its first `HEAD_BYTES` (inflated when
+    gzip)."""
     if not path.exists():
         raise CapplanError(f"{path}: no such file: check the path")
     if path.is_dir():
@@ -65,23 +99,18 @@ def open_source(path: Path) -> Source:
     try:
         with path.open("rb") as fh:
             is_gzip = fh.read(2) == GZIP_MAGIC
-        src = Source(path, is_gzip, b"", path.stat().st_size, "")
+        size = path.stat().st_size
+        src = Source(path, is_gzip, b"", size, "")
         with open_stream(src, capped=False) as fh:  # the head is capped by what is read
             head = fh.read(HEAD_BYTES)
         if src.size > MAX_FILE_BYTES and not _log_head(path, head):
             raise CapplanError(f"{path}: is over {MAX_FILE_BYTES // MiB:,} MiB, capplan's limit "
                                "for an input other than an access log: export a shorter time "
                                "range or a coarser step")
-        digest = hashlib.sha256()
-        size = 0
-        with path.open("rb") as fh:
-            while chunk := fh.read(4 * MiB):
-                digest.update(chunk)
-                size += len(chunk)
     except OSError as exc:
         raise CapplanError(f"{path}: cannot be read ({exc.strerror or exc}): check its "
                            "permissions") from exc
-    return Source(path, is_gzip, head, size, digest.hexdigest())
+    return Source(path, is_gzip, head, size, _Hashing(path))
 
 
 def _log_head(path: Path, head: bytes) -> bool:
@@ -194,6 +223,8 @@ def _check_text(path: Path, text: str) -> None:
 
 def decode(data: bytes, encoding: str) -> str:
     """Bytes to text with line ends made LF; bytes cp1252 leaves undefined become U+FFFD."""
+    if encoding == "utf-8-sig":  # the same text; the plain codec is loaded already
+        encoding, data = "utf-8", data[3:] if data.startswith(codecs.BOM_UTF8) else data
     text = data.decode(encoding, errors="replace")
     if text.startswith("\ufeff"):
         text = text[1:]
