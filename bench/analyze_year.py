@@ -11,6 +11,7 @@ suffer less from other processes than wall seconds.
 Run: .venv/bin/python bench/analyze_year.py [--repeat 5]
 """
 import argparse
+import os
 import subprocess
 import sys
 import time
@@ -72,7 +73,8 @@ def main():
     args = ap.parse_args()
     make()
     print(f"input: {CSV.name}, {CSV.stat().st_size / 1e6:.1f} MB, 525,600 rows; best of "
-          f"{args.repeat}, runs interleaved")
+          f"{args.repeat}, runs interleaved; load average {os.getloadavg()[0]:.2f} on "
+          f"{os.cpu_count()} cores (capplan uses a second core: under load the ratio rises)")
     best = {}
     for _ in range(args.repeat):
         for name, stmt in CHILD.items():

@@ -113,9 +113,19 @@ def weekday_hour_statistics(index: pd.DatetimeIndex, values, timezone: str, quan
         code = ((hours.keys // 24 + 3) % 7) * 24 + hours.keys % 24
         order = np.argsort(code, kind="stable")
         cells = runs_of(code[order])
-        runs = Runs(cells.keys, cells.starts * width, cells.counts * width)
-        _, q, total = run_statistics(rows[order].reshape(-1), runs, [quantile], with_sum=True)
-        return runs.keys, runs.counts, total, q[:, 0]
+        # Cells of one size next to each other (52 and 53 weeks in a year), so that each size
+        # is one slice of the gathered rows; results put back in code order after.
+        by_size = np.argsort(cells.counts, kind="stable")
+        sizes = cells.counts[by_size]
+        offsets = np.r_[0, np.cumsum(sizes)[:-1]]
+        hour_order = order[np.repeat(cells.starts[by_size] - offsets, sizes) +
+                           np.arange(int(sizes.sum()))]
+        runs = Runs(cells.keys[by_size], offsets * width, sizes * width)
+        _, q, total = run_statistics(rows[hour_order].reshape(-1), runs, [quantile],
+                                     with_sum=True)
+        back = np.empty_like(by_size)
+        back[by_size] = np.arange(by_size.size)
+        return cells.keys, cells.counts * width, total[back], q[back, 0]
     code = weekday_hour_codes(index, timezone)
     order = np.argsort(code, kind="stable")
     runs = runs_of(code[order])
@@ -133,11 +143,12 @@ def run_statistics(values, runs: Runs, quantiles, with_sum: bool = False):
     total = np.empty(n) if with_sum else None
     for c in np.unique(runs.counts).tolist():
         rows = np.flatnonzero(runs.counts == c)
-        if rows.size == n:  # the runs tile the series: one reshape, no gather
-            first = int(runs.starts[0])
-            block = values[first:first + n * c].reshape(n, c)
+        starts = runs.starts[rows]
+        if rows.size == 1 or np.all(np.diff(starts) == c):  # adjacent runs: a view, no gather
+            first = int(starts[0])
+            block = values[first:first + rows.size * c].reshape(rows.size, c)
         else:
-            block = values[runs.starts[rows][:, None] + np.arange(c)]
+            block = values[starts[:, None] + np.arange(c)]
         block = np.sort(block, axis=1)
         peak[rows] = block[:, -1]
         if with_sum:
