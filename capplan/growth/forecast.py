@@ -26,7 +26,8 @@ from capplan.growth.candidates import NAMES, all_candidates
 from capplan.growth.history import History, find_recurring_peaks, latest_level_shift
 from capplan.growth.values import (CAP_MULTIPLE, DAYS_PER_MONTH, FAN_QUANTILES,
                                    MAX_HISTORY_STEPS, WINDOW_DAYS, WORST_RATIO_CAP, BacktestScore,
-                                   ChangePoint, PeakForecast, month_grid)
+                                   ChangePoint, PeakForecast, grid_steps, month_grid,
+                                   path_frame)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -36,13 +37,6 @@ YEAR_DAYS = 365.25
 FLOOR_SHARE = 0.1
 LOG_MAX = 700.0  # exp() of more overflows; such a path is capped at 3x the nominal anyway
 MIN_FIT_AFTER_SHIFT = 28  # steps after a level shift before growth is fitted on them alone
-
-
-def grid_steps(grid, step_days: float):
-    """The forecast step (1-based) each grid day falls in."""
-    import numpy as np
-
-    return np.maximum(1, np.floor(np.asarray(grid) / step_days + 1e-9).astype(int))
 
 
 def _history_window(values, k, window: int):
@@ -184,7 +178,7 @@ def forecast_peaks(daily_peaks: pd.Series, months: int, *, worst_quantile: float
         worst_quantile=worst_quantile, model=chosen.name, monthly_growth=growth,
         worst_monthly_growth=worst_growth, target=st.target, history_used=st.history_used,
         step_days=st.step_days,
-        path=_path_frame(peaks.index[-1], grid, p0, nominal_g, worst_g, max(d["hist_r"][0], p0)),
+        path=path_frame(peaks.index[-1], grid, p0, nominal_g, worst_g, max(d["hist_r"][0], p0)),
         backtest=tuple(scores), chosen_because=because, change_point=st.change_point,
         recurring_peaks=find_recurring_peaks(peaks) if st.step_days == 1 else (),
         interval_widening=None, capped=d["capped"],
@@ -428,17 +422,6 @@ def _history_notes(hist) -> list[str]:
     return notes
 
 
-def _path_frame(start, grid, p0, nominal, worst, worst0):
-    """The demand paths as rows: day 0 (the planning peak) then one row per grid point."""
-    import numpy as np
-    import pandas as pd
-
-    days = pd.to_timedelta(np.r_[0.0, np.asarray(grid, float)], unit="D")
-    dates = list((pd.Timestamp(start) + days).strftime("%Y-%m-%d"))
-    return pd.DataFrame({"date": dates, "nominal": np.r_[p0, nominal],
-                         "worst_case": np.r_[max(worst0, p0), worst]})
-
-
 def _flat(st: _Setup, months: int, p0: float, worst_quantile: float) -> PeakForecast:
     """One point, or a constant history: nothing to fit and no spread to measure."""
     import numpy as np
@@ -468,7 +451,7 @@ def _flat(st: _Setup, months: int, p0: float, worst_quantile: float) -> PeakFore
         nominal_paths=level[None, :], worst_paths=np.vstack([worst, worst]),
         worst_quantile=worst_quantile, model="flat", monthly_growth=0.0, worst_monthly_growth=None,
         target=st.target, history_used=st.history_used, step_days=st.step_days,
-        path=_path_frame(start, grid, p0, level, worst, p0), chosen_because=because,
+        path=path_frame(start, grid, p0, level, worst, p0), chosen_because=because,
         change_point=st.change_point,
         assumptions=tuple([f"model: flat on {st.target}, {st.history_used}",
                            f"chosen because: {because}", f"worst case: {spread}"]

@@ -13,10 +13,9 @@ from capplan.errors import CapplanError
 from capplan.growth.backtest import (CAL_HORIZON_DAYS, MIN_TRAIN_STEPS, future_matrix,
                                      origins_for, window_max)
 from capplan.growth.calibration import calibrate, history_spread
-from capplan.growth.forecast import _path_frame, grid_steps
 from capplan.growth.history import History, latest_level_shift, prepare
 from capplan.growth.values import (DAYS_PER_MONTH, WINDOW_DAYS, WORST_RATIO_CAP, PeakForecast,
-                                   month_grid)
+                                   grid_steps, month_grid, path_frame)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -108,7 +107,7 @@ def fixed_growth(start, planning_peak: float, months: int, monthly_growth: float
         assumptions.append("no --worst-growth given and no history to measure a spread on: the "
                            "worst case equals the nominal case")
     worst = np.maximum(worst, nominal)
-    path = _path_frame(start, grid, planning_peak, nominal, worst, planning_peak)
+    path = path_frame(start, grid, planning_peak, nominal, worst, planning_peak)
     return PeakForecast(start=start, grid_days=grid, nominal=nominal, worst_case=worst,
                         nominal_paths=nominal[None, :],
                         worst_paths=(worst[None, :] if worst_kind != "calibrated" else

@@ -1,4 +1,5 @@
-"""The growth stage's value objects, its constants and the plan's time grid."""
+"""The growth stage's value objects, its constants, the plan's time grid (`month_grid`,
+`grid_steps`) and the demand paths as rows (`path_frame`), shared by `forecast.py` and `stated.py`."""
 
 from __future__ import annotations
 
@@ -112,3 +113,21 @@ def month_grid(months: int):
     import numpy as np
 
     return np.arange(1, months * GRID_PER_MONTH + 1) * (DAYS_PER_MONTH / GRID_PER_MONTH)
+
+
+def grid_steps(grid, step_days: float):
+    """The forecast step (1-based) each grid day falls in."""
+    import numpy as np
+
+    return np.maximum(1, np.floor(np.asarray(grid) / step_days + 1e-9).astype(int))
+
+
+def path_frame(start, grid, p0, nominal, worst, worst0):
+    """The demand paths as rows: day 0 (the planning peak) then one row per grid point."""
+    import numpy as np
+    import pandas as pd
+
+    days = pd.to_timedelta(np.r_[0.0, np.asarray(grid, float)], unit="D")
+    dates = list((pd.Timestamp(start) + days).strftime("%Y-%m-%d"))
+    return pd.DataFrame({"date": dates, "nominal": np.r_[p0, nominal],
+                         "worst_case": np.r_[max(worst0, p0), worst]})
