@@ -89,9 +89,12 @@ MAX_CURRENCY = 12
 # Growth, as a monthly compound rate: -90% to +1000% a month.
 GROWTH = Range(-0.9, 10.0)
 # A stated growth rate compounded over the horizon may raise the peak at most this many times:
-# past a million-fold (1,000%/month for 6 months, 26%/month for 60) the instance counts and
-# costs are numbers no fleet or budget means.
+# past a million-fold (+900%/month over the default 6 months, +25.8%/month over 60; +1000%/month
+# only up to 5 months) the instance counts and costs are numbers no fleet or budget means.
 MAX_RISE = 1e6
+# Relative slack on that bound, so a rate that rises exactly a million-fold (900%/month over 6
+# months: 10^6) is not refused by the last bit of log1p's rounding.
+RISE_SLACK = 1e-12
 DEFAULT_MONTHS = 6  # the horizon when --months is not given (pipeline.Settings.months)
 # Events: a start between these years, a window up to a year, a multiplier up to 1000x.
 EVENT_YEARS = (1970, 2100)
@@ -437,6 +440,19 @@ def check_capacity_source(values: dict, name=flag) -> None:
                                "production metrics)")
 
 
+def max_monthly_growth(months: int) -> float:
+    """The highest stated monthly growth a plan of `months` accepts: +1000% a month, or the rate
+    that raises the peak MAX_RISE-fold over the horizon when that is lower (from 6 months)."""
+    return min(GROWTH.high, MAX_RISE ** (1 / months) - 1)
+
+
+def describe_max_growth(months: int) -> str:
+    """`max_monthly_growth` as the help and the refusal print it: a percent rounded down to a
+    tenth (900%, 25.8%), so the rate printed is always accepted."""
+    pct = math.floor(max_monthly_growth(months) * 1000 * (1 + RISE_SLACK)) / 10
+    return f"{pct:g}%"
+
+
 def check_horizon_growth(values: dict, name=flag, default_months: int | None = None) -> None:
     """A stated growth (and worst-case growth) compounded over the horizon raises the peak at
     most MAX_RISE times. Without `months` in `values`, `default_months` (None: not checked)."""
@@ -444,20 +460,20 @@ def check_horizon_growth(values: dict, name=flag, default_months: int | None = N
     months = default_months if months is None else months
     if months is None or not isinstance(months, numbers.Real) or not 1 <= months <= 60:
         return
+    most_log = math.log(MAX_RISE) + RISE_SLACK
     for key in ("growth", "worst_growth"):
         if values.get(key) is None:
             continue
         g = parse_growth(values[key], name(key))
-        if months * math.log1p(g) <= math.log(MAX_RISE):
+        if months * math.log1p(g) <= most_log:
             continue
-        most_months = int(math.log(MAX_RISE) // math.log1p(g))
-        most_rate = MAX_RISE ** (1 / months) - 1
+        most_months = int(most_log // math.log1p(g))
         raise CapplanError(
             f"{name(key)} {values[key]} over {months} months raises the peak "
             f"{math.exp(months * math.log1p(g)):.2g}-fold, past the {MAX_RISE:,.0f}-fold a plan "
-            f"means anything at: plan at most {most_months} months at that rate (--months "
-            f"{most_months}), or give at most {math.floor(most_rate * 1000) / 10:g}%/month over "
-            f"{months} months")
+            f"means anything at: give at most {describe_max_growth(months)}/month over "
+            f"{months} months, or plan at most {most_months} months at that rate (--months "
+            f"{most_months})")
 
 
 def check_fleet_settings(values: dict, name=flag) -> None:

@@ -238,3 +238,31 @@ def test_growth_compounded_past_a_million_fold_is_refused():
         check_metrics_settings({"growth": "1000%/month"})
     check_metrics_settings({"growth": "899%/month"})
     check_metrics_settings({"growth": "-90%/month", "months": 60})  # a fall is never refused
+
+
+def test_documented_growth_bound_is_the_one_enforced():
+    """The --growth help and README state the real bound (a million-fold rise over the horizon):
+    +900%/month over 6 months (10^6 exactly), +1000% up to 5 months (11^5 = 161,051), +25.8% over
+    60 (1.258^60 = 9.7e5; 1.259^60 = 1.0e6 is past it). Each stated maximum is accepted and a
+    tenth of a point more is refused, with the same maximum in the message."""
+    from capplan.cli import common
+    from capplan.validation import describe_max_growth
+
+    help_text = common.Growth.__metadata__[0].help
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    assert "+900%/month over the default 6 months" in help_text
+    assert "+1000% up to 5 months" in help_text and "+25.8% over 60" in help_text
+    assert "at most +900%/month" in readme and "+25.8%/month" in readme
+    for months, most, past in ((6, "900%", "900.1%"), (60, "25.8%", "25.9%"),
+                               (5, "1000%", None)):
+        assert describe_max_growth(months) == most
+        check_settings({"growth": f"{most}/month", "months": months})
+        check_settings({"growth": "5%/month", "worst_growth": f"{most}/month", "months": months})
+        if past is None:
+            continue
+        with pytest.raises(CapplanError) as info:
+            check_settings({"growth": f"{past}/month", "months": months})
+        assert f"give at most {most}/month over {months} months" in str(info.value)
+    # 1000%/month at the default 6 months names 900% (not 899.9%: the bound is exactly 10^6).
+    with pytest.raises(CapplanError, match=r"at most 900%/month over 6 months, or plan at most 5"):
+        check_settings({"growth": "1000%/month", "months": 6})

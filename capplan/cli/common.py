@@ -77,7 +77,7 @@ Utilization = Annotated[Optional[float], typer.Option("--utilization", help="Tod
 TargetUtil = Annotated[Optional[float], typer.Option("--target-utilization", help="Highest utilization to plan for, 0.01-1 (default 0.6).")]
 Spare = Annotated[Optional[int], typer.Option("--spare", help="Spare instances on top (N+k; default 0): after losing them the survivors must carry the peak at --degraded-utilization. When the target utilization's headroom already covers that, they add no instances, and the plan says so.")]
 Zones = Annotated[Optional[int], typer.Option("--zones", help="Zones, 1-20: survive the loss of one of them (default 1: no zone redundancy).")]
-Growth = Annotated[Optional[str], typer.Option("--growth", help="Fixed growth instead of a fitted model, with a %: 10%/month (or 10%), 25%/year, 2%/week; -90% to +1000% a month. A bare 10 is refused: 10% or 1000%?")]
+Growth = Annotated[Optional[str], typer.Option("--growth", help="Fixed growth instead of a fitted model, with a %: 10%/month (or 10%), 25%/year, 2%/week; from -90% a month up to a million-fold rise over the horizon: at most +900%/month over the default 6 months (+1000% up to 5 months, +25.8% over 60). A bare 10 is refused: 10% or 1000%?")]
 WorstGrowth = Annotated[Optional[str], typer.Option("--worst-growth", help="Worst-case growth rate, e.g. 15%/month (at least --growth).")]
 WorstQuantile = Annotated[Optional[float], typer.Option("--worst-quantile", help="Quantile of the horizon peak for the worst case, 0.5 up to 1 (default 0.95).")]
 Model = Annotated[Optional[str], typer.Option("--model", help="Force a growth model instead of the backtest's choice.")]
