@@ -54,7 +54,7 @@ class LatencyLimit:
     """The rate one instance may carry with the p99 response time within the objective."""
 
     slo_seconds: float
-    rate: float  # req/s per instance at which the p99 response time reaches the objective
+    rate: float  # per instance (the traffic's unit) at which the p99 response time reaches the objective
     method: str  # "measured" (the load test's latency per step) or "M/M/c"
     statistic: str  # what is compared with the objective, e.g. "p99 (column 'latency_p99_ms')"
     description: str  # how the rate was found, in a sentence
@@ -88,7 +88,7 @@ class CellAlternative:
 
 @dataclass(frozen=True, slots=True)
 class CapacityModel:
-    per_instance_limit: float | None  # requests/s one instance carries at 100% utilization
+    per_instance_limit: float | None  # the rate one instance carries at 100% utilization
     limit_source: str
     target_utilization: float = 0.6
     spare: int = 0
@@ -104,6 +104,8 @@ class CapacityModel:
     # The limit's interval (low, high) at 100%, when it was fitted from production metrics;
     # None for a bound: unbounded. Sizing at each end gives the instance range.
     limit_range: tuple[float | None, float | None] | None = None
+    # The traffic's rate unit (`Traffic.unit`): every rate here and every sentence is in it.
+    unit: str = "req/s"
 
     # ---- the limits -----------------------------------------------------------------------
     @property
@@ -349,8 +351,9 @@ def build_capacity(*, planning_peak: float | None, per_instance: float | None = 
                    latency_limit: LatencyLimit | None = None,
                    throughput_unit: str = "second",
                    per_instance_range: tuple[float | None, float | None] | None = None,
-                   assumptions: tuple[str, ...] = ()) -> CapacityModel:
-    """Validate the capacity facts and derive the per-instance limit where it is not given."""
+                   assumptions: tuple[str, ...] = (), unit: str = "req/s") -> CapacityModel:
+    """Validate the capacity facts and derive the per-instance limit where it is not given;
+    `unit` is the traffic's rate unit, the one every rate given here is in."""
     if not 0 < target_utilization <= 1:
         raise CapplanError(f"--target-utilization {target_utilization:g} is outside (0, 1]: give "
                            "a fraction such as 0.6 for 60%")
@@ -370,17 +373,17 @@ def build_capacity(*, planning_peak: float | None, per_instance: float | None = 
         raise CapplanError(f"--cell-overhead {cell_overhead} must be 0 or more (instances each "
                            "cell needs of its own)")
     if per_instance is not None and not (0 < per_instance < math.inf):
-        raise CapplanError(f"--per-instance {per_instance:g} must be a positive rate (req/s at 100%)")
+        raise CapplanError(f"--per-instance {per_instance:g} must be a positive rate ({unit} at 100%)")
     given_assumptions, assumptions = assumptions, []
     if per_instance is not None:
-        source = per_instance_source or f"given: {per_instance:,.6g} req/s per instance at 100%"
+        source = per_instance_source or f"given: {per_instance:,.6g} {unit} per instance at 100%"
         limit = per_instance
     elif instances is not None and utilization is not None and planning_peak:
         # Today's fleet serves the planning peak at `utilization`, so one instance at 100%
         # carries peak / (N x U). This is linear scaling: N instances carry N times one.
         limit = planning_peak / (instances * utilization)
-        source = (f"derived from the current fleet: {planning_peak:,.6g} req/s on {instances} "
-                  f"instances at {utilization:.0%} utilization -> {limit:,.6g} req/s per "
+        source = (f"derived from the current fleet: {planning_peak:,.6g} {unit} on {instances} "
+                  f"instances at {utilization:.0%} utilization -> {limit:,.6g} {unit} per "
                   "instance at 100%")
         assumptions.append("the per-instance limit assumes linear scaling (N instances carry N "
                            "times one); a USL fit from a load test replaces this assumption")
@@ -409,7 +412,7 @@ def build_capacity(*, planning_peak: float | None, per_instance: float | None = 
                           assumptions=tuple(given_assumptions) + tuple(assumptions),
                           degraded_utilization=degraded_utilization, cell_overhead=cell_overhead,
                           latency_limit=latency_limit, throughput_unit=throughput_unit,
-                          limit_range=per_instance_range)
+                          limit_range=per_instance_range, unit=unit)
     if fleet_usl is not None and model.cell_capacity() <= 0:
         raise CapplanError(f"--zones {zones} --spare {spare}: a fleet needs at least "
                            f"{zones + spare} instances, but the scale-out fit peaks at N* = "

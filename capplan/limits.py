@@ -11,6 +11,10 @@ meets the objective. It comes from
 The lower of the two limits binds the normal per-instance rate (`CapacityModel.binding`). The
 recommended rate limit (load shedding) is the highest rate at which the objective holds, less a
 stated margin; it is not the headroom target, which is for sizing.
+
+Rates are in the traffic's unit (`units.RateUnit`); the load test's throughput and M/M/c are per
+second, so with a unit of another time base (hires/day) their rates are converted exactly and the
+sentence says so.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import math
 from dataclasses import dataclass
 
 from capplan.capacity import CapacityModel, LatencyLimit
+from capplan.units import RateUnit, number
 
 MARGIN = 0.10  # the recommended rate limit sits this far below the rate at which p99 = objective
 
@@ -40,12 +45,24 @@ class RateLimits:
     note: str
 
 
-def from_measured(n, x, latency_seconds, slo: float, source: str, statistic: str
-                  ) -> LatencyLimit:
+def _in_unit(rate: float, how: str, unit: RateUnit, flag: str) -> tuple[float, str]:
+    """A per-second rate and its sentence in the traffic's unit (unchanged for a per-second
+    unit; else converted, and the sentence says by what)."""
+    if not unit.converts or not rate > 0:
+        return rate, how
+    converted = unit.from_per_second(rate, flag)
+    return converted, f"{how}; {number(converted)} {unit.label} ({unit.conversion()})"
+
+
+def from_measured(n, x, latency_seconds, slo: float, source: str, statistic: str,
+                  unit: RateUnit = RateUnit()) -> LatencyLimit:
     """The rate at which the measured latency reaches `slo`: steps in order of concurrency, the
     first step past the objective, linear interpolation in (throughput, latency) from the step
-    before it; never below the highest throughput measured within the objective."""
+    before it; never below the highest throughput measured within the objective. The load
+    test's throughput `x` is per second; the rate is in `unit`."""
     import numpy as np
+
+    per_s = unit.per_second
 
     n, x, lat = (np.asarray(v, float) for v in (n, x, latency_seconds))
     order = np.lexsort((x, n))
@@ -61,7 +78,7 @@ def from_measured(n, x, latency_seconds, slo: float, source: str, statistic: str
     if over.size == 0:
         rate = float(x.max())
         how = (f"the measured {statistic} stays within {_time(slo)} at every step: the rate "
-               f"is at least the highest measured throughput, {rate:,.6g} req/s")
+               f"is at least the highest measured throughput, {rate:,.6g} {per_s}")
     elif over[0] == 0:
         rate = 0.0
         how = (f"the measured {statistic} is {_time(lat[0])} already at the lightest "
@@ -75,22 +92,25 @@ def from_measured(n, x, latency_seconds, slo: float, source: str, statistic: str
                 f"the highest throughput measured within it (interpolation gives {cross:,.6g}: "
                 "the throughput falls past that step)")
         how = (f"the measured {statistic} reaches {_time(slo)} between N = {n[i - 1]:g} "
-               f"({x[i - 1]:,.6g} req/s, {_time(lat[i - 1])}) and N = {n[i]:g} "
-               f"({x[i]:,.6g} req/s, {_time(lat[i])}): {rate:,.6g} req/s, {rule}")
+               f"({x[i - 1]:,.6g} {per_s}, {_time(lat[i - 1])}) and N = {n[i]:g} "
+               f"({x[i]:,.6g} {per_s}, {_time(lat[i])}): {rate:,.6g} {per_s}, {rule}")
+    rate, how = _in_unit(rate, how, unit, "--load-test")
     return LatencyLimit(slo_seconds=slo, rate=rate, method="measured", statistic=what,
                         description=how, notes=tuple(notes))
 
 
-def from_mmc(service_time: float, servers: int, slo: float, servers_source: str
-             ) -> LatencyLimit:
-    """The highest arrival rate at which the M/M/c p99 response time stays within `slo`."""
+def from_mmc(service_time: float, servers: int, slo: float, servers_source: str,
+             unit: RateUnit = RateUnit(), flag: str = "--service-time") -> LatencyLimit:
+    """The highest arrival rate at which the M/M/c p99 response time stays within `slo`, in
+    `unit` (M/M/c runs per second)."""
     from capplan.queueing import max_rate_for_slo
 
     rate = max_rate_for_slo(service_time, servers, slo)
     if rate > 0:
         how = (f"M/M/c with {servers} server(s) of mean service time "
                f"{_time(service_time)}: p99 response reaches {_time(slo)} at "
-               f"{rate:,.6g} req/s ({rate * service_time / servers:.0%} utilization)")
+               f"{rate:,.6g} {unit.per_second} ({rate * service_time / servers:.0%} utilization)")
+        rate, how = _in_unit(rate, how, unit, flag)
     else:
         how = (f"M/M/c with {servers} server(s) of mean service time {_time(service_time)}: "
                f"the p99 response time exceeds {_time(slo)} even unloaded (the p99 of the "
@@ -101,32 +121,38 @@ def from_mmc(service_time: float, servers: int, slo: float, servers_source: str
                         servers_source=servers_source, service_time=service_time)
 
 
-def for_load_test(fit, slo: float) -> LatencyLimit:
-    """From a one-instance load test (a `USLFit`): its measured latency per step (in seconds,
-    read by `capplan.ingest.loadtests`, which names its statistic and unit) when the test
-    measured it, else M/M/c on the fitted curve."""
+def for_load_test(fit, slo: float, unit: RateUnit = RateUnit()) -> LatencyLimit:
+    """From a one-instance load test (a `USLFit`, its throughput per second): its measured
+    latency per step (in seconds, read by `capplan.ingest.loadtests`, which names its statistic
+    and unit) when the test measured it, else M/M/c on the fitted curve; the rate in `unit`."""
     from capplan.usl import per_instance_limit
 
     if fit.latency is not None and fit.latency_statistic:
         return from_measured(fit.n, fit.x, fit.latency, slo,
-                             fit.latency_column or "the load test", fit.latency_statistic)
+                             fit.latency_column or "the load test", fit.latency_statistic, unit)
     m = fit.model
-    limit, _ = per_instance_limit(fit)
+    limit, _ = per_instance_limit(fit, unit.per_second)
     service = 1 / m.lambda_
     servers = max(1, round(limit * service))
-    source = (f"Little's Law on the USL fit: X at the limit x R(1) = {limit:,.6g} req/s x "
-              f"{_time(service)} = {limit * service:,.4g} requests in service at full load "
-              f"(R(1) = 1/lambda: one request alone); the load test has no measured latency")
-    return from_mmc(service, servers, slo, source)
+    source = (f"Little's Law on the USL fit: X at the limit x R(1) = {limit:,.6g} "
+              f"{unit.per_second} x {_time(service)} = {limit * service:,.4g} requests in "
+              "service at full load (R(1) = 1/lambda: one request alone); the load test has no "
+              "measured latency")
+    return from_mmc(service, servers, slo, source, unit, "--load-test")
 
 
-def for_service_time(per_instance_limit: float, service_time: float, slo: float) -> LatencyLimit:
-    """From `--service-time`: M/M/c with c = limit x service time (Little's Law)."""
-    servers = max(1, round(per_instance_limit * service_time))
+def for_service_time(per_instance_limit: float, service_time: float, slo: float,
+                     unit: RateUnit = RateUnit()) -> LatencyLimit:
+    """From `--service-time`: M/M/c with c = limit x service time (Little's Law), the limit
+    (in `unit`) taken per second."""
+    per_s = unit.to_per_second(per_instance_limit, "--service-time")
+    servers = max(1, round(per_s * service_time))
+    given = (f" ({number(per_instance_limit)} {unit.label} / {unit.seconds:,.0f})"
+             if unit.converts else "")
     source = (f"Little's Law: the per-instance limit x the service time = "
-              f"{per_instance_limit:,.6g} req/s x {_time(service_time)} = "
-              f"{per_instance_limit * service_time:,.4g} requests in service at 100%")
-    return from_mmc(service_time, servers, slo, source)
+              f"{per_s:,.6g} {unit.per_second}{given} x {_time(service_time)} = "
+              f"{per_s * service_time:,.4g} requests in service at 100%")
+    return from_mmc(service_time, servers, slo, source, unit)
 
 
 def rate_limits(capacity: CapacityModel) -> RateLimits:
@@ -134,6 +160,7 @@ def rate_limits(capacity: CapacityModel) -> RateLimits:
     recommended rate limit."""
     lat = capacity.latency_limit
     u = capacity.utilization_rate
+    label = capacity.unit
     binding = capacity.binding
     recommended = None if lat is None else lat.rate * (1 - MARGIN)
     if lat is None:
@@ -143,9 +170,9 @@ def rate_limits(capacity: CapacityModel) -> RateLimits:
         note = ("the fleet is sized by its scale-out fit at the target utilization; the latency "
                 "limit is one instance's and sets the recommended rate limit only")
     elif binding == "latency_slo":
-        note = (f"p99 reaches the objective at {lat.rate:,.6g} req/s an instance, below the "
+        note = (f"p99 reaches the objective at {lat.rate:,.6g} {label} an instance, below the "
                 f"utilization target's {u:,.6g}: the latency objective binds and sizes the fleet")
     else:
-        note = (f"the utilization target ({u:,.6g} req/s an instance) is below the rate at which "
+        note = (f"the utilization target ({u:,.6g} {label} an instance) is below the rate at which "
                 f"p99 reaches the objective ({lat.rate:,.6g}): the target binds")
     return RateLimits(u, lat, binding, recommended, MARGIN, note)

@@ -193,22 +193,26 @@ def _todays_fleet(settings: Settings, table) -> tuple[int | None, tuple[str, ...
                f"({counts.index[-1]:%Y-%m-%d %H:%M} UTC); give --instances N to state another",)
 
 
-def _metrics_assumptions(fit, pl, target: float) -> tuple[str, ...]:
+def _metrics_assumptions(fit, pl, target: float, unit: str = "req/s") -> tuple[str, ...]:
     """What a plan on a fitted limit rests on, in words."""
     b = fit.fit(fit.binding)
-    out = [f"the plan scales {b.name}'s fitted limit linearly: {pl.limit * target:,.4g} req/s "
+    out = [f"the plan scales {b.name}'s fitted limit linearly: {pl.limit * target:,.4g} {unit} "
            f"per instance at {target:.0%} is {pl.limit:,.4g} at 100%, and N instances carry N "
            "times one; utilizations in the plan are shares of that, while the fitted line itself "
-           f"({b.name} = {b.intercept:.1%} + {100 * b.slope:.3g} points per req/s per instance) "
+           f"({b.name} = {b.intercept:.1%} + {100 * b.slope:.3g} points per {unit} per instance) "
            "includes the idle baseline"]
     out += [f"{b.name}: {w}" for w in b.warnings]
     return tuple(out)
 
 
-def _capacity(settings: Settings, planning_peak: float | None):
+def _capacity(settings: Settings, planning_peak: float | None, unit=None):
     """The capacity model, with the USL fits when load tests are given, and the latency limit
-    when an objective is given."""
+    when an objective is given; every rate and sentence in `unit` (a `units.RateUnit`, the
+    traffic's; req/s when None), the per-second inputs converted (`units`)."""
     from capplan.capacity import build_capacity
+    from capplan.units import RateUnit, conversion_note, fleet_in_unit, limit_in_unit
+
+    unit = unit or RateUnit()
 
     per_instance = settings.per_instance
     source = None
@@ -219,10 +223,10 @@ def _capacity(settings: Settings, planning_peak: float | None):
         from capplan.resources import limit_for_plan
 
         table, res = fit_metrics(settings)
-        pl = limit_for_plan(res)
+        pl = limit_for_plan(res, unit=unit.label)  # a unit of another time base is refused
         per_instance, source, interval = pl.limit, pl.source, (pl.limit_low, pl.limit_high)
         instances, extra = _todays_fleet(settings, table)
-        extra = _metrics_assumptions(res, pl, settings.target_utilization) + extra
+        extra = _metrics_assumptions(res, pl, settings.target_utilization, unit.label) + extra
     if settings.load_test:
         from capplan.ingest.loadtests import read_load_test_steps
         from capplan.usl import fit_usl, per_instance_limit
@@ -231,20 +235,22 @@ def _capacity(settings: Settings, planning_peak: float | None):
         test = read_load_test_steps(settings.load_test, throughput_unit=settings.throughput_unit)
         usl_fit = fit_usl(**test.fit_arguments(), source=settings.load_test)
         if per_instance is None:
-            per_instance, source = per_instance_limit(usl_fit)
+            per_instance, source = per_instance_limit(usl_fit, unit.per_second)
+            per_instance, source = limit_in_unit(per_instance, source, unit, "--load-test")
     if settings.fleet_usl:
         from capplan.usl import fit_usl, read_load_test
 
         fleet_fit = fit_usl(*read_load_test(settings.fleet_usl,
                                             throughput_unit=settings.throughput_unit),
                             source=settings.fleet_usl)
+        fleet_model = fleet_in_unit(fleet_fit.model, unit)
     _check_plan_settings(settings)
     latency = None
     if slo is not None:
         from capplan import limits
 
         if usl_fit is not None and settings.per_instance is None:
-            latency = limits.for_load_test(usl_fit, slo)
+            latency = limits.for_load_test(usl_fit, slo, unit)
         elif settings.service_time:
             limit = per_instance
             if limit is None and settings.instances and settings.utilization and planning_peak:
@@ -253,16 +259,21 @@ def _capacity(settings: Settings, planning_peak: float | None):
                 from capplan.queueing import parse_duration_seconds
 
                 latency = limits.for_service_time(
-                    limit, parse_duration_seconds(settings.service_time, "--service-time"), slo)
+                    limit, parse_duration_seconds(settings.service_time, "--service-time"), slo,
+                    unit)
     capacity = build_capacity(
         planning_peak=planning_peak, per_instance=per_instance, instances=instances,
         utilization=settings.utilization, target_utilization=settings.target_utilization,
         spare=settings.spare, zones=settings.zones,
-        fleet_usl=fleet_fit.model if fleet_fit is not None else None,
+        fleet_usl=fleet_model if fleet_fit is not None else None,
         per_instance_source=source, degraded_utilization=settings.degraded_utilization,
         cell_overhead=settings.cell_overhead, latency_limit=latency,
         throughput_unit=settings.throughput_unit, per_instance_range=interval,
-        assumptions=extra)
+        assumptions=extra + conversion_note(
+            unit, load_test=usl_fit is not None, fleet_usl=fleet_fit is not None,
+            queueing=latency is not None and latency.method == "M/M/c" or bool(
+                settings.service_time)),
+        unit=unit.label)
     if slo is not None and latency is None:
         import dataclasses
 
@@ -319,7 +330,10 @@ def _forecast(traffic, settings: Settings, events) -> ForecastResult:
                            "zero: there is no load to plan for; check the column "
                            "(--value-column) or the export's time range")
     peak = load.planning_peak.value
-    parts = _capacity(settings, peak)
+    from capplan.units import rate_unit
+
+    unit = rate_unit(traffic.unit)
+    parts = _capacity(settings, peak, unit)
     capacity = parts.capacity
     progress.stage("forecasting growth")
     if settings.growth is not None:
@@ -341,7 +355,7 @@ def _forecast(traffic, settings: Settings, events) -> ForecastResult:
                       events=events, months=settings.months, lead_time_days=settings.lead_time,
                       cost_per_instance=settings.cost_per_instance,
                       prescale_days=settings.prescale, currency=_currency(settings))
-    queue = _queueing(settings, load.mean, peak, capacity)
+    queue = _queueing(settings, load.mean, peak, capacity, unit)
     from capplan.unclipped import unclipped_demand
 
     hidden = unclipped_demand(load, settings.months, capacity,
@@ -422,7 +436,7 @@ def today_utc(environ=None) -> dt.date:
     return dt.datetime.now(dt.timezone.utc).date()
 
 
-def _queueing(settings: Settings, mean, peak, capacity):
+def _queueing(settings: Settings, mean, peak, capacity, unit=None):
     if not settings.service_time:
         return None
     from capplan.queueing import parse_duration_seconds, worksheet
@@ -430,11 +444,15 @@ def _queueing(settings: Settings, mean, peak, capacity):
     service_time = parse_duration_seconds(settings.service_time, "--service-time")
     slo = _slo_seconds(settings)
     servers = None
+    from capplan.units import RateUnit
+
+    unit = unit or RateUnit()
     if capacity.per_instance_limit is not None:
-        # Little's Law: an instance that completes X req/s at 100% with service time s keeps
+        # Little's Law: an instance that completes X a second at 100% with service time s keeps
         # X s requests in service, its number of servers.
-        servers = max(1, round(capacity.per_instance_limit * service_time))
+        limit = unit.to_per_second(capacity.per_instance_limit, "--service-time")
+        servers = max(1, round(limit * service_time))
     return worksheet(mean_rate=mean, peak_rate=peak, service_time=service_time,
                      instances=settings.instances, target_utilization=capacity.target_utilization,
                      latency_slo=slo, servers_per_instance=servers,
-                     latency_limit=capacity.latency_limit)
+                     latency_limit=capacity.latency_limit, unit=unit)

@@ -1,7 +1,9 @@
 """Queueing: Little's Law and the M/M/c (Erlang C) model. Pure; no I/O.
 
-Notation: arrival rate lam (req/s), mean service time s (seconds, so mu = 1/s per server),
-c servers, offered load a = lam s (Erlangs), utilization rho = a / c.
+Notation: arrival rate lam (per second), mean service time s (seconds, so mu = 1/s per server),
+c servers, offered load a = lam s (Erlangs), utilization rho = a / c. The worksheet takes and
+returns rates in the traffic's unit (`units.RateUnit`) and runs per second: a unit of another time
+base (hires/day) is converted exactly, and its sentences say so.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from capplan.errors import CapplanError
+from capplan.units import RateUnit, number
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(us|µs|ms|s|sec|m|min)?\s*$", re.IGNORECASE)
 
@@ -160,20 +163,22 @@ class Worksheet:
 
 
 def _rate_limit(words: list, *, service_time, servers, capacity, util_rate, target_utilization,
-                latency_slo, latency_limit):
+                latency_slo, latency_limit, unit: RateUnit):
     """(SLO rate, its utilization, which limit binds, the recommended rate limit, its basis in
-    words); the sentences about them go into `words`."""
+    words), per second; the sentences about them go into `words`."""
     from capplan.limits import MARGIN
+
+    per_s = unit.per_second
 
     c = servers
     slo_rate = slo_util = None
     binding = "utilization"
     limit = util_rate
-    basis = (f"the target utilization ({target_utilization:.0%} of {capacity:,.6g} req/s): no "
+    basis = (f"the target utilization ({target_utilization:.0%} of {capacity:,.6g} {per_s}): no "
              "latency objective given (--latency-slo sets the limit by p99)")
     if latency_slo:
         if latency_limit is not None:
-            slo_rate = latency_limit.rate
+            slo_rate = unit.to_per_second(latency_limit.rate, "--latency-slo")
             how = ("measured in the load test" if latency_limit.method == "measured" else
                    f"M/M/c with {latency_limit.servers_per_instance} server(s) of "
                    f"{latency_limit.service_time * 1000:.4g} ms")
@@ -184,33 +189,46 @@ def _rate_limit(words: list, *, service_time, servers, capacity, util_rate, targ
         binding = "latency_slo" if slo_rate < util_rate else "utilization"
         limit = slo_rate * (1 - MARGIN)
         basis = (f"the highest rate at which p99 stays within {latency_slo * 1000:g} ms, "
-                 f"{slo_rate:,.4g} req/s, less a {MARGIN:.0%} margin")
+                 f"{slo_rate:,.4g} {per_s}, less a {MARGIN:.0%} margin")
         words.append(f"p99 response stays within {latency_slo * 1000:g} ms up to {slo_rate:,.4g} "
-                     f"req/s per instance ({how}), {slo_util:.0%} utilization: past it waiting "
+                     f"{per_s} per instance ({how}), {slo_util:.0%} utilization: past it waiting "
                      "time climbs steeply (the cliff)")
         words.append(f"limits per instance: the utilization target allows {util_rate:,.4g} "
-                     f"req/s, the latency objective {slo_rate:,.4g}: the "
+                     f"{per_s}, the latency objective {slo_rate:,.4g}: the "
                      f"{'latency objective' if binding == 'latency_slo' else 'utilization target'}"
                      " binds (the lower)")
     return slo_rate, slo_util, binding, limit, basis
 
 
 def worksheet(*, mean_rate, peak_rate, service_time, instances, target_utilization,
-              latency_slo=None, servers_per_instance=None, latency_limit=None) -> Worksheet:
+              latency_slo=None, servers_per_instance=None, latency_limit=None,
+              unit: RateUnit = RateUnit()) -> Worksheet:
     """Little's Law and M/M/c at the mean and the peak; the two per-instance limits (the
     utilization target, and the highest rate at which p99 meets `latency_slo`), which binds, the
     recommended rate limit, and what the peak does with and without it.
 
     `latency_limit` (capacity.LatencyLimit), when the capacity model has one, is the SLO-limited
     rate the whole plan uses (measured, or M/M/c on the fit); this worksheet then shows that rate
-    rather than its own model's, so one objective gives one number."""
+    rather than its own model's, so one objective gives one number.
+
+    `mean_rate`, `peak_rate` and the rates returned are in `unit`; the sentences are per second
+    (`unit.per_second`), as Little's Law and M/M/c are, and say so when the unit is not."""
+    per_s = unit.per_second
+    given_mean, given_peak = mean_rate, peak_rate
+    peak_rate = unit.to_per_second(peak_rate, "--service-time")
+    mean_rate = unit.to_per_second(mean_rate, "--service-time") if mean_rate else mean_rate
     in_flight_peak = littles_law(peak_rate, service_time)
     in_flight_mean = littles_law(mean_rate, service_time) if mean_rate else None
-    words = [f"at the peak, {peak_rate:,.6g} req/s x {service_time * 1000:g} ms = "
+    words = [f"at the peak, {peak_rate:,.6g} {per_s} x {service_time * 1000:g} ms = "
              f"{in_flight_peak:,.4g} requests in service at once (Little's Law): size thread and "
              "connection pools above this"]
+    if unit.converts:
+        words.insert(0, f"the worksheet runs per second, as Little's Law and M/M/c do: the "
+                        f"traffic's {unit.label} divided by {unit.seconds:,.0f} (seconds a "
+                        f"{unit.base_word()}) is {per_s}; the peak of {number(given_peak)} "
+                        f"{unit.label} is {peak_rate:,.6g} {per_s}")
     if not instances:
-        return Worksheet(mean_rate, peak_rate, service_time, None, None, target_utilization,
+        return Worksheet(given_mean, given_peak, service_time, None, None, target_utilization,
                          latency_slo, in_flight_mean, in_flight_peak, None, None, None, None, None,
                          (), tuple(words + ["give --instances to get queueing per instance"]))
     # Servers per instance: the concurrency an instance sustains; with no better figure, enough
@@ -222,7 +240,7 @@ def worksheet(*, mean_rate, peak_rate, service_time, instances, target_utilizati
         c = max(1, math.ceil(peak_rate / instances * service_time / target_utilization))
         servers_source = ("Little's Law at today's peak: enough servers that the target "
                           "utilization carries it (no per-instance limit given)")
-    capacity = c / service_time  # req/s per instance at 100%
+    capacity = c / service_time  # per second, per instance at 100%
     util_rate = target_utilization * capacity
 
     def queue(rate):
@@ -236,26 +254,30 @@ def worksheet(*, mean_rate, peak_rate, service_time, instances, target_utilizati
     slo_rate, slo_util, binding, limit, basis = _rate_limit(
         words, service_time=service_time, servers=c, capacity=capacity, util_rate=util_rate,
         target_utilization=target_utilization, latency_slo=latency_slo,
-        latency_limit=latency_limit)
+        latency_limit=latency_limit, unit=unit)
     per_instance_peak = peak_rate / instances
     if per_instance_peak > limit:
         shed = (per_instance_peak - limit) / per_instance_peak
-        words.append(f"with a rate limit of {limit:,.4g} req/s per instance ({basis}), the peak "
-                     f"of {per_instance_peak:,.4g} req/s per instance sheds {shed:.0%} of requests")
+        words.append(f"with a rate limit of {limit:,.4g} {per_s} per instance ({basis}), the "
+                     f"peak of {per_instance_peak:,.4g} {per_s} per instance sheds {shed:.0%} of "
+                     "requests")
     else:
-        words.append(f"a rate limit of {limit:,.4g} req/s per instance ({basis}) is not reached "
-                     f"at the peak ({per_instance_peak:,.4g} req/s per instance)")
+        words.append(f"a rate limit of {limit:,.4g} {per_s} per instance ({basis}) is not "
+                     f"reached at the peak ({per_instance_peak:,.4g} {per_s} per instance)")
     if per_instance_peak >= capacity:
         words.append(f"without a limit the queue grows without bound at the peak: "
-                     f"{per_instance_peak - capacity:,.6g} req/s per instance more than "
+                     f"{per_instance_peak - capacity:,.6g} {per_s} per instance more than "
                      f"{c} server(s) can serve")
     else:
         m = MMc(per_instance_peak, service_time, c)
         words.append(f"without a limit the peak runs at {m.utilization:.0%} utilization: mean "
                      f"wait {m.mean_wait * 1000:,.3g} ms, p99 response "
                      f"{m.response_quantile(0.99) * 1000:,.3g} ms")
-    return Worksheet(mean_rate, peak_rate, service_time, instances, c, target_utilization,
+    def in_unit(rate):
+        return None if rate is None else unit.from_per_second(rate, "--service-time")
+
+    return Worksheet(given_mean, given_peak, service_time, instances, c, target_utilization,
                      latency_slo, in_flight_mean, in_flight_peak,
-                     queue(mean_rate) if mean_rate else None, queue(peak_rate), limit, slo_rate,
-                     slo_util, tuple(table), tuple(words), util_rate, binding, basis,
-                     servers_source)
+                     queue(mean_rate) if mean_rate else None, queue(peak_rate), in_unit(limit),
+                     in_unit(slo_rate), slo_util, tuple(table), tuple(words), in_unit(util_rate),
+                     binding, basis, servers_source)

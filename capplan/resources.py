@@ -409,14 +409,15 @@ def fit_resources(table: MetricsTable, *, target_utilization: float = 0.6,
         throughput_flat_topping=thr_flat, binding_flat_topping=bind_flat, notes=tuple(notes))
 
 
-def limit_for_plan(result: CapacityFromMetrics, target_utilization: float | None = None
-                   ) -> PlanLimit:
+def limit_for_plan(result: CapacityFromMetrics, target_utilization: float | None = None,
+                   unit: str = "req/s") -> PlanLimit:
     """The binding resource's limit for `capacity.build_capacity(per_instance=...)`.
 
     The fitted limit is a rate at the target utilization; the plan's `per_instance_limit` is a
     rate at 100% that it multiplies by the target. So each end is divided by the target: the plan
     then sizes with exactly the fitted rate. With another `target_utilization` than the fit's,
     the limits are recomputed from the same fit at that target (the binding resource can change).
+    `unit` labels the metrics' throughput (per second) in the source sentence: the traffic's.
     """
     target = result.target_utilization if target_utilization is None else target_utilization
     if not 0 < target <= 1:
@@ -437,10 +438,10 @@ def limit_for_plan(result: CapacityFromMetrics, target_utilization: float | None
 
     others = "; ".join(f"{f.name} at {lim[0]:,.4g}" for f, lim in sorted(
         limited, key=lambda p: p[1][0]) if f is not fit)
-    source = (f"fitted from production metrics: {fit.name} binds at {limit:,.4g} req/s per "
+    source = (f"fitted from production metrics: {fit.name} binds at {limit:,.4g} {unit} per "
               f"instance at {target:.0%} utilization (95% CI {rate(low)} to {rate(high)})"
               + (f"; {others}" if others else "")
-              + f"; {limit / target:,.4g} req/s at 100% under linear scaling")
+              + f"; {limit / target:,.4g} {unit} at 100% under linear scaling")
     return PlanLimit(limit / target, None if low is None else low / target,
                      None if high is None else high / target, source)
 

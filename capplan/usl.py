@@ -435,25 +435,26 @@ def _fit_warnings(s: float, k: float, lam: float, r2: float | None) -> list[str]
     return warns
 
 
-def per_instance_limit(fit: USLFit) -> tuple[float, str]:
+def per_instance_limit(fit: USLFit, unit: str = "req/s") -> tuple[float, str]:
     """The per-instance limit (100% utilization) from a one-instance load test: X(N*), the highest
     throughput; with kappa = 0 (no peak), X at the largest measured concurrency. A latency
     objective does not move this limit: it is a second limit, the rate at which p99 meets the
-    objective (`capplan.limits`), and the lower of the two binds."""
+    objective (`capplan.limits`), and the lower of the two binds. `unit` labels the load test's
+    throughput (per second) in the sentence: the traffic's count, e.g. orders/s."""
     m = fit.model
     if m.n_star is not None:
         x = m.x_max
-        how = f"X(N*) = {x:,.6g} req/s at N* = {m.n_star:.1f}, the highest throughput"
+        how = f"X(N*) = {x:,.6g} {unit} at N* = {m.n_star:.1f}, the highest throughput"
         if fit.is_extrapolation(m.n_star):
             how += " (extrapolated: past twice the largest measured concurrency)"
     elif fit.max_measured_n is not None:
         n = fit.max_measured_n
         x = m.throughput(n)
-        how = (f"X at the largest measured concurrency {n:g}: {x:,.6g} req/s (kappa = 0: no "
+        how = (f"X at the largest measured concurrency {n:g}: {x:,.6g} {unit} (kappa = 0: no "
                "peak to size at)")
     elif m.amdahl_ceiling is not None:
         x = m.amdahl_ceiling
-        how = f"the Amdahl ceiling lambda / sigma = {x:,.6g} req/s (kappa = 0: no peak)"
+        how = f"the Amdahl ceiling lambda / sigma = {x:,.6g} {unit} (kappa = 0: no peak)"
     else:
         raise CapplanError("sigma = kappa = 0: the curve scales linearly without a limit; give "
                            "--per-instance, or a load test that reaches its limit")

@@ -66,18 +66,11 @@ def test_page_one_speaks_the_unit(hires):
                                      f"{fmt.pct(util['target_utilization'])} of "
                                      f"{fmt.rate(util['per_instance_limit'])} = "
                                      f"{fmt.rate(util['rate'])} {UNIT} an instance")
-    # the engine's own sentence (capacity.limit_source) read in the unit: the same numbers
-    assert "req/s" in doc["capacity"]["limit_source"]
-    assert p["limit_source"] == doc["capacity"]["limit_source"].replace("req/s", UNIT)
+    # the engine's own sentences name the unit already: plan.json and page 1 say the same
+    assert not [t for t in _strings(doc) if "req/s" in t]
+    assert p["limit_source"] == doc["capacity"]["limit_source"]
+    assert "per instance at 100%" in p["limit_source"] and UNIT in p["limit_source"]
     assert f"Planning peak: {fmt.rate(doc['planning_peak'])} {UNIT}" in " ".join(p["assumptions"])
-
-
-def test_in_unit_changes_only_the_label():
-    assert fmt.in_unit("25,160 req/s on 8; 5,718 req/s per instance", UNIT) == \
-        "25,160 hires/day on 8; 5,718 hires/day per instance"
-    assert fmt.in_unit("25,160 req/s", "req/s") == "25,160 req/s"
-    assert fmt.in_unit("myreq/s and req/sec", "jobs/s") == "myreq/s and req/sec"
-    assert fmt.in_unit(None, UNIT) is None
 
 
 def test_charts_label_rates_in_the_unit(hires):

@@ -150,19 +150,9 @@ DEFAULT_UNIT = "req/s"
 
 def unit(doc: dict | None) -> str:
     """The rate unit a plan's numbers are in: the `--unit` the traffic was read with
-    (plan.json's `load.unit`: hires/day, jobs/s), req/s when none was given or there is no
-    traffic (`capplan plan`). Every label of a rate in the outputs reads it from here."""
-    load = (doc or {}).get("load") or {}
-    return load.get("unit") or DEFAULT_UNIT
-
-
-def in_unit(text: str | None, unit_label: str) -> str | None:
-    """A sentence the engine wrote with the default label (`req/s`) read in the plan's unit.
-
-    The engine's numbers are already in the traffic's unit (25,160 hires/day stays 25,160): only
-    the label is generic, so only the label changes. Whole words only ("req/s per instance")."""
-    if text is None or unit_label == DEFAULT_UNIT:
-        return text
-    import re
-
-    return re.sub(r"(?<![\w/])req/s(?![\w/])", unit_label, text)
+    (plan.json's `capacity.unit`, the same as `load.unit`: hires/day, jobs/s), req/s when none was
+    given or there is no traffic (`capplan plan`). Every label of a rate in the outputs reads it
+    from here; the engine's sentences name it already."""
+    doc = doc or {}
+    return (((doc.get("capacity") or {}).get("unit")) or (doc.get("load") or {}).get("unit")
+            or DEFAULT_UNIT)

@@ -128,6 +128,7 @@ def capacity_section(plan: Plan, resources=None, metrics=None, outlook=None) -> 
            "cell_overhead": c.cell_overhead,
            "max_fleet_instances": c.n_max,
            "throughput_unit": c.throughput_unit,
+           "unit": c.unit,
            "limits": limits_section(plan)}
     doc.update(resources_section(resources, metrics, outlook))
     return doc

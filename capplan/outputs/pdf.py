@@ -59,7 +59,6 @@ FILTERS = {
     "capitalize_first": lambda x: x[:1].upper() + x[1:],
     "flags": lambda x: flags(x),
     "plural": lambda n, noun: fmt.plural(n, noun),
-    "in_unit": lambda x, unit: fmt.in_unit(x, unit),
     "moment": lambda x: fmt.moment(x, "–"),
     "instances": lambda r: (f"{r['cells']} cells × {r['cell_size']}" if r.get("beyond_fleet_limit")
                             else ("–" if r["instances"] is None else str(r["instances"]))),

@@ -122,15 +122,17 @@ def _range_cell(r) -> str:
     return low if low == high else f"{low}-{high}"
 
 
-def print_capacity_plan(console: Console, plan: Plan, unit: str = fmt.DEFAULT_UNIT) -> None:
+def print_capacity_plan(console: Console, plan: Plan, unit: str | None = None) -> None:
     """The capacity model in words: limit, both limits and which binds, both utilizations, in
-    the traffic's `unit` (`load.unit`: the engine's sentences say req/s, `fmt.in_unit`)."""
+    the traffic's `unit` (`load.unit`; by default the plan's own, `capacity.unit`, which the
+    engine's sentences name already)."""
+    unit = unit or plan.capacity.unit
     c = plan.capacity
     if not c.sized:
         console.print("[bold]Capacity[/]: not given, so this plan is of the load only. Add "
                       "--per-instance RPS, or --instances N --utilization U, to get instances.")
         return
-    console.print(f"[bold]Capacity[/]: {esc(fmt.in_unit(c.limit_source, unit))}; "
+    console.print(f"[bold]Capacity[/]: {esc(c.limit_source)}; "
                   f"{c.describe_redundancy()}")
     lim = plan.rate_limits
     if c.per_instance_limit is not None and lim is not None:
@@ -145,13 +147,13 @@ def print_capacity_plan(console: Console, plan: Plan, unit: str = fmt.DEFAULT_UN
         console.print(line)
         if lim.latency is not None:
             lat = lim.latency
-            console.print(f"    latency limit: {esc(fmt.in_unit(lat.description, unit))}; "
+            console.print(f"    latency limit: {esc(lat.description)}; "
                           f"statistic: {esc(lat.statistic)}")
             if lat.servers_per_instance:
                 console.print(f"    servers per instance: {lat.servers_per_instance} "
-                              f"({esc(fmt.in_unit(lat.servers_source or '', unit))})")
+                              f"({esc(lat.servers_source or '')})")
             for n in lat.notes:
-                console.print(f"    note: {esc(fmt.in_unit(n, unit))}")
+                console.print(f"    note: {esc(n)}")
             console.print(f"    recommended rate limit: {fmt_rate(lim.recommended_rate_limit)} "
                           f"{esc(unit)} per instance (the p99 rate less a {lim.margin:.0%} margin)")
     elif c.fleet_usl is not None:
@@ -167,7 +169,7 @@ def print_capacity_plan(console: Console, plan: Plan, unit: str = fmt.DEFAULT_UN
                      f"{c.describe_loss()} (allowed: {c.degraded_utilization:.0%})")
         console.print(line)
     for a in c.assumptions:
-        console.print(f"  note: {esc(fmt.in_unit(a, unit))}")
+        console.print(f"  note: {esc(a)}")
     if plan.today_capacity is not None:
         console.print(f"  today's {fmt.plural(c.current_instances, 'instance')} "
                       f"{fmt.verb(c.current_instances, 'carry', 'carries')} "
@@ -175,14 +177,15 @@ def print_capacity_plan(console: Console, plan: Plan, unit: str = fmt.DEFAULT_UN
                       "above")
 
 
-def print_plan(console: Console, plan: Plan, unit: str = fmt.DEFAULT_UNIT) -> None:
+def print_plan(console: Console, plan: Plan, unit: str | None = None) -> None:
     """The plan: capacity, growth, the month tables, events, runway, cost; rates in `unit`
-    (the traffic's `load.unit`, req/s when none was given)."""
+    (the traffic's `load.unit`, req/s when none was given; by default the plan's own)."""
+    unit = unit or plan.capacity.unit
     c, f = plan.capacity, plan.forecast
     console.print()
     print_capacity_plan(console, plan, unit)
     console.print(f"[bold]Growth[/]: {f.model}, {fmt.signed_pct(f.monthly_growth)} a month; "
-                  f"{esc(fmt.in_unit(f.chosen_because, unit))}")
+                  f"{esc(f.chosen_because)}")
     if f.backtest:
         bt = Table(title="Backtest (rolling origins; lower MASE is better, 1 = seasonal naive "
                          "in-sample)", title_justify="left")
@@ -195,7 +198,7 @@ def print_plan(console: Console, plan: Plan, unit: str = fmt.DEFAULT_UNIT) -> No
                        "-" if b.coverage_95 is None else f"{b.coverage_95:.0%}", str(b.origins))
         console.print(bt)
     for a in f.assumptions[2:]:
-        console.print(f"  {esc(fmt.in_unit(a, unit))}")
+        console.print(f"  {esc(a)}")
     for r in f.recurring_peaks:
         console.print(f"  recurring peak {r}")
     nominal, worst = plan.scenarios["nominal"], plan.scenarios["worst_case"]
@@ -211,7 +214,7 @@ def print_plan(console: Console, plan: Plan, unit: str = fmt.DEFAULT_UNIT) -> No
                           f"{esc(s.label)} {money(s.total_cost, plan.currency)}"
                           for s in (nominal, worst)))
     for n in plan.notes:
-        console.print(f"  note: {esc(fmt.in_unit(n, unit))}")
+        console.print(f"  note: {esc(n)}")
 
 
 def _month_table(console: Console, plan: Plan, nominal, worst, unit: str) -> None:

@@ -159,7 +159,7 @@ def limits_text(doc: dict) -> list[str]:
         return [f"Binding limit: the {util_txt}. No latency objective given (--latency-slo)."]
     lat_txt = (f"latency SLO: p99 ≤ {fmt.seconds(lat['slo_seconds'])} holds up to "
                f"{fmt.rate(lat['rate'])} {unit} an instance ({lat['method']}: "
-               f"{fmt.in_unit(lat['statistic'], unit)})")
+               f"{lat['statistic']})")
     if lim["binding"] == "latency_slo":
         lines = [f"Binding limit: the {lat_txt}; the {util_txt} would allow more."]
     else:
@@ -198,7 +198,7 @@ def cost_text(doc: dict) -> str | None:
 
 def assumptions(doc: dict) -> list[str]:
     cap, g, unit = doc["capacity"], doc["growth"], fmt.unit(doc)
-    out = [f"Per-instance limit: {fmt.in_unit(cap['limit_source'], unit)}."]
+    out = [f"Per-instance limit: {cap['limit_source']}."]
     out.append(f"Redundancy: {cap['redundancy']}.")
     pp = (doc.get("load") or {}).get("planning_peak") or {}
     out.append(f"Planning peak: {fmt.rate(doc['planning_peak'])} {unit}"
@@ -219,7 +219,7 @@ def assumptions(doc: dict) -> list[str]:
                    f"window, in service {fmt.days(doc.get('prescale_days'))} before it starts.")
     out.append(f"Lead time: {fmt.days(doc.get('lead_time_days') or 0)} from order to service.")
     out += [_sentence(a) for a in cap.get("assumptions") or []]
-    return [fmt.in_unit(a, unit) for a in out]
+    return out
 
 
 def _sentence(text: str) -> str:
@@ -262,7 +262,7 @@ def page_one(doc: dict) -> dict:
     return {
         "sized": is_sized(doc),
         "unit": fmt.unit(doc),
-        "limit_source": fmt.in_unit(cap.get("limit_source"), fmt.unit(doc)),
+        "limit_source": cap.get("limit_source"),
         "scenarios": scenario_rows(doc),
         "events": event_rows(doc),
         "limits": limits_text(doc),
@@ -271,7 +271,7 @@ def page_one(doc: dict) -> dict:
         "cost_header": f"cost ({cur})" if cur else "cost",
         "currency": cur,
         "assumptions": assumptions(doc),
-        "notes": [fmt.in_unit(n, fmt.unit(doc)) for n in doc.get("notes") or []],
+        "notes": list(doc.get("notes") or []),
         "months": month_rows(doc),
         "today": cap.get("current_instances"),
         "needed_today": cap.get("instances_needed_today"),

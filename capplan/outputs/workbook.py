@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 
-from capplan.outputs.fmt import in_unit
 from capplan.outputs.fmt import unit as plan_unit
 from capplan.outputs.workbook_formulas import Columns, carried_by, col_letter, sizing
 from capplan.outputs.workbook_resources import add_resources_sheet
@@ -111,9 +110,9 @@ def _input_rows(doc: dict, usl: bool) -> list[tuple]:
                   "instances", INT, "--cell-overhead", True)]
     else:
         rows += [("per_instance_limit", "Per-instance limit (100%)", cap["per_instance_limit"],
-                  unit, RATE, in_unit(cap["limit_source"], unit), True),
+                  unit, RATE, cap["limit_source"], True),
                  ("latency_limit_rate", "Latency-SLO rate per instance", lat.get("rate"), unit,
-                  RATE, (in_unit(lat.get("description"), unit)
+                  RATE, (lat.get("description")
                          or "blank: no latency objective")[:200], True)]
     rows += [
         ("target_utilization", "Target utilization", cap["target_utilization"], "fraction", PCT,
