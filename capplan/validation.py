@@ -505,6 +505,7 @@ def check_metrics_settings(values: dict, name=flag) -> None:
     check_capacity_source(values, name)
     check_fleet_settings(values, name)
     check_horizon_growth(values, name, DEFAULT_MONTHS)
+    check_metrics_time_base(values, name)
     if values.get("capacity_from") is None:
         given = [k for k in METRICS_KEYS if values.get(k) not in (None, (), [])]
         if given:
@@ -517,6 +518,29 @@ def check_metrics_settings(values: dict, name=flag) -> None:
     if not values.get("resources"):
         raise CapplanError(f"{name('capacity_from')} needs at least one --resource NAME=COLUMN "
                            "(a utilization to fit), e.g. --resource cpu=cpu_util")
+
+
+def check_metrics_time_base(values: dict, name=flag) -> None:
+    """--capacity-from beside a --unit of another time base than the second (hires/day) is
+    refused. The metrics' throughput column is read per second (a rate as given, or counts
+    divided by the interval) and no flag states another time base, while the traffic's unit says
+    its rates are per day: an export beside it may well be per day too, and a limit read per
+    second would then be 86,400 times too high. The load tests and M/M/c are converted instead
+    (`capplan.units`): their time base is stated (--throughput-unit, seconds)."""
+    unit, source = values.get("unit"), values.get("capacity_from")
+    if unit is None or source is None:
+        return
+    from capplan.ingest.rates import parse_unit
+    from capplan.units import rate_unit
+
+    ru = rate_unit(parse_unit(unit).label)
+    if not ru.converts:
+        return
+    per = f"per {ru.base_word()}" if ru.seconds else "not per second"
+    raise CapplanError(f"{name('capacity_from')} reads the metrics' throughput per second, but "
+                       f"{name('unit')} {unit} is {per}: the metrics' time base is unknown; read "
+                       f"the traffic per second (--unit {ru.thing} --per-interval) or give "
+                       f"--per-instance in {ru.label} instead of {name('capacity_from')}")
 
 
 # The parts of plan.json that are the plan itself: every number in them must be finite. Elsewhere

@@ -192,7 +192,7 @@ def _finish(p, out: Path, no_report: bool, quiet: bool, as_json: bool, browser=N
             from capplan.outputs.resources_out import print_resources
             from capplan.outputs.terminal import print_resource_outlook
 
-            print_resources(console, p.result.resources)
+            print_resources(console, p.result.resources, p.plan.capacity.unit)
             print_resource_outlook(console, p.result)
         print_plan(console, p.plan, unit=p.load.unit if p.load is not None and p.load.unit else "req/s")
         print_unclipped(console, p.result)

@@ -423,19 +423,24 @@ def usl_figure(fit, title: str, x_title: str = "concurrency N", latency_slo: flo
     return usl_chart(u, title, x_title, rate_lines=lines)
 
 
-def _limit_lines(doc: dict) -> tuple:
-    lim, unit = doc["capacity"].get("limits") or {}, fmt.unit(doc)
+def _limit_lines(doc: dict, unit: str, per: float = 1.0) -> tuple:
+    """The plan's two per-instance limits as lines on a load test's curve: in `unit`, the
+    plan's rates divided by `per` (the seconds of the plan's time base: the curve is per
+    second)."""
+    lim = doc["capacity"].get("limits") or {}
     out = []
     util = lim.get("utilization") or {}
     if util.get("rate"):
+        rate = util["rate"] / per
         out.append((f"utilization target {fmt.pct(util['target_utilization'])}: "
-                    f"{fmt.rate(util['rate'])} {unit}"
-                    + (" (binds)" if lim.get("binding") == "utilization" else ""), util["rate"]))
+                    f"{fmt.rate(rate)} {unit}"
+                    + (" (binds)" if lim.get("binding") == "utilization" else ""), rate))
     lat = lim.get("latency_slo")
     if lat and lat.get("rate"):
+        rate = lat["rate"] / per
         out.append((f"latency SLO p99 ≤ {fmt.seconds(lat['slo_seconds'])}: "
-                    f"{fmt.rate(lat['rate'])} {unit}"
-                    + (" (binds)" if lim.get("binding") == "latency_slo" else ""), lat["rate"]))
+                    f"{fmt.rate(rate)} {unit}"
+                    + (" (binds)" if lim.get("binding") == "latency_slo" else ""), rate))
     return tuple(out)
 
 
@@ -455,12 +460,19 @@ def report_figures(doc: dict, traffic=None) -> dict:
         figs["daily_peaks"] = daily_peaks_figure(load, doc["planning_peak"])
     if load and load.get("weekly_profile"):
         figs["heatmap"] = heatmap_figure(load)
+    # The load tests' curves are per second (usl.json): in the plan's count per second, which
+    # is the plan's unit unless that has another time base (hires/day: hires/s).
+    from capplan.units import rate_unit
+
+    ru = rate_unit(fmt.unit(doc))
+    per = ru.seconds if ru.converts and ru.seconds else 1.0
     if doc.get("usl"):
         figs["usl"] = usl_chart(doc["usl"], "Per-instance load test: USL fit",
-                                rate_lines=_limit_lines(doc), unit=fmt.unit(doc))
+                                rate_lines=_limit_lines(doc, ru.per_second, per),
+                                unit=ru.per_second)
     if doc.get("fleet_usl"):
         figs["fleet_usl"] = usl_chart(doc["fleet_usl"], "Scale-out test: USL fit over instances",
-                                      x_title="instances N", unit=fmt.unit(doc))
+                                      x_title="instances N", unit=ru.per_second)
     return figs
 
 

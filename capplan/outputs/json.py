@@ -130,11 +130,11 @@ def capacity_section(plan: Plan, resources=None, metrics=None, outlook=None) -> 
            "throughput_unit": c.throughput_unit,
            "unit": c.unit,
            "limits": limits_section(plan)}
-    doc.update(resources_section(resources, metrics, outlook))
+    doc.update(resources_section(resources, metrics, outlook, c.unit))
     return doc
 
 
-def resources_section(resources, metrics, outlook) -> dict:
+def resources_section(resources, metrics, outlook, unit: str = "req/s") -> dict:
     """`resources`, `binding`, `plan_limit`, `metrics`: null without --capacity-from."""
     if resources is None:
         return {"resources": None, "binding": None, "plan_limit": None, "metrics": None}
@@ -153,7 +153,7 @@ def resources_section(resources, metrics, outlook) -> dict:
                 name: o.crosses_target_month for name, o in ahead.items()}})
         rows.append(row)
     return {"resources": rows, "binding": resources.binding,
-            "plan_limit": plan_limit_doc(resources), "metrics": metrics_doc(resources, metrics)}
+            "plan_limit": plan_limit_doc(resources, unit), "metrics": metrics_doc(resources, metrics)}
 
 
 def unclipped_section(u) -> dict | None:

@@ -81,13 +81,14 @@ def resource_doc(f: ResourceFit, binding: str | None) -> dict:
             "outliers": [_exclusion(e) for e in f.outliers]}
 
 
-def plan_limit_doc(result: CapacityFromMetrics) -> dict:
-    """The binding limit in the plan's terms (at 100%: divided by the target)."""
+def plan_limit_doc(result: CapacityFromMetrics, unit: str = "req/s") -> dict:
+    """The binding limit in the plan's terms (at 100%: divided by the target); its source
+    sentence names `unit`, the plan's rate unit."""
     from capplan.errors import CapplanError
     from capplan.resources import limit_for_plan
 
     try:
-        pl = limit_for_plan(result)
+        pl = limit_for_plan(result, unit=unit)
     except CapplanError as exc:
         return {"limit": None, "limit_low": None, "limit_high": None, "source": str(exc)}
     return {"limit": pl.limit, "limit_low": pl.limit_low, "limit_high": pl.limit_high,
@@ -144,7 +145,8 @@ def _pct(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.1f}%"
 
 
-def print_resources(console, result: CapacityFromMetrics) -> None:
+def print_resources(console, result: CapacityFromMetrics, unit: str = "req/s") -> None:
+    """The resources table and notes; throughput in `unit` (the plan's, for --capacity-from)."""
     from rich import box
     from rich.markup import escape as esc
     from rich.table import Table
@@ -155,7 +157,7 @@ def print_resources(console, result: CapacityFromMetrics) -> None:
                     f"({result.aligned_points:,} aligned samples, {result.first:%Y-%m-%d %H:%M} "
                     f"to {result.last:%Y-%m-%d %H:%M} UTC)", title_justify="left",
               box=box.SIMPLE_HEAD)
-    for col in ("resource", "idle", "per req/s", "R²", "linear",
+    for col in ("resource", "idle", f"per {unit}", "R²", "linear",
                 f"limit at {result.target_utilization:.0%}\n(95% CI)", "peak\nseen",
                 "head-\nroom"):
         t.add_column(col, justify="left" if col in ("resource", "linear") else "right",
@@ -188,7 +190,7 @@ def print_resources(console, result: CapacityFromMetrics) -> None:
     if result.binding is not None:
         b = result.fit(result.binding)
         console.print(f"  [bold]* binding resource: {esc(b.name)}[/], "
-                      f"{fmt.rate(b.limit)} req/s per instance at "
+                      f"{fmt.rate(b.limit)} {esc(unit)} per instance at "
                       f"{result.target_utilization:.0%} utilization")
     for label, ft in (("throughput", result.throughput_flat_topping),
                       (result.binding, result.binding_flat_topping)):
@@ -243,9 +245,10 @@ def _add_line(fig, f: ResourceFit, top: float, line_color: str) -> None:
                       row=1, col=1)
 
 
-def resource_figure(f: ResourceFit, binding: bool = False):
+def resource_figure(f: ResourceFit, binding: bool = False, unit: str = "req/s"):
     """Scatter of the points used, the robust line with its 95% band, the target and the limit
-    with its interval; the residuals below. Pure: returns a plotly figure."""
+    with its interval; the residuals below; throughput in `unit`. Pure: returns a plotly
+    figure."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
@@ -294,20 +297,21 @@ def resource_figure(f: ResourceFit, binding: bool = False):
     else:
         ci = ("" if f.limit_low is None or f.limit_high is None else
               f" (95% CI {fmt.sig(f.limit_low)} to {fmt.sig(f.limit_high)})")
-        head = (f"{f.name}{' - BINDING' if binding else ''}: {fmt.sig(f.limit)} req/s per instance "
+        head = (f"{f.name}{' - BINDING' if binding else ''}: {fmt.sig(f.limit)} {unit} per instance "
                 f"at {f.target_utilization:.0%}{ci}")
     _layout(fig, head, "", "utilization (%)", height=430)
     fig.update_yaxes(title_text="residual (pts)", rangemode="normal", row=2, col=1)
-    fig.update_xaxes(title_text="throughput per instance (req/s)", rangemode="tozero",
+    fig.update_xaxes(title_text=f"throughput per instance ({unit})", rangemode="tozero",
                      row=2, col=1)
     fig.update_layout(legend={"y": -0.18})
     return fig
 
 
-def resources_figures(result: CapacityFromMetrics) -> dict:
+def resources_figures(result: CapacityFromMetrics, unit: str = "req/s") -> dict:
     """name -> figure, the binding resource first."""
     order = sorted(result.resources, key=lambda f: (f.name != result.binding,))
-    return {f"resource-{f.name}": resource_figure(f, f.name == result.binding) for f in order}
+    return {f"resource-{f.name}": resource_figure(f, f.name == result.binding, unit)
+            for f in order}
 
 
 def capacity_html(result: CapacityFromMetrics, title: str) -> bytes:

@@ -127,7 +127,7 @@ def figures(result, doc: dict) -> dict:
     if res is not None:
         from capplan.outputs.resources_out import resources_figures
 
-        for name, fig in resources_figures(res).items():
+        for name, fig in resources_figures(res, fmt.unit(doc)).items():
             figs[name.replace("-", "_")] = json.loads(fig.to_json())
     if (doc.get("growth") or {}).get("unclipped"):
         figs["unclipped"] = unclipped_figure(doc)

@@ -93,6 +93,14 @@ def _input_rows(doc: dict, usl: bool) -> list[tuple]:
     fu = doc.get("fleet_usl") or {}
     pp = (doc.get("load") or {}).get("planning_peak") or {}
     cur, unit = doc.get("currency"), plan_unit(doc)
+    # The scale-out fit is per second (plan.json's fleet_usl, as usl.json); the plan's X(N) is in
+    # its unit, which may have another time base (hires/day: lambda x 86,400).
+    from capplan.units import rate_unit
+
+    ru = rate_unit(unit)
+    per = ru.seconds if ru.converts and ru.seconds else 1.0
+    per_note = (f"the scale-out test's {fu.get('lambda', 0):,.6g} {ru.per_second} "
+                f"{ru.conversion()}" if per != 1.0 and usl else "")
     rows = [
         ("plan_start", "Plan start (day 0)", dt.date.fromisoformat(doc["start"][:10]), "date", DATE,
          "the last observation's day, or today for a what-if", False),
@@ -104,8 +112,8 @@ def _input_rows(doc: dict, usl: bool) -> list[tuple]:
                   "X(N) = lambda N / (1 + sigma (N-1) + kappa N (N-1)) over instances", True),
                  ("usl_kappa", "Scale-out fit: kappa (coherency)", fu["kappa"], "", "0.000000000",
                   "", True),
-                 ("usl_lambda", "Scale-out fit: lambda (X of one)", fu["lambda"], unit,
-                  RATE, "", True),
+                 ("usl_lambda", "Scale-out fit: lambda (X of one)", fu["lambda"] * per, unit,
+                  RATE, per_note, True),
                  ("cell_overhead", "Instances each cell needs of its own", cap["cell_overhead"],
                   "instances", INT, "--cell-overhead", True)]
     else:
