@@ -259,6 +259,17 @@ def test_load_test_plan_in_hires_per_day(tmp_path):
     assert 0 < lat["rate"] <= cap["per_instance_limit"] * (1 + 1e-9)
     assert "hires/day" in lat["description"]
     assert not [s for s in _strings(doc) if "req/s" in s]
+    # the page: the load test's own figures per second (hires/s), the plan's per day
+    from capplan.outputs import charts, fmt, pdf
+
+    figs = charts.report_figures(doc)
+    page = pdf.render_html(doc, figs, title="t", paper="A4", generated="2026-03-01",
+                           command="capplan forecast", versions="v", mode="image")
+    assert f"X(N*) = {fmt.rate(x_star)} hires/s" in page and "req/s" not in page
+    lines = {t["name"] for t in figs["usl"]["data"] if t.get("name")}
+    util = cap["limits"]["utilization"]["rate"]
+    assert any(n.startswith(f"utilization target 60%: {fmt.rate(util / 86400)} hires/s")
+               for n in lines), lines
     # the month rows size the per-day peaks against the per-day limit
     row = doc["scenarios"]["nominal"]["months"][0]
     usable = cap["usable_per_instance"]

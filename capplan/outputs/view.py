@@ -196,6 +196,12 @@ def cost_text(doc: dict) -> str | None:
             f"{fmt.money(wc.get('total_cost'), cur)} worst case.")
 
 
+def _per_second(unit: str) -> str:
+    from capplan.units import rate_unit
+
+    return rate_unit(unit).per_second
+
+
 def assumptions(doc: dict) -> list[str]:
     cap, g, unit = doc["capacity"], doc["growth"], fmt.unit(doc)
     out = [f"Per-instance limit: {cap['limit_source']}."]
@@ -262,6 +268,8 @@ def page_one(doc: dict) -> dict:
     return {
         "sized": is_sized(doc),
         "unit": fmt.unit(doc),
+        # the load tests' own figures (usl, fleet_usl) are per second: hires/s for hires/day
+        "test_unit": _per_second(fmt.unit(doc)),
         "limit_source": cap.get("limit_source"),
         "scenarios": scenario_rows(doc),
         "events": event_rows(doc),
