@@ -221,7 +221,10 @@ def _capacity(settings: Settings, planning_peak: float | None, unit=None):
     slo = _slo_seconds(settings)
     if settings.capacity_from:
         from capplan.resources import limit_for_plan
+        from capplan.validation import check_metrics_time_base
 
+        # the traffic's own unit (a Traffic made in code may carry one the flags did not)
+        check_metrics_time_base({"unit": unit.label, "capacity_from": settings.capacity_from})
         table, res = fit_metrics(settings)
         pl = limit_for_plan(res, unit=unit.label)  # a unit of another time base is refused
         per_instance, source, interval = pl.limit, pl.source, (pl.limit_low, pl.limit_high)
@@ -271,8 +274,8 @@ def _capacity(settings: Settings, planning_peak: float | None, unit=None):
         throughput_unit=settings.throughput_unit, per_instance_range=interval,
         assumptions=extra + conversion_note(
             unit, load_test=usl_fit is not None, fleet_usl=fleet_fit is not None,
-            queueing=latency is not None and latency.method == "M/M/c" or bool(
-                settings.service_time)),
+            queueing=(latency is not None and latency.method == "M/M/c")
+            or bool(settings.service_time)),
         unit=unit.label)
     if slo is not None and latency is None:
         import dataclasses

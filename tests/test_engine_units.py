@@ -205,6 +205,21 @@ def test_mm1_latency_limit_in_hires_per_day_by_hand():
     assert "req/s" not in lat.description + lat.servers_source
 
 
+def test_measured_latency_limit_in_hires_per_day_by_hand():
+    """Steps (N, X/s, p99): (1, 10, 0.1 s), (2, 20, 0.2 s), (3, 30, 0.4 s); a 0.3 s objective is
+    crossed halfway from step 2 to step 3: 25/s, 2,160,000 hires/day."""
+    from capplan import limits
+
+    lat = limits.from_measured([1, 2, 3], [10, 20, 30], [0.1, 0.2, 0.4], 0.3, "test", "p99",
+                               HIRES)
+    assert lat.rate == pytest.approx(25 * 86400)
+    assert "(20 hires/s, 200 ms) and N = 3 (30 hires/s, 400 ms): 25 hires/s" in lat.description
+    assert lat.description.endswith("; 2,160,000 hires/day (x 86,400 seconds a day)")
+    same = limits.from_measured([1, 2, 3], [10, 20, 30], [0.1, 0.2, 0.4], 0.3, "test", "p99")
+    assert same.rate == 25 and same.description == lat.description.split("; 2,160,000")[0] \
+        .replace("hires/s", "req/s")
+
+
 def test_worksheet_in_hires_per_day_by_hand():
     """Little's Law at the peak: 864,000 hires/day = 10/s, x 0.25 s = 2.5 in service; 4 instances
     of c = round(216,000 / 86,400 x 0.25) = round(0.625) = 1 server carry 4/s at 100% each, so
@@ -320,3 +335,20 @@ def test_a_unit_without_a_known_time_base_is_refused_beside_a_load_test(tmp_path
     with pytest.raises(CapplanError, match="--service-time is per second"):
         forecast_traffic(odd, Settings(per_instance=100, service_time="50ms",
                                        latency_slo="500ms", growth="5%/month", months=1))
+
+
+def test_capacity_from_refused_for_a_per_day_traffic_made_in_code(tmp_path):
+    """A Traffic made in code may carry hires/day without any --unit flag: the pipeline asks the
+    traffic's own unit, before any metrics file is read."""
+    import dataclasses
+
+    import capplan
+    from capplan.pipeline import Settings, forecast_traffic
+
+    t = capplan.read_traffic(str(_traffic_csv(tmp_path / "x.csv")))
+    per_day = dataclasses.replace(t, unit="hires/day")
+    with pytest.raises(CapplanError, match=r"--capacity-from reads the metrics' throughput per "
+                                           r"second, but --unit hires/day is per day"):
+        forecast_traffic(per_day, Settings(capacity_from=str(tmp_path / "absent.csv"),
+                                           throughput="value", resources=("cpu=value",),
+                                           growth="5%/month", months=1))
