@@ -119,6 +119,5 @@ def conversion_note(unit: RateUnit, *, load_test: bool = False, fleet_usl: bool 
     if not unit.converts or not what:
         return ()
     unit.factor("--load-test" if load_test else "--fleet-usl" if fleet_usl else "--service-time")
-    return (f"the traffic is in {unit.label}: {', '.join(what)} "
-            f"{'runs' if len(what) == 1 else 'run'} per second, converted exactly to "
-            f"{unit.label} ({unit.conversion()})",)
+    return (f"the traffic is in {unit.label}; converted exactly from per second to "
+            f"{unit.label} ({unit.conversion()}): {', '.join(what)}",)

@@ -266,9 +266,9 @@ def test_load_test_plan_in_hires_per_day(tmp_path):
     assert f"{x_star:,.6g} hires/s" in cap["limit_source"]
     assert f"{x_star * 86400:,.0f} hires/day (x 86,400 seconds a day)" in cap["limit_source"]
     notes = [a for a in cap["assumptions"] if "converted exactly" in a]
-    assert notes == ["the traffic is in hires/day: the load test's throughput (--load-test), "
-                     "Little's Law and M/M/c (--service-time, --latency-slo) run per second, "
-                     "converted exactly to hires/day (x 86,400 seconds a day)"]
+    assert notes == ["the traffic is in hires/day; converted exactly from per second to "
+                     "hires/day (x 86,400 seconds a day): the load test's throughput "
+                     "(--load-test), Little's Law and M/M/c (--service-time, --latency-slo)"]
     # the latency limit (M/M/c on the fit, per second) is in hires/day too, below the limit
     lat = cap["limits"]["latency_slo"]
     assert 0 < lat["rate"] <= cap["per_instance_limit"] * (1 + 1e-9)
