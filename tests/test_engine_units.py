@@ -3,7 +3,6 @@ say orders/s where the traffic is in orders/s, and req/s, word for word as befor
 A unit of another time base (hires/day) meets the per-second inputs (a load test's throughput,
 Little's Law and M/M/c) through an exact factor, checked here against numbers worked by hand;
 --capacity-from, whose throughput has no stated time base, is refused beside it."""
-import io
 import json
 import math
 import re
