@@ -280,6 +280,16 @@ def check_output_folder(out, default=None, label: str = "--out") -> Path:
         probe = probe.parent
     if probe.exists() and (not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK)):
         raise CapplanError(f"{where}: cannot write in {probe}: choose a writable {label}")
+    if probe.is_dir():
+        # os.access says yes to root everywhere; a folder made and removed at once asks the
+        # file system itself (a read-only mount, /sys), before any work and leaving nothing.
+        import tempfile
+
+        try:
+            os.rmdir(tempfile.mkdtemp(prefix=".capplan-probe-", dir=probe))
+        except OSError as exc:
+            raise CapplanError(f"{where}: cannot write in {probe} ({exc.strerror or exc}): "
+                               f"choose a writable {label}") from exc
     return path
 
 

@@ -38,6 +38,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from capplan.errors import CapplanError
+from capplan.numbers import plain
 
 if TYPE_CHECKING:
     from capplan.usl import USL
@@ -376,14 +377,14 @@ def build_capacity(*, planning_peak: float | None, per_instance: float | None = 
         raise CapplanError(f"--per-instance {per_instance:g} must be a positive rate ({unit} at 100%)")
     given_assumptions, assumptions = assumptions, []
     if per_instance is not None:
-        source = per_instance_source or f"given: {per_instance:,.6g} {unit} per instance at 100%"
+        source = per_instance_source or f"given: {plain(per_instance)} {unit} per instance at 100%"
         limit = per_instance
     elif instances is not None and utilization is not None and planning_peak:
         # Today's fleet serves the planning peak at `utilization`, so one instance at 100%
         # carries peak / (N x U). This is linear scaling: N instances carry N times one.
         limit = planning_peak / (instances * utilization)
-        source = (f"derived from the current fleet: {planning_peak:,.6g} {unit} on {instances} "
-                  f"instances at {utilization:.0%} utilization -> {limit:,.6g} {unit} per "
+        source = (f"derived from the current fleet: {plain(planning_peak)} {unit} on {instances} "
+                  f"instances at {utilization:.0%} utilization -> {plain(limit)} {unit} per "
                   "instance at 100%")
         assumptions.append("the per-instance limit assumes linear scaling (N instances carry N "
                            "times one); a USL fit from a load test replaces this assumption")

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from capplan.capacity import CapacityModel, LatencyLimit
 from capplan.units import RateUnit, number
+from capplan.numbers import plain
 
 MARGIN = 0.10  # the recommended rate limit sits this far below the rate at which p99 = objective
 
@@ -78,7 +79,7 @@ def from_measured(n, x, latency_seconds, slo: float, source: str, statistic: str
     if over.size == 0:
         rate = float(x.max())
         how = (f"the measured {statistic} stays within {_time(slo)} at every step: the rate "
-               f"is at least the highest measured throughput, {rate:,.6g} {per_s}")
+               f"is at least the highest measured throughput, {plain(rate)} {per_s}")
     elif over[0] == 0:
         rate = 0.0
         how = (f"the measured {statistic} is {_time(lat[0])} already at the lightest "
@@ -89,11 +90,11 @@ def from_measured(n, x, latency_seconds, slo: float, source: str, statistic: str
         cross = float(x[i - 1] + frac * (x[i] - x[i - 1]))
         rate = max(cross, float(x[:i].max()))
         rule = ("by linear interpolation" if cross >= float(x[:i].max()) else
-                f"the highest throughput measured within it (interpolation gives {cross:,.6g}: "
+                f"the highest throughput measured within it (interpolation gives {plain(cross)}: "
                 "the throughput falls past that step)")
         how = (f"the measured {statistic} reaches {_time(slo)} between N = {n[i - 1]:g} "
-               f"({x[i - 1]:,.6g} {per_s}, {_time(lat[i - 1])}) and N = {n[i]:g} "
-               f"({x[i]:,.6g} {per_s}, {_time(lat[i])}): {rate:,.6g} {per_s}, {rule}")
+               f"({plain(x[i - 1])} {per_s}, {_time(lat[i - 1])}) and N = {n[i]:g} "
+               f"({plain(x[i])} {per_s}, {_time(lat[i])}): {plain(rate)} {per_s}, {rule}")
     rate, how = _in_unit(rate, how, unit, "--load-test")
     return LatencyLimit(slo_seconds=slo, rate=rate, method="measured", statistic=what,
                         description=how, notes=tuple(notes))
@@ -109,7 +110,7 @@ def from_mmc(service_time: float, servers: int, slo: float, servers_source: str,
     if rate > 0:
         how = (f"M/M/c with {servers} server(s) of mean service time "
                f"{_time(service_time)}: p99 response reaches {_time(slo)} at "
-               f"{rate:,.6g} {unit.per_second} ({rate * service_time / servers:.0%} utilization)")
+               f"{plain(rate)} {unit.per_second} ({rate * service_time / servers:.0%} utilization)")
         rate, how = _in_unit(rate, how, unit, flag)
     else:
         how = (f"M/M/c with {servers} server(s) of mean service time {_time(service_time)}: "
@@ -134,7 +135,7 @@ def for_load_test(fit, slo: float, unit: RateUnit = RateUnit()) -> LatencyLimit:
     limit, _ = per_instance_limit(fit, unit.per_second)
     service = 1 / m.lambda_
     servers = max(1, round(limit * service))
-    source = (f"Little's Law on the USL fit: X at the limit x R(1) = {limit:,.6g} "
+    source = (f"Little's Law on the USL fit: X at the limit x R(1) = {plain(limit)} "
               f"{unit.per_second} x {_time(service)} = {limit * service:,.4g} requests in "
               "service at full load (R(1) = 1/lambda: one request alone); the load test has no "
               "measured latency")
@@ -150,7 +151,7 @@ def for_service_time(per_instance_limit: float, service_time: float, slo: float,
     given = (f" ({number(per_instance_limit)} {unit.label} / {unit.seconds:,.0f})"
              if unit.converts else "")
     source = (f"Little's Law: the per-instance limit x the service time = "
-              f"{per_s:,.6g} {unit.per_second}{given} x {_time(service_time)} = "
+              f"{plain(per_s)} {unit.per_second}{given} x {_time(service_time)} = "
               f"{per_s * service_time:,.4g} requests in service at 100%")
     return from_mmc(service_time, servers, slo, source, unit)
 
@@ -170,9 +171,9 @@ def rate_limits(capacity: CapacityModel) -> RateLimits:
         note = ("the fleet is sized by its scale-out fit at the target utilization; the latency "
                 "limit is one instance's and sets the recommended rate limit only")
     elif binding == "latency_slo":
-        note = (f"p99 reaches the objective at {lat.rate:,.6g} {label} an instance, below the "
-                f"utilization target's {u:,.6g}: the latency objective binds and sizes the fleet")
+        note = (f"p99 reaches the objective at {plain(lat.rate)} {label} an instance, below the "
+                f"utilization target's {plain(u)}: the latency objective binds and sizes the fleet")
     else:
-        note = (f"the utilization target ({u:,.6g} {label} an instance) is below the rate at which "
-                f"p99 reaches the objective ({lat.rate:,.6g}): the target binds")
+        note = (f"the utilization target ({plain(u)} {label} an instance) is below the rate at which "
+                f"p99 reaches the objective ({plain(lat.rate)}): the target binds")
     return RateLimits(u, lat, binding, recommended, MARGIN, note)

@@ -25,6 +25,7 @@ from capplan.growth.history import (
     latest_level_shift,
 )
 from capplan.saturation import FlatTopping, day_table, detect_flat_topping
+from capplan.numbers import plain
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -169,7 +170,7 @@ def choose_planning_peak(peaks: pd.Series, anomalies: tuple[Anomaly, ...],
                    f"{level_shift.date} (the days before it are at the old level)")
     if excluded:
         method += ", leaving out " + "; ".join(
-            f"{a.date} ({a.value:,.6g}, {a.reason})" for a in excluded) + (" as a spike (the growth stage says whether it recurs; either way "
+            f"{a.date} ({plain(a.value)}, {a.reason})" for a in excluded) + (" as a spike (the growth stage says whether it recurs; either way "
                                             "the planning peak leaves it out)")
     return PlanningPeak(value=value, date=str(keep.index[i].date()), method=method,
                         window_start=str(start.date()), window_end=str(end.date()),

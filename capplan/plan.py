@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from capplan.numbers import plain
 
 if TYPE_CHECKING:
     from capplan.capacity import CapacityModel, CellAlternative
@@ -434,7 +435,7 @@ def _headroom_note(capacity: CapacityModel, peak: float) -> list[str]:
     after = capacity.utilization(lay)[1]
     return [f"{asked} is within the target's headroom: {lay.instances} instances, "
             f"{lay.survivors} after losing {capacity.describe_loss()}, carry the planning peak "
-            f"{peak:,.6g} {capacity.unit} at {after:.0%} (at most {capacity.degraded_utilization:.0%} "
+            f"{plain(peak)} {capacity.unit} at {after:.0%} (at most {capacity.degraded_utilization:.0%} "
             f"allowed), so the {capacity.target_utilization:.0%} target, not the loss, sets the "
             "count"]
 
@@ -454,7 +455,7 @@ def _cell_notes(capacity: CapacityModel, scenarios: dict) -> list[str]:
                  f"sigma = {u.sigma:.3g} (contention)")
         out.append(f"from month {first} the peak exceeds what any single fleet carries: the "
                    f"scale-out fit peaks at N* = {u.n_star or float('inf'):.3g} instances "
-                   f"(X = {u.throughput(capacity.n_max):,.6g} {capacity.unit} at "
+                   f"(X = {plain(u.throughput(capacity.n_max))} {capacity.unit} at "
                    f"{capacity.n_max}), "
                    f"because of {cause}; adding instances past N* lowers throughput. The plan "
                    f"splits it into the fewest cells that carry it (month {top.month}: "

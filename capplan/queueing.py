@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from capplan.errors import CapplanError
 from capplan.units import RateUnit, number
+from capplan.numbers import plain
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(us|µs|ms|s|sec|m|min)?\s*$", re.IGNORECASE)
 
@@ -174,7 +175,7 @@ def _rate_limit(words: list, *, service_time, servers, capacity, util_rate, targ
     slo_rate = slo_util = None
     binding = "utilization"
     limit = util_rate
-    basis = (f"the target utilization ({target_utilization:.0%} of {capacity:,.6g} {per_s}): no "
+    basis = (f"the target utilization ({target_utilization:.0%} of {plain(capacity)} {per_s}): no "
              "latency objective given (--latency-slo sets the limit by p99)")
     if latency_slo:
         if latency_limit is not None:
@@ -219,14 +220,14 @@ def worksheet(*, mean_rate, peak_rate, service_time, instances, target_utilizati
     mean_rate = unit.to_per_second(mean_rate, "--service-time") if mean_rate else mean_rate
     in_flight_peak = littles_law(peak_rate, service_time)
     in_flight_mean = littles_law(mean_rate, service_time) if mean_rate else None
-    words = [f"at the peak, {peak_rate:,.6g} {per_s} x {service_time * 1000:g} ms = "
+    words = [f"at the peak, {plain(peak_rate)} {per_s} x {service_time * 1000:g} ms = "
              f"{in_flight_peak:,.4g} requests in service at once (Little's Law): size thread and "
              "connection pools above this"]
     if unit.converts:
         words.insert(0, f"the worksheet runs per second, as Little's Law and M/M/c do: the "
                         f"traffic's {unit.label} divided by {unit.seconds:,.0f} (seconds a "
                         f"{unit.base_word()}) is {per_s}; the peak of {number(given_peak)} "
-                        f"{unit.label} is {peak_rate:,.6g} {per_s}")
+                        f"{unit.label} is {plain(peak_rate)} {per_s}")
     if not instances:
         return Worksheet(given_mean, given_peak, service_time, None, None, target_utilization,
                          latency_slo, in_flight_mean, in_flight_peak, None, None, None, None, None,
@@ -266,7 +267,7 @@ def worksheet(*, mean_rate, peak_rate, service_time, instances, target_utilizati
                      f"reached at the peak ({per_instance_peak:,.4g} {per_s} per instance)")
     if per_instance_peak >= capacity:
         words.append(f"without a limit the queue grows without bound at the peak: "
-                     f"{per_instance_peak - capacity:,.6g} {per_s} per instance more than "
+                     f"{plain(per_instance_peak - capacity)} {per_s} per instance more than "
                      f"{c} server(s) can serve")
     else:
         m = MMc(per_instance_peak, service_time, c)

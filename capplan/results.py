@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+from capplan.numbers import plain
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,7 +43,7 @@ class Analysis:
         q = self.traffic.quality
         return (f"Analysis({self.traffic.source.path}: {q.rows_used:,} rows from "
                 f"{q.first:%Y-%m-%d %H:%M} to {q.last:%Y-%m-%d %H:%M} UTC; peak "
-                f"{self.load.peak:,.6g} {self.load.unit})")
+                f"{plain(self.load.peak)} {self.load.unit})")
 
     @property
     def rate(self) -> pd.Series:

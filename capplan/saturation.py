@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from capplan.numbers import plain
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -209,7 +210,7 @@ def detect_flat_topping(rate: pd.Series, interval_seconds: float, timezone: str 
         _compression(table) if intraday else (False, None, None, None, 0))
     detected = pile_up or compressed
     words = [f"{k} of {n} days ({share:.0%}) peak within {CEILING_TOLERANCE:.0%} of the highest "
-             f"daily peak {ceiling:,.6g} ({tied} within {TIE_TOLERANCE:.1%}), {k_below} in the "
+             f"daily peak {plain(ceiling)} ({tied} within {TIE_TOLERANCE:.1%}), {k_below} in the "
              f"{BAND_BELOW:.0%} band below"]
     words.append("a pile-up at a ceiling" if pile_up else
                  f"no pile-up (needs {MIN_SHARE:.0%} of days, at least {MIN_DAYS_AT_CEILING}, "
@@ -238,8 +239,8 @@ def detect_flat_topping(rate: pd.Series, interval_seconds: float, timezone: str 
                           window_end=str(table.index[-1].date()),
                           unclipped_daily_peaks=estimate.rename("unclipped_peak"))
             words.append(f"unclipped demand: daily p{q} x {ratio:.3g} (its median ratio to the "
-                         f"peak on days below the ceiling) gives {fields['unclipped_peak']:,.6g} "
-                         f"against an observed {fields['observed_peak']:,.6g} over the last "
+                         f"peak on days below the ceiling) gives {plain(fields['unclipped_peak'])} "
+                         f"against an observed {plain(fields['observed_peak'])} over the last "
                          f"{int(recent.sum())} days")
     elif detected:
         words.append("unclipped demand not estimated: needs data finer than a day")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from capplan.numbers import plain
 
 if TYPE_CHECKING:
     from capplan.capacity import CapacityModel
@@ -91,9 +92,9 @@ def unclipped_demand(load: LoadProfile, months: int, capacity: CapacityModel | N
     rows = tuple(UnclippedMonth(month=m + 1, nominal_peak=n, worst_case_peak=w,
                                 nominal_instances=size(n), worst_case_instances=size(w))
                  for m, (n, w) in enumerate(zip(nominal, worst)))
-    method = (f"the daily peaks flat-top near {ft.ceiling:,.6g}; each day's unclipped demand is "
+    method = (f"the daily peaks flat-top near {plain(ft.ceiling)}; each day's unclipped demand is "
               f"its p{ft.reference_percentile} x {ft.peak_ratio:.3g} (Gilgur et al.), its planning "
-              f"peak {p0:,.6g} against an observed {load.planning_peak.value:,.6g}; forecast: "
+              f"peak {plain(p0)} against an observed {plain(load.planning_peak.value)}; forecast: "
               f"{how}; instances by the plan's own sizing rule. The plan itself stays on the "
               "observed demand")
     return UnclippedDemand(planning_peak=p0, observed_planning_peak=load.planning_peak.value,

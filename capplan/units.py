@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from capplan.errors import CapplanError
+from capplan.numbers import plain
 
 DEFAULT = "req/s"
 BASE_WORDS = {1.0: "second", 60.0: "minute", 3600.0: "hour", 86400.0: "day", 604800.0: "week"}
@@ -72,7 +73,7 @@ class RateUnit:
 def number(x: float) -> str:
     """A converted rate for a sentence: six significant digits, whole numbers past a million
     (162,768,960 hires/day, not 1.62769e+08)."""
-    return f"{x:,.6g}" if abs(x) < 1e6 else f"{x:,.0f}"
+    return f"{plain(x)}" if abs(x) < 1e6 else f"{x:,.0f}"
 
 
 def rate_unit(label: str | None) -> RateUnit:

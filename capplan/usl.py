@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass
 
 from capplan.errors import CapplanError
+from capplan.numbers import plain
 
 # The readers live with the other readers (capplan.ingest.loadtests); these names stay importable
 # from here for the callers that used them before.
@@ -426,7 +427,7 @@ def _fit_warnings(s: float, k: float, lam: float, r2: float | None) -> list[str]
     if k <= 0:
         warns.append("kappa is on its lower bound 0: too small to place a peak N*; the "
                      f"throughput ceiling is Amdahl's lambda/sigma"
-                     + (f" = {lam / s:,.6g}" if s > 0 else ""))
+                     + (f" = {plain(lam / s)}" if s > 0 else ""))
     if s >= 1 - 1e-9 or k >= 1 - 1e-9:
         warns.append("a coefficient is on its upper bound 1: the fit is unreliable; check the "
                      "concurrency column")
@@ -444,17 +445,17 @@ def per_instance_limit(fit: USLFit, unit: str = "req/s") -> tuple[float, str]:
     m = fit.model
     if m.n_star is not None:
         x = m.x_max
-        how = f"X(N*) = {x:,.6g} {unit} at N* = {m.n_star:.1f}, the highest throughput"
+        how = f"X(N*) = {plain(x)} {unit} at N* = {m.n_star:.1f}, the highest throughput"
         if fit.is_extrapolation(m.n_star):
             how += " (extrapolated: past twice the largest measured concurrency)"
     elif fit.max_measured_n is not None:
         n = fit.max_measured_n
         x = m.throughput(n)
-        how = (f"X at the largest measured concurrency {n:g}: {x:,.6g} {unit} (kappa = 0: no "
+        how = (f"X at the largest measured concurrency {n:g}: {plain(x)} {unit} (kappa = 0: no "
                "peak to size at)")
     elif m.amdahl_ceiling is not None:
         x = m.amdahl_ceiling
-        how = f"the Amdahl ceiling lambda / sigma = {x:,.6g} {unit} (kappa = 0: no peak)"
+        how = f"the Amdahl ceiling lambda / sigma = {plain(x)} {unit} (kappa = 0: no peak)"
     else:
         raise CapplanError("sigma = kappa = 0: the curve scales linearly without a limit; give "
                            "--per-instance, or a load test that reaches its limit")

@@ -122,3 +122,15 @@ def test_quiet_prints_nothing_but_errors(tmp_path):
     code, out, err = run_with_terminal_stderr(*SEED, "-q", "--months", 0, "-o", tmp_path / "b")
     assert code == 2 and out == ""
     assert err.strip() == err.strip().splitlines()[0] and "--months 0" in err
+
+
+def test_report_stages_reach_the_terminal_reporter(tmp_path):
+    # The reports take most of a full run: each of their stages is named while it runs.
+    buf, console = terminal()
+    p = capplan.plan(peak=10000, instances=20, utilization=0.4, growth=0.10, months=3)
+    with progress.reporting(progress.TerminalReporter(console, show_after=0)):
+        p.write(tmp_path)
+    out = buf.getvalue()
+    for name in ("drawing the charts", "building the workbook", "building the HTML page",
+                 "printing the PDF"):
+        assert name in out

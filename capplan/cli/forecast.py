@@ -113,6 +113,8 @@ def forecast(
                  **metrics_flags(throughput, resource, instances_column, utilization_unit,
                                  exclude, deploy, warm_up, capacity_from))
     out_dir = output_folder(out, Path("outputs") / stem(path))
+    # Every flag and file checked before the browser starts: a bad one fails in a blink.
+    api.build_settings("forecast", flags, config=config, inputs={"FILE": path})
     with reporting(quiet), report_session(flags.get("paper"), no_report) as browser:
         # The browser starts while the models fit.
         p = api.forecast(path, config=config, **flags)
@@ -150,6 +152,7 @@ def plan(
                               throughput_unit))
     api.need_peak(peak)  # before the folder: the missing flag is the first thing to say
     out_dir = output_folder(out, Path("outputs") / "plan")
+    api.build_settings("plan", {**flags, "peak": peak, "mean": mean}, config=config)
     with reporting(quiet), report_session(flags.get("paper"), no_report) as browser:
         # The plan starts today: CAPPLAN_TODAY or SOURCE_DATE_EPOCH when set (pipeline.today_utc).
         p = api.plan(peak=peak, mean=mean, config=config, **flags)

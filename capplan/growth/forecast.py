@@ -24,6 +24,7 @@ from capplan.growth.backtest import (CAL_HORIZON_DAYS, CHOICE_HORIZON_DAYS, choo
 from capplan.growth.calibration import calibrate, history_spread, level_drift_sd
 from capplan.growth.candidates import NAMES, all_candidates
 from capplan.growth.history import History, find_recurring_peaks, latest_level_shift
+from capplan.numbers import plain
 from capplan.growth.values import (CAP_MULTIPLE, DAYS_PER_MONTH, FAN_QUANTILES,
                                    MAX_HISTORY_STEPS, WINDOW_DAYS, WORST_RATIO_CAP, BacktestScore,
                                    ChangePoint, PeakForecast, grid_steps, month_grid,
@@ -394,7 +395,7 @@ def _assumptions(st, name, because, growth, cal, worst_quantile, worst_growth, n
 
     if nominal_at is not None:
         out.append(f"capped: the nominal at {CAP_MULTIPLE:g}x the highest spike-free peak of the "
-                   f"history ({d['cap']:,.6g}), {from_(nominal_at)}")
+                   f"history ({plain(d['cap'])}), {from_(nominal_at)}")
     if worst_at is not None:
         out.append(f"capped: the worst case at {WORST_RATIO_CAP:g}x the nominal {from_(worst_at)}: "
                    "its quantile, extrapolated past the backtest's horizons, would be higher, and "

@@ -14,6 +14,7 @@ from capplan.growth.backtest import (CAL_HORIZON_DAYS, MIN_TRAIN_STEPS, future_m
                                      origins_for, window_max)
 from capplan.growth.calibration import calibrate, history_spread
 from capplan.growth.history import History, latest_level_shift, prepare
+from capplan.numbers import plain
 from capplan.growth.values import (DAYS_PER_MONTH, WINDOW_DAYS, WORST_RATIO_CAP, PeakForecast,
                                    grid_steps, month_grid, path_frame)
 
@@ -79,7 +80,7 @@ def fixed_growth(start, planning_peak: float, months: int, monthly_growth: float
     # rest as the growth's assumptions).
     assumptions = ["model: fixed growth (a stated rate)", f"chosen because: {because}",
                    f"growth fixed at {monthly_growth:.1%} a month (compound) from the planning "
-                   f"peak of {planning_peak:,.6g}"]
+                   f"peak of {plain(planning_peak)}"]
     if shape is not None:
         nominal = nominal * np.exp(shape.ahead(grid_steps(grid, 1.0)))
         assumptions.append(
@@ -162,8 +163,8 @@ def parse_growth(text: str, flag: str = "--growth") -> float:
     try:
         rate = float(s[:-1]) / 100 if s.endswith("%") else float(s)
     except ValueError as exc:
-        raise CapplanError(f"{flag} {text!r} is not understood: write 10%/month, 25%/year or "
-                           "0.1 (a fraction per month)") from exc
+        raise CapplanError(f"{flag} {text!r} is not understood: write a percentage "
+                           "with its period: 10%/month, 25%/year or 2%/week") from exc
     if rate <= -1:
         raise CapplanError(f"{flag} {text!r}: a decline of 100% or more is not a growth rate")
     if per == "year":

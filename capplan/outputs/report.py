@@ -117,8 +117,11 @@ def report_files(result, settings, doc: dict, *, title: str, argv, timings: dict
         from capplan.outputs.browser import Browser
 
         browser = Browser.launch()
+    from capplan import progress
+
     try:
         t = time.perf_counter()
+        progress.stage("drawing the charts")
         figs = ch.report_figures(doc, result.traffic)
         figs.update(resources_view.figures(result, doc))  # --capacity-from, flat-topping
         timings["charts (figures)"] = time.perf_counter() - t
@@ -128,12 +131,15 @@ def report_files(result, settings, doc: dict, *, title: str, argv, timings: dict
         t = time.perf_counter()
         # The browser draws and prints in its own process while this thread builds the rest.
         printing = _background(pdf.build, doc, figs, browser, paper=paper, **common)
+        progress.stage("building the workbook (the PDF prints meanwhile)")
         xlsx = workbook.build(doc, title)
         timings["workbook"] = time.perf_counter() - t
         t = time.perf_counter()
+        progress.stage("building the HTML page")
         page_html = html.render(doc, figs, paper=paper, **common)
         timings["html"] = time.perf_counter() - t
         t = time.perf_counter()
+        progress.stage("printing the PDF")
         pdf_bytes = printing.result()
         timings["pdf (waiting for the browser)"] = time.perf_counter() - t
     finally:
