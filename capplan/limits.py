@@ -23,7 +23,7 @@ import math
 from dataclasses import dataclass
 
 from capplan.capacity import CapacityModel, LatencyLimit
-from capplan.units import RateUnit, number
+from capplan.units import RateUnit
 from capplan.numbers import plain
 
 MARGIN = 0.10  # the recommended rate limit sits this far below the rate at which p99 = objective
@@ -52,7 +52,7 @@ def _in_unit(rate: float, how: str, unit: RateUnit, flag: str) -> tuple[float, s
     if not unit.converts or not rate > 0:
         return rate, how
     converted = unit.from_per_second(rate, flag)
-    return converted, f"{how}; {number(converted)} {unit.label} ({unit.conversion()})"
+    return converted, f"{how}; {plain(converted)} {unit.label} ({unit.conversion()})"
 
 
 def from_measured(n, x, latency_seconds, slo: float, source: str, statistic: str,
@@ -148,7 +148,7 @@ def for_service_time(per_instance_limit: float, service_time: float, slo: float,
     (in `unit`) taken per second."""
     per_s = unit.to_per_second(per_instance_limit, "--service-time")
     servers = max(1, round(per_s * service_time))
-    given = (f" ({number(per_instance_limit)} {unit.label} / {unit.seconds:,.0f})"
+    given = (f" ({plain(per_instance_limit)} {unit.label} / {unit.seconds:,.0f})"
              if unit.converts else "")
     source = (f"Little's Law: the per-instance limit x the service time = "
               f"{plain(per_s)} {unit.per_second}{given} x {_time(service_time)} = "

@@ -25,6 +25,7 @@ from capplan.growth.history import (
     latest_level_shift,
 )
 from capplan.saturation import FlatTopping, day_table, detect_flat_topping
+from capplan.threads import Background
 from capplan.numbers import plain
 
 if TYPE_CHECKING:
@@ -198,7 +199,7 @@ def analyze_load(traffic: Traffic) -> LoadProfile:
     # The percentiles and the weekly shape (every sample sorted by its hour of the week) on a
     # second core, the day table (sorted by day) and the rest here: numpy sorts and selects
     # without holding the GIL.
-    second = _Background(lambda: (np.percentile(values, [50, 95, 99, 99.9]),
+    second = Background(lambda: (np.percentile(values, [50, 95, 99, 99.9]),
                                   weekly_shape(rate, zone) if interval <= 3600 else
                                   (None, None, None)))
     mean = float(values.mean())
@@ -220,30 +221,6 @@ def analyze_load(traffic: Traffic) -> LoadProfile:
         partial_days_dropped=partial, hourly_mean=hourly_mean, hourly_p95=hourly_p95,
         busiest_hour=busiest, planning_peak=planning, anomalies=anomalies,
         local_timezone=zone, flat_topping=flat_topping)
-
-
-class _Background:
-    """`fn()` on a thread; `result()` waits for it and raises what it raised."""
-
-    def __init__(self, fn) -> None:
-        import threading
-
-        self._value, self._error = None, None
-
-        def run():
-            try:
-                self._value = fn()
-            except BaseException as exc:  # handed to the caller by result()
-                self._error = exc
-
-        self._thread = threading.Thread(target=run, daemon=True)
-        self._thread.start()
-
-    def result(self):
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._value
 
 
 def weekly_shape(rate: pd.Series, timezone: str):

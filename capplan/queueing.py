@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from capplan.errors import CapplanError
-from capplan.units import RateUnit, number
+from capplan.units import RateUnit
 from capplan.numbers import plain
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(us|µs|ms|s|sec|m|min)?\s*$", re.IGNORECASE)
@@ -226,7 +226,7 @@ def worksheet(*, mean_rate, peak_rate, service_time, instances, target_utilizati
     if unit.converts:
         words.insert(0, f"the worksheet runs per second, as Little's Law and M/M/c do: the "
                         f"traffic's {unit.label} divided by {unit.seconds:,.0f} (seconds a "
-                        f"{unit.base_word()}) is {per_s}; the peak of {number(given_peak)} "
+                        f"{unit.base_word()}) is {per_s}; the peak of {plain(given_peak)} "
                         f"{unit.label} is {plain(peak_rate)} {per_s}")
     if not instances:
         return Worksheet(given_mean, given_peak, service_time, None, None, target_utilization,

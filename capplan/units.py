@@ -70,12 +70,6 @@ class RateUnit:
         return f"x {self.seconds:,.0f} seconds a {self.base_word()}"
 
 
-def number(x: float) -> str:
-    """A converted rate for a sentence: six significant digits, whole numbers past a million
-    (162,768,960 hires/day, not 1.62769e+08)."""
-    return f"{plain(x)}" if abs(x) < 1e6 else f"{x:,.0f}"
-
-
 def rate_unit(label: str | None) -> RateUnit:
     """The RateUnit of a traffic's label (`Traffic.unit`, `LoadProfile.unit`); req/s for None."""
     if not label:
@@ -97,7 +91,7 @@ def limit_in_unit(rate: float, source: str, unit: RateUnit, flag: str) -> tuple[
     if not unit.converts:
         return rate, source
     converted = unit.from_per_second(rate, flag)
-    return converted, f"{source}; {number(converted)} {unit.label} ({unit.conversion()})"
+    return converted, f"{source}; {plain(converted)} {unit.label} ({unit.conversion()})"
 
 
 def fleet_in_unit(model, unit: RateUnit):

@@ -51,3 +51,15 @@ def cli(capsys, monkeypatch):
         return code, out.out, out.err
 
     return run
+
+
+def json_strings(obj):
+    """Every string in a JSON document (dicts, lists and tuples walked), for wording checks."""
+    if isinstance(obj, str):
+        yield obj
+    elif isinstance(obj, dict):
+        for v in obj.values():
+            yield from json_strings(v)
+    elif isinstance(obj, (list, tuple)):
+        for v in obj:
+            yield from json_strings(v)

@@ -15,22 +15,12 @@ from capplan.capacity import build_capacity
 from capplan.errors import CapplanError
 from capplan.units import RateUnit, conversion_note, fleet_in_unit, rate_unit
 from capplan.usl import USL
+from conftest import json_strings
 
 INPUTS = Path(__file__).parents[1] / "inputs"
 LOAD_TEST = str(INPUTS / "loadtest_specsdm91.csv")
 SCALE_OUT = str(INPUTS / "scaleout_usl.csv")
 ORDERS, HIRES = RateUnit("orders/s", 1.0), RateUnit("hires/day", 86400.0)
-
-
-def _strings(obj):
-    if isinstance(obj, str):
-        yield obj
-    elif isinstance(obj, dict):
-        for v in obj.values():
-            yield from _strings(v)
-    elif isinstance(obj, (list, tuple)):
-        for v in obj:
-            yield from _strings(v)
 
 
 def _traffic_csv(path: Path, days: int = 35, level: float = 20000.0) -> Path:
@@ -79,7 +69,7 @@ def test_orders_plan_json_and_terminal_never_say_req_s(tmp_path, monkeypatch, ca
                            "-o", out)
     assert code == 0, err
     doc = json.loads((out / "plan.json").read_text())
-    said = [s for s in _strings(doc) if "req/s" in s]
+    said = [s for s in json_strings(doc) if "req/s" in s]
     assert not said, said
     assert "req/s" not in text
     cap = doc["capacity"]
@@ -129,7 +119,7 @@ def test_capacity_from_sentences_name_the_unit(tmp_path, monkeypatch, capsys):
         pytest.skip("../shared/data is not here")
     assert code == 0, err
     doc = json.loads((tmp_path / "o" / "plan.json").read_text())
-    assert not [s for s in _strings(doc) if "req/s" in s]
+    assert not [s for s in json_strings(doc) if "req/s" in s]
     assert "req/s" not in text
     assert re.search(r"cpu binds at [\d.,]+ orders/s per instance", doc["capacity"]["limit_source"])
     assert doc["capacity"]["plan_limit"]["source"] == doc["capacity"]["limit_source"]
@@ -272,7 +262,7 @@ def test_load_test_plan_in_hires_per_day(tmp_path):
     lat = cap["limits"]["latency_slo"]
     assert 0 < lat["rate"] <= cap["per_instance_limit"] * (1 + 1e-9)
     assert "hires/day" in lat["description"]
-    assert not [s for s in _strings(doc) if "req/s" in s]
+    assert not [s for s in json_strings(doc) if "req/s" in s]
     # the page: the load test's own figures per second (hires/s), the plan's per day
     from capplan.outputs import charts, fmt, pdf
 

@@ -10,6 +10,7 @@ import re
 import pytest
 
 from capplan.outputs import charts, fmt, view
+from conftest import json_strings
 
 UNIT = "hires/day"
 
@@ -36,17 +37,6 @@ def hires():
     return r, json.loads(r.to_json())
 
 
-def _strings(obj):
-    if isinstance(obj, str):
-        yield obj
-    elif isinstance(obj, dict):
-        for v in obj.values():
-            yield from _strings(v)
-    elif isinstance(obj, (list, tuple)):
-        for v in obj:
-            yield from _strings(v)
-
-
 def test_plan_json_carries_the_unit_given(hires):
     _, doc = hires
     assert doc["load"]["unit"] == UNIT and fmt.unit(doc) == UNIT
@@ -56,7 +46,7 @@ def test_plan_json_carries_the_unit_given(hires):
 def test_page_one_speaks_the_unit(hires):
     _, doc = hires
     p = view.page_one(doc)
-    texts = list(_strings(p))
+    texts = list(json_strings(p))
     assert not [t for t in texts if "req/s" in t], [t for t in texts if "req/s" in t]
     # the sentences with their numbers, as plan.json holds them
     assert p["utilization"].startswith(f"Sized for today's planning peak "
@@ -67,7 +57,7 @@ def test_page_one_speaks_the_unit(hires):
                                      f"{fmt.rate(util['per_instance_limit'])} = "
                                      f"{fmt.rate(util['rate'])} {UNIT} an instance")
     # the engine's own sentences name the unit already: plan.json and page 1 say the same
-    assert not [t for t in _strings(doc) if "req/s" in t]
+    assert not [t for t in json_strings(doc) if "req/s" in t]
     assert p["limit_source"] == doc["capacity"]["limit_source"]
     assert "per instance at 100%" in p["limit_source"] and UNIT in p["limit_source"]
     assert f"Planning peak: {fmt.rate(doc['planning_peak'])} {UNIT}" in " ".join(p["assumptions"])

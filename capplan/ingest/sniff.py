@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from capplan.errors import CapplanError
+from capplan.threads import Background
 
 MiB = 1024 * 1024
 MAX_INFLATED_BYTES = 2048 * MiB
@@ -46,7 +47,7 @@ class Source:
     gzip: bool
     head: bytes
     size: int
-    digest: object  # a str, or a _Hashing under way
+    digest: object  # a str, or a threads.Background hashing it
 
     @property
     def fmt_prefix(self) -> str:
@@ -54,36 +55,21 @@ class Source:
 
     @property
     def sha256(self) -> str:
-        return self.digest if isinstance(self.digest, str) else self.digest.result()
-
-
-class _Hashing:
-    """The file's SHA-256, computed on a thread while the file is parsed (hashlib releases the
-    GIL on large buffers): on two cores the hash costs no wall time."""
-
-    def __init__(self, path: Path) -> None:
-        import threading
-
-        self._path, self._hex, self._error = path, None, None
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            digest = hashlib.sha256()
-            with self._path.open("rb") as fh:
-                while chunk := fh.read(4 * MiB):
-                    digest.update(chunk)
-            self._hex = digest.hexdigest()
+        if isinstance(self.digest, str):
+            return self.digest
+        try:  # computed on a thread while the file is parsed (hashlib releases the GIL)
+            return self.digest.result()
         except OSError as exc:
-            self._error = exc
+            raise CapplanError(f"{self.path}: cannot be read ({exc.strerror or exc}): check its "
+                               "permissions") from exc
 
-    def result(self) -> str:
-        self._thread.join()
-        if self._error is not None:
-            raise CapplanError(f"{self._path}: cannot be read ({self._error.strerror or self._error}"
-                               "): check its permissions") from self._error
-        return self._hex
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(4 * MiB):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def open_source(path: Path) -> Source:
@@ -110,7 +96,7 @@ def open_source(path: Path) -> Source:
     except OSError as exc:
         raise CapplanError(f"{path}: cannot be read ({exc.strerror or exc}): check its "
                            "permissions") from exc
-    return Source(path, is_gzip, head, size, _Hashing(path))
+    return Source(path, is_gzip, head, size, Background(_sha256_of, path))
 
 
 def _log_head(path: Path, head: bytes) -> bool:

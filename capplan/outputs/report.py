@@ -118,6 +118,7 @@ def report_files(result, settings, doc: dict, *, title: str, argv, timings: dict
 
         browser = Browser.launch()
     from capplan import progress
+    from capplan.threads import Background
 
     try:
         t = time.perf_counter()
@@ -130,7 +131,7 @@ def report_files(result, settings, doc: dict, *, title: str, argv, timings: dict
                   "inputs": doc.get("inputs")}
         t = time.perf_counter()
         # The browser draws and prints in its own process while this thread builds the rest.
-        printing = _background(pdf.build, doc, figs, browser, paper=paper, **common)
+        printing = Background(pdf.build, doc, figs, browser, paper=paper, **common)
         progress.stage("building the workbook (the PDF prints meanwhile)")
         xlsx = workbook.build(doc, title)
         timings["workbook"] = time.perf_counter() - t
@@ -146,29 +147,6 @@ def report_files(result, settings, doc: dict, *, title: str, argv, timings: dict
         if own:
             browser.close()
     return {"plan.pdf": pdf_bytes, "plan.xlsx": xlsx, "plan.html": page_html}
-
-
-class _background:
-    """Run fn(*args, **kwargs) in a thread; `result()` returns its value or raises its error."""
-
-    def __init__(self, fn, *args, **kwargs):
-        import threading
-
-        self._value = self._error = None
-        self._thread = threading.Thread(target=self._run, args=(fn, args, kwargs), daemon=True)
-        self._thread.start()
-
-    def _run(self, fn, args, kwargs):
-        try:
-            self._value = fn(*args, **kwargs)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-            self._error = exc
-
-    def result(self):
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._value
 
 
 def pdf_date(doc: dict, environ=None) -> str:
