@@ -22,12 +22,18 @@ DAY_NS = 86_400_000_000_000
 HOUR_NS = 3_600_000_000_000
 
 
+def _ns(index: pd.DatetimeIndex) -> np.ndarray:
+    """The index's nanoseconds (its own integers when it is in ns already: `as_unit` makes a
+    new index even then)."""
+    return index.asi8 if index.unit == "ns" else index.as_unit("ns").asi8
+
+
 def local_ns(index: pd.DatetimeIndex, timezone: str) -> np.ndarray:
     """Wall-clock nanoseconds since 1970 in `timezone` of a tz-aware index (non-decreasing by
     day along a sorted index, even across a daylight-saving fold; hours may repeat)."""
     if timezone == "UTC" and str(index.tz) == "UTC":
-        return index.as_unit("ns").asi8
-    return index.tz_convert(timezone).tz_localize(None).as_unit("ns").asi8
+        return _ns(index)
+    return _ns(index.tz_convert(timezone).tz_localize(None))
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,12 +73,11 @@ def _runs_by_search(ns, step_ns: int) -> Runs:
 def _sorted_utc(index: pd.DatetimeIndex, timezone: str):
     """The index's UTC nanoseconds when the zone is UTC and they increase (binary search
     applies), else None."""
-    import numpy as np
-
     if timezone != "UTC" or str(index.tz) != "UTC" or len(index) == 0:
         return None
-    ns = index.as_unit("ns").asi8
-    if ns[0] < 0 or (ns.size > 1 and np.any(ns[1:] <= ns[:-1])):
+    ns = _ns(index)
+    # pandas keeps the index's monotonic and unique flags once computed: one pass per index
+    if ns[0] < 0 or not (index.is_monotonic_increasing and index.is_unique):
         return None
     return ns
 

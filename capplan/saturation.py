@@ -25,6 +25,7 @@ days that did not reach the ceiling.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from capplan.numbers import plain
@@ -83,20 +84,13 @@ def day_table(rate: pd.Series, interval_seconds: float, timezone: str = "UTC",
     import numpy as np
     import pandas as pd
 
-    from capplan.grouping import DAY_NS, day_runs, run_statistics
+    from capplan.grouping import DAY_NS, day_runs
 
     runs = day_runs(rate.index, timezone) if runs is None else runs
     values = rate.to_numpy(dtype=float)
-    if np.isnan(values).any():
-        table = _day_table_pandas(np.repeat(runs.keys, runs.counts), values, interval_seconds)
-    else:
-        fine = interval_seconds < 86400
-        quantiles = [p / 100 for p in REFERENCE_PERCENTILES] if fine else []
-        peak, q, _ = run_statistics(values, runs, quantiles)
-        table = pd.DataFrame({"peak": peak, "count": runs.counts},
-                             index=pd.Index(runs.keys, name="day"))
-        for j, p in enumerate(REFERENCE_PERCENTILES if fine else ()):
-            table[f"p{p}"] = q[:, j]
+    if not np.isnan(values).any():
+        return _day_table_numpy(values, runs, interval_seconds)
+    table = _day_table_pandas(np.repeat(runs.keys, runs.counts), values, interval_seconds)
     if interval_seconds < 86400:
         expected = 86400.0 / interval_seconds
         edge = [table.index[0], table.index[-1]]
@@ -105,6 +99,29 @@ def day_table(rate: pd.Series, interval_seconds: float, timezone: str = "UTC",
             table = table.drop(index=partial)
     table.index = pd.DatetimeIndex(np.asarray(table.index) * DAY_NS).as_unit("ns")
     return table
+
+
+def _day_table_numpy(values, runs: Runs, interval_seconds: float) -> pd.DataFrame:
+    """`day_table` of NaN-free values: the columns as arrays, partial edge days cut before the
+    one DataFrame is made."""
+    import pandas as pd
+
+    from capplan.grouping import DAY_NS, run_statistics
+
+    fine = interval_seconds < 86400
+    percentiles = REFERENCE_PERCENTILES if fine else ()
+    peak, q, _ = run_statistics(values, runs, [p / 100 for p in percentiles])
+    keep = slice(None)
+    if fine:
+        few = runs.counts < FULL_DAY_SHARE * (86400.0 / interval_seconds)
+        first = 1 if few[0] else 0
+        last = runs.counts.size - 1 if few[-1] and runs.counts.size > 1 else runs.counts.size
+        if last > first:  # as the pandas path: the edge days go unless nothing would be left
+            keep = slice(first, last)
+    columns = {"peak": peak[keep], "count": runs.counts[keep]}
+    columns.update({f"p{p}": q[keep, j] for j, p in enumerate(percentiles)})
+    index = pd.DatetimeIndex((runs.keys[keep] * DAY_NS).view("M8[ns]"))
+    return pd.DataFrame(columns, index=index)
 
 
 def _day_table_pandas(day, values, interval_seconds: float):
@@ -127,8 +144,20 @@ def theil_sen_change(values) -> float:
     import numpy as np
 
     v = np.asarray(values, dtype=float)
-    i, j = np.triu_indices(v.size, k=1)
-    return float(np.median((v[j] - v[i]) / (j - i)) * (v.size - 1))
+    i, j, span = _pairs(v.size)
+    return float(np.median((v[j] - v[i]) / span) * (v.size - 1))
+
+
+@functools.lru_cache(maxsize=4)
+def _pairs(n: int):
+    """Every pair i < j of n points and j - i: the three trends of a check share one n."""
+    import numpy as np
+
+    i, j = np.triu_indices(n, k=1)
+    span = (j - i).astype(float)
+    for a in (i, j, span):
+        a.setflags(write=False)
+    return i, j, span
 
 
 def _sure(values, rising: bool) -> bool:

@@ -208,8 +208,6 @@ def _checked(daily_peaks, months: int, worst_quantile: float, model):
 
 def _setup(peaks) -> _Setup:
     """Spikes, gaps, the yearly shape and a level shift: the series the models fit."""
-    import numpy as np
-
     ls = latest_level_shift(peaks)
     step_days, season, hist, y, yearly = ls.step_days, ls.season, ls.hist, ls.y, ls.yearly
     notes = _history_notes(hist)

@@ -75,7 +75,7 @@ def classify_spikes(peaks: pd.Series, anomalies) -> tuple[Spike, ...]:
     days = [pd.Timestamp(a.date) for a in anomalies]
     if not days:
         return ()
-    around = peaks.rolling(29, center=True, min_periods=1).median()
+    around = dict(zip(peaks.index, centred_median(peaks.to_numpy(float), 29)))
     ratios = [float(a.value) / max(float(around.get(d, a.value)), 1e-300)
               for a, d in zip(anomalies, days)]
     out = []
@@ -111,8 +111,8 @@ def prepare(peaks: pd.Series, step_days: float) -> History:
         full = pd.date_range(pos.index[0], pos.index[-1], freq="D")
         pos = pos.reindex(full)
     raw = pos.to_numpy(float)
-    med = pd.Series(raw).rolling(29, center=True, min_periods=1).median().to_numpy()
-    where = {d: i for i, d in enumerate(pos.index.strftime("%Y-%m-%d"))}
+    med = centred_median(raw, 29)
+    where = {d: i for i, d in enumerate(_day_strings(pos.index))}
     clean, recurring = raw.copy(), raw.copy()
     for s in spikes:
         i = where.get(s.date)
@@ -121,9 +121,60 @@ def prepare(peaks: pd.Series, step_days: float) -> History:
         clean[i] = min(raw[i], med[i])
         if not s.recurring:
             recurring[i] = clean[i]
-    fit = np.log(pd.Series(clean).interpolate(limit_direction="both").to_numpy())
+    fit = np.log(_filled(clean))
     return History(pos.index, fit, clean, recurring, spikes,
                    int(np.isnan(raw).sum()), zeros, step_days)
+
+
+def centred_median(values, window: int):
+    """The median of the `window` values centred on each (odd `window`; fewer at the ends, NaN
+    skipped, NaN where all are NaN): pandas' `rolling(window, center=True, min_periods=1)
+    .median()`, in numpy (a few hundred days; pandas' window machinery costs more to start)."""
+    import numpy as np
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    half = window // 2
+    padded = np.r_[np.full(half, np.nan), np.asarray(values, float), np.full(half, np.nan)]
+    return row_nanmedian(sliding_window_view(padded, window))
+
+
+def row_nanmedian(rows):
+    """Each row's median, NaN skipped (NaN for a row of NaN): `np.nanmedian(rows, axis=1)` bit
+    for bit, by one sort of the rows (NaN sort last) rather than numpy's masked-array path."""
+    import numpy as np
+
+    ordered = np.sort(rows, axis=1)
+    k = (~np.isnan(ordered)).sum(axis=1)
+    at = np.arange(ordered.shape[0])
+    upper = ordered[at, np.minimum(k // 2, ordered.shape[1] - 1)]
+    lower = ordered[at, np.maximum(k // 2 - 1, 0)]
+    with np.errstate(invalid="ignore", over="ignore"):
+        even = (lower + upper) / 2  # numpy's and pandas' mean of the middle two
+    return np.where(k == 0, np.nan, np.where(k % 2 == 1, upper, even))
+
+
+def _filled(values):
+    """NaN filled by linear interpolation between neighbours, and by the nearest value at the
+    ends: pandas' `interpolate(limit_direction="both")` (which is np.interp, too)."""
+    import numpy as np
+
+    ok = ~np.isnan(values)
+    if ok.all() or not ok.any():
+        return values.copy()
+    at = np.arange(values.size)
+    out = values.copy()
+    out[~ok] = np.interp(at[~ok], at[ok], values[ok])
+    return out
+
+
+def _day_strings(index) -> list[str]:
+    """YYYY-MM-DD of each day of a daily index (numpy's formatting; pandas' strftime makes a
+    string array, which first imports pyarrow's pandas layer)."""
+    import numpy as np
+
+    if index.tz is not None:
+        return list(index.strftime("%Y-%m-%d"))
+    return np.datetime_as_string(index.to_numpy(), unit="D").tolist()
 
 
 def step_days_of(peaks) -> float:
@@ -279,7 +330,7 @@ def _medians(y, starts, ends):
     padded = np.r_[np.asarray(y, float), np.full(width, np.nan)]
     win = sliding_window_view(padded, width)[starts]
     win = np.where(np.arange(width)[None, :] < (ends - starts)[:, None], win, np.nan)
-    return np.nanmedian(win, axis=1)
+    return row_nanmedian(win)
 
 
 def level_shift_point(dates, c: int, change: float, y, step_days: float) -> ChangePoint:

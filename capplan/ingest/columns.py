@@ -103,6 +103,15 @@ def parse_times(col: pd.Series, timezone: str) -> ParsedTimes:
     return ParsedTimes(utc, out_of_range, dst, assumed)
 
 
+def utc_index(times: np.ndarray) -> pd.DatetimeIndex:
+    """UTC datetime64[ns] values as a UTC DatetimeIndex on the same memory: integers cast to a
+    zoned dtype are UTC instants, so no localizing copy is made."""
+    import pandas as pd
+
+    ints = pd.Series(times.view("int64"), copy=False).astype("datetime64[ns, UTC]")
+    return pd.DatetimeIndex(ints.array, copy=False)
+
+
 def _datetimes_fast(col: pd.Series, assumed: str | None) -> ParsedTimes:
     """UTC (or naive UTC) datetimes of any resolution to datetime64[ns], 1970-2100 only."""
     import numpy as np

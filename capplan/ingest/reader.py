@@ -23,6 +23,7 @@ from capplan.ingest.columns import (
     choose_time_column,
     parse_times,
     to_numbers,
+    utc_index,
 )
 from capplan.ingest.delimited import Columns, read_columns, read_sample, sniff_dialect
 from capplan.ingest.log_formats import detect_log_format
@@ -301,8 +302,7 @@ def _build(path: Path, src: Source, table: _Table, loaded: Columns, tcol: str, l
         value_kind=KIND_LABEL[kind], encoding=loaded.encoding or table.encoding,
         aggregate=aggregate if len(clean.parts) > 1 else None,
         series_used=tuple(p.name for p in clean.parts))
-    rate = pd.Series(v.astype("float64", copy=False), index=pd.DatetimeIndex(t, tz="UTC"),
-                     name=vcol)
+    rate = pd.Series(v.astype("float64", copy=False), index=utc_index(t), name=vcol)
     return Traffic(rate=rate, unit=unit.label, interval_seconds=interval, quality=quality,
                    source=info, local_timezone=timezone)
 
