@@ -94,19 +94,19 @@ def daily_peaks(rate: pd.Series, interval_seconds: float, timezone: str = "UTC",
     values = rate.to_numpy(dtype=float)
     # Days are non-decreasing along a sorted series (even across a DST fold), so each day is one
     # contiguous run and np.maximum.reduceat takes its max without a groupby.
-    peaks = pd.Series(np.maximum.reduceat(values, runs.starts),
-                      index=pd.DatetimeIndex(runs.keys * DAY_NS).as_unit("ns"))
-    if interval_seconds >= 86400:
-        return peaks, ()
-    counts = runs.counts
-    expected = 86400.0 / interval_seconds
-    # Only the first and last day can be partial by construction of an export; an inner day with
-    # few samples is a gap, and its max is still a real observation, so it stays.
-    drop = [i for i in {0, len(counts) - 1} if counts[i] < FULL_DAY_SHARE * expected]
-    if len(drop) >= len(peaks):
-        return peaks, ()
-    dropped = tuple(str(peaks.index[i].date()) for i in sorted(drop))
-    return peaks.drop(peaks.index[sorted(drop)]), dropped
+    peak = np.maximum.reduceat(values, runs.starts)
+    days = (runs.keys * DAY_NS).view("M8[ns]")
+    keep, dropped = np.ones(days.size, dtype=bool), ()
+    if interval_seconds < 86400:
+        counts = runs.counts
+        # Only the first and last day can be partial by construction of an export; an inner day
+        # with few samples is a gap, and its max is still a real observation, so it stays.
+        drop = sorted(i for i in {0, len(counts) - 1}
+                      if counts[i] < FULL_DAY_SHARE * (86400.0 / interval_seconds))
+        if len(drop) < days.size:
+            keep[drop] = False
+            dropped = tuple(np.datetime_as_string(days[drop], unit="D").tolist())
+    return pd.Series(peak[keep], index=pd.DatetimeIndex(days[keep])), dropped
 
 
 def find_anomalies(peaks: pd.Series, window: int = PLANNING_WINDOW_DAYS + 1) -> tuple[Anomaly, ...]:

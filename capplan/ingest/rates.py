@@ -108,7 +108,10 @@ def sort_unique(times: np.ndarray, values: np.ndarray, lines: np.ndarray):
 
     t64 = times.view("int64")
     steps = np.diff(t64)
-    unsorted = bool(steps.size and steps.min() < 0)
+    low = int(steps.min()) if steps.size else 1
+    if low > 0:  # strictly increasing already: nothing to sort or merge
+        return times, values, lines, 0, False
+    unsorted = low < 0
     if unsorted:
         order = np.argsort(t64, kind="stable")
         times, values, lines, t64 = times[order], values[order], lines[order], t64[order]
