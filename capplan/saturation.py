@@ -106,6 +106,7 @@ def _day_table_numpy(values, runs: Runs, interval_seconds: float) -> pd.DataFram
     one DataFrame is made."""
     import pandas as pd
 
+    from capplan.frames import named_frame
     from capplan.grouping import DAY_NS, run_statistics
 
     fine = interval_seconds < 86400
@@ -121,7 +122,7 @@ def _day_table_numpy(values, runs: Runs, interval_seconds: float) -> pd.DataFram
     columns = {"peak": peak[keep], "count": runs.counts[keep]}
     columns.update({f"p{p}": q[keep, j] for j, p in enumerate(percentiles)})
     index = pd.DatetimeIndex((runs.keys[keep] * DAY_NS).view("M8[ns]"))
-    return pd.DataFrame(columns, index=index)
+    return named_frame(columns, index=index)
 
 
 def _day_table_pandas(day, values, interval_seconds: float):

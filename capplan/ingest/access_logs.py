@@ -33,7 +33,6 @@ from capplan.errors import CapplanError
 from capplan.ingest.log_formats import (
     LOG_BUCKET_SECONDS,
     LogFormat,
-    detect_log_format,
     minutes_of,
 )
 from capplan.ingest.model import FIRST_ROWS_SHOWN, DataQuality, DroppedRows, InputInfo, Traffic
@@ -41,10 +40,6 @@ from capplan.ingest.model import FIRST_ROWS_SHOWN, DataQuality, DroppedRows, Inp
 BLOCK_BYTES = 16 * 1024 * 1024
 MAX_LINE_BYTES = 16 * 1024 * 1024  # past this, a "line" is not a log line and is not held
 MAX_SPAN_MINUTES = 10 * 366 * 1440  # a per-minute table past ten years is a broken clock
-
-
-def _looks_like_access_log(text: str) -> bool:
-    return detect_log_format(text) is not None
 
 
 # --------------------------------------------------------------------------------------------

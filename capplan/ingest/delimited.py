@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from capplan.errors import CapplanError
+from capplan.frames import named_frame
 from capplan.ingest.columns import header_names
 from capplan.ingest.model import FIRST_ROWS_SHOWN, DroppedRows
 from capplan.ingest.sniff import HEAD_BYTES, Source, decode, open_stream
@@ -345,12 +346,7 @@ def _to_pandas(table) -> pd.DataFrame:
         converted = pa.table(rest).to_pandas(date_as_object=False,
                                              coerce_temporal_nanoseconds=False)
         plain.update({name: converted[name] for name in rest})
-    # Column names as an object index: pandas' default str index is pyarrow-backed, and its first
-    # use imports pyarrow's pandas layer (about 10 ms of a one-off read).
-    frame = pd.DataFrame({i: plain[name] for i, name in enumerate(table.column_names)},
-                         copy=False)
-    frame.columns = pd.Index(table.column_names, dtype=object)
-    return frame
+    return named_frame({name: plain[name] for name in table.column_names})
 
 
 def _plain_column(col, pa, pd):

@@ -276,9 +276,9 @@ def family(src: Source) -> str:
 
 def text_family(text_head: str) -> str:
     """'json', 'log' or 'delimited' from the first characters and lines of decoded text."""
-    from capplan.ingest.access_logs import _looks_like_access_log
+    from capplan.ingest.log_formats import detect_log_format  # not the counting (access_logs)
 
-    if _looks_like_access_log(text_head):
+    if detect_log_format(text_head) is not None:
         return "log"
     if text_head.lstrip()[:1] in ("{", "["):
         return "json"
