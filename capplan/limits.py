@@ -136,7 +136,7 @@ def for_load_test(fit, slo: float, unit: RateUnit = RateUnit()) -> LatencyLimit:
     service = 1 / m.lambda_
     servers = max(1, round(limit * service))
     source = (f"Little's Law on the USL fit: X at the limit x R(1) = {plain(limit)} "
-              f"{unit.per_second} x {_time(service)} = {limit * service:,.4g} requests in "
+              f"{unit.per_second} x {_time(service)} = {limit * service:,.4g} {unit.items} in "
               "service at full load (R(1) = 1/lambda: one request alone); the load test has no "
               "measured latency")
     return from_mmc(service, servers, slo, source, unit, "--load-test")
@@ -152,7 +152,7 @@ def for_service_time(per_instance_limit: float, service_time: float, slo: float,
              if unit.converts else "")
     source = (f"Little's Law: the per-instance limit x the service time = "
               f"{plain(per_s)} {unit.per_second}{given} x {_time(service_time)} = "
-              f"{per_s * service_time:,.4g} requests in service at 100%")
+              f"{per_s * service_time:,.4g} {unit.items} in service at 100%")
     return from_mmc(service_time, servers, slo, source, unit)
 
 

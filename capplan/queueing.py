@@ -221,8 +221,8 @@ def worksheet(*, mean_rate, peak_rate, service_time, instances, target_utilizati
     in_flight_peak = littles_law(peak_rate, service_time)
     in_flight_mean = littles_law(mean_rate, service_time) if mean_rate else None
     words = [f"at the peak, {plain(peak_rate)} {per_s} x {service_time * 1000:g} ms = "
-             f"{in_flight_peak:,.4g} requests in service at once (Little's Law): size thread and "
-             "connection pools above this"]
+             f"{in_flight_peak:,.4g} {unit.items} in service at once (Little's Law): size thread "
+             "and connection pools above this"]
     if unit.converts:
         words.insert(0, f"the worksheet runs per second, as Little's Law and M/M/c do: the "
                         f"traffic's {unit.label} divided by {unit.seconds:,.0f} (seconds a "
@@ -261,7 +261,7 @@ def worksheet(*, mean_rate, peak_rate, service_time, instances, target_utilizati
         shed = (per_instance_peak - limit) / per_instance_peak
         words.append(f"with a rate limit of {limit:,.4g} {per_s} per instance ({basis}), the "
                      f"peak of {per_instance_peak:,.4g} {per_s} per instance sheds {shed:.0%} of "
-                     "requests")
+                     f"{unit.items}")
     else:
         words.append(f"a rate limit of {limit:,.4g} {per_s} per instance ({basis}) is not "
                      f"reached at the peak ({per_instance_peak:,.4g} {per_s} per instance)")

@@ -36,6 +36,12 @@ class RateUnit:
         return self.label.rpartition("/")[0].strip() or self.label
 
     @property
+    def items(self) -> str:
+        """What is counted, as a plural noun for sentences: "requests" for req/s, else the
+        unit's own word (jobs for jobs/s, hires for hires/day)."""
+        return "requests" if self.thing in ("req", "requests") else self.thing
+
+    @property
     def per_second(self) -> str:
         """The label of the same count per second: hires/s for hires/day; the label itself for a
         per-second unit."""

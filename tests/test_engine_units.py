@@ -144,7 +144,8 @@ def test_default_sentences_word_for_word():
                   target_utilization=0.6)
     assert w.at_peak[0] == ("at the peak, 10,000 req/s x 250 ms = 2,500 requests in service at "
                             "once (Little's Law): size thread and connection pools above this")
-    # The same sentences in orders/s differ by the label alone: a per-second unit converts nothing.
+    # The same sentences in orders/s differ by the label and the word for what is counted
+    # alone: a per-second unit converts nothing.
     in_orders = build_capacity(planning_peak=10000, instances=20, utilization=0.4,
                                unit="orders/s")
     assert in_orders.limit_source == derived.limit_source.replace("req/s", "orders/s")
@@ -152,7 +153,8 @@ def test_default_sentences_word_for_word():
         lat.description.replace("req/s", "orders/s")
     w2 = worksheet(mean_rate=5000, peak_rate=10000, service_time=0.25, instances=20,
                    target_utilization=0.6, unit=ORDERS)
-    assert w2.at_peak == tuple(s.replace("req/s", "orders/s") for s in w.at_peak)
+    assert w2.at_peak == tuple(s.replace("req/s", "orders/s").replace("requests", "orders")
+                               for s in w.at_peak)
     assert conversion_note(ORDERS, load_test=True, queueing=True) == ()
 
 
@@ -190,6 +192,7 @@ def test_mm1_latency_limit_in_hires_per_day_by_hand():
     assert lat.servers_per_instance == 1
     assert lat.rate == pytest.approx((10 - math.log(100)) * 86400, rel=1e-7)
     assert "10 hires/s (864,000 hires/day / 86,400)" in lat.servers_source
+    assert lat.servers_source.endswith("x 100 ms = 1 hires in service at 100%")
     assert "466,113 hires/day (x 86,400 seconds a day)" in lat.description
     assert "req/s" not in lat.description + lat.servers_source
 
@@ -224,7 +227,8 @@ def test_worksheet_in_hires_per_day_by_hand():
     # per instance 2.5/s against 4/s at 100%: M/M/1 at rho = 0.625, Lq = rho^2 / (1 - rho)
     assert w.queue_peak == pytest.approx(0.625 ** 2 / 0.375)
     assert w.at_peak[0].startswith("the worksheet runs per second") and "86,400" in w.at_peak[0]
-    assert w.at_peak[1].startswith("at the peak, 10 hires/s x 250 ms = 2.5 requests in service")
+    # what is in service is named in the traffic's own word, not "requests"
+    assert w.at_peak[1].startswith("at the peak, 10 hires/s x 250 ms = 2.5 hires in service")
     assert not [s for s in w.at_peak if "req/s" in s]
 
 
