@@ -5,9 +5,10 @@ Makes bench/results/year_1min.csv (525,600 rows, fixed seed), then in fresh proc
 with parse_dates, the target of issue 13, (c) the library call read_traffic + analyze_load, and
 (d) the whole CLI `capplan analyze` against (e) a whole `python -c "import pandas; read_csv(...,
 parse_dates)"` process: both include the interpreter start. Prints each one's best-of-N time and
-peak resident memory, and the two ratios (target: at most 1x, under 1 GB). The machine is shared:
-figures are noisy, so compare the ratios, measured in the same run; CPU seconds (process_time)
-suffer less from other processes than wall seconds.
+peak resident memory, and the two ratios (target: at most 1x, under 1 GB), best to best and as
+the median of the rounds' own ratios (each round runs the two back to back). The machine is
+shared: figures are noisy, so compare the ratios, measured in the same run; CPU seconds
+(process_time) suffer less from other processes than wall seconds.
 Run: .venv/bin/python bench/analyze_year.py [--repeat 5]
 """
 import argparse
