@@ -88,10 +88,10 @@ def test_same_plan_on_two_days_gives_identical_pdf(monkeypatch):
 def test_pdf_date_is_the_data_date_or_source_date_epoch():
     from_file = {"start": "2015-01-31", "input": {"path": "x.csv"}}
     what_if = {"start": "2026-03-02", "input": None}
-    assert report.pdf_date(from_file, {}) == "from data up to 2015-01-31"
-    assert report.pdf_date(what_if, {}) == "2026-03-02"
+    assert report.pdf_date(from_file, {}) == "from data up to 31 Jan 2015"
+    assert report.pdf_date(what_if, {}) == "2 Mar 2026"
     # 1,700,000,000 s after 1970-01-01 is 2023-11-14 22:13:20 UTC.
-    assert report.pdf_date(from_file, {"SOURCE_DATE_EPOCH": "1700000000"}) == "2023-11-14"
+    assert report.pdf_date(from_file, {"SOURCE_DATE_EPOCH": "1700000000"}) == "14 Nov 2023"
     for bad in ("yesterday", "1e9", "99999999999999999999"):
         with pytest.raises(CapplanError, match="SOURCE_DATE_EPOCH"):
             report.pdf_date(from_file, {"SOURCE_DATE_EPOCH": bad})

@@ -43,6 +43,19 @@ _DRAW = """async function (html, figures) {
 }"""
 
 
+# Laid out at the printable width in print media, what comes before the element starts on the
+# first page only when it ends within the first page's printable height (CSS pixels); otherwise
+# the element follows on (class `follow-on`). Laid out without page breaks, the content's bottom
+# is where it would end printed but for blocks moved whole past a page end, which only happens
+# when it reaches past that page anyway.
+_FOLLOW_ON = """function (pageHeight) {
+  for (const el of document.querySelectorAll("[data-own-page]")) {
+    const top = el.getBoundingClientRect().top + window.scrollY;
+    if (top > pageHeight) { el.classList.add("follow-on"); }
+  }
+}"""
+
+
 def plotly_js_path() -> Path:
     import plotly
 
@@ -128,7 +141,8 @@ class Browser:
                 return
             await asyncio.sleep(0.02)
 
-    async def _print(self, html: str, figures: dict, width: int | None) -> bytes:
+    async def _print(self, html: str, figures: dict, width: int | None,
+                     page_height: float | None = None) -> bytes:
         tab = self._tab
         doc = await tab.send_command("Runtime.evaluate", {"expression": "document"})
         obj = doc["result"]["result"]["objectId"]
@@ -140,7 +154,7 @@ class Browser:
             detail = drawn.get("error") or drawn["result"]["exceptionDetails"]
             raise CapplanError(f"plan.pdf: the browser could not draw the charts ({detail}); {HINT}")
         if width:
-            self.overflow = await self._overflow(tab, width)
+            self.overflow = await self._overflow(tab, width, page_height)
         pdf = await tab.send_command("Page.printToPDF", {
             "preferCSSPageSize": True, "printBackground": True, "displayHeaderFooter": False,
             "generateDocumentOutline": True, "generateTaggedPDF": False,
@@ -150,12 +164,18 @@ class Browser:
         return base64.b64decode(pdf["result"]["data"])
 
     @staticmethod
-    async def _overflow(tab, width: int) -> int:
+    async def _overflow(tab, width: int, page_height: float | None = None) -> int:
         """How many CSS pixels the page is wider than the printable width (Chromium would
-        shrink every page to fit: a layout fault the tests look for)."""
+        shrink every page to fit: a layout fault the tests look for). With the printable
+        `page_height`, an element marked `data-own-page` (the report's section 1, after the
+        one-page summary) that would start past the first page follows on instead (`_FOLLOW_ON`):
+        a summary that spills a few lines onto page 2 does not leave page 2 nearly empty."""
         await tab.send_command("Emulation.setEmulatedMedia", {"media": "print"})
         await tab.send_command("Emulation.setDeviceMetricsOverride", {
             "width": width, "height": 1000, "deviceScaleFactor": 1, "mobile": False})
+        if page_height:
+            await tab.send_command("Runtime.evaluate", {
+                "expression": f"({_FOLLOW_ON})({float(page_height)!r})", "returnByValue": True})
         r = await tab.send_command("Runtime.evaluate", {
             "expression": "document.documentElement.scrollWidth", "returnByValue": True})
         await tab.send_command("Emulation.clearDeviceMetricsOverride")
@@ -172,13 +192,15 @@ class Browser:
             why = f"{type(exc).__name__}: {exc}".splitlines()[0][:160] if exc else "it stopped"
             raise CapplanError(f"plan.pdf: the headless browser could not start ({why}); {HINT}")
 
-    def print_pdf(self, html: str, figures: dict, *, stamp: str, width: int | None = None
-                  ) -> bytes:
+    def print_pdf(self, html: str, figures: dict, *, stamp: str, width: int | None = None,
+                  page_height: float | None = None) -> bytes:
         """The page printed to PDF, with `figures` (name -> plotly figure) drawn into the
         elements `chart-<name>`; its date stamps set to `stamp` (YYYY-MM-DD). With the printable
-        `width` (CSS pixels), `overflow` records how far the page is wider."""
+        `width` (CSS pixels), `overflow` records how far the page is wider; with the printable
+        `page_height` too, a `data-own-page` element that would not start on page 1 follows on."""
         self.wait_ready()
-        future = asyncio.run_coroutine_threadsafe(self._print(html, figures, width), self._loop)
+        future = asyncio.run_coroutine_threadsafe(
+            self._print(html, figures, width, page_height), self._loop)
         try:
             data = future.result(TIMEOUT)
         except TimeoutError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -132,6 +133,39 @@ def moment(text: str | None, missing: str = "-") -> str:
         zone = "UTC"
     clock = f"{t.hour:02d}:{t.minute:02d}"
     return f"{t.day} {MONTHS[t.month - 1]} {t.year} {clock} {zone}"
+
+
+# An ISO date in running text, with an optional time and zone: 2015-01-31, 2014-11-02T01:00:00Z,
+# 2014-11-02 01:00 UTC, 2014-11-02T01:00:00+00:00. Not inside a longer token (a file name
+# traffic_2015-01-31.csv, an event named bf-2015-11-27, an --event flag's NAME:START:...): the
+# characters before it must not be a letter, digit, _, -, :, /, . or = (--exclude=2015-...), nor
+# those after it (but a full stop that ends the sentence).
+ISO_IN_TEXT = re.compile(
+    r"(?<![\w:/.=-])(\d{4})-(\d{2})-(\d{2})"
+    r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2}| UTC)?)?"
+    r"(?![\w:/-]|\.\w)")
+
+
+def _human(m: re.Match) -> str:
+    text = m.group(0)
+    try:
+        if m.group(4) is None:
+            return day(text)
+        zone = m.group(7) or ""
+        iso = f"{m.group(1)}-{m.group(2)}-{m.group(3)}T{m.group(4)}:{m.group(5)}"
+        iso += f":{m.group(6) or '00'}"
+        iso += {"Z": "+00:00", " UTC": "+00:00"}.get(zone, zone)
+        return moment(iso)
+    except ValueError:  # 2015-13-45 is not a date: left as written
+        return text
+
+
+def dates_in_text(text: str) -> str:
+    """Every ISO date in a sentence as people write it ("the last 28 days (2015-01-04 to
+    2015-01-31)" -> "(4 Jan 2015 to 31 Jan 2015)"; a time keeps its clock and zone: 2 Nov 2014
+    01:00 UTC). For the PDF and plan.html: the engine's sentences keep ISO dates in plan.json,
+    which scripts read. Dates inside file names, event names and flags are left as typed."""
+    return ISO_IN_TEXT.sub(_human, text)
 
 
 def _offset(delta: dt.timedelta) -> str:

@@ -14,6 +14,8 @@ import math
 import re
 from pathlib import Path
 
+from markupsafe import Markup, escape
+
 from capplan.outputs import fmt
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -21,6 +23,8 @@ PAPER = {"a4": "A4", "letter": "Letter", "us-letter": "Letter", "usletter": "Let
 # The printable width (page less the @page side margins of report.css, 15 mm each) in CSS pixels,
 # so a chart is drawn at the width it is printed at.
 PAPER_WIDTH_MM = {"A4": 210.0, "Letter": 215.9}
+PAPER_HEIGHT_MM = {"A4": 297.0, "Letter": 279.4}
+TOP_BOTTOM_MARGINS_MM = 30.0  # report.css @page: 16 mm top, 14 mm bottom
 # Letter is 18 mm shorter than A4: its charts are drawn shorter so the sections fill the same pages.
 CHART_HEIGHT = {"A4": 1.0, "Letter": 0.92}
 SIDE_MARGINS_MM = 30.0  # 15 mm each side
@@ -37,6 +41,10 @@ def paper_size(name: str | None) -> str:
 
 def content_width_px(paper: str) -> int:
     return int((PAPER_WIDTH_MM[paper] - SIDE_MARGINS_MM) / 25.4 * 96)
+
+
+def content_height_px(paper: str) -> float:
+    return (PAPER_HEIGHT_MM[paper] - TOP_BOTTOM_MARGINS_MM) / 25.4 * 96
 
 
 def chart_width_px(paper: str) -> int:
@@ -60,6 +68,7 @@ FILTERS = {
     "flags": lambda x: flags(x),
     "plural": lambda n, noun: fmt.plural(n, noun),
     "moment": lambda x: fmt.moment(x, "–"),
+    "verbatim": lambda x: verbatim(x),
     "instances": lambda r: (f"{r['cells']} cells × {r['cell_size']}" if r.get("beyond_fleet_limit")
                             else ("–" if r["instances"] is None else str(r["instances"]))),
 }
@@ -70,9 +79,30 @@ _FLAG = re.compile(r"(--[a-z][a-z-]*)")
 
 def flags(text: str):
     """Text with its --flags kept on one line (a line never breaks inside --worst-growth)."""
-    from markupsafe import Markup, escape
-
     return Markup(_FLAG.sub(r'<span class="nw">\1</span>', str(escape(text))))
+
+
+class Verbatim(Markup):
+    """Text the page prints exactly as typed (`finalize` leaves its dates alone): file names,
+    hashes, the command line, versions, names a user gave."""
+
+    __slots__ = ()
+
+
+def verbatim(text) -> Verbatim | None:
+    if text is None:
+        return None
+    return Verbatim(text if isinstance(text, Markup) else escape(str(text)))
+
+
+def finalize(value):
+    """Every value the template prints, with its ISO dates as people write them
+    (`fmt.dates_in_text`): the engine's sentences keep ISO dates in plan.json for scripts, the
+    page shows 4 Jan 2015. `Verbatim` values, and values that are not text, print as they are."""
+    if not isinstance(value, str) or isinstance(value, Verbatim):
+        return value
+    text = fmt.dates_in_text(value)
+    return Markup(text) if isinstance(value, Markup) else text
 
 
 def svg_data_uri(svg: bytes) -> str:
@@ -101,7 +131,6 @@ def render_html(doc: dict, charts: dict, *, title: str, paper: str, generated: s
     `screen` (plan.html: plotly.js and the figures inlined) or `image` (`charts` holds an image
     URI per chart)."""
     import jinja2
-    from markupsafe import Markup
 
     from capplan import __version__
     from capplan.outputs.resources_view import view as resources_view
@@ -109,7 +138,7 @@ def render_html(doc: dict, charts: dict, *, title: str, paper: str, generated: s
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
                              autoescape=jinja2.select_autoescape(["html", "j2"]),
-                             undefined=jinja2.StrictUndefined)
+                             undefined=jinja2.StrictUndefined, finalize=finalize)
     env.filters.update(FILTERS)
     env.globals["resources_view"] = resources_view  # the fitted limit, the flat-topping warning
     css_env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=False)
@@ -117,9 +146,9 @@ def render_html(doc: dict, charts: dict, *, title: str, paper: str, generated: s
         paper=paper, title_css=_css_string(title), generated=generated, version=__version__)
     return env.get_template("report.html.j2").render(
         doc=doc, view=page_one(doc), charts=charts, title=title, generated=generated,
-        command=command, versions=versions, css=Markup(css), mode=mode,
-        figures_json=Markup(figures_json) if figures_json else None,
-        plotly_js=Markup(plotly_js) if plotly_js else None,
+        command=verbatim(command), versions=verbatim(versions), css=verbatim(Markup(css)),
+        mode=mode, figures_json=verbatim(Markup(figures_json)) if figures_json else None,
+        plotly_js=verbatim(Markup(plotly_js)) if plotly_js else None,
         inputs=inputs if inputs is not None else default_inputs(doc))
 
 
@@ -140,7 +169,8 @@ def build(doc: dict, figures: dict, browser, *, title: str, paper: str, generate
     page = render_html(doc, sized, title=title, paper=paper, generated=generated,
                        command=command, versions=versions, mode="print", inputs=inputs)
     try:
-        return browser.print_pdf(page, sized, stamp=doc["start"], width=content_width_px(paper))
+        return browser.print_pdf(page, sized, stamp=doc["start"], width=content_width_px(paper),
+                                 page_height=content_height_px(paper))
     finally:
         browser.release()  # one page a run: the browser shuts down while the rest finishes
 

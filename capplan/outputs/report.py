@@ -13,6 +13,7 @@ import hashlib
 from contextlib import contextmanager
 from pathlib import Path
 
+from capplan.outputs import fmt
 from capplan.outputs import json as jout
 from capplan.outputs.atomic import write_set
 
@@ -152,7 +153,8 @@ def report_files(result, settings, doc: dict, *, title: str, argv, timings: dict
 def pdf_date(doc: dict, environ=None) -> str:
     """The date the PDF carries: `SOURCE_DATE_EPOCH` when set (reproducible builds), else the
     plan's data date, never the day it is run, so the same input and flags give the same bytes
-    on any day. A plan from a file says its data ends then; a what-if starts today anyway."""
+    on any day. A plan from a file says its data ends then; a what-if starts today anyway. As
+    people write dates: 31 Jan 2015."""
     import datetime as dt
     import os
 
@@ -165,8 +167,8 @@ def pdf_date(doc: dict, environ=None) -> str:
 
             raise CapplanError(f"SOURCE_DATE_EPOCH={epoch[:30]!r}: must be whole seconds since "
                                "1970-01-01 UTC, such as 1700000000, or unset") from None
-        return when.strftime("%Y-%m-%d")
-    start = str(doc["start"])[:10]
+        return fmt.day(when.strftime("%Y-%m-%d"))
+    start = fmt.day(str(doc["start"])[:10])
     return f"from data up to {start}" if doc.get("input") else start
 
 
