@@ -98,6 +98,30 @@ def _moment(start: str, day: float) -> str:
 
 # ---- the plan ------------------------------------------------------------------------------
 
+EVENT_LABEL_PX = 12  # one row of event labels (9 px text) above the plot
+EVENT_LABEL_CHAR_PX = 5.8  # a 9 px DejaVu Sans character, a little generous
+PLOT_PX = NARROWEST_CHART_PX - 80  # the plot area of the narrowest chart (less the margins)
+
+
+def event_label_rows(labels: list[tuple[str, str]], x0: str, x1: str) -> list[int]:
+    """A row above the plot for each event label (start, text), in start order, so that labels
+    whose events are close in time are stacked, never drawn over each other: each takes the
+    lowest row where the label before it has ended, its width estimated at the narrowest
+    chart's scale."""
+    t0, t1 = dt.datetime.fromisoformat(x0[:16]), dt.datetime.fromisoformat(x1[:16])
+    span = max((t1 - t0).total_seconds(), 1.0)
+    ends: list[float] = []  # per row, where its last label ends (seconds after x0)
+    out = []
+    for when, text in labels:
+        at = (dt.datetime.fromisoformat(when[:16]) - t0).total_seconds()
+        width = (len(text) * EVENT_LABEL_CHAR_PX + 4) / PLOT_PX * span
+        row = next((i for i, e in enumerate(ends) if e <= at), len(ends))
+        if row == len(ends):
+            ends.append(0.0)
+        ends[row] = at + width
+        out.append(row)
+    return out
+
 def demand_figure(doc: dict, history_days: int = 365) -> dict:
     """History, the two scenarios' stepped demand paths (the month table's peaks marked), the
     band between them, event windows and what today's fleet carries."""
@@ -165,15 +189,19 @@ def demand_figure(doc: dict, history_days: int = 365) -> dict:
                                f"{fmt.verb(cap['current_instances'], 'carry', 'carries')} "
                                f"{fmt.rate(carries)} {unit}",
                        "line": {"color": INK, "width": 1, "dash": "dot"}, "hoverinfo": "skip"})
-    for e in doc.get("events", []):
-        if not e.get("scenarios"):
-            continue
+    shown = sorted((e for e in doc.get("events", []) if e.get("scenarios")),
+                   key=lambda e: e["start"])
+    first = traces[0]["x"][0] if traces and traces[0]["x"] else _moment(start, 0)
+    rows = event_label_rows([(e["start"][:16], f"{e['name']} ×{e['multiplier']:g}")
+                             for e in shown], first, end)
+    for e, row in zip(shown, rows):
         shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": e["start"][:16],
                        "x1": e["end"][:16], "y0": 0, "y1": 1, "fillcolor": EVENT_FILL,
                        "line": {"width": 0}, "layer": "below"})
         annotations.append({"x": e["start"][:16], "y": 1, "xref": "x", "yref": "paper",
                             "text": f"{e['name']} ×{e['multiplier']:g}", "showarrow": False,
-                            "xanchor": "left", "yanchor": "bottom", "font": {"size": 9}})
+                            "xanchor": "left", "yanchor": "bottom", "font": {"size": 9},
+                            "yshift": EVENT_LABEL_PX * row})
     if any(e.get("scenarios") for e in doc.get("events", [])):
         traces.append(_legend_only("event window",
                                    marker={"symbol": "square", "size": 11, "color": EVENT_FILL,
@@ -190,6 +218,7 @@ def demand_figure(doc: dict, history_days: int = 365) -> dict:
              if g.get("monthly_growth") is not None else f"Demand: {g['model']}")
     layout = base_layout(title, "", f"peak ({unit})", height=340)
     layout["shapes"], layout["annotations"] = shapes, annotations
+    layout["margin"]["t"] += EVENT_LABEL_PX * max(rows, default=0)  # room for stacked labels
     layout["xaxis"]["type"] = "date"
     return finish({"data": traces, "layout": layout}, columns=2)
 
