@@ -34,6 +34,25 @@ def seed(tmp_path_factory):
     return out
 
 
+EVENTS_CSV = "name,start,duration,multiplier\nblack-friday,2015-03-20,48h,2x\nsummer-sale,2015-06-01,72h,1.5x\n"
+
+
+@pytest.fixture(scope="module")
+def events_slo(tmp_path_factory):
+    """The sample with an events file, a flag's event, a latency SLO and M/M/c: page 1's
+    summary grows past one page (three event-cost notes), the trial's near-empty page 2. The
+    events file's name and the --event flag hold ISO dates the appendix must print as typed."""
+    out = tmp_path_factory.mktemp("events_slo")
+    events = out / "events-2015-03-20.csv"
+    events.write_text(EVENTS_CSV)
+    code, so, se = run_cli("forecast", ROOT / "inputs" / "nyc_taxi.csv", "--config",
+                           ROOT / "inputs" / "service.toml", "--latency-slo", "0.2s",
+                           "--service-time", "0.05s", "--events", events,
+                           "--event", "flash:2015-05-10:24h:1.2x", "--out", out / "r")
+    assert code == 0, se
+    return out / "r", so
+
+
 def pdftext(path: Path, page: int | None = None, layout: bool = True) -> str:
     pages = ["-f", str(page), "-l", str(page)] if page else []
     mode = ["-layout"] if layout else []
@@ -121,23 +140,101 @@ def page_fill(pdf: Path) -> list[tuple[float, str]]:
     return out
 
 
-def test_no_page_is_less_than_half_full_unless_a_section_ends_there(sample, seed):
-    for pdf in (sample / "plan.pdf", seed / "plan.pdf"):
+def test_no_page_is_less_than_half_full_unless_a_section_ends_there(sample, seed, events_slo):
+    for pdf in (sample / "plan.pdf", seed / "plan.pdf", events_slo[0] / "plan.pdf"):
         pages = page_fill(pdf)
         for i, (fill, _) in enumerate(pages[:-1]):
             section_ends = pages[i + 1][1].startswith(SECTIONS)
             assert fill >= 0.5 or section_ends, (pdf.parent.name, i + 1, fill, pages[i + 1][1])
 
 
-def test_only_page_one_ends_early_the_sections_follow_on(sample, seed):
+def test_only_page_one_ends_early_the_sections_follow_on(sample, seed, events_slo):
     """Page 1 (the summary) stands alone and section 1 starts the next page; every other section
     follows on where the last one ended (a section that ended high on a page left it 80% blank,
-    the trial's TfL page 4), so only the page before "1. Demand" and the last may be under half."""
-    for pdf in (sample / "plan.pdf", seed / "plan.pdf"):
+    the trial's TfL page 4), so only page 1, when "1. Demand" starts page 2, and the last may be
+    under half. A summary longer than a page (events, SLO, cost notes) does not leave its last
+    few lines alone on page 2: section 1 follows them (the trial's 4-line page 2)."""
+    for pdf in (sample / "plan.pdf", seed / "plan.pdf", events_slo[0] / "plan.pdf"):
         pages = page_fill(pdf)
         for i, (fill, _) in enumerate(pages[:-1]):
-            assert fill >= 0.5 or pages[i + 1][1].startswith("1. Demand"), \
+            assert fill >= 0.5 or (i == 0 and pages[1][1].startswith("1. Demand")), \
                 (pdf.parent.name, i + 1, fill, pages[i + 1][1])
+    pages = page_fill(events_slo[0] / "plan.pdf")
+    assert not pages[1][1].startswith("1. Demand")  # the summary did spill onto page 2 ...
+    assert "1. Demand and instances" in pdftext(events_slo[0] / "plan.pdf", 2)  # ... and 1 follows
+
+
+ISO_DATE = r"\d{4}-\d{2}-\d{2}"
+
+
+def _page_text(html_page: str) -> str:
+    import html as _html
+    import re
+
+    body = re.sub(r"<(script|style)\b.*?</\1>", "", html_page, flags=re.S)
+    return " ".join(_html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
+
+
+def test_pdf_and_html_write_dates_as_people_do_plan_json_keeps_iso(events_slo):
+    """Every date in the PDF's and the HTML's text is human (4 Jan 2015; with its time, 2 Nov 2014
+    01:00 UTC), the engine's sentences included, the running header too; only the appendix's
+    file names and command line keep what was typed. plan.json keeps ISO for scripts."""
+    import re
+
+    out, _ = events_slo
+    plan = json.loads((out / "plan.json").read_text())
+    method = plan["load"]["planning_peak"]["method"]
+    assert "(2015-01-04 to 2015-01-31)" in method  # the engine's sentence, ISO in plan.json
+    human = method.replace("(2015-01-04 to 2015-01-31)", "(4 Jan 2015 to 31 Jan 2015)")
+    text = flat(pdftext(out / "plan.pdf", layout=False))
+    body, appendix = text.split("Inputs and reproducibility")
+    assert re.findall(ISO_DATE, body) == []
+    assert human in text and "from data up to 31 Jan 2015" in text
+    assert "2 Nov 2014 01:00 UTC" in text and "(2 Nov 2014)" in text  # the peak, the spike
+    squeezed = appendix.replace(" ", "")
+    assert "events-2015-03-20.csv" in squeezed and "flash:2015-05-10:24h:1.2x" in squeezed
+    page = _page_text((out / "plan.html").read_text())
+    body, appendix = page.split("Inputs and reproducibility")
+    assert re.findall(ISO_DATE, body) == [] and human in page
+    assert "events-2015-03-20.csv" in appendix and "flash:2015-05-10:24h:1.2x" in appendix
+
+
+def test_sample_costs_carry_its_currency_everywhere(events_slo):
+    """The sample's service file states USD: page 1, the month table, the cost line, the
+    workbook's cost cells and the terminal all carry it (no "no currency given")."""
+    import openpyxl
+
+    out, terminal = events_slo
+    plan = json.loads((out / "plan.json").read_text())
+    assert plan["currency"] == "USD" and plan["cost_per_instance"] == 250
+    nom, wc = plan["scenarios"]["nominal"], plan["scenarios"]["worst_case"]
+    want = (f"Cost: 250 USD an instance a month; over 6 months {nom['total_cost']:,.0f} USD "
+            f"nominal, {wc['total_cost']:,.0f} USD worst case.")
+    text = flat(pdftext(out / "plan.pdf", layout=False))
+    for shown in (text, _page_text((out / "plan.html").read_text())):
+        assert want in shown and "cost (USD)" in shown and "no currency" not in shown
+        assert f"{nom['total_cost']:,.0f} USD" in shown
+    assert "USD" in terminal and "no currency" not in terminal
+    wb = openpyxl.load_workbook(out / "plan.xlsx")
+    formats = {c.number_format for ws in wb for row in ws.iter_rows() for c in row
+               if c.number_format and "USD" in c.number_format}
+    assert formats  # the cost cells are formatted with the currency
+    inputs = [[c.value for c in row] for row in wb["Inputs"].iter_rows()]
+    assert ["Currency", "USD"] in [r[:2] for r in inputs]
+
+
+def test_html_wide_tables_scroll_in_their_own_box(events_slo):
+    """At 700 px the months and events tables are wider than the window: each table sits in a
+    box that scrolls sideways on screen (nothing cut off), and only on screen."""
+    import re
+
+    page = (events_slo[0] / "plan.html").read_text()
+    tables = re.findall(r"(.{0,20})<table\b", page)
+    assert len(tables) >= 6 and all(t.endswith('<div class="wide">') for t in tables), tables
+    assert page.count("</table></div>") == len(tables)
+    screen = page.split("@media screen {")[1].split("}\n}")[0]
+    assert re.search(r"\.wide \{ overflow-x: auto;", screen)
+    assert ".wide" not in page.split("@media screen {")[0]  # print: tables as they were
 
 
 def test_html_is_one_offline_page_with_page_one_s_texts(sample):
