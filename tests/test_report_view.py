@@ -147,3 +147,62 @@ def test_the_appendix_hashes_every_input(tmp_path):
     for role, name in (("config", "service.toml"), ("load test", "loadtest.csv"),
                        ("scale-out test", "fleet.csv"), ("events file", "events.csv")):
         assert got[role]["sha256"] == hashlib.sha256(f"{name}\n".encode()).hexdigest()
+
+
+def test_iso_dates_in_sentences_as_people_write_them():
+    """The display-side rewrite, exact: dates and times in running text become human; a date
+    inside a file name, an event's name or a flag's value stays as typed; a non-date stays."""
+    d = fmt.dates_in_text
+    assert (d("the highest daily peak of the last 28 day(s) (2015-01-04 to 2015-01-31).")
+            == "the highest daily peak of the last 28 day(s) (4 Jan 2015 to 31 Jan 2015).")
+    assert d("peak at 2014-11-02T01:00:00+00:00, then") == "peak at 2 Nov 2014 01:00 UTC, then"
+    assert d("at 2014-11-02T01:00:00Z") == "at 2 Nov 2014 01:00 UTC"
+    assert d("at 2014-11-02 01:30 UTC.") == "at 2 Nov 2014 01:30 UTC."
+    assert d("at 2014-11-02T01:00:00-05:00") == "at 2 Nov 2014 01:00 UTC-05:00"
+    assert d("ends on 2015-01-31.") == "ends on 31 Jan 2015."
+    for kept in ("traffic_2015-01-31.csv", "x 2015-01-31.csv", "bf-2015-11-27 event",
+                 "--event sale:2027-03-10:48h:2x", "--exclude=2015-01-01", "a/2015-01-01/b",
+                 "2015-13-45 is no date", "12015-01-01", "2015-01-0123", "v2.0.1", "sha256 ab12"):
+        assert d(kept) == kept, kept
+
+
+def test_report_page_rewrites_dates_but_prints_names_and_the_command_as_typed(seed):
+    """The template's finalize: an engine sentence's ISO date is human on the page; the command
+    line, an input's file name and an event's name are printed verbatim."""
+    import copy
+
+    from capplan.outputs import pdf
+
+    doc = copy.deepcopy(seed)
+    doc["notes"] = ["a note about 2027-01-20 and 2027-01-22T06:00:00+00:00"]
+    doc["events"][0]["name"] = "bf-2027-01-20"
+    page = pdf.render_html(doc, {}, title="t 2027-01-01", paper="A4",
+                           generated="24 Nov 2026", command="capplan plan --event "
+                           "bf:2027-01-20:48h:3x --out out/2027-01-20", versions="capplan 0.1.0",
+                           inputs=[{"role": "events file", "path": "ev/2027-01-20.csv",
+                                    "sha256": "0" * 64}])
+    assert "a note about 20 Jan 2027 and 22 Jan 2027 06:00 UTC" in page
+    assert "--event bf:2027-01-20:48h:3x --out out/2027-01-20" in page  # the appendix's command
+    assert "ev/2027-01-20.csv" in page and ">bf-2027-01-20<" in page
+    assert "<h1>t 2027-01-01</h1>" in page  # the title the user gave
+
+
+def test_cost_without_a_currency_says_so():
+    doc = what_if(peak=10000, instances=20, utilization=0.40, target_utilization=0.60,
+                  growth="10%/month", months=3, cost_per_instance=250)
+    p = view.page_one(doc)
+    assert p["cost"].startswith("Cost: 250 an instance a month (no currency given: --currency);")
+    assert p["cost_header"] == "cost"
+    with_eur = what_if(peak=10000, instances=20, utilization=0.40, target_utilization=0.60,
+                       growth="10%/month", months=3, cost_per_instance=250, currency="EUR")
+    assert view.page_one(with_eur)["cost"].startswith("Cost: 250 EUR an instance a month; over")
+
+
+def test_event_labels_close_in_time_are_stacked():
+    """Labels whose events are days apart on a 13-month axis take separate rows; one far away
+    goes back to the first row (widths at the narrowest chart: ~5.8 px a character over 598 px)."""
+    labels = [("2015-03-20T00:00", "black-friday ×2"), ("2015-04-15T00:00", "spring-launch ×1.5"),
+              ("2015-04-20T00:00", "flash ×1.2"), ("2015-07-01T00:00", "summer ×1.5")]
+    # 395 days over 598 px: "black-friday ×2" (15 chars, 91 px) spans 60 days, to 19 May
+    assert charts.event_label_rows(labels, "2014-07-01T00:00", "2015-07-31T00:00") == [0, 1, 2, 0]
+    assert charts.event_label_rows([], "2014-07-01T00:00", "2015-07-31T00:00") == []
