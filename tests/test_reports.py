@@ -34,7 +34,8 @@ def seed(tmp_path_factory):
     return out
 
 
-EVENTS_CSV = "name,start,duration,multiplier\nblack-friday,2015-03-20,48h,2x\nsummer-sale,2015-06-01,72h,1.5x\n"
+EVENTS_CSV = ("name,start,duration,multiplier\nblack-friday,2015-03-20,48h,2x\n"
+              "summer-sale,2015-06-01,72h,1.5x\n")
 
 
 @pytest.fixture(scope="module")
