@@ -24,16 +24,12 @@ from dataclasses import dataclass
 
 from capplan.capacity import CapacityModel, LatencyLimit
 from capplan.units import RateUnit
-from capplan.numbers import plain
+from capplan.numbers import duration, plain
 
 MARGIN = 0.10  # the recommended rate limit sits this far below the rate at which p99 = objective
 
 
-def _time(seconds: float) -> str:
-    """A response or service time in words: 250 ms, 1.84 s, 40 s."""
-    if seconds >= 1:
-        return f"{seconds:,.3g} s"
-    return f"{seconds * 1000:,.4g} ms"
+_time = duration  # a response or service time in words: 250 ms, 1.84 s, 40 s
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,3 +8,17 @@ def plain(x: float, digits: int = 6) -> str:
     if abs(x) >= 10 ** digits and abs(x) != float("inf"):
         return f"{x:,.0f}"
     return f"{x:,.{digits}g}"
+
+
+def duration(seconds: float) -> str:
+    """A response, wait or service time in words: 250 ms, 1.84 s, 40 s, 1,234 s; a wait under a
+    microsecond is "under 0.001 ms" (M/M/c's mean wait far below saturation is ~1e-16 s, which
+    as a number would read 5.89e-13 ms)."""
+    if seconds >= 1:
+        return f"{seconds:,.3g} s" if seconds < 1000 else f"{seconds:,.0f} s"
+    ms = seconds * 1000
+    if ms <= 0:
+        return "0 ms"
+    if ms < 0.001:
+        return "under 0.001 ms"
+    return f"{ms:,.4g} ms"

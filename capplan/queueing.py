@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from capplan.errors import CapplanError
 from capplan.units import RateUnit
-from capplan.numbers import plain
+from capplan.numbers import duration, plain
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(us|µs|ms|s|sec|m|min)?\s*$", re.IGNORECASE)
 
@@ -272,8 +272,8 @@ def worksheet(*, mean_rate, peak_rate, service_time, instances, target_utilizati
     else:
         m = MMc(per_instance_peak, service_time, c)
         words.append(f"without a limit the peak runs at {m.utilization:.0%} utilization: mean "
-                     f"wait {m.mean_wait * 1000:,.3g} ms, p99 response "
-                     f"{m.response_quantile(0.99) * 1000:,.3g} ms")
+                     f"wait {duration(m.mean_wait)}, p99 response "
+                     f"{duration(m.response_quantile(0.99))}")
     def in_unit(rate):
         return None if rate is None else unit.from_per_second(rate, "--service-time")
 

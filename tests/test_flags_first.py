@@ -55,3 +55,26 @@ def test_growth_syntax_error_names_only_accepted_forms():
                                      (0.000123456789, "0.000123457"), (-3e7, "-30,000,000")])
 def test_plain_numbers_never_in_scientific_notation(x, text):
     assert plain(x) == text
+
+
+@pytest.mark.parametrize("seconds, text", [(0.25, "250 ms"), (1.84, "1.84 s"), (40.0, "40 s"),
+                                           (1234.4, "1,234 s"), (5.89e-19, "under 0.001 ms"),
+                                           (0.0, "0 ms"), (0.0123456, "12.35 ms"),
+                                           (1.15, "1.15 s")])
+def test_durations_never_in_scientific_notation(seconds, text):
+    from capplan.numbers import duration
+
+    assert duration(seconds) == text
+
+
+def test_worksheet_far_below_saturation_says_the_wait_in_words():
+    """M/M/c, 4 servers of 100 ms at 1 req/s an instance: a = 0.1, rho = 0.025; Erlang C gives
+    P(wait) ~ a^4/4! = 4.2e-6, so the mean wait is ~4.2e-6 x 0.1 / 3.9 = 1.1e-7 s (printed as a
+    number it read in scientific notation), and the p99 response is the service time's:
+    0.1 x ln(100) = 460.5 ms."""
+    from capplan.queueing import worksheet
+
+    w = worksheet(mean_rate=2, peak_rate=4, service_time=0.1, instances=4,
+                  target_utilization=0.6, servers_per_instance=4)
+    assert w.at_peak[-1] == ("without a limit the peak runs at 2% utilization: mean wait "
+                             "under 0.001 ms, p99 response 460.5 ms")
