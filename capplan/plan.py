@@ -392,9 +392,9 @@ def _event_cost_notes(scenarios: dict, needs: _Needs, cost: float | None, curren
             f"{months[0]} to {months[-1]}"
         out.append(f"event {st.event.name} sets the peak of month{'s' if len(months) > 1 else ''} "
                    f"{which}: the cost holds it all month, charging its extra instances "
-                   f"{c_n:,.0f}{unit} (worst case {c_w:,.0f}); held only from its pre-scale date to "
-                   f"its end ({days:g} days) they would cost about {p_n:,.0f}{unit} (worst case "
-                   f"{p_w:,.0f})")
+                   f"{c_n:,.0f}{unit} (worst case {c_w:,.0f}{unit}); held only from its pre-scale "
+                   f"date to its end ({days:g} days) they would cost about {p_n:,.0f}{unit} "
+                   f"(worst case {p_w:,.0f}{unit})")
     return out
 
 

@@ -102,9 +102,9 @@ def test_an_events_cost_is_stated_as_charged_and_pro_rata():
     pro = 26 * 100 * 9 / M
     note = [n for n in p.notes if n.startswith("event launch")]
     assert note == [f"event launch sets the peak of months 2 and 3: the cost holds it all month, "
-                    f"charging its extra instances 5,200 USD (worst case 5,200); held only from "
-                    f"its pre-scale date to its end (9 days) they would cost about {pro:,.0f} USD "
-                    f"(worst case {pro:,.0f})"]
+                    f"charging its extra instances 5,200 USD (worst case 5,200 USD); held only "
+                    f"from its pre-scale date to its end (9 days) they would cost about "
+                    f"{pro:,.0f} USD (worst case {pro:,.0f} USD)"]
     assert "held all month" in p.cost_method
     # Without a cost per instance there is nothing to say.
     q = build_plan(start=START, planning_peak=10000, capacity=cap, forecast=fc, months=6,
