@@ -243,3 +243,15 @@ def test_row_nanmedian_equals_numpy(rows):
         warnings.simplefilter("ignore", RuntimeWarning)  # numpy warns on an all-NaN row
         ref = np.nanmedian(x, axis=1)
     assert np.array_equal(row_nanmedian(x), ref, equal_nan=True)
+
+
+def test_rate_of_a_small_file_can_be_changed(tmp_path):
+    """A one-block file's numbers come from pyarrow without a copy (read-only memory); the rate
+    handed to the user is its own, so setting a value works as on any Series."""
+    path = tmp_path / "small.csv"
+    path.write_text("timestamp,value\n" + "".join(
+        f"2025-01-01T00:{m:02d}:00Z,{m + 0.5}\n" for m in range(10)))
+    rate = read_traffic(path).rate
+    rate.iloc[0] = 99.0
+    assert rate.iloc[0] == 99.0 and rate.index.is_monotonic_increasing
+    assert read_traffic(path).rate.iloc[0] == 0.5  # and the file's own reading is untouched

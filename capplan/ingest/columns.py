@@ -343,6 +343,8 @@ def to_numbers(col: pd.Series, decimal_comma: bool) -> np.ndarray:
     if pd.api.types.is_bool_dtype(col) or pd.api.types.is_datetime64_any_dtype(col) or \
             isinstance(col.dtype, pd.DatetimeTZDtype):
         return np.full(len(col), np.nan)
+    if col.dtype in (np.float64, np.int64):  # NaN is NaN already: no copy to fill it in
+        return col.to_numpy(dtype="float64")
     if pd.api.types.is_numeric_dtype(col):
         return col.to_numpy(dtype="float64", na_value=np.nan)
     if col.dtype == object:

@@ -302,7 +302,10 @@ def _build(path: Path, src: Source, table: _Table, loaded: Columns, tcol: str, l
         value_kind=KIND_LABEL[kind], encoding=loaded.encoding or table.encoding,
         aggregate=aggregate if len(clean.parts) > 1 else None,
         series_used=tuple(p.name for p in clean.parts))
-    rate = pd.Series(v.astype("float64", copy=False), index=utc_index(t), name=vcol)
+    v = v.astype("float64", copy=False)
+    if not v.flags.writeable:  # pyarrow's own memory (one block, no copy on the way): a
+        v = v.copy()           # notebook user may set values in the rate
+    rate = pd.Series(v, index=utc_index(t), name=vcol)
     return Traffic(rate=rate, unit=unit.label, interval_seconds=interval, quality=quality,
                    source=info, local_timezone=timezone)
 
