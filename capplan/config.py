@@ -18,7 +18,6 @@ at the top level or under any table (`[capacity]`, `[growth]`): tables only grou
 from __future__ import annotations
 
 import difflib
-import tomllib
 from pathlib import Path
 
 from capplan.errors import CapplanError, name_list
@@ -111,6 +110,8 @@ def load_toml(path: Path, *, label: str, max_bytes: int, holds: str) -> dict:
                            "path and its permissions") from None
     if len(data) > max_bytes:
         raise CapplanError(f"{label}: larger than {max_bytes:,} bytes: {holds}")
+    import tomllib  # here: a run without a service file need not load the parser (~5 ms)
+
     try:
         return tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:

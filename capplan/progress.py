@@ -18,6 +18,7 @@ given) for the length of one command. A thread started inside a run sees the sil
 from __future__ import annotations
 
 import os
+import sys
 import time
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -197,9 +198,24 @@ def for_terminal(quiet: bool = False, console: Console | None = None) -> Reporte
     if quiet:
         return Reporter()
     if console is None:
+        if not _may_be_terminal(os.environ, sys.stderr):
+            return Reporter()  # rich (~40 ms to import) would say the same
         from rich.console import Console
 
         console = Console(stderr=True)
     if not console.is_terminal or console.is_dumb_terminal:
         return Reporter()
     return TerminalReporter(console, show_after=show_after_from_env())
+
+
+def _may_be_terminal(environ, stream) -> bool:
+    """False only when rich's `Console(stderr=True).is_terminal` is certainly False: no
+    TTY_COMPATIBLE=1, no non-empty FORCE_COLOR (rich's overrides, https://force-color.org/) and a
+    stream that is not a tty. True leaves the decision to rich, which also knows Jupyter and IDLE."""
+    if environ.get("TTY_COMPATIBLE", "") == "1" or environ.get("FORCE_COLOR"):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return isatty is not None and bool(isatty())
+    except ValueError:  # a closed stream, as rich treats it
+        return False

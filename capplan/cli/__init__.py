@@ -6,6 +6,7 @@ One module per command registers it on the shared Typer `app` (`common.py`).
 
 from __future__ import annotations
 
+import copy
 import os
 import sys
 
@@ -22,7 +23,8 @@ __all__ = ["app", "main"]
 
 def main() -> None:
     try:
-        code = app(standalone_mode=False)  # usage errors come back here, to print on one line
+        # usage errors come back here, to print on one line
+        code = app_for(sys.argv[1:])(standalone_mode=False)
     except CapplanError as exc:
         print(f"capplan: error: {exc}", file=sys.stderr)
         sys.exit(2)
@@ -39,6 +41,31 @@ def main() -> None:
     if code == 130:
         print("capplan: interrupted; nothing written", file=sys.stderr)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def app_for(args: list[str]):
+    """The app that parses `args`: `app` itself, or when the first argument names a command, a
+    copy of it holding only that command.
+
+    Typer turns every registered command into a Click command (reading each one's parameters and
+    their annotations) before it parses a word; for one run that is most of the start-up. The
+    root takes no argument and only eager options (--help, --version), so when the first argument
+    is a command's name nothing before it can change how the rest is parsed, and the group with
+    that one command parses, helps and errs word for word as the whole one. Anything else (no
+    argument, --help, --version, a misspelt command) gets the whole app: its help lists every
+    command and its errors suggest the nearest name. Built afresh on every call: nothing is kept
+    between runs."""
+    from typer.main import get_command_name
+
+    if not args:
+        return app
+    chosen = [c for c in app.registered_commands
+              if (c.name or get_command_name(c.callback.__name__)) == args[0]]
+    if len(chosen) != 1:
+        return app
+    one = copy.copy(app)
+    one.registered_commands = chosen
+    return one
 
 
 def _is_click_error(exc: BaseException) -> bool:
