@@ -18,7 +18,42 @@ from capplan.cli import usl as _usl  # noqa: F401
 from capplan.cli.common import app
 from capplan.errors import CapplanError
 
-__all__ = ["app", "main"]
+__all__ = ["app", "main", "run"]
+
+
+def run() -> None:
+    """The console script: `main()`, then `leave` with its exit status. (`main` itself ends with
+    SystemExit, as notebooks and the tests call it.)"""
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    leave(code)
+
+
+def leave(code) -> None:
+    """Exit with `code` as `sys.exit` would, without the interpreter's teardown: with pandas and
+    pyarrow loaded it frees their modules one by one for about a quarter of a second (as long as
+    `capplan analyze` takes to read a year of minutes), and a finished run needs none of it: every
+    output is written, closed and renamed into place by then. What a normal exit does that matters
+    still happens: the atexit handlers run (temporary folders, logging, dask, the browser's
+    cleanup) and the streams are flushed. A thread still at work (not a daemon) and an exit with a
+    message get the normal exit."""
+    import atexit
+    import threading
+
+    workers = [t for t in threading.enumerate()
+               if t is not threading.main_thread() and not t.daemon and t.is_alive()]
+    if workers or not (code is None or isinstance(code, int)):
+        sys.exit(code)
+    atexit._run_exitfuncs()  # run once and cleared, as at a normal exit
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a reader that went away: Python's own exit reports it
+        sys.exit(code)
+    os._exit(code or 0)
 
 
 def main() -> None:
