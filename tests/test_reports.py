@@ -220,6 +220,9 @@ def test_sample_costs_carry_its_currency_everywhere(events_slo):
         assert want in shown and "cost (USD)" in shown and "no currency" not in shown
         assert f"{nom['total_cost']:,.0f} USD" in shown
     assert "USD" in terminal and "no currency" not in terminal
+    # the terminal writes a cost as the page does (250 USD), not the other way round
+    flat_terminal = flat(terminal)
+    assert f"{nom['total_cost']:,.0f} USD" in flat_terminal and "USD 250" not in flat_terminal
     wb = openpyxl.load_workbook(out / "plan.xlsx")
     formats = {c.number_format for ws in wb for row in ws.iter_rows() for c in row
                if c.number_format and "USD" in c.number_format}

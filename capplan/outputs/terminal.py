@@ -94,9 +94,8 @@ def print_flat_topping(console: Console, ft) -> None:
 
 
 def money(x: float | None, currency: str | None) -> str:
-    if x is None:
-        return "-"
-    return f"{currency} {x:,.0f}" if currency else f"{x:,.0f}"
+    """A cost as the page, the HTML and the workbook write it: 7,750 USD (`fmt.money`)."""
+    return esc(fmt.money(x, currency))
 
 
 def _order_cell(order_by: str | None, late: int | None, start: str) -> str:
