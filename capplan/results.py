@@ -65,7 +65,7 @@ class Analysis:
 
         load = self.to_dict()["load"]
         unit = load["unit"]
-        rows = [(k, load[k], None if k == "peak_to_mean" else unit)
+        rows = [(k, load[k], "ratio" if k == "peak_to_mean" else unit)
                 for k in ("mean", "peak", "peak_to_mean", "p50", "p95", "p99", "p999")]
         rows.append(("planning_peak", load["planning_peak"]["value"], unit))
         return pd.DataFrame(rows, columns=["statistic", "value", "unit"])
@@ -150,6 +150,14 @@ class PlanResult:
         lead = [c for c in MONTH_COLUMNS if c in frame.columns]
         frame = frame[lead + [c for c in frame.columns if c not in lead]]
         frame["date"] = pd.to_datetime(frame["date"])
+        # Typed columns, not objects holding None: dates as datetimes (NaT where there is none),
+        # counts as nullable integers (<NA> where the plan has no such count).
+        for name in ("order_by", "in_service_by"):
+            if name in frame.columns:
+                frame[name] = pd.to_datetime(frame[name])
+        for name in ("cells", "cell_size", "instances_low", "instances_high"):
+            if name in frame.columns:
+                frame[name] = frame[name].astype("Int64")
         return frame
 
     @property

@@ -58,6 +58,22 @@ def test_worked_example_by_hand():
     assert p.months["date"].dtype.kind == "M" and p.forecast["date"].dtype.kind == "M"
 
 
+def test_month_table_columns_are_typed_and_summary_names_every_unit():
+    """No number or date column of `months` holds Python None: dates are datetimes (NaT where
+    a month orders nothing), counts nullable integers; the order-by dates are plan.json's."""
+    p = capplan.forecast(ROOT / "inputs" / "nyc_taxi.csv", config=ROOT / "inputs" / "service.toml")
+    m = p.months
+    for name in ("order_by", "in_service_by"):
+        assert m[name].dtype.kind == "M"
+    for name in ("cells", "cell_size", "instances_low", "instances_high"):
+        assert str(m[name].dtype) == "Int64"
+    doc = [row for s in p.to_dict()["scenarios"].values() for row in s["months"]]
+    got = [None if v is pd.NaT else v.strftime("%Y-%m-%d") for v in m["order_by"]]
+    assert got == [row["order_by"] for row in doc]
+    summary = capplan.analyze(ROOT / "inputs" / "nyc_taxi.csv").summary().set_index("statistic")
+    assert summary.loc["peak_to_mean", "unit"] == "ratio" and summary["unit"].notna().all()
+
+
 def flat_peaks(days=42, peak=10000.0, start="2026-01-01"):
     """Hourly traffic whose every day peaks at exactly `peak` (at 14:00)."""
     t = pd.date_range(start, periods=days * 24, freq="h", tz="UTC")
