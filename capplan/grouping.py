@@ -20,6 +20,22 @@ if TYPE_CHECKING:
 
 DAY_NS = 86_400_000_000_000
 HOUR_NS = 3_600_000_000_000
+# A first or last calendar day with fewer than this share of its expected samples is partial.
+FULL_DAY_SHARE = 0.5
+
+
+def full_days(counts, interval_seconds: float) -> slice:
+    """The calendar days to keep, from each day's sample count: all but a partial first or last
+    day (an export starts and ends mid-day), unless that would leave none. An inner day with few
+    samples is a gap, and its values are real observations, so it stays. Data a day or coarser
+    keep every day. The daily peaks and the day table keep the same days by this one rule."""
+    n = len(counts)
+    if interval_seconds >= 86400 or n == 0:
+        return slice(0, n)
+    few = FULL_DAY_SHARE * (86400.0 / interval_seconds)
+    first = 1 if counts[0] < few else 0
+    last = n - 1 if n > 1 and counts[-1] < few else n
+    return slice(first, last) if last > first else slice(0, n)
 
 
 def _ns(index: pd.DatetimeIndex) -> np.ndarray:

@@ -29,9 +29,6 @@ from capplan.numbers import duration, plain
 MARGIN = 0.10  # the recommended rate limit sits this far below the rate at which p99 = objective
 
 
-_time = duration  # a response or service time in words: 250 ms, 1.84 s, 40 s
-
-
 @dataclass(frozen=True, slots=True)
 class RateLimits:
     utilization_rate: float | None  # limit x target utilization, per instance
@@ -74,12 +71,12 @@ def from_measured(n, x, latency_seconds, slo: float, source: str, statistic: str
                      f"checked against it ({kind})")
     if over.size == 0:
         rate = float(x.max())
-        how = (f"the measured {statistic} stays within {_time(slo)} at every step: the rate "
+        how = (f"the measured {statistic} stays within {duration(slo)} at every step: the rate "
                f"is at least the highest measured throughput, {plain(rate)} {per_s}")
     elif over[0] == 0:
         rate = 0.0
-        how = (f"the measured {statistic} is {_time(lat[0])} already at the lightest "
-               f"step (N = {n[0]:g}), above {_time(slo)}")
+        how = (f"the measured {statistic} is {duration(lat[0])} already at the lightest "
+               f"step (N = {n[0]:g}), above {duration(slo)}")
     else:
         i = int(over[0])
         frac = (slo - lat[i - 1]) / (lat[i] - lat[i - 1])
@@ -88,9 +85,9 @@ def from_measured(n, x, latency_seconds, slo: float, source: str, statistic: str
         rule = ("by linear interpolation" if cross >= float(x[:i].max()) else
                 f"the highest throughput measured within it (interpolation gives {plain(cross)}: "
                 "the throughput falls past that step)")
-        how = (f"the measured {statistic} reaches {_time(slo)} between N = {n[i - 1]:g} "
-               f"({plain(x[i - 1])} {per_s}, {_time(lat[i - 1])}) and N = {n[i]:g} "
-               f"({plain(x[i])} {per_s}, {_time(lat[i])}): {plain(rate)} {per_s}, {rule}")
+        how = (f"the measured {statistic} reaches {duration(slo)} between N = {n[i - 1]:g} "
+               f"({plain(x[i - 1])} {per_s}, {duration(lat[i - 1])}) and N = {n[i]:g} "
+               f"({plain(x[i])} {per_s}, {duration(lat[i])}): {plain(rate)} {per_s}, {rule}")
     rate, how = _in_unit(rate, how, unit, "--load-test")
     return LatencyLimit(slo_seconds=slo, rate=rate, method="measured", statistic=what,
                         description=how, notes=tuple(notes))
@@ -105,13 +102,13 @@ def from_mmc(service_time: float, servers: int, slo: float, servers_source: str,
     rate = max_rate_for_slo(service_time, servers, slo)
     if rate > 0:
         how = (f"M/M/c with {servers} server(s) of mean service time "
-               f"{_time(service_time)}: p99 response reaches {_time(slo)} at "
+               f"{duration(service_time)}: p99 response reaches {duration(slo)} at "
                f"{plain(rate)} {unit.per_second} ({rate * service_time / servers:.0%} utilization)")
         rate, how = _in_unit(rate, how, unit, flag)
     else:
-        how = (f"M/M/c with {servers} server(s) of mean service time {_time(service_time)}: "
-               f"the p99 response time exceeds {_time(slo)} even unloaded (the p99 of the "
-               f"service time alone is {_time(service_time * math.log(100))})")
+        how = (f"M/M/c with {servers} server(s) of mean service time {duration(service_time)}: "
+               f"the p99 response time exceeds {duration(slo)} even unloaded (the p99 of the "
+               f"service time alone is {duration(service_time * math.log(100))})")
     return LatencyLimit(slo_seconds=slo, rate=rate, method="M/M/c",
                         statistic="p99 of the M/M/c response time (wait + service)",
                         description=how, servers_per_instance=servers,
@@ -132,7 +129,7 @@ def for_load_test(fit, slo: float, unit: RateUnit = RateUnit()) -> LatencyLimit:
     service = 1 / m.lambda_
     servers = max(1, round(limit * service))
     source = (f"Little's Law on the USL fit: X at the limit x R(1) = {plain(limit)} "
-              f"{unit.per_second} x {_time(service)} = {limit * service:,.4g} {unit.items} in "
+              f"{unit.per_second} x {duration(service)} = {limit * service:,.4g} {unit.items} in "
               "service at full load (R(1) = 1/lambda: one request alone); the load test has no "
               "measured latency")
     return from_mmc(service, servers, slo, source, unit, "--load-test")
@@ -147,7 +144,7 @@ def for_service_time(per_instance_limit: float, service_time: float, slo: float,
     given = (f" ({plain(per_instance_limit)} {unit.label} / {unit.seconds:,.0f})"
              if unit.converts else "")
     source = (f"Little's Law: the per-instance limit x the service time = "
-              f"{plain(per_s)} {unit.per_second}{given} x {_time(service_time)} = "
+              f"{plain(per_s)} {unit.per_second}{given} x {duration(service_time)} = "
               f"{per_s * service_time:,.4g} {unit.items} in service at 100%")
     return from_mmc(service_time, servers, slo, source, unit)
 

@@ -16,6 +16,7 @@ from capplan.grouping import (
     DAY_NS,
     Runs,
     day_runs,
+    full_days,
     weekday_hour_codes,
     weekday_hour_statistics,
 )
@@ -37,8 +38,6 @@ if TYPE_CHECKING:
 # Iglewicz & Hoaglin (1993): a modified z-score 0.6745 (x - median) / MAD above 3.5 marks an outlier.
 MODIFIED_Z_LIMIT = 3.5
 PLANNING_WINDOW_DAYS = 28
-# A calendar day with fewer than this share of its expected samples is partial (first/last day).
-FULL_DAY_SHARE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,17 +95,10 @@ def daily_peaks(rate: pd.Series, interval_seconds: float, timezone: str = "UTC",
     # contiguous run and np.maximum.reduceat takes its max without a groupby.
     peak = np.maximum.reduceat(values, runs.starts)
     days = (runs.keys * DAY_NS).view("M8[ns]")
-    keep, dropped = np.ones(days.size, dtype=bool), ()
-    if interval_seconds < 86400:
-        counts = runs.counts
-        # Only the first and last day can be partial by construction of an export; an inner day
-        # with few samples is a gap, and its max is still a real observation, so it stays.
-        drop = sorted(i for i in {0, len(counts) - 1}
-                      if counts[i] < FULL_DAY_SHARE * (86400.0 / interval_seconds))
-        if len(drop) < days.size:
-            keep[drop] = False
-            dropped = tuple(np.datetime_as_string(days[drop], unit="D").tolist())
-    return pd.Series(peak[keep], index=pd.DatetimeIndex(days[keep])), dropped
+    keep = full_days(runs.counts, interval_seconds)
+    dropped = np.r_[days[:keep.start], days[keep.stop:]]
+    return (pd.Series(peak[keep], index=pd.DatetimeIndex(days[keep])),
+            tuple(np.datetime_as_string(dropped, unit="D").tolist()))
 
 
 def find_anomalies(peaks: pd.Series, window: int = PLANNING_WINDOW_DAYS + 1) -> tuple[Anomaly, ...]:

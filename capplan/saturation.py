@@ -48,7 +48,6 @@ MIN_RATIO_SHRINK = 0.01
 REFERENCE_PERCENTILES = (95, 90, 75, 50)
 MIN_REFERENCE_DAYS = 5  # days below the ceiling needed to learn the peak / percentile ratio
 RECENT_WINDOW_DAYS = 28  # as load.PLANNING_WINDOW_DAYS: the estimate is for the same window
-FULL_DAY_SHARE = 0.5  # as load.FULL_DAY_SHARE: partial first/last days are left out
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,19 +83,14 @@ def day_table(rate: pd.Series, interval_seconds: float, timezone: str = "UTC",
     import numpy as np
     import pandas as pd
 
-    from capplan.grouping import DAY_NS, day_runs
+    from capplan.grouping import DAY_NS, day_runs, full_days
 
     runs = day_runs(rate.index, timezone) if runs is None else runs
     values = rate.to_numpy(dtype=float)
     if not np.isnan(values).any():
         return _day_table_numpy(values, runs, interval_seconds)
     table = _day_table_pandas(np.repeat(runs.keys, runs.counts), values, interval_seconds)
-    if interval_seconds < 86400:
-        expected = 86400.0 / interval_seconds
-        edge = [table.index[0], table.index[-1]]
-        partial = [d for d in set(edge) if table.loc[d, "count"] < FULL_DAY_SHARE * expected]
-        if len(partial) < len(table):
-            table = table.drop(index=partial)
+    table = table.iloc[full_days(table["count"].to_numpy(), interval_seconds)]
     table.index = pd.DatetimeIndex(np.asarray(table.index) * DAY_NS).as_unit("ns")
     return table
 
@@ -107,18 +101,11 @@ def _day_table_numpy(values, runs: Runs, interval_seconds: float) -> pd.DataFram
     import pandas as pd
 
     from capplan.frames import named_frame
-    from capplan.grouping import DAY_NS, run_statistics
+    from capplan.grouping import DAY_NS, full_days, run_statistics
 
-    fine = interval_seconds < 86400
-    percentiles = REFERENCE_PERCENTILES if fine else ()
+    percentiles = REFERENCE_PERCENTILES if interval_seconds < 86400 else ()
     peak, q, _ = run_statistics(values, runs, [p / 100 for p in percentiles])
-    keep = slice(None)
-    if fine:
-        few = runs.counts < FULL_DAY_SHARE * (86400.0 / interval_seconds)
-        first = 1 if few[0] else 0
-        last = runs.counts.size - 1 if few[-1] and runs.counts.size > 1 else runs.counts.size
-        if last > first:  # as the pandas path: the edge days go unless nothing would be left
-            keep = slice(first, last)
+    keep = full_days(runs.counts, interval_seconds)
     columns = {"peak": peak[keep], "count": runs.counts[keep]}
     columns.update({f"p{p}": q[keep, j] for j, p in enumerate(percentiles)})
     index = pd.DatetimeIndex((runs.keys[keep] * DAY_NS).view("M8[ns]"))

@@ -255,3 +255,19 @@ def test_rate_of_a_small_file_can_be_changed(tmp_path):
     rate.iloc[0] = 99.0
     assert rate.iloc[0] == 99.0 and rate.index.is_monotonic_increasing
     assert read_traffic(path).rate.iloc[0] == 0.5  # and the file's own reading is untouched
+
+
+@pytest.mark.parametrize("counts, interval, kept", [
+    ([1440, 1440, 1440], 60, (0, 3)),   # full days
+    ([700, 1440, 1440], 60, (1, 3)),    # 700 < 720 (half of 1,440): the first day is partial
+    ([1440, 1440, 720], 60, (0, 3)),    # exactly half is full enough
+    ([719, 10, 719], 60, (1, 2)),       # both ends partial; the inner gap day stays
+    ([700, 700], 60, (0, 2)),           # dropping both would leave nothing: all kept
+    ([700], 60, (0, 1)),
+    ([1, 1, 1], 86400, (0, 3)),         # daily data: nothing is partial
+    ([], 60, (0, 0)),
+])
+def test_full_days_by_hand(counts, interval, kept):
+    from capplan.grouping import full_days
+
+    assert full_days(np.array(counts), interval) == slice(*kept)
