@@ -4,57 +4,38 @@ Two passes, so a 5-million-row file never sits in memory as text: the first mega
 dialect (a Grafana "Download for Excel" `sep=` line names the delimiter), the header and a typed
 sample of the first rows, from which the caller picks the columns; then pyarrow streams the file
 (inflating gzip as it goes) and converts only those columns, batch by batch, up to `MAX_ROWS`;
-a plain UTF-8 file under `WHOLE_READ_BYTES` is read in one multithreaded pass instead. Rows with the wrong number of fields are dropped and counted, never guessed at.
+a plain UTF-8 file under `WHOLE_READ_BYTES` is read in one multithreaded pass instead. When
+such a file has at most `EARLY_MAX_COLUMNS` columns, that pass starts as soon as the sample is
+typed, on a thread, for every column (`start_early_read`), so that it runs while pandas is
+imported and the columns are chosen. Rows with the wrong number of fields are dropped and
+counted, never guessed at.
 """
 
 from __future__ import annotations
 
 import codecs
-import csv
 import io
-import re
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from capplan.errors import CapplanError
 from capplan.frames import named_frame
-from capplan.ingest.columns import header_names
+from capplan.ingest.dialect import Dialect, sniff_dialect
 from capplan.ingest.model import FIRST_ROWS_SHOWN, DroppedRows
 from capplan.ingest.sniff import HEAD_BYTES, Source, decode, open_stream
+from capplan.threads import Background
 
 if TYPE_CHECKING:  # pandas is imported lazily so the CLI starts fast
     import numpy as np
     import pandas as pd
 
-DELIMITERS = (",", "\t", ";", "|")
-FMT = {",": "csv", "\t": "tsv", ";": "csv (;)", "|": "csv (|)"}
 SAMPLE_ROWS = 2000
 MAX_ROWS = 10_000_000
 WHOLE_READ_BYTES = 64 << 20  # a plain file up to this size is read at once, multithreaded
-MAX_FIELDS = 10_000  # columns in a header: past this it is not a traffic export
 BLOCK_BYTES = 4 << 20  # what pyarrow parses at a time
 WHOLE_BLOCK_BYTES = 1 << 20  # at once: smaller blocks keep both cores busy to the end
-_SEP_LINE = re.compile(r'^\s*"?sep=(.|\\t)"?\s*[,;\t|]*\s*$', re.I)
-
-
-@dataclass(frozen=True, slots=True)
-class Dialect:
-    delimiter: str
-    skip_lines: int  # physical lines before the header (or the first row when there is none)
-    header: bool
-    names: tuple[str, ...]
-    notes: tuple[str, ...] = ()
-
-    @property
-    def fmt(self) -> str:
-        return FMT[self.delimiter]
-
-    @property
-    def first_line(self) -> int:
-        """The file line of the first data row."""
-        return self.skip_lines + 1 + (1 if self.header else 0)
+EARLY_MAX_COLUMNS = 4  # time, value, a series name and one more: a usual export
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,92 +48,6 @@ class Columns:
     dropped: tuple[DroppedRows, ...]
     notes: tuple[str, ...]
     encoding: str | None = None  # when the stream found another than the head's
-
-
-def sniff_dialect(path: Path, text: str) -> Dialect:
-    """Delimiter, preamble and header from the decoded first lines (LF line ends)."""
-    lines = text.split("\n", 2000)[:2000]
-    i = 0
-    while i < len(lines) and not lines[i].strip():
-        i += 1
-    if i == len(lines):
-        raise CapplanError(f"{path}: the file is empty: export the series with a header row "
-                           "and at least two rows of data")
-    delimiter, notes = None, []
-    m = _SEP_LINE.match(lines[i])
-    if m:
-        # Excel's "sep=" line (Grafana's "Download for Excel" writes it after a BOM).
-        delimiter = "\t" if m.group(1) in ("\t", "\\t") else m.group(1)
-        if delimiter not in DELIMITERS:
-            raise CapplanError(f"{path}: line {i + 1} names the delimiter {delimiter!r}: capplan "
-                               "reads comma, tab, semicolon or pipe; export again with one of them")
-        notes.append(f"line {i + 1} ('sep={m.group(1)}', Excel's delimiter line) names the "
-                     f"delimiter {delimiter!r}; it is not data")
-        i += 1
-        while i < len(lines) and not lines[i].strip():
-            i += 1
-        if i == len(lines):
-            raise CapplanError(f"{path}: has a 'sep=' line but no header or rows after it: "
-                               "export a time range with data")
-    body = [ln for ln in lines[i:i + 50] if ln.strip()]
-    delimiter = delimiter or _sniff_delimiter(body)
-    try:
-        fields = next(csv.reader([lines[i]], delimiter=delimiter))
-    except csv.Error as exc:
-        raise CapplanError(f"{path}: line {i + 1} cannot be split into fields ({exc}): check "
-                           "its quotes") from exc
-    if len(fields) > MAX_FIELDS:
-        raise CapplanError(f"{path}: line {i + 1} has {len(fields):,} fields, more than "
-                           f"{MAX_FIELDS:,}: export only the time and value columns")
-    header = _looks_like_header(fields)
-    names = header_names(path, fields, header)
-    return Dialect(delimiter, i, header, tuple(names), tuple(notes))
-
-
-def _sniff_delimiter(lines: list[str]) -> str:
-    """The delimiter that splits the first lines into the same number (> 1) of fields most often,
-    quotes respected; ties go to the more fields, then to the comma. (csv.Sniffer is not used:
-    its regular expressions take minutes on a line of many quotes.)"""
-    best, best_score = ",", (0.0, 0)
-    sample = [ln[:20_000] for ln in lines[:50]]
-    for d in DELIMITERS:
-        try:
-            widths = [len(row) for row in csv.reader(sample, delimiter=d)]
-        except csv.Error:
-            continue
-        if not widths:
-            continue
-        width, seen = Counter(widths).most_common(1)[0]
-        score = (seen / len(widths), width)
-        if width > 1 and score > best_score:
-            best, best_score = d, score
-    return best
-
-
-def _looks_like_header(fields: list[str]) -> bool:
-    """True when a first row reads as names rather than data (no cell parses as a number)."""
-    import warnings
-
-    import pandas as pd
-
-    for cell in fields:
-        cell = cell.strip().strip('"')
-        if not cell:
-            continue
-        try:
-            float(cell)
-            return False
-        except ValueError:
-            pass
-        if cell[:1].isdigit():
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                try:
-                    if not pd.isna(pd.to_datetime(cell, errors="coerce")):
-                        return False
-                except (ValueError, TypeError, OverflowError):
-                    pass
-    return True
 
 
 def _options(dialect: Dialect, handler, threads: bool, columns=None, types=None):
@@ -168,8 +63,9 @@ def _options(dialect: Dialect, handler, threads: bool, columns=None, types=None)
     return read, parse, convert
 
 
-def read_sample(path: Path, text: str, complete: bool, dialect: Dialect) -> pd.DataFrame:
-    """The first `SAMPLE_ROWS` rows, typed as pyarrow infers them: to choose the columns by."""
+def read_sample(path: Path, text: str, complete: bool, dialect: Dialect):
+    """The first `SAMPLE_ROWS` rows as a pyarrow table, typed as pyarrow infers them: the
+    caller chooses the columns by it (`sample_frame`) and streams them with `stream_types`."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -180,25 +76,76 @@ def read_sample(path: Path, text: str, complete: bool, dialect: Dialect) -> pd.D
     data = "\n".join(lines[:keep]).encode("utf-8")
     read, parse, convert = _options(dialect, lambda row: "skip", threads=False)
     try:
-        table = pacsv.read_csv(io.BytesIO(data), read_options=read, parse_options=parse,
-                               convert_options=convert)
+        return pacsv.read_csv(io.BytesIO(data), read_options=read, parse_options=parse,
+                              convert_options=convert)
     except (pa.ArrowException, ValueError) as exc:
         raise CapplanError(f"{path}: cannot be parsed as {dialect.fmt} ({_short(exc)}): check "
                            "that it is a delimited text export with one header row") from exc
-    return _to_pandas(table)
+
+
+def sample_frame(sample) -> pd.DataFrame:
+    return _to_pandas(sample)
+
+
+def stream_types(sample) -> dict:
+    """The pyarrow type to read each column of the whole file as, from the sample's: numbers as
+    float64 (an int64 column may meet 1e400 further down), times as they were inferred (a date
+    as a timestamp in seconds), the rest (true/false included) as text."""
+    import pyarrow as pa
+
+    def stream_type(t):
+        if pa.types.is_integer(t) or pa.types.is_floating(t):
+            return pa.float64()
+        if pa.types.is_timestamp(t):
+            return t
+        if pa.types.is_date(t):
+            return pa.timestamp("s")
+        return pa.string()
+
+    return {name: stream_type(t) for name, t in zip(sample.column_names, sample.schema.types)}
+
+
+def start_early_read(src: Source, encoding: str, dialect: Dialect, types: dict):
+    """Start the whole-file read of every column on a thread, before the caller has chosen its
+    columns, or None when the file is not read at once (`_stream`) or has more than
+    `EARLY_MAX_COLUMNS` columns (reading the unchosen ones would cost more than it hides).
+    pyarrow parses without the GIL, so in a fresh process (the CLI) the parse runs on the second
+    core while the main thread imports pandas, about 0.4 s: on a year of minutes that hides the
+    whole parse. It then parses on one thread, leaving the import its core; with pandas already
+    imported (a notebook) nothing runs beside it, so it uses all. `read_columns` takes the
+    result; the caller waits for it in any case (`finish_early_read`)."""
+    import sys
+
+    if (src.gzip or encoding not in ("utf-8", "utf-8-sig") or src.size > WHOLE_READ_BYTES
+            or len(types) > EARLY_MAX_COLUMNS):
+        return None
+    threads = "pandas" in sys.modules
+    return Background(_read_at_once, src, dialect, list(types), types, threads)
+
+
+def finish_early_read(early: Background | None) -> None:
+    """Wait for an early read whatever became of it (its error is the chosen columns' read's to
+    report): no parse is left running, at exit least of all, once a reading call returns."""
+    if early is not None:
+        try:
+            early.result()
+        except Exception:  # noqa: BLE001, S110
+            pass
 
 
 def read_columns(path: Path, src: Source, encoding: str, dialect: Dialect, columns: list[str],
-                 sample: pd.DataFrame) -> Columns:
+                 types: dict, early: Background | None = None) -> Columns:
     """Stream the whole file, keeping `columns`. Typed as in the sample first (fast); when a later
-    row does not fit the sample's types, again with the columns as text (parsed by the caller)."""
+    row does not fit the sample's types, again with the columns as text (parsed by the caller).
+    `early`: the whole-file read of every column that `start_early_read` started, if any."""
     import pyarrow as pa
 
-    types = {c: _stream_type(sample[c]) for c in columns}
+    types = {c: types[c] for c in columns}
     notes = []
     for attempt in range(3):
         try:
-            frame, lines, rows_read, bad = _stream(path, src, encoding, dialect, columns, types)
+            frame, lines, rows_read, bad = _stream(path, src, encoding, dialect, columns, types,
+                                                   early if attempt == 0 else None)
             break
         except (pa.ArrowException, UnicodeDecodeError) as exc:
             text = str(exc)
@@ -227,7 +174,7 @@ def _too_many_rows(path: Path) -> CapplanError:
                         "to a coarser interval (a year of 5-second samples is 6.3 million rows)")
 
 
-def _read_at_once(src: Source, dialect: Dialect, columns: list[str], types):
+def _read_at_once(src: Source, dialect: Dialect, columns: list[str], types, threads=True):
     """A plain UTF-8 file under `WHOLE_READ_BYTES` in one multithreaded `read_csv` (about twice
     the streaming reader's speed on two cores): (table, rows, bad row numbers), or None when a bad
     row came without its number (known only single-threaded) so the caller streams instead. The
@@ -242,7 +189,7 @@ def _read_at_once(src: Source, dialect: Dialect, columns: list[str], types):
 
     import pyarrow as pa
 
-    read, parse, convert = _options(dialect, handler, True, columns, types)
+    read, parse, convert = _options(dialect, handler, threads, columns, types)
     read.block_size = WHOLE_BLOCK_BYTES
     try:  # pyarrow's own file reader: no Python call per block
         fh = pa.OSFile(str(src.path))
@@ -256,12 +203,15 @@ def _read_at_once(src: Source, dialect: Dialect, columns: list[str], types):
     return table, table.num_rows, bad
 
 
-def _stream(path: Path, src: Source, encoding: str, dialect: Dialect, columns: list[str], types):
+def _stream(path: Path, src: Source, encoding: str, dialect: Dialect, columns: list[str], types,
+            early: Background | None):
     import numpy as np
 
-    at_once = None
-    if not src.gzip and encoding in ("utf-8", "utf-8-sig") and src.size <= WHOLE_READ_BYTES:
-        at_once = _read_at_once(src, dialect, columns, types)
+    at_once = _from_early(early, columns) if early is not None else _UNUSED
+    if at_once is _UNUSED:
+        at_once = None
+        if not src.gzip and encoding in ("utf-8", "utf-8-sig") and src.size <= WHOLE_READ_BYTES:
+            at_once = _read_at_once(src, dialect, columns, types)
     if at_once is None:
         table, rows, bad = _read_streaming(path, src, encoding, dialect, columns, types)
     else:
@@ -276,6 +226,23 @@ def _stream(path: Path, src: Source, encoding: str, dialect: Dialect, columns: l
     else:
         lines = np.arange(first, first + rows, dtype=np.int32)  # rows are capped at 10 M
     return _to_pandas(table), lines, rows + len(bad), known
+
+
+_UNUSED = object()
+
+
+def _from_early(early: Background, columns: list[str]):
+    """The early read's (table, rows, bad row numbers) cut to `columns`; None when it met a bad
+    row without its number (so the streaming reader is next, whatever the columns); `_UNUSED`
+    when it failed, since a column not chosen may be the cause: the chosen ones are read again."""
+    try:
+        got = early.result()
+    except Exception:  # noqa: BLE001 - the read of the chosen columns reports its own error
+        return _UNUSED
+    if got is None:
+        return None
+    table, rows, bad = got
+    return table.select(columns), rows, bad
 
 
 def _read_streaming(path: Path, src: Source, encoding: str, dialect: Dialect, columns: list[str],
@@ -305,24 +272,6 @@ def _read_streaming(path: Path, src: Source, encoding: str, dialect: Dialect, co
         if not bad or all(b is not None for b in bad) or not threads:
             break  # row numbers of the bad rows are known only from a single-threaded read
     return pa.Table.from_batches(batches, schema=reader.schema), rows, bad
-
-
-def _stream_type(col: pd.Series):
-    """The pyarrow type to read a column as, from its sample: numbers as float64 (an int64
-    column may meet 1e400 further down), datetimes as they were inferred, the rest as text."""
-    import pandas as pd
-    import pyarrow as pa
-
-    if pd.api.types.is_bool_dtype(col):
-        return pa.string()
-    if pd.api.types.is_numeric_dtype(col):
-        return pa.float64()
-    if pd.api.types.is_datetime64_any_dtype(col) or isinstance(col.dtype, pd.DatetimeTZDtype):
-        unit = getattr(col.dtype, "unit", "s")
-        tz = getattr(col.dtype, "tz", None)
-        return pa.timestamp(unit if unit in ("s", "ms", "us", "ns") else "s",
-                            tz=str(tz) if tz is not None else None)
-    return pa.string()
 
 
 def _to_pandas(table) -> pd.DataFrame:
@@ -429,5 +378,6 @@ def _read_text_table(path: Path, text: str, raw: bytes | None = None) -> tuple[p
     return _to_pandas(table), dialect.fmt
 
 
-__all__ = ["Dialect", "Columns", "sniff_dialect", "read_sample", "read_columns", "decode",
+__all__ = ["Dialect", "Columns", "sniff_dialect", "read_sample", "sample_frame", "stream_types",
+           "start_early_read", "finish_early_read", "read_columns", "decode",
            "HEAD_BYTES", "_read_text_table"]

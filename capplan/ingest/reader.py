@@ -25,7 +25,16 @@ from capplan.ingest.columns import (
     to_numbers,
     utc_index,
 )
-from capplan.ingest.delimited import Columns, read_columns, read_sample, sniff_dialect
+from capplan.ingest.delimited import (
+    Columns,
+    finish_early_read,
+    read_columns,
+    read_sample,
+    sample_frame,
+    sniff_dialect,
+    start_early_read,
+    stream_types,
+)
 from capplan.ingest.log_formats import detect_log_format
 from capplan.ingest.model import FIRST_ROWS_SHOWN, DroppedRows, InputInfo, Traffic
 from capplan.ingest.rates import (
@@ -75,6 +84,12 @@ class _Table:
     decimal_comma: bool = False
     # Monitoring JSON: per series, what the file says its values are (monitoring_json).
     series_info: dict | None = None
+    early: object = None  # a delimited file's whole-file read, started before columns are chosen
+
+    def settle(self) -> None:
+        """Wait for an early read that `load` did not take (a failure before it, or a list of
+        the series): nothing of a read is left running once a reading call returns."""
+        finish_early_read(self.early)
 
 
 def read_traffic(path: str | Path, *, time_column: str | None = None,
@@ -108,10 +123,13 @@ def read_traffic(path: str | Path, *, time_column: str | None = None,
             raise CapplanError(f"--unit {unit!r}: an access log is counted per second; give only "
                                "what a line counts (--unit hits)")
         return replace(table, unit=unit_.label)
-    tcol = choose_time_column(path, table.sample, time_column)
-    lay = ser.layout(path, table.sample, tcol, value_column, series, aggregate)
-    cols = list(dict.fromkeys([tcol, *lay.value_columns, *filter(None, [lay.series_column])]))
-    loaded = table.load(cols)
+    try:
+        tcol = choose_time_column(path, table.sample, time_column)
+        lay = ser.layout(path, table.sample, tcol, value_column, series, aggregate)
+        cols = list(dict.fromkeys([tcol, *lay.value_columns, *filter(None, [lay.series_column])]))
+        loaded = table.load(cols)
+    finally:
+        table.settle()
     if loaded.rows_read == 0:
         raise CapplanError(f"{path}: has a header but no data rows: export a time range with data")
     return _build(path, src, table, loaded, tcol, lay, series=series, aggregate=aggregate,
@@ -128,11 +146,14 @@ def list_series(path: str | Path, *, time_column: str | None = None,
     table = _open_table(src, sheet, "UTC")
     if isinstance(table, Traffic):
         return [table.source.value_column]
-    tcol = choose_time_column(path, table.sample, time_column)
-    lay = ser.layout(path, table.sample, tcol, None, None, "sum")
-    if lay.kind != "long":
-        return list(lay.value_columns)
-    loaded = table.load([lay.series_column])
+    try:
+        tcol = choose_time_column(path, table.sample, time_column)
+        lay = ser.layout(path, table.sample, tcol, None, None, "sum")
+        if lay.kind != "long":
+            return list(lay.value_columns)
+        loaded = table.load([lay.series_column])
+    finally:
+        table.settle()
     return ser.long_names(loaded.frame, lay.series_column)
 
 
@@ -193,15 +214,25 @@ def _open_table(src: Source, sheet: str | None, timezone: str) -> _Table | Traff
                             series_info=frame.attrs.get("series_info"))
     dialect = sniff_dialect(path, head)
     sample = read_sample(path, head, complete, dialect)
-    if sample.empty and complete:
+    if sample.num_rows == 0 and complete:
         raise CapplanError(f"{path}: has a header but no data rows: export a time range with data")
-    if sample.empty:
+    if sample.num_rows == 0:
         raise CapplanError(f"{path}: none of the first rows splits into the header's "
                            f"{len(dialect.names)} fields ({dialect.fmt}): check the delimiter and "
                            "the quotes")
-    return _Table(sample, lambda cols: read_columns(path, src, encoding, dialect, cols, sample),
+    types = stream_types(sample)
+    # The parse starts before pandas is first imported (by sample_frame) and runs beside it.
+    early = start_early_read(src, encoding, dialect, types)
+    try:
+        frame = sample_frame(sample)
+    except BaseException:
+        finish_early_read(early)
+        raise
+    return _Table(frame, lambda cols: read_columns(path, src, encoding, dialect, cols, types,
+                                                   early),
                   src.fmt_prefix + dialect.fmt, encoding=_enc_name(encoding),
-                  notes=dialect.notes + notes, decimal_comma=dialect.delimiter == ";")
+                  notes=dialect.notes + notes, decimal_comma=dialect.delimiter == ";",
+                  early=early)
 
 
 def _whole_table(frame: pd.DataFrame, fmt: str, first_line: int, **kw) -> _Table:
