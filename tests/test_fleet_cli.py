@@ -99,9 +99,20 @@ def test_workbook_totals_recalculated_equal_the_sum_of_the_plans(fleet_run, tmp_
     assert wb2["Totals"]["C10"].value == 100 + 71
 
 
+MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()  # not the locale's
+
+
 def pdftext(path: Path, layout: bool = True) -> str:
     return subprocess.run(["pdftotext", *(["-layout"] if layout else []), str(path), "-"],
-                          capture_output=True, text=True, check=True).stdout
+                          capture_output=True, text=True, check=True).stdout.replace("\u00a0", " ")
+
+
+def human(iso: str) -> str:
+    """2024-02-29 as the PDF writes it: 29 Feb 2024."""
+    import datetime as dt
+
+    d = dt.date.fromisoformat(iso)
+    return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
 
 
 @pytest.mark.skipif(not HAVE_POPPLER, reason="poppler not installed")
@@ -114,14 +125,14 @@ def test_pdf_pages_at_risk_first_then_each_service_then_all_then_appendix(fleet_
     assert "Services at risk" in first and "Fleet totals by month" in first
     # Ranked by runway: api (1.91 months) before web (2.34 months).
     assert first.index("api") < first.index("web")
-    for r in doc["rollup"]["nominal"]["months"]:
-        assert r["date"] in first
+    for r in doc["rollup"]["nominal"]["months"]:  # ISO in fleet.json, as people write it here
+        assert human(r["date"]) in first
     assert f"{doc['rollup']['nominal']['months'][-1]['instances']}" in first
     # One compact page per service at risk, in runway order.
     assert re.search(r"^\s*api\s*$", pages[1], re.M)
     api = next(s["plan"] for s in doc["services"] if s["name"] == "api")
-    assert api["scenarios"]["nominal"]["runway"] in pages[1]
-    assert api["scenarios"]["nominal"]["order_by"] in pages[1]  # runway - 10 days' lead time
+    assert human(api["scenarios"]["nominal"]["runway"]) in pages[1]
+    assert human(api["scenarios"]["nominal"]["order_by"]) in pages[1]  # runway - 10 days' lead
     assert re.search(r"^\s*web\s*$", pages[2], re.M)
     assert "All services" in pages[3] and "batch" in pages[3]
     appendix = "".join(pages[4:])

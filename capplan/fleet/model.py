@@ -120,6 +120,7 @@ class ServiceSummary:
     instances_needed_today: int | None
     cost_per_instance: float | None
     scenarios: dict  # "nominal" / "worst_case" -> ScenarioSummary
+    currency: str | None = None  # what its costs are in (plan.json's `currency`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +169,7 @@ class RollupMonth:
     date: str  # the month's end; the latest of the services' when their data end on different days
     instances: int | None  # None when no service was sized
     add: int | None  # None when no sized service stated today's fleet
-    cost: float | None  # None when no service gave a cost per instance
+    cost: float | None  # None when no service gave a cost per instance, or they differ in currency
     services_sized: int
     services_costed: int
     beyond_fleet_limit: int  # services whose month m is past what one fleet carries
@@ -197,6 +198,7 @@ class FleetResult:
     inputs: tuple[InputHash, ...]
     notes: tuple[str, ...]
     starts: tuple[str, str] | None  # earliest and latest plan start among planned services
+    currency: str | None = None  # the one currency of every costed service, when they state it
 
     @property
     def planned(self) -> tuple[ServiceResult, ...]:

@@ -3,7 +3,9 @@
 Month m of the fleet adds up month m of every planned service: its instances (a month past what
 one fleet carries counts its cells x cell size), the instances to add to today's fleet, and the
 cost. Services whose data end on different days have month ends a few days apart; the roll-up
-month's date is the latest of them, and the fleet's notes say so.
+month's date is the latest of them, and the fleet's notes say so. Costs are added only when every
+costed service has them in the same currency (or none states one): 100 EUR and 100 USD are not
+200 of anything.
 """
 
 from __future__ import annotations
@@ -18,9 +20,17 @@ from capplan.fleet.model import (
 )
 
 
+def cost_currencies(services: tuple[ServiceResult, ...]) -> list[str | None]:
+    """The currencies of the services with a cost per instance (None: not stated), sorted."""
+    found = {s.summary.currency for s in services
+             if s.ok and s.summary.cost_per_instance is not None}
+    return sorted(found, key=lambda c: (c is None, c or ""))
+
+
 def rollup(services: tuple[ServiceResult, ...], months: int) -> dict:
     """scenario -> tuple of RollupMonth, 1..months."""
     planned = [s.summary for s in services if s.ok]
+    addable = len(cost_currencies(services)) <= 1
     out = {}
     for name in SCENARIOS:
         rows = []
@@ -34,7 +44,7 @@ def rollup(services: tuple[ServiceResult, ...], months: int) -> dict:
                 month=m + 1, date=max((c.date for c in cells), default=""),
                 instances=sum(c.instances for c in sized) if sized else None,
                 add=sum(adds) if adds else None,
-                cost=float(sum(costs)) if costs else None,
+                cost=float(sum(costs)) if costs and addable else None,
                 services_sized=len(sized), services_costed=len(costs),
                 beyond_fleet_limit=sum(1 for c in cells if c.beyond_fleet_limit)))
         out[name] = tuple(rows)
@@ -72,6 +82,12 @@ def assemble(source, months: int, results) -> FleetResult:
                 inputs.setdefault(key, i)
     starts = sorted({s.summary.start for s in services if s.ok})
     notes = list(source.notes)
+    currencies = cost_currencies(services)
+    if len(currencies) > 1:
+        notes.append("the services' costs are in different currencies ("
+                     + ", ".join(c or "none stated" for c in currencies)
+                     + "): the fleet's costs are not added up; give every service the same "
+                     "currency (currency in [defaults])")
     if len(starts) > 1:
         notes.append(f"the services' data end on different days ({starts[0]} to {starts[-1]}): "
                      "roll-up month m adds each service's own month m, dated by the latest")
@@ -79,4 +95,5 @@ def assemble(source, months: int, results) -> FleetResult:
                        rollup=rollup(services, months), at_risk=at_risk(services),
                        inputs=tuple(sorted(inputs.values(), key=lambda i: (i.role != "fleet file",
                                                                            i.path, i.role))),
-                       notes=tuple(notes), starts=(starts[0], starts[-1]) if starts else None)
+                       notes=tuple(notes), starts=(starts[0], starts[-1]) if starts else None,
+                       currency=currencies[0] if len(currencies) == 1 else None)

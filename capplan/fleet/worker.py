@@ -257,4 +257,5 @@ def summarize(doc: dict) -> ServiceSummary:
                           worst_monthly_growth=growth.get("worst_monthly_growth"), sized=sized,
                           current_instances=cap.get("current_instances"),
                           instances_needed_today=cap.get("instances_needed_today"),
-                          cost_per_instance=doc.get("cost_per_instance"), scenarios=scenarios)
+                          cost_per_instance=doc.get("cost_per_instance"), scenarios=scenarios,
+                          currency=doc.get("currency"))

@@ -18,7 +18,7 @@ def totals_figure(result: FleetResult, today: int | None):
     styles = {"nominal": (ACCENT, ""), "worst_case": (LIGHT, "/")}
     for name, (color, pattern) in styles.items():
         rows = result.rollup[name]
-        fig.add_trace(go.Bar(x=[f"M{r.month}<br>{r.date}" for r in rows],
+        fig.add_trace(go.Bar(x=[f"M{r.month}<br>{fmt.day(r.date, '')}" for r in rows],
                              y=[r.instances or 0 for r in rows], name=name.replace("_", " "),
                              marker={"color": color, "line": {"color": INK, "width": 1},
                                      "pattern": {"shape": pattern}}))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from html import escape
 
 from capplan.fleet.model import FleetResult
-from capplan.outputs.fmt import DEFAULT_UNIT, signed_pct
+from capplan.outputs.fmt import DEFAULT_UNIT, dates_in_text, day, signed_pct
 
 SCRIPT = """
 function sortBy(th){const t=th.closest('table'),i=[...th.parentNode.children].indexOf(th),
@@ -63,8 +63,9 @@ def render(result: FleetResult, title: str) -> bytes:
     parts = [f"<h1>{escape(title)}</h1><p>{v['n_planned']:,} of {v['n_total']:,} services "
              f"planned from {escape(v['source'])} ({escape(v['form'])}); horizon {v['months']} "
              f"month(s){'; ' + str(v['n_failed']) + ' failed' if v['n_failed'] else ''}.</p>"]
+    cur = f" ({v['currency']})" if v["currency"] else ""
     if v["any_sized"]:
-        rows = [f"<tr>{_td(r['month'], value=r['month'])}{_td(r['date'], True)}"
+        rows = [f"<tr>{_td(r['month'], value=r['month'])}{_td(day(r['date'], ''), True, value=r['date'])}"
                 f"{_td(_n(r['nominal'].instances), value=r['nominal'].instances)}"
                 f"{_td(_n(r['nominal'].add), value=r['nominal'].add)}"
                 f"{_td(_money(r['nominal'].cost), value=r['nominal'].cost)}"
@@ -75,11 +76,12 @@ def render(result: FleetResult, title: str) -> bytes:
         parts += ["<h2>Totals by month</h2>", fc.totals_figure(result, v["today"] or None)]
         parts.append(_table(
             [("month", False), ("ends", True), ("nominal instances", False), ("add", False),
-             ("cost", False), ("worst-case instances", False), ("add", False), ("cost", False)],
+             (f"cost{cur}", False), ("worst-case instances", False), ("add", False),
+             (f"cost{cur}", False)],
             rows))
     risk = [f"<tr>{_td(a['name'], True)}{_td(a['scenario'].replace('_', ' '), True)}"
-            f"{_td(a['runway'], value=a['runway'])}"
-            f"{_td(a['order_text'] if a['order_by'] else '', value=a['order_by'])}</tr>"
+            f"{_td(day(a['runway'], ''), value=a['runway'])}"
+            f"{_td(dates_in_text(a['order_text']) if a['order_by'] else '', value=a['order_by'])}</tr>"
             for a in v["at_risk"]]
     parts.append(f"<h2>At risk ({len(risk):,}), earliest runway first</h2>" + (_table(
         [("service", True), ("scenario", True), ("runway", False), ("order by", False)], risk)
@@ -93,16 +95,16 @@ def render(result: FleetResult, title: str) -> bytes:
         ln, lw = r["last"]["nominal"], r["last"]["worst_case"]
         growth = "" if r["growth"] is None else signed_pct(r["growth"])
         unit = "" if r["unit"] == DEFAULT_UNIT else f" {r['unit']}"
-        order = r["order"]["nominal"] if r["nominal"].order_by else ""
+        order = dates_in_text(r["order"]["nominal"]) if r["nominal"].order_by else ""
         rows.append(f"<tr>{_td(r['name'], True)}{_td(_rate(r['peak']) + unit, value=r['peak'])}"
                     f"{_td(r['model'], True)}"
                     f"{_td(growth, value=r['growth'])}"
                     f"{_td(_n(r['current']), value=r['current'])}"
                     f"{_td(_n(ln.instances if ln else None), value=ln.instances if ln else None)}"
                     f"{_td(_n(lw.instances if lw else None), value=lw.instances if lw else None)}"
-                    f"{_td(r['nominal'].runway or '', value=r['nominal'].runway)}"
+                    f"{_td(day(r['nominal'].runway, ''), value=r['nominal'].runway)}"
                     f"{_td(order, value=r['nominal'].order_by)}"
-                    f"{_td(r['worst_case'].runway or '', value=r['worst_case'].runway)}</tr>")
+                    f"{_td(day(r['worst_case'].runway, ''), value=r['worst_case'].runway)}</tr>")
     parts.append('<h2>All services</h2><input placeholder="filter by name" '
                  'oninput="filterRows(this)">' + _table(
                      [("service", True), ("peak today", False), ("growth model", True),
@@ -119,7 +121,7 @@ def render(result: FleetResult, title: str) -> bytes:
         [f"<tr>{_td(i.role, True)}{_td(i.service or '', True)}{_td(i.path, True)}"
          f"<td class='l mono'>{escape(i.sha256)}</td></tr>" for i in v["inputs"]]))
     for n in v["notes"]:
-        parts.append(f"<p>note: {escape(n)}</p>")
+        parts.append(f"<p>note: {escape(dates_in_text(n))}</p>")
     html_parts, n = [], 0
     for part in parts:
         if isinstance(part, str):

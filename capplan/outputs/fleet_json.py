@@ -26,6 +26,7 @@ def rollup_section(result: FleetResult) -> dict:
            for name in SCENARIOS}
     out["starts"] = (None if result.starts is None else
                      {"earliest": result.starts[0], "latest": result.starts[1]})
+    out["currency"] = result.currency  # of every cost here; null when none was stated
     out["current_instances"] = sum(s.summary.current_instances or 0 for s in result.planned
                                    if s.summary.sized)
     return out

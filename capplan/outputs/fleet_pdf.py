@@ -31,6 +31,7 @@ def _service_row(s) -> dict:
             "current": sm.current_instances, "needed": sm.instances_needed_today,
             "last": last, "nominal": sm.scenarios["nominal"],
             "worst_case": sm.scenarios["worst_case"], "cost_per_instance": sm.cost_per_instance,
+            "currency": sm.currency,
             "unit": service_unit(s)}
 
 
@@ -108,7 +109,9 @@ def view(result: FleetResult, title: str) -> dict:
         "starts": result.starts, "n_total": len(result.services), "n_planned": len(planned),
         "n_failed": len(result.failed), "today": today,
         "any_sized": any(r.services_sized for r in nom),
-        "any_cost": any(r.services_costed for r in nom),
+        "any_cost": any(r.cost is not None for r in nom),  # the fleet's costs are added up
+        "any_service_cost": any(r.services_costed for r in nom),
+        "currency": result.currency,
         "n_sized": max((r.services_sized for r in nom), default=0),
         "last": {"nominal": nom[-1] if nom else None, "worst_case": wc[-1] if wc else None},
         "rows": _month_rows(result), "at_risk": at_risk,
@@ -169,24 +172,35 @@ def build(result: FleetResult, *, title: str, paper: str, argv, export) -> bytes
     return _pdf_bytes(page)
 
 
+def _order_cell(text: str) -> str:
+    """An order-by cell: a date as people write it, kept on one line; 'now: N days late' as is."""
+    if len(text) == 10 and text[4:5] == "-":
+        return fmt.day(text).replace(" ", "\u00a0")
+    return text
+
+
 def render_html(v: dict, charts: dict, pages: list, *, paper: str, command: str,
                 versions: str) -> str:
     import jinja2
 
     from capplan import __version__
 
+    # Dates as people write them, as on the service report; names, paths and hashes as typed.
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(pdf.TEMPLATES)),
                              autoescape=jinja2.select_autoescape(["html", "j2"]),
-                             undefined=jinja2.StrictUndefined)
+                             undefined=jinja2.StrictUndefined, finalize=pdf.finalize)
     env.filters.update(pdf.FILTERS)
     env.filters["n"] = lambda x: "–" if x is None else f"{x:,}"
     env.filters["scenario"] = lambda x: x.replace("_", " ")
+    env.filters["cur"] = lambda c: f" {c}" if c else ""
+    env.filters["in_cur"] = lambda c: f" ({c})" if c else ""
+    env.filters["order"] = _order_cell
     env.filters["unit_note"] = lambda u: "" if u == fmt.DEFAULT_UNIT else f" {u}"
     css_env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(pdf.TEMPLATES)),
                                  autoescape=False)
-    data_to = v["starts"][1] if v["starts"] else ""
+    data_to = fmt.dates_in_text(v["starts"][1]) if v["starts"] else ""
     css = css_env.get_template("fleet.css").render(
         paper=paper, title_css=pdf._css_string(v["title"]), data_to=data_to, version=__version__)
     return env.get_template("fleet.html.j2").render(
-        v=v, charts=charts, pages=pages, command=command, versions=versions,
-        css=jinja2.utils.markupsafe.Markup(css))
+        v=v, charts=charts, pages=pages, command=pdf.verbatim(command),
+        versions=pdf.verbatim(versions), css=pdf.verbatim(jinja2.utils.markupsafe.Markup(css)))

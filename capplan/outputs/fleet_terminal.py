@@ -34,7 +34,8 @@ def print_fleet(console: Console, result: FleetResult) -> None:
     if any(r.services_sized for r in nom):
         t = Table(title="Fleet totals by month (instances summed over the sized services)",
                   title_justify="left")
-        for col in ("month", "ends", "nominal", "add", "cost", "worst case", "add", "cost"):
+        cost = f"cost ({result.currency})" if result.currency else "cost"
+        for col in ("month", "ends", "nominal", "add", cost, "worst case", "add", cost):
             t.add_column(col, justify="right")
         for r, w in zip(nom, wc):
             t.add_row(str(r.month), r.date, _n(r.instances), _n(r.add), _money(r.cost),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 
 from capplan.fleet.model import SCENARIOS, FleetResult
+from capplan.fleet.rollup import cost_currencies
 
 RATE = "#,##0.0"
 INT = "#,##0"
@@ -19,7 +20,7 @@ HEADER_FILL = "DDDDDD"
 # Peaks are in each service's own unit (its --unit; req/s when none), named in the last column.
 MONTHS_HEADS = ("service", "month", "ends", "nominal peak", "nominal instances",
                 "nominal add", "nominal cost", "worst-case peak", "worst-case instances",
-                "worst-case add", "worst-case cost", "peak unit")
+                "worst-case add", "worst-case cost", "peak unit", "currency")
 # Months columns summed by Totals, per scenario: instances, add, cost.
 SUMMED = {"nominal": ("E", "F", "G"), "worst_case": ("I", "J", "K")}
 
@@ -82,7 +83,7 @@ def build(result: FleetResult, title: str) -> bytes:
     from capplan.outputs.fleet_pdf import at_risk_rows, service_unit
 
     services = _Sheet(wb, "Services", {"A": 28, "B": 40, "C": 24, "D": 22}, freeze="B2",
-                      filter_range=f"A1:V{n_services + 1}")
+                      filter_range=f"A1:W{n_services + 1}")
     late = {(a["name"], a["scenario"]): a["order_late_days"] for a in at_risk_rows(result)}
     units = {s.name: service_unit(s) for s in result.planned}
     services.header("service", "export", "series", "growth model", "monthly growth (nominal)",
@@ -91,7 +92,7 @@ def build(result: FleetResult, title: str) -> bytes:
                     "runway (nominal)", "order by (nominal)", "runway (worst case)",
                     "order by (worst case)", "cost per instance", f"cost at month {m} (nominal)",
                     f"cost at month {m} (worst case)", "service file", "notes", "peak unit",
-                    "order days late (nominal)", "order days late (worst case)")
+                    "order days late (nominal)", "order days late (worst case)", "currency")
     for s in result.planned:
         sm = s.summary
         nom, wc = sm.scenarios["nominal"], sm.scenarios["worst_case"]
@@ -103,12 +104,12 @@ def build(result: FleetResult, title: str) -> bytes:
                      (MONEY, _last(s, "nominal", "cost")), (MONEY, _last(s, "worst_case", "cost")),
                      s.config, "; ".join(s.notes) or None, units[s.name],
                      (INT, late.get((s.name, "nominal"))),
-                     (INT, late.get((s.name, "worst_case"))))
+                     (INT, late.get((s.name, "worst_case"))), sm.currency)
 
     n_rows = sum(min(len(s.summary.scenarios["nominal"].months),
                      len(s.summary.scenarios["worst_case"].months)) for s in result.planned)
     months = _Sheet(wb, "Months", {"A": 28, "C": 12}, freeze="B2",
-                    filter_range=f"A1:L{n_rows + 1}")
+                    filter_range=f"A1:M{n_rows + 1}")
     months.header(*MONTHS_HEADS)
     for s in result.planned:
         nom = s.summary.scenarios["nominal"].months
@@ -116,7 +117,7 @@ def build(result: FleetResult, title: str) -> bytes:
         for r, w in zip(nom, wc):
             months.row(s.name, (INT, r.month), r.date, (RATE, r.peak), (INT, r.instances),
                        (INT, r.add), (MONEY, r.cost), (RATE, w.peak), (INT, w.instances),
-                       (INT, w.add), (MONEY, w.cost), units[s.name])
+                       (INT, w.add), (MONEY, w.cost), units[s.name], s.summary.currency)
     last = n_rows + 1
 
     totals = _Sheet(wb, "Totals", {"A": 12, "B": 12})
@@ -125,13 +126,18 @@ def build(result: FleetResult, title: str) -> bytes:
                "Months and recalculate. Services without capacity facts add nothing.")
     totals.row("instances today (sum of Services)",
                (INT, f"=SUM(Services!$G$2:$G${n_services + 1})"))
-    totals.header("month", "ends", "nominal instances", "nominal add", "nominal cost",
-                  "worst-case instances", "worst-case add", "worst-case cost")
+    addable = len(cost_currencies(result.services)) <= 1
+    cur = f" ({result.currency})" if result.currency else ""
+    totals.header("month", "ends", "nominal instances", "nominal add", f"nominal cost{cur}",
+                  "worst-case instances", "worst-case add", f"worst-case cost{cur}")
     for i, r in enumerate(result.rollup["nominal"]):
         row = 5 + i
         cells = [(INT, r.month), r.date]
         for name in SCENARIOS:
-            for col, fmt in zip(SUMMED[name], (INT, INT, MONEY)):
+            for col, fmt, what in zip(SUMMED[name], (INT, INT, MONEY), ("n", "add", "cost")):
+                if what == "cost" and not addable:  # 100 EUR and 100 USD are not 200 of anything
+                    cells.append("not added: the services' costs are in different currencies")
+                    continue
                 cells.append((fmt, f"=SUMIFS(Months!${col}$2:${col}${last},"
                                    f"Months!$B$2:$B${last},$A{row})"))
         totals.row(*cells)

@@ -1,0 +1,124 @@
+"""The fleet's costs carry their currency and are added only within one currency; the fleet's
+PDF and HTML write dates as people do, as the service report does (fleet.json keeps ISO)."""
+import datetime as dt
+import io
+import json
+import re
+
+import pytest
+
+from capplan.fleet import FleetSettings, LocalExecutor, plan_fleet, read_sources
+from capplan.outputs import fleet_html, fleet_json, fleet_pdf, fleet_workbook
+
+MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()  # not the locale's
+# Each service: a flat 600 req/s, 100 per instance at 0.6 -> 10 instances (600 / 60) by hand.
+NEEDED = 10
+
+
+def fleet(tmp_path, currencies):
+    rows = ["date,value"] + [f"{dt.date(2024, 1, 1) + dt.timedelta(days=i)},600"
+                             for i in range(20)]
+    text = ('[defaults]\nper_instance = 100\ninstances = 5\ntarget_utilization = 0.6\n'
+            'growth = "0%/month"\ncost_per_instance = 250\n')
+    for i, cur in enumerate(currencies):
+        (tmp_path / f"s{i}.csv").write_text("\n".join(rows) + "\n")
+        text += f'\n[[service]]\nname = "svc-{i}"\nfile = "s{i}.csv"\n'
+        if cur:
+            text += f'currency = "{cur}"\n'
+    (tmp_path / "fleet.toml").write_text(text)
+    return plan_fleet(read_sources(tmp_path / "fleet.toml"), FleetSettings(flags=(("months", 3),)),
+                      LocalExecutor(1))
+
+
+def pdf_text(result):
+    """The fleet PDF's page, as `fleet_pdf.build` makes it, its charts left out."""
+    pages = [fleet_pdf.risk_page(s, s.plan(), "data:,") for s in fleet_pdf.at_risk_services(result)]
+    assert pages  # every service is short (5 of 10): each has a page of its own
+    return fleet_pdf.render_html(fleet_pdf.view(result, "t"), {}, pages, paper="A4",
+                                 command="capplan fleet fleet.toml",
+                                 versions="v").replace("\u00a0", " ")
+
+
+def test_one_currency_is_added_and_named(tmp_path):
+    result = fleet(tmp_path, ["EUR", "EUR"])
+    assert result.currency == "EUR"
+    for r in result.rollup["nominal"]:
+        assert r.cost == 2 * NEEDED * 250  # 5,000 a month, by hand
+    doc = json.loads(fleet_json.dumps(result))
+    assert doc["rollup"]["currency"] == "EUR"
+    page = pdf_text(result)
+    assert "5,000 EUR" in page and "cost (EUR)" in page
+    assert "nominal cost (EUR)" in page  # each service's page
+    assert "M3 cost (EUR)" in page  # the table of all services: one currency, in its head
+    assert "cost (EUR)" in fleet_html.render(result, "t").decode()
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(fleet_workbook.build(result, "t")))
+    heads = [c for row in wb["Totals"].iter_rows(min_row=4, max_row=4, values_only=True)
+             for c in row]
+    assert "nominal cost (EUR)" in heads
+    months = list(wb["Months"].iter_rows(values_only=True))
+    cur = months[0].index("currency")
+    assert {r[cur] for r in months[1:]} == {"EUR"}
+
+
+def test_different_currencies_are_not_added(tmp_path):
+    result = fleet(tmp_path, ["EUR", "USD", None])
+    assert result.currency is None
+    assert all(r.cost is None and r.services_costed == 3 for r in result.rollup["nominal"])
+    (note,) = [n for n in result.notes if "currencies" in n]
+    assert "(EUR, USD, none stated)" in note
+    doc = json.loads(fleet_json.dumps(result))
+    assert {m["cost"] for m in doc["rollup"]["nominal"]["months"]} == {None}
+    assert doc["rollup"]["currency"] is None
+    page = pdf_text(result)
+    assert "cost per month at month" not in page  # no fleet total card
+    # each service's own cost, in its own currency, in the table of all services
+    assert "2,500 EUR" in page and "2,500 USD" in page
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(fleet_workbook.build(result, "t")))
+    totals = list(wb["Totals"].iter_rows(min_row=5, values_only=True))
+    assert totals[0][4] == "not added: the services' costs are in different currencies"
+    assert isinstance(totals[0][2], str) and totals[0][2].startswith("=SUMIFS")
+
+
+def test_no_currency_stated_is_added_without_a_label(tmp_path):
+    result = fleet(tmp_path, [None, None])
+    assert result.currency is None
+    assert [r.cost for r in result.rollup["nominal"]] == [5000.0] * 3
+    assert not [n for n in result.notes if "currencies" in n]
+
+
+ISO = re.compile(r"\b\d{4}-\d\d-\d\d\b")
+
+
+def test_fleet_pdf_and_html_dates_are_human(tmp_path):
+    result = fleet(tmp_path, ["USD"])
+    start = result.starts[1]  # ISO in the result and in fleet.json
+    assert ISO.fullmatch(start)
+    d = dt.date.fromisoformat(start)
+    human = f"{d.day} {MONTHS[d.month - 1]} {d.year}"
+    page = pdf_text(result)
+    visible = re.sub(r"<[^>]+>", " ", page.split("</style>", 1)[1])
+    assert human in visible and not ISO.search(visible)
+    assert f"data to {human}" in page.split("</style>", 1)[0]  # the running header
+    html = fleet_html.render(result, "t").decode()
+    body = re.sub(r"<script.*?</script>", "", html, flags=re.S)
+    text = re.sub(r"<[^>]+>", " ", body)
+    assert not ISO.search(text)
+    assert f'data-v="{result.rollup["nominal"][0].date}"' in body  # sorted by the ISO date
+
+
+@pytest.mark.parametrize("name", ["svc-2024-01-05"])
+def test_names_and_paths_keep_their_dates(tmp_path, name):
+    rows = ["date,value"] + [f"{dt.date(2024, 1, 1) + dt.timedelta(days=i)},600"
+                             for i in range(20)]
+    (tmp_path / "export-2024-01-05.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "fleet.toml").write_text(
+        '[defaults]\nper_instance = 100\ninstances = 5\ngrowth = "0%/month"\n\n'
+        f'[[service]]\nname = "{name}"\nfile = "export-2024-01-05.csv"\n')
+    result = plan_fleet(read_sources(tmp_path / "fleet.toml"), FleetSettings(flags=(("months", 2),)),
+                        LocalExecutor(1))
+    page = pdf_text(result)
+    assert name in page and "export-2024-01-05.csv" in page
