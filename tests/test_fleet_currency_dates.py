@@ -122,3 +122,13 @@ def test_names_and_paths_keep_their_dates(tmp_path, name):
                         LocalExecutor(1))
     page = pdf_text(result)
     assert name in page and "export-2024-01-05.csv" in page
+
+
+def test_fleet_html_wide_tables_scroll_in_their_own_box(tmp_path):
+    result = fleet(tmp_path, ["USD", "USD"])
+    page = fleet_html.render(result, "t").decode()
+    body = re.sub(r"<script.*?</script>", "", page, flags=re.S)
+    tables = re.findall(r"(.{0,20})<table\b", body)
+    assert len(tables) >= 3 and all(t.endswith('<div class="scroll">') for t in tables), tables
+    assert body.count("</table></div>") == len(tables)
+    assert ".scroll{overflow-x:auto" in page

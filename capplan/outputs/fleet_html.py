@@ -24,7 +24,8 @@ r.style.display=r.cells[0].textContent.toLowerCase().includes(q)?'':'none'}
 STYLE = """body{font-family:"DejaVu Sans",Arial,sans-serif;max-width:1200px;margin:2em auto;color:#111}
 table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border-bottom:1px solid #999;padding:3px 8px;
 text-align:right}th{background:#eee;cursor:pointer}td.l,th.l{text-align:left}
-details{margin:.3em 0}summary{cursor:pointer;font-weight:bold}.mono{font-family:monospace;font-size:.85em}"""
+details{margin:.3em 0}summary{cursor:pointer;font-weight:bold}.mono{font-family:monospace;font-size:.85em}
+.scroll{overflow-x:auto;max-width:100%}html{overflow-y:scroll}"""
 
 
 def _n(x) -> str:
@@ -50,7 +51,9 @@ def _table(heads, rows, table_id=None) -> str:
     ident = f' id="{table_id}"' if table_id else ""
     head = "".join(f'<th class="{"l" if left else ""}" onclick="sortBy(this)">{escape(h)}</th>'
                    for h, left in heads)
-    return f"<table{ident}><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    # A wide table scrolls in its own box (a narrow window, a long path): the page does not.
+    return (f'<div class="scroll"><table{ident}><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table></div>")
 
 
 def render(result: FleetResult, title: str) -> bytes:
@@ -127,8 +130,11 @@ def render(result: FleetResult, title: str) -> bytes:
         if isinstance(part, str):
             html_parts.append(part)
             continue
+        # The page's width, and again on a resize (the PDF's fixed width is not the window's).
+        part.update_layout(width=None, autosize=True)
         html_parts.append(pio.to_html(part, full_html=False, include_plotlyjs=n == 0,
-                                      div_id=f"chart-{n}", config={"displaylogo": False}))
+                                      div_id=f"chart-{n}", default_width="100%",
+                                      config={"displaylogo": False, "responsive": True}))
         n += 1
     body = "".join(html_parts)
     page = (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}'
