@@ -50,7 +50,9 @@ def test_one_currency_is_added_and_named(tmp_path):
     assert "5,000 EUR" in page and "cost (EUR)" in page
     assert "nominal cost (EUR)" in page  # each service's page
     assert "M3 cost (EUR)" in page  # the table of all services: one currency, in its head
-    assert "cost (EUR)" in fleet_html.render(result, "t").decode()
+    html = fleet_html.render(result, "t").decode()
+    assert html.count("<th class=\"\" onclick=\"sortBy(this)\">cost (EUR)</th>") == 2
+    assert "month 3 cost (EUR)" in html and "needed today" in html  # as the PDF's table
     from openpyxl import load_workbook
 
     wb = load_workbook(io.BytesIO(fleet_workbook.build(result, "t")))
@@ -75,12 +77,53 @@ def test_different_currencies_are_not_added(tmp_path):
     assert "cost per month at month" not in page  # no fleet total card
     # each service's own cost, in its own currency, in the table of all services
     assert "2,500 EUR" in page and "2,500 USD" in page
+    html = fleet_html.render(result, "t").decode()
+    assert ">cost<" not in html and ">cost (" not in html  # no totals' cost column
+    assert "Costs are not added up" in html
+    assert ">2,500 EUR<" in html and ">2,500 USD<" in html
     from openpyxl import load_workbook
 
     wb = load_workbook(io.BytesIO(fleet_workbook.build(result, "t")))
     totals = list(wb["Totals"].iter_rows(min_row=5, values_only=True))
     assert totals[0][4] == "not added: the services' costs are in different currencies"
     assert isinstance(totals[0][2], str) and totals[0][2].startswith("=SUMIFS")
+
+
+def test_a_load_plan_s_currency_does_not_block_the_total(tmp_path):
+    # "load" gives a cost per instance in EUR but no capacity facts: no instances, no cost. Only
+    # "sized" has costs, in USD: they are the fleet's total.
+    rows = ["date,value"] + [f"{dt.date(2024, 1, 1) + dt.timedelta(days=i)},600"
+                             for i in range(20)]
+    for name in ("load", "sized"):
+        (tmp_path / f"{name}.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "fleet.toml").write_text(
+        '[defaults]\ngrowth = "0%/month"\ncost_per_instance = 250\n\n'
+        '[[service]]\nname = "load"\nfile = "load.csv"\ncurrency = "EUR"\n\n'
+        '[[service]]\nname = "sized"\nfile = "sized.csv"\ncurrency = "USD"\n'
+        'per_instance = 100\ntarget_utilization = 0.6\n')
+    result = plan_fleet(read_sources(tmp_path / "fleet.toml"), FleetSettings(flags=(("months", 2),)),
+                        LocalExecutor(1))
+    assert result.currency == "USD"
+    assert [r.cost for r in result.rollup["nominal"]] == [NEEDED * 250.0] * 2
+    assert not [n for n in result.notes if "currencies" in n]
+    # No service states today's fleet: nothing to add, blank in the workbook as null in JSON
+    # (a SUMIFS over blanks would say 0).
+    assert {r.add for r in result.rollup["nominal"]} == {None}
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(fleet_workbook.build(result, "t")))
+    heads = next(wb["Totals"].iter_rows(min_row=4, max_row=4, values_only=True))
+    first = next(wb["Totals"].iter_rows(min_row=5, max_row=5, values_only=True))
+    assert first[heads.index("nominal add")] is None
+    assert first[heads.index("nominal instances")].startswith("=SUMIFS")
+
+
+def test_the_currency_flag_wins_over_the_files(tmp_path):
+    fleet(tmp_path, ["EUR", "USD"])  # writes the files
+    result = plan_fleet(read_sources(tmp_path / "fleet.toml"),
+                        FleetSettings(flags=(("months", 3), ("currency", "GBP"))), LocalExecutor(1))
+    assert result.currency == "GBP"
+    assert [r.cost for r in result.rollup["nominal"]] == [2 * NEEDED * 250.0] * 3
 
 
 def test_no_currency_stated_is_added_without_a_label(tmp_path):
@@ -104,6 +147,7 @@ def test_fleet_pdf_and_html_dates_are_human(tmp_path):
     assert human in visible and not ISO.search(visible)
     assert f"data to {human}" in page.split("</style>", 1)[0]  # the running header
     html = fleet_html.render(result, "t").decode()
+    assert f"data to {human}" in html
     body = re.sub(r"<script.*?</script>", "", html, flags=re.S)
     text = re.sub(r"<[^>]+>", " ", body)
     assert not ISO.search(text)
@@ -132,3 +176,39 @@ def test_fleet_html_wide_tables_scroll_in_their_own_box(tmp_path):
     assert len(tables) >= 3 and all(t.endswith('<div class="scroll">') for t in tables), tables
     assert body.count("</table></div>") == len(tables)
     assert ".scroll{overflow-x:auto" in page
+
+
+def test_the_pdf_tables_stay_inside_the_page_with_long_names(tmp_path):
+    """Names with no break in them (and dates in them) once pushed the table of all services,
+    and its cost column, past the right edge of the page."""
+    import shutil
+    import subprocess
+
+    if not shutil.which("pdftotext"):
+        pytest.skip("poppler not installed")
+    from capplan.outputs.pdf import pdf_bytes
+    from capplan.outputs.pdf import svg_data_uri as pdf_svg
+
+    rows = ["date,value"] + [f"{dt.date(2024, 1, 1) + dt.timedelta(days=i)},600"
+                             for i in range(20)]
+    text = ('[defaults]\nper_instance = 100\ninstances = 5\ngrowth = "0%/month"\n'
+            'cost_per_instance = 250\ncurrency = "USD"\nlead_time = 30\n')
+    names = ["svc_20230401-2023-04-30T10:00:00Z", "checkout-api-2024-01-05-eu-west-1b"]
+    for i, name in enumerate(names):
+        (tmp_path / f"s{i}.csv").write_text("\n".join(rows) + "\n")
+        text += f'\n[[service]]\nname = "{name}"\nfile = "s{i}.csv"\n'
+    (tmp_path / "fleet.toml").write_text(text)
+    result = plan_fleet(read_sources(tmp_path / "fleet.toml"), FleetSettings(flags=(("months", 3),)),
+                        LocalExecutor(1))
+    pdf = tmp_path / "fleet.pdf"
+    blank = pdf_svg(b'<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>')
+    pages = [fleet_pdf.risk_page(s, s.plan(), blank) for s in fleet_pdf.at_risk_services(result)]
+    pdf.write_bytes(pdf_bytes(fleet_pdf.render_html(fleet_pdf.view(result, "t"), {}, pages,
+                                                    paper="A4", command="c", versions="v")))
+    bbox = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    right = max(float(x) for x in re.findall(r'xMax="([\d.]+)"', bbox))
+    assert right <= 595.3 - 14 / 25.4 * 72 + 1  # A4's width less the 14 mm right margin
+    plain = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                           text=True, check=True).stdout
+    assert "(USD)" in plain.split("All services")[1]  # the cost column is on the page

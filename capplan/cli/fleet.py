@@ -12,6 +12,7 @@ import typer
 from capplan.cli.common import (  # the shared option bundles
     Cost,
     Counter,
+    Currency,
     EventOpt,
     EventsFile,
     Growth,
@@ -57,8 +58,8 @@ def fleet(
     spare: Spare = None, zones: Zones = None, growth: Growth = None,
     worst_growth: WorstGrowth = None, worst_quantile: WorstQuantile = None, model: Model = None,
     event: EventOpt = None, events: EventsFile = None, lead_time: LeadTime = None,
-    cost_per_instance: Cost = None, title: Title = None, paper: Paper = None,
-    time_column: TimeColumn = None, value_column: ValueColumn = None, timezone: Timezone = None,
+    cost_per_instance: Cost = None, currency: Currency = None, title: Title = None,
+    paper: Paper = None, time_column: TimeColumn = None, value_column: ValueColumn = None, timezone: Timezone = None,
     per_interval: PerInterval = False, counter: Counter = False,
 ) -> None:
     """Plan every service in one run: totals by month, services at risk, what to order by when.
@@ -80,7 +81,7 @@ def fleet(
                  growth=growth, worst_growth=worst_growth, worst_quantile=worst_quantile,
                  model=model, events=tuple(event) if event else None,
                  events_file=str(events) if events else None, lead_time=lead_time,
-                 cost_per_instance=cost_per_instance, paper=paper,
+                 cost_per_instance=cost_per_instance, currency=currency, paper=paper,
                  **ingest_flags(time_column, value_column, None, None, timezone, per_interval,
                                 counter))
     given = {k: v for k, v in flags.items() if v is not None}

@@ -21,9 +21,11 @@ from capplan.fleet.model import (
 
 
 def cost_currencies(services: tuple[ServiceResult, ...]) -> list[str | None]:
-    """The currencies of the services with a cost per instance (None: not stated), sorted."""
+    """The currencies of the services with a cost in some month (None: not stated), sorted. A
+    cost per instance without instances (a load plan) costs nothing and names no currency."""
     found = {s.summary.currency for s in services
-             if s.ok and s.summary.cost_per_instance is not None}
+             if s.ok and any(m.cost is not None for sc in s.summary.scenarios.values()
+                             for m in sc.months)}
     return sorted(found, key=lambda c: (c is None, c or ""))
 
 

@@ -56,6 +56,23 @@ def _table(heads, rows, table_id=None) -> str:
             f"<tbody>{''.join(rows)}</tbody></table></div>")
 
 
+def _totals(v: dict, cur: str):
+    """The totals table's heads and rows; cost columns only when the fleet's costs add up."""
+    heads = [("month", False), ("ends", True)]
+    for name, label in (("nominal", "nominal"), ("worst_case", "worst-case")):
+        heads += [(f"{label} instances", False), ("add", False)]
+        heads += [(f"cost{cur}", False)] if v["any_cost"] else []
+    rows = []
+    for r in v["rows"]:
+        cells = [_td(r["month"], value=r["month"]), _td(day(r["date"], ""), True, value=r["date"])]
+        for name in ("nominal", "worst_case"):
+            m = r[name]
+            cells += [_td(_n(m.instances), value=m.instances), _td(_n(m.add), value=m.add)]
+            cells += [_td(_money(m.cost), value=m.cost)] if v["any_cost"] else []
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    return heads, rows
+
+
 def render(result: FleetResult, title: str) -> bytes:
     import plotly.io as pio
 
@@ -63,25 +80,21 @@ def render(result: FleetResult, title: str) -> bytes:
     from capplan.outputs.fleet_pdf import at_risk_services, view
 
     v = view(result, title)
+    data_to = ""
+    if v["starts"]:
+        first, last = (day(d) for d in v["starts"])
+        data_to = f"; data to {first}" if first == last else f"; data to {first} – {last}"
     parts = [f"<h1>{escape(title)}</h1><p>{v['n_planned']:,} of {v['n_total']:,} services "
              f"planned from {escape(v['source'])} ({escape(v['form'])}); horizon {v['months']} "
-             f"month(s){'; ' + str(v['n_failed']) + ' failed' if v['n_failed'] else ''}.</p>"]
+             f"month(s){data_to}"
+             f"{'; ' + str(v['n_failed']) + ' failed' if v['n_failed'] else ''}.</p>"]
     cur = f" ({v['currency']})" if v["currency"] else ""
     if v["any_sized"]:
-        rows = [f"<tr>{_td(r['month'], value=r['month'])}{_td(day(r['date'], ''), True, value=r['date'])}"
-                f"{_td(_n(r['nominal'].instances), value=r['nominal'].instances)}"
-                f"{_td(_n(r['nominal'].add), value=r['nominal'].add)}"
-                f"{_td(_money(r['nominal'].cost), value=r['nominal'].cost)}"
-                f"{_td(_n(r['worst_case'].instances), value=r['worst_case'].instances)}"
-                f"{_td(_n(r['worst_case'].add), value=r['worst_case'].add)}"
-                f"{_td(_money(r['worst_case'].cost), value=r['worst_case'].cost)}</tr>"
-                for r in v["rows"]]
         parts += ["<h2>Totals by month</h2>", fc.totals_figure(result, v["today"] or None)]
-        parts.append(_table(
-            [("month", False), ("ends", True), ("nominal instances", False), ("add", False),
-             (f"cost{cur}", False), ("worst-case instances", False), ("add", False),
-             (f"cost{cur}", False)],
-            rows))
+        parts.append(_table(*_totals(v, cur)))
+        if v["any_service_cost"] and not v["any_cost"]:
+            parts.append("<p>Costs are not added up: the services' costs are in different "
+                         "currencies (see the notes below).</p>")
     risk = [f"<tr>{_td(a['name'], True)}{_td(a['scenario'].replace('_', ' '), True)}"
             f"{_td(day(a['runway'], ''), value=a['runway'])}"
             f"{_td(dates_in_text(a['order_text']) if a['order_by'] else '', value=a['order_by'])}</tr>"
@@ -99,21 +112,28 @@ def render(result: FleetResult, title: str) -> bytes:
         growth = "" if r["growth"] is None else signed_pct(r["growth"])
         unit = "" if r["unit"] == DEFAULT_UNIT else f" {r['unit']}"
         order = dates_in_text(r["order"]["nominal"]) if r["nominal"].order_by else ""
+        cost = ln.cost if ln else None
+        cost_text = "" if cost is None else _money(cost) + (
+            "" if v["currency"] or not r["currency"] else f" {r['currency']}")
         rows.append(f"<tr>{_td(r['name'], True)}{_td(_rate(r['peak']) + unit, value=r['peak'])}"
                     f"{_td(r['model'], True)}"
                     f"{_td(growth, value=r['growth'])}"
                     f"{_td(_n(r['current']), value=r['current'])}"
+                    f"{_td(_n(r['needed']), value=r['needed'])}"
                     f"{_td(_n(ln.instances if ln else None), value=ln.instances if ln else None)}"
                     f"{_td(_n(lw.instances if lw else None), value=lw.instances if lw else None)}"
                     f"{_td(day(r['nominal'].runway, ''), value=r['nominal'].runway)}"
                     f"{_td(order, value=r['nominal'].order_by)}"
-                    f"{_td(day(r['worst_case'].runway, ''), value=r['worst_case'].runway)}</tr>")
+                    f"{_td(day(r['worst_case'].runway, ''), value=r['worst_case'].runway)}"
+                    + (_td(cost_text, value=cost) if v["any_service_cost"] else "") + "</tr>")
     parts.append('<h2>All services</h2><input placeholder="filter by name" '
                  'oninput="filterRows(this)">' + _table(
                      [("service", True), ("peak today", False), ("growth model", True),
-                      ("a month", False), ("today", False),
+                      ("a month", False), ("instances today", False), ("needed today", False),
                       (f"month {v['months']} nominal", False), ("worst", False),
-                      ("runway", False), ("order by", False), ("runway worst", False)],
+                      ("runway", False), ("order by", False), ("runway worst", False)]
+                     + ([(f"month {v['months']} cost{cur}", False)]
+                        if v["any_service_cost"] else []),
                      rows, "services"))
     if v["failed"]:
         parts.append("<h2>Failed</h2>" + _table(

@@ -134,9 +134,14 @@ def build(result: FleetResult, title: str) -> bytes:
         row = 5 + i
         cells = [(INT, r.month), r.date]
         for name in SCENARIOS:
-            for col, fmt, what in zip(SUMMED[name], (INT, INT, MONEY), ("n", "add", "cost")):
+            month = result.rollup[name][i]
+            for col, fmt, what in zip(SUMMED[name], (INT, INT, MONEY),
+                                      ("instances", "add", "cost")):
                 if what == "cost" and not addable:  # 100 EUR and 100 USD are not 200 of anything
                     cells.append("not added: the services' costs are in different currencies")
+                    continue
+                if getattr(month, what) is None:  # no service gives it: blank, as in fleet.json
+                    cells.append(None)
                     continue
                 cells.append((fmt, f"=SUMIFS(Months!${col}$2:${col}${last},"
                                    f"Months!$B$2:$B${last},$A{row})"))
