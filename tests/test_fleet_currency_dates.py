@@ -62,6 +62,15 @@ def test_one_currency_is_added_and_named(tmp_path):
     months = list(wb["Months"].iter_rows(values_only=True))
     cur = months[0].index("currency")
     assert {r[cur] for r in months[1:]} == {"EUR"}
+    # dates are date cells, the same days as fleet.json's
+    ends = months[0].index("ends")
+    assert [r[ends].date().isoformat() for r in months[1:4]] == \
+        [m["date"] for m in doc["services"][0]["plan"]["scenarios"]["nominal"]["months"]]
+    assert wb["Months"]["C2"].number_format == "d mmm yyyy"
+    services = list(wb["Services"].iter_rows(values_only=True))
+    runway = services[0].index("runway (nominal)")
+    plan = doc["services"][0]["plan"]["scenarios"]["nominal"]
+    assert services[1][runway].date().isoformat() == plan["runway"]
 
 
 def test_different_currencies_are_not_added(tmp_path):

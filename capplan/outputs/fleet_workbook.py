@@ -16,6 +16,7 @@ RATE = "#,##0.0"
 INT = "#,##0"
 PCT = "0.0%"
 MONEY = "#,##0"
+DATE = "d mmm yyyy"  # as the plan's workbook writes a date: a real date, not text
 HEADER_FILL = "DDDDDD"
 # Peaks are in each service's own unit (its --unit; req/s when none), named in the last column.
 MONTHS_HEADS = ("service", "month", "ends", "nominal peak", "nominal instances",
@@ -69,6 +70,13 @@ class _Sheet:
         return c
 
 
+def _date(iso: str | None):
+    """An ISO date as a date cell (finance sorts and subtracts them), blank when there is none."""
+    import datetime as dt
+
+    return None if not iso else (DATE, dt.date.fromisoformat(iso[:10]))
+
+
 def _last(s, name: str, field: str):
     months = s.summary.scenarios[name].months
     return getattr(months[-1], field) if months else None
@@ -99,8 +107,9 @@ def build(result: FleetResult, title: str) -> bytes:
         services.row(s.name, s.path, s.series, sm.model, (PCT, sm.monthly_growth),
                      (RATE, sm.planning_peak), (INT, sm.current_instances),
                      (INT, sm.instances_needed_today), (INT, _last(s, "nominal", "instances")),
-                     (INT, _last(s, "worst_case", "instances")), nom.runway, nom.order_by,
-                     wc.runway, wc.order_by, (MONEY, sm.cost_per_instance),
+                     (INT, _last(s, "worst_case", "instances")), _date(nom.runway),
+                     _date(nom.order_by), _date(wc.runway), _date(wc.order_by),
+                     (MONEY, sm.cost_per_instance),
                      (MONEY, _last(s, "nominal", "cost")), (MONEY, _last(s, "worst_case", "cost")),
                      s.config, "; ".join(s.notes) or None, units[s.name],
                      (INT, late.get((s.name, "nominal"))),
@@ -115,7 +124,7 @@ def build(result: FleetResult, title: str) -> bytes:
         nom = s.summary.scenarios["nominal"].months
         wc = s.summary.scenarios["worst_case"].months
         for r, w in zip(nom, wc):
-            months.row(s.name, (INT, r.month), r.date, (RATE, r.peak), (INT, r.instances),
+            months.row(s.name, (INT, r.month), _date(r.date), (RATE, r.peak), (INT, r.instances),
                        (INT, r.add), (MONEY, r.cost), (RATE, w.peak), (INT, w.instances),
                        (INT, w.add), (MONEY, w.cost), units[s.name], s.summary.currency)
     last = n_rows + 1
@@ -132,7 +141,7 @@ def build(result: FleetResult, title: str) -> bytes:
                   "worst-case instances", "worst-case add", f"worst-case cost{cur}")
     for i, r in enumerate(result.rollup["nominal"]):
         row = 5 + i
-        cells = [(INT, r.month), r.date]
+        cells = [(INT, r.month), _date(r.date)]
         for name in SCENARIOS:
             month = result.rollup[name][i]
             for col, fmt, what in zip(SUMMED[name], (INT, INT, MONEY),
