@@ -1,3 +1,4 @@
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -7,6 +8,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
+
+
+def daily_csv(path: Path, values, start=dt.date(2024, 1, 1), header="date,value") -> Path:
+    """One row a day from `start`: the value is the day's peak."""
+    lines = [header] + [f"{start + dt.timedelta(days=i)},{v}" for i, v in enumerate(values)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
 
 
 def data(rel: str) -> Path:

@@ -7,20 +7,13 @@ import shutil
 
 import pytest
 
-from conftest import data
+from conftest import daily_csv, data
 
 from capplan.fleet import FleetSettings, LocalExecutor, plan_fleet, read_sources
 from capplan.outputs import fleet_json
 
 START = dt.date(2024, 1, 1)
 DAYS_PER_MONTH = 30.4375
-
-
-def daily_csv(path, values, start=START, header="date,value"):
-    """One row a day: the value is the day's peak."""
-    lines = [header] + [f"{start + dt.timedelta(days=i)},{v}" for i, v in enumerate(values)]
-    path.write_text("\n".join(lines) + "\n")
-    return path
 
 
 def wavy(n, level, trend=0.004, seed=0):

@@ -9,25 +9,29 @@ import pytest
 
 from capplan.fleet import FleetSettings, LocalExecutor, plan_fleet, read_sources
 from capplan.outputs import fleet_html, fleet_json, fleet_pdf, fleet_workbook
+from conftest import daily_csv
 
 MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()  # not the locale's
 # Each service: a flat 600 req/s, 100 per instance at 0.6 -> 10 instances (600 / 60) by hand.
 NEEDED = 10
 
 
+def plan(folder, months, **flags):
+    """The fleet of folder/fleet.toml planned over `months`, with `flags` as on the command line."""
+    return plan_fleet(read_sources(folder / "fleet.toml"),
+                      FleetSettings(flags=(("months", months), *flags.items())), LocalExecutor(1))
+
+
 def fleet(tmp_path, currencies):
-    rows = ["date,value"] + [f"{dt.date(2024, 1, 1) + dt.timedelta(days=i)},600"
-                             for i in range(20)]
     text = ('[defaults]\nper_instance = 100\ninstances = 5\ntarget_utilization = 0.6\n'
             'growth = "0%/month"\ncost_per_instance = 250\n')
     for i, cur in enumerate(currencies):
-        (tmp_path / f"s{i}.csv").write_text("\n".join(rows) + "\n")
+        daily_csv(tmp_path / f"s{i}.csv", [600] * 20)
         text += f'\n[[service]]\nname = "svc-{i}"\nfile = "s{i}.csv"\n'
         if cur:
             text += f'currency = "{cur}"\n'
     (tmp_path / "fleet.toml").write_text(text)
-    return plan_fleet(read_sources(tmp_path / "fleet.toml"), FleetSettings(flags=(("months", 3),)),
-                      LocalExecutor(1))
+    return plan(tmp_path, 3)
 
 
 def pdf_text(result):
@@ -101,17 +105,14 @@ def test_different_currencies_are_not_added(tmp_path):
 def test_a_load_plan_s_currency_does_not_block_the_total(tmp_path):
     # "load" gives a cost per instance in EUR but no capacity facts: no instances, no cost. Only
     # "sized" has costs, in USD: they are the fleet's total.
-    rows = ["date,value"] + [f"{dt.date(2024, 1, 1) + dt.timedelta(days=i)},600"
-                             for i in range(20)]
     for name in ("load", "sized"):
-        (tmp_path / f"{name}.csv").write_text("\n".join(rows) + "\n")
+        daily_csv(tmp_path / f"{name}.csv", [600] * 20)
     (tmp_path / "fleet.toml").write_text(
         '[defaults]\ngrowth = "0%/month"\ncost_per_instance = 250\n\n'
         '[[service]]\nname = "load"\nfile = "load.csv"\ncurrency = "EUR"\n\n'
         '[[service]]\nname = "sized"\nfile = "sized.csv"\ncurrency = "USD"\n'
         'per_instance = 100\ntarget_utilization = 0.6\n')
-    result = plan_fleet(read_sources(tmp_path / "fleet.toml"), FleetSettings(flags=(("months", 2),)),
-                        LocalExecutor(1))
+    result = plan(tmp_path, 2)
     assert result.currency == "USD"
     assert [r.cost for r in result.rollup["nominal"]] == [NEEDED * 250.0] * 2
     assert not [n for n in result.notes if "currencies" in n]
@@ -129,8 +130,7 @@ def test_a_load_plan_s_currency_does_not_block_the_total(tmp_path):
 
 def test_the_currency_flag_wins_over_the_files(tmp_path):
     fleet(tmp_path, ["EUR", "USD"])  # writes the files
-    result = plan_fleet(read_sources(tmp_path / "fleet.toml"),
-                        FleetSettings(flags=(("months", 3), ("currency", "GBP"))), LocalExecutor(1))
+    result = plan(tmp_path, 3, currency="GBP")
     assert result.currency == "GBP"
     assert [r.cost for r in result.rollup["nominal"]] == [2 * NEEDED * 250.0] * 3
 
@@ -165,14 +165,11 @@ def test_fleet_pdf_and_html_dates_are_human(tmp_path):
 
 @pytest.mark.parametrize("name", ["svc-2024-01-05"])
 def test_names_and_paths_keep_their_dates(tmp_path, name):
-    rows = ["date,value"] + [f"{dt.date(2024, 1, 1) + dt.timedelta(days=i)},600"
-                             for i in range(20)]
-    (tmp_path / "export-2024-01-05.csv").write_text("\n".join(rows) + "\n")
+    daily_csv(tmp_path / "export-2024-01-05.csv", [600] * 20)
     (tmp_path / "fleet.toml").write_text(
         '[defaults]\nper_instance = 100\ninstances = 5\ngrowth = "0%/month"\n\n'
         f'[[service]]\nname = "{name}"\nfile = "export-2024-01-05.csv"\n')
-    result = plan_fleet(read_sources(tmp_path / "fleet.toml"), FleetSettings(flags=(("months", 2),)),
-                        LocalExecutor(1))
+    result = plan(tmp_path, 2)
     page = pdf_text(result)
     assert name in page and "export-2024-01-05.csv" in page
 
@@ -198,17 +195,14 @@ def test_the_pdf_tables_stay_inside_the_page_with_long_names(tmp_path):
     from capplan.outputs.pdf import pdf_bytes
     from capplan.outputs.pdf import svg_data_uri as pdf_svg
 
-    rows = ["date,value"] + [f"{dt.date(2024, 1, 1) + dt.timedelta(days=i)},600"
-                             for i in range(20)]
     text = ('[defaults]\nper_instance = 100\ninstances = 5\ngrowth = "0%/month"\n'
             'cost_per_instance = 250\ncurrency = "USD"\nlead_time = 30\n')
     names = ["svc_20230401-2023-04-30T10:00:00Z", "checkout-api-2024-01-05-eu-west-1b"]
     for i, name in enumerate(names):
-        (tmp_path / f"s{i}.csv").write_text("\n".join(rows) + "\n")
+        daily_csv(tmp_path / f"s{i}.csv", [600] * 20)
         text += f'\n[[service]]\nname = "{name}"\nfile = "s{i}.csv"\n'
     (tmp_path / "fleet.toml").write_text(text)
-    result = plan_fleet(read_sources(tmp_path / "fleet.toml"), FleetSettings(flags=(("months", 3),)),
-                        LocalExecutor(1))
+    result = plan(tmp_path, 3)
     pdf = tmp_path / "fleet.pdf"
     blank = pdf_svg(b'<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>')
     pages = [fleet_pdf.risk_page(s, s.plan(), blank) for s in fleet_pdf.at_risk_services(result)]

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from capplan.outputs import charts, fmt, view
-from conftest import json_strings
+from conftest import daily_csv, json_strings
 
 UNIT = "hires/day"
 
@@ -137,9 +137,7 @@ def short_fleet(tmp_path_factory):
 
     d = tmp_path_factory.mktemp("short")
     for name in ("a", "b"):
-        rows = ["date,value"] + [f"{dt.date(2024, 1, 1) + dt.timedelta(days=i)},600"
-                                 for i in range(20)]
-        (d / f"{name}.csv").write_text("\n".join(rows) + "\n")
+        daily_csv(d / f"{name}.csv", [600] * 20)
     (d / "fleet.toml").write_text(
         '[defaults]\nper_instance = 100\ninstances = 5\ntarget_utilization = 0.6\n'
         'growth = "0%/month"\nlead_time = 30\n\n'

@@ -59,7 +59,8 @@ def fleet(
     worst_growth: WorstGrowth = None, worst_quantile: WorstQuantile = None, model: Model = None,
     event: EventOpt = None, events: EventsFile = None, lead_time: LeadTime = None,
     cost_per_instance: Cost = None, currency: Currency = None, title: Title = None,
-    paper: Paper = None, time_column: TimeColumn = None, value_column: ValueColumn = None, timezone: Timezone = None,
+    paper: Paper = None, time_column: TimeColumn = None, value_column: ValueColumn = None,
+    timezone: Timezone = None,
     per_interval: PerInterval = False, counter: Counter = False,
 ) -> None:
     """Plan every service in one run: totals by month, services at risk, what to order by when.

@@ -29,10 +29,10 @@ def cost_currencies(services: tuple[ServiceResult, ...]) -> list[str | None]:
     return sorted(found, key=lambda c: (c is None, c or ""))
 
 
-def rollup(services: tuple[ServiceResult, ...], months: int) -> dict:
-    """scenario -> tuple of RollupMonth, 1..months."""
+def rollup(services: tuple[ServiceResult, ...], months: int, costs_addable: bool = True) -> dict:
+    """scenario -> tuple of RollupMonth, 1..months; `costs_addable` False (the services' costs
+    are in different currencies) leaves every month's cost None."""
     planned = [s.summary for s in services if s.ok]
-    addable = len(cost_currencies(services)) <= 1
     out = {}
     for name in SCENARIOS:
         rows = []
@@ -46,7 +46,7 @@ def rollup(services: tuple[ServiceResult, ...], months: int) -> dict:
                 month=m + 1, date=max((c.date for c in cells), default=""),
                 instances=sum(c.instances for c in sized) if sized else None,
                 add=sum(adds) if adds else None,
-                cost=float(sum(costs)) if costs and addable else None,
+                cost=float(sum(costs)) if costs and costs_addable else None,
                 services_sized=len(sized), services_costed=len(costs),
                 beyond_fleet_limit=sum(1 for c in cells if c.beyond_fleet_limit)))
         out[name] = tuple(rows)
@@ -94,7 +94,8 @@ def assemble(source, months: int, results) -> FleetResult:
         notes.append(f"the services' data end on different days ({starts[0]} to {starts[-1]}): "
                      "roll-up month m adds each service's own month m, dated by the latest")
     return FleetResult(source=source.path, form=source.form, months=months, services=services,
-                       rollup=rollup(services, months), at_risk=at_risk(services),
+                       rollup=rollup(services, months, costs_addable=len(currencies) <= 1),
+                       at_risk=at_risk(services),
                        inputs=tuple(sorted(inputs.values(), key=lambda i: (i.role != "fleet file",
                                                                            i.path, i.role))),
                        notes=tuple(notes), starts=(starts[0], starts[-1]) if starts else None,

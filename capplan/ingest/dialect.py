@@ -38,7 +38,6 @@ class Dialect:
         return self.skip_lines + 1 + (1 if self.header else 0)
 
 
-
 def sniff_dialect(path: Path, text: str) -> Dialect:
     """Delimiter, preamble and header from the decoded first lines (LF line ends)."""
     lines = text.split("\n", 2000)[:2000]

@@ -97,8 +97,8 @@ def render(result: FleetResult, title: str) -> bytes:
                          "currencies (see the notes below).</p>")
     risk = [f"<tr>{_td(a['name'], True)}{_td(a['scenario'].replace('_', ' '), True)}"
             f"{_td(day(a['runway'], ''), value=a['runway'])}"
-            f"{_td(dates_in_text(a['order_text']) if a['order_by'] else '', value=a['order_by'])}</tr>"
-            for a in v["at_risk"]]
+            + _td(dates_in_text(a["order_text"]) if a["order_by"] else "", value=a["order_by"])
+            + "</tr>" for a in v["at_risk"]]
     parts.append(f"<h2>At risk ({len(risk):,}), earliest runway first</h2>" + (_table(
         [("service", True), ("scenario", True), ("runway", False), ("order by", False)], risk)
         if risk else "<p>No service runs out within the horizon.</p>"))

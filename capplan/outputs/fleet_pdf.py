@@ -7,6 +7,10 @@ number is a plan's or the roll-up's.
 
 from __future__ import annotations
 
+import re
+
+from markupsafe import Markup, escape
+
 from capplan.fleet.model import SCENARIOS, FleetResult
 from capplan.outputs import fmt, pdf
 
@@ -179,6 +183,15 @@ def _order_cell(text: str) -> str:
     return text
 
 
+_NAME_BREAK = re.compile(r"([_\-.:/])")
+
+
+def _name_cell(name: str):
+    """A service name as typed, with a break allowed after each _ - . : / (a long name wraps at
+    its own seams, in the narrow tables, rather than push the table past the page)."""
+    return pdf.verbatim(Markup(_NAME_BREAK.sub(r"\1<wbr>", str(escape(name)))))
+
+
 def render_html(v: dict, charts: dict, pages: list, *, paper: str, command: str,
                 versions: str) -> str:
     import jinja2
@@ -195,6 +208,7 @@ def render_html(v: dict, charts: dict, pages: list, *, paper: str, command: str,
     env.filters["cur"] = lambda c: f" {c}" if c else ""
     env.filters["in_cur"] = lambda c: f" ({c})" if c else ""
     env.filters["order"] = _order_cell
+    env.filters["name"] = _name_cell
     env.filters["unit_note"] = lambda u: "" if u == fmt.DEFAULT_UNIT else f" {u}"
     css_env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(pdf.TEMPLATES)),
                                  autoescape=False)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 
 from capplan.fleet.model import SCENARIOS, FleetResult
-from capplan.fleet.rollup import cost_currencies
 
 RATE = "#,##0.0"
 INT = "#,##0"
@@ -135,7 +134,8 @@ def build(result: FleetResult, title: str) -> bytes:
                "Months and recalculate. Services without capacity facts add nothing.")
     totals.row("instances today (sum of Services)",
                (INT, f"=SUM(Services!$G$2:$G${n_services + 1})"))
-    addable = len(cost_currencies(result.services)) <= 1
+    # Costs were left unadded (different currencies) where a month has costed services but no cost.
+    addable = not any(r.services_costed and r.cost is None for r in result.rollup["nominal"])
     cur = f" ({result.currency})" if result.currency else ""
     totals.header("month", "ends", "nominal instances", "nominal add", f"nominal cost{cur}",
                   "worst-case instances", "worst-case add", f"worst-case cost{cur}")
