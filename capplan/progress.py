@@ -202,7 +202,7 @@ def for_terminal(quiet: bool = False, console: Console | None = None) -> Reporte
             return Reporter()  # rich (~40 ms to import) would say the same
         from rich.console import Console
 
-        console = Console(stderr=True)
+        console = Console(stderr=True, emoji=False)
     if not console.is_terminal or console.is_dumb_terminal:
         return Reporter()
     return TerminalReporter(console, show_after=show_after_from_env())

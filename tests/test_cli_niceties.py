@@ -91,3 +91,14 @@ def test_usl_what_if_writes_to_outputs_usl(tmp_path):
     assert code == 0, err
     doc = json.loads((tmp_path / "outputs" / "usl" / "usl.json").read_text())
     assert doc["n_star"] == pytest.approx((0.95 / 0.001) ** 0.5)  # sqrt((1 - sigma) / kappa)
+
+
+def test_emoji_codes_in_names_are_printed_as_typed(tmp_path):
+    # rich would turn ":fire:" into a flame: a file or series name is printed as it is spelt.
+    src = tmp_path / "api:fire:.csv"
+    rows = [f"2024-01-0{1 + i // 24}T{i % 24:02d}:00:00Z,{100 + i}" for i in range(48)]
+    src.write_text("timestamp,rps:zap:\n" + "\n".join(rows) + "\n")
+    code, out, err = run_cli("analyze", src, "-o", tmp_path / "out:thumbs_up:")
+    assert code == 0, err
+    assert ":fire:" in out and ":thumbs_up:" in out and "rps:zap:" in out
+    assert not any(ord(ch) > 0x2FFF for ch in out)  # no emoji, box drawing aside

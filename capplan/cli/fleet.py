@@ -182,7 +182,7 @@ def _progress(total: int, quiet: bool, where: str):
     columns = (TextColumn("planning on {task.fields[where]}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[failed]} failed"), TimeElapsedColumn(),
                TextColumn("left"), TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+    with Progress(*columns, console=Console(stderr=True, emoji=False), transient=True) as bar:
         task = bar.add_task("fleet", total=total, failed=0, where=where)
 
         def advance(result):
