@@ -200,7 +200,10 @@ def _read_at_once(src: Source, dialect: Dialect, columns: list[str], types, thre
                                convert_options=convert)
     if any(b is None for b in bad):
         return None
-    return table, table.num_rows, bad
+    # One buffer per column, joined here, off the main thread (pyarrow releases the GIL): the
+    # columns then reach numpy without a copy (`_plain_column`), and in a fresh process the join
+    # runs while pandas is imported.
+    return table.combine_chunks(), table.num_rows, bad
 
 
 def _stream(path: Path, src: Source, encoding: str, dialect: Dialect, columns: list[str], types,
