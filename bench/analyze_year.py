@@ -12,6 +12,7 @@ shared: figures are noisy, so compare the ratios, measured in the same run; CPU 
 Run: .venv/bin/python bench/analyze_year.py [--repeat 5]
 """
 import argparse
+import math
 import os
 import statistics
 import subprocess
@@ -63,6 +64,32 @@ def child(stmt):
     return float(el), float(cpu), float(mem)
 
 
+def median_interval(ratios, level=0.95):
+    """A distribution-free confidence interval for the median of the paired ratios (order
+    statistics and the binomial, as in the sign test): (low, high, its confidence), or None
+    when there are too few rounds for one."""
+    r, n = sorted(ratios), len(ratios)
+    below = [sum(math.comb(n, i) for i in range(k + 1)) / 2 ** n for k in range(n)]
+    k = max((k + 1 for k in range(n) if below[k] <= (1 - level) / 2), default=0)
+    if k == 0:
+        return None
+    return r[k - 1], r[n - k], 1 - 2 * below[k - 1]
+
+
+def verdict(ratios) -> str:
+    """How many rounds capplan took less time, and the median's interval against 1x."""
+    faster = sum(x < 1 for x in ratios)
+    ci = median_interval(ratios)
+    text = f"capplan faster in {faster} of {len(ratios)} rounds"
+    if ci is None:
+        return text + " (too few rounds for an interval: use --repeat 9 or more)"
+    low, high, conf = ci
+    where = ("all below 1x: capplan takes less time" if high < 1 else
+             "all above 1x: capplan takes more time" if low > 1 else
+             "on both sides of 1x: no difference shown")
+    return text + f"; the median ratio's {conf:.0%} interval is {low:.2f}x-{high:.2f}x, {where}"
+
+
 def wall(cmd):
     t = time.perf_counter()
     subprocess.run(cmd, capture_output=True, check=True)
@@ -97,6 +124,7 @@ def main():
     print(f"{'in-process ratio capplan / read_csv(parse_dates)':45s} {best[0]:6.2f}x wall, "
           f"{best[1]:.2f}x CPU best to best; {paired[0]:.2f}x wall, {paired[1]:.2f}x CPU median "
           "of the rounds (target <= 1)")
+    print(f"{'':45s} wall: {verdict([a[0] / b[0] for a, b in zip(ours, theirs)])}")
     exe = Path(sys.executable).with_name("capplan")
     cli, pdp = [], []
     for _ in range(args.repeat):
@@ -107,6 +135,7 @@ def main():
     print(f"{'whole-process ratio':45s} {min(cli) / min(pdp):6.2f}x best to best, "
           f"{statistics.median(a / b for a, b in zip(cli, pdp)):.2f}x median of the rounds "
           "(target <= 1)")
+    print(f"{'':45s} {verdict([a / b for a, b in zip(cli, pdp)])}")
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
 
 
