@@ -412,7 +412,13 @@ def plan_from_numbers(settings: Settings, *, peak: float, mean: float | None = N
 
 
 def _currency(settings: Settings) -> str | None:
-    return settings.currency.strip() if settings.currency else None
+    """The label costs carry. A three-letter code is an ISO 4217 code and is written in capitals
+    ("usd" is USD), so that a fleet whose services write it either way adds their costs up;
+    other labels ("US$", "€") are kept as given."""
+    if not settings.currency:
+        return None
+    label = settings.currency.strip()
+    return label.upper() if len(label) == 3 and label.isascii() and label.isalpha() else label
 
 
 def today_utc(environ=None) -> dt.date:

@@ -77,6 +77,21 @@ def test_one_currency_is_added_and_named(tmp_path):
     assert services[1][runway].date().isoformat() == plan["runway"]
 
 
+def test_a_code_in_lower_case_is_the_same_currency(tmp_path):
+    # "usd" and " USD" are one ISO 4217 code: added up, and named in capitals everywhere.
+    result = fleet(tmp_path, ["usd", " USD", "Usd"])
+    assert result.currency == "USD"
+    assert [r.cost for r in result.rollup["nominal"]] == [3 * NEEDED * 250] * 3  # 7,500 by hand
+    assert {s.summary.currency for s in result.services} == {"USD"}
+    assert "7,500 USD" in pdf_text(result)
+
+
+def test_a_label_that_is_not_a_code_is_kept_as_given(tmp_path):
+    result = fleet(tmp_path, ["US$", "US$"])
+    assert result.currency == "US$"
+    assert fleet(tmp_path, ["eur", "US$"]).currency is None  # EUR and US$: not added
+
+
 def test_different_currencies_are_not_added(tmp_path):
     result = fleet(tmp_path, ["EUR", "USD", None])
     assert result.currency is None
