@@ -157,9 +157,9 @@ def fit_metrics(settings: Settings):
     CapacityFromMetrics). With --instances-column the throughput is divided by the column row by
     row (--instances is then only today's fleet); else by --instances, or taken as per instance."""
     from capplan.ingest.metrics import metric_specs, read_metrics
+    from capplan.metrics_syntax import parse_instant, parse_warm_up, parse_window
     from capplan.resources import fit_resources
-    from capplan.validation import (check_metrics_settings, parse_instant, parse_warm_up,
-                                    parse_window)
+    from capplan.validation import check_metrics_settings
 
     check_metrics_settings({k: getattr(settings, k) for k in Settings.__dataclass_fields__})
     roles = metric_specs(settings)
@@ -340,8 +340,9 @@ def _forecast(traffic, settings: Settings, events) -> ForecastResult:
     capacity = parts.capacity
     progress.stage("forecasting growth")
     if settings.growth is not None:
-        from capplan.growth import fixed_growth
         import pandas as pd
+
+        from capplan.growth import fixed_growth
 
         g = parse_growth(settings.growth)
         wg = parse_growth(settings.worst_growth, "--worst-growth") if settings.worst_growth else None

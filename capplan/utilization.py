@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from capplan.errors import CapplanError
-from capplan.validation import UTILIZATION_UNITS
+from capplan.metrics_syntax import UTILIZATION_UNITS
 
 if TYPE_CHECKING:
     import numpy as np

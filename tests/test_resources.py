@@ -4,12 +4,17 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import data
+
 from capplan.errors import CapplanError
 from capplan.ingest.metrics import MetricSpec, parse_spec, read_metrics
-from capplan.validation import parse_instant, parse_window
-from capplan.resources import fit_resource, fit_resources, limit_for_plan, limit_interval
+from capplan.metrics_syntax import parse_instant, parse_window
+from capplan.resources import (
+    fit_resource,
+    fit_resources,
+    limit_for_plan,
+    limit_interval,
+)
 from capplan.utilization import utilization_fraction
 
 HUBER_T = 1.345  # statsmodels' HuberT default tuning constant (95% efficiency at the normal)

@@ -54,11 +54,16 @@ def capacity(
     Example: capplan capacity ../shared/data/usl/oracledb.csv --throughput txn_rate --resource cpu=cpu_util --instances 1
     """
     from capplan.ingest.metrics import metric_specs, read_metrics
+    from capplan.metrics_syntax import parse_instant, parse_warm_up, parse_window
     from capplan.outputs import json as jout
     from capplan.outputs.atomic import write_set
-    from capplan.outputs.resources_out import capacity_doc, capacity_html, print_resources
+    from capplan.outputs.resources_out import (
+        capacity_doc,
+        capacity_html,
+        print_resources,
+    )
     from capplan.resources import fit_resources
-    from capplan.validation import check_settings, parse_instant, parse_warm_up, parse_window
+    from capplan.validation import check_settings
 
     # Every flag, the output folder and every input file are checked before a file is read.
     flags = metrics_flags(throughput, resource, instances_column, utilization_unit, exclude,

@@ -12,7 +12,7 @@ Column specs, as the flags take them (FILE is the command's input file unless on
     --resource NAME=COL | NAME=COL=FILE | NAME=FILE | NAME (a column called NAME)
     --instances-column COL | COL=FILE
 `NAME=FILE` is read as a file when that path exists (its one value column is detected). The
-syntax of a spec is a flag rule (`validation.check_metric_spec`); this module resolves its file.
+syntax of a spec is a flag rule (`metrics_syntax.check_metric_spec`); this module resolves its file.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ class MetricsTable:
 def parse_spec(text: str, flag: str, default_path: str, role: str | None = None) -> MetricSpec:
     """A flag's value to a MetricSpec (see the module docstring for the forms). `role` names an
     unnamed column ("throughput", "instances"); without it the value starts with NAME=."""
-    from capplan.validation import check_metric_spec
+    from capplan.metrics_syntax import check_metric_spec
 
     name, rest = check_metric_spec(text, flag, role)
     if len(rest) == 2:
@@ -93,7 +93,7 @@ def rebase_spec(text: str, base: Path, role: str | None = None) -> str:
     """A spec from a service file with its FILE part made relative to the file's folder (as the
     file's other paths are): NAME=COL=FILE and COL=FILE always, NAME=FILE and FILE when that
     file exists there."""
-    from capplan.validation import check_metric_spec
+    from capplan.metrics_syntax import check_metric_spec
 
     name, rest = check_metric_spec(text, "spec", role)
     head = [] if role is not None else [name]
