@@ -288,10 +288,12 @@ class USLResult:
 
         return _dumps(usl_doc(self.fit, self.latency_slo, load_test=self.load_test))
 
-    def write(self, out, *, chart: bool = True) -> list[Path]:
-        """Write usl.json and (with `chart`) usl.svg into the folder `out`, as one set."""
+    def write(self, out, *, chart: bool = True, browser=None) -> list[Path]:
+        """Write usl.json and (with `chart`) usl.svg into the folder `out`, as one set.
+        `browser`: a running report browser to draw with (the command line starts one before
+        the fit)."""
         from capplan.api import check_output_folder
         from capplan.outputs.report import write_usl_outputs
 
         return write_usl_outputs(self.fit, check_output_folder(out), self.latency_slo,
-                                 chart=chart, load_test=self.load_test)
+                                 chart=chart, load_test=self.load_test, browser=browser)

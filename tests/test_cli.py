@@ -1,5 +1,6 @@
 """The CLI as a user meets it: help, the worked example, bad input, real files, config files."""
 import json
+import re
 import subprocess
 import sys
 import time
@@ -109,6 +110,20 @@ def test_analyze_writes_analysis_json(tmp_path):
     a = json.loads((tmp_path / "analysis.json").read_text())
     assert a["input"]["sheet"] == "Data" and a["load"]["peak"] == 73094  # README: max 73,094
     assert {"input", "quality", "load"} <= set(a)
+
+
+def test_usl_svg_is_the_same_every_run(tmp_path):
+    # The command line draws with the browser it starts before the fit, the library with one of
+    # its own: the same bytes, with no random trace names (plotly.js names each trace's group
+    # after its uid, random unless given).
+    code, so, se = run_cli("usl", data("usl/specsdm91.csv"), "--out", tmp_path / "cli", "-q")
+    assert code == 0, se
+    import capplan
+
+    capplan.fit_usl(data("usl/specsdm91.csv")).write(tmp_path / "lib")
+    svg = (tmp_path / "cli" / "usl.svg").read_bytes()
+    assert svg == (tmp_path / "lib" / "usl.svg").read_bytes()
+    assert not re.search(rb"trace[0-9a-f]{6}", svg) and b"trace0" in svg
 
 
 def test_usl_cli_and_what_if(tmp_path):

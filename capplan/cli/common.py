@@ -152,6 +152,19 @@ def show(quiet: bool, as_json: bool):
     return make_console()
 
 
+def report_session(paper, no_report: bool):
+    """The run's report browser, launched in the background now (after a --paper flag is
+    checked), or None with --no-report: Chromium starts while the inputs are read and the
+    models fit, and is killed at once if the run fails."""
+    from capplan.outputs.report import session
+
+    if not no_report and paper is not None:
+        from capplan.validation import check_paper
+
+        check_paper(paper)
+    return session(not no_report)
+
+
 def finish(written, doc_text, quiet: bool, as_json: bool) -> None:
     """The last word of a run: the JSON on stdout with --json, else which files were written.
     `doc_text` is the JSON text or the call that makes it (made only for --json)."""

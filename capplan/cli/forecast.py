@@ -64,6 +64,7 @@ from capplan.cli.common import (  # the shared option bundles
     metrics_flags,
     out_option,
     output_folder,
+    report_session,
     reporting,
     show,
     stem,
@@ -162,18 +163,6 @@ def plan(
 def plan_flags(degraded_utilization, cell_overhead, prescale, currency, throughput_unit) -> dict:
     return {"degraded_utilization": degraded_utilization, "cell_overhead": cell_overhead,
             "prescale": prescale, "currency": currency, "throughput_unit": throughput_unit}
-
-
-def report_session(paper, no_report: bool):
-    """The run's report browser, launched in the background now (after a --paper flag is
-    checked), or None with --no-report."""
-    from capplan.outputs.report import session
-
-    if not no_report and paper is not None:
-        from capplan.validation import check_paper
-
-        check_paper(paper)
-    return session(not no_report)
 
 
 def _finish(p, out: Path, no_report: bool, quiet: bool, as_json: bool, browser=None) -> None:

@@ -17,6 +17,7 @@ from capplan.cli.common import (  # the shared option bundles
     finish,
     out_option,
     output_folder,
+    report_session,
     reporting,
     show,
     stem,
@@ -60,7 +61,8 @@ def usl(
                            "and --lambda for a what-if curve")
     default = Path("outputs") / (stem(path, "usl") if path is not None else "usl")
     out_dir = output_folder(out, default)
-    with reporting(quiet):
+    # The chart's browser starts now, while the load test is read and fitted.
+    with reporting(quiet), report_session(None, no_report) as browser:
         if path is not None:
             fit = api.fit_usl(path, concurrency_column=concurrency_column,
                               throughput_column=throughput_column, latency_column=latency_column,
@@ -79,7 +81,7 @@ def usl(
             if fit.load_test is not None:
                 _print_steps(console, fit.load_test)
             print_usl(console, fit.fit, latency_slo)
-        written = fit.write(out_dir, chart=not no_report)
+        written = fit.write(out_dir, chart=not no_report, browser=browser)
     finish(written, fit.to_json, quiet, json)  # the text only for --json
 
 

@@ -43,6 +43,14 @@ _DRAW = """async function (html, figures) {
 }"""
 
 
+# The figure as SVG text, drawn by plotly.js in a hidden element of its own, as kaleido does.
+_SVG = """async function (fig, width) {
+  return await Plotly.toImage({data: fig.data, layout: fig.layout},
+                              {format: "svg", width: width, height: fig.layout.height,
+                               imageDataOnly: true});
+}"""
+
+
 # Laid out at the printable width in print media, what comes before the element starts on the
 # first page only when it ends within the first page's printable height (CSS pixels); otherwise
 # the element follows on (class `follow-on`). Laid out without page breaks, the content's bottom
@@ -163,6 +171,18 @@ class Browser:
             raise CapplanError(f"plan.pdf: the browser could not print ({pdf['error']}); {HINT}")
         return base64.b64decode(pdf["result"]["data"])
 
+    async def _svg(self, figure: dict, width: int) -> bytes:
+        tab = self._tab
+        doc = await tab.send_command("Runtime.evaluate", {"expression": "document"})
+        drawn = await tab.send_command("Runtime.callFunctionOn", {
+            "functionDeclaration": _SVG, "objectId": doc["result"]["result"]["objectId"],
+            "awaitPromise": True, "returnByValue": True,
+            "arguments": [{"value": figure}, {"value": width}]})
+        if "error" in drawn or "exceptionDetails" in drawn.get("result", {}):
+            detail = drawn.get("error") or drawn["result"]["exceptionDetails"]
+            raise CapplanError(f"the browser could not draw a chart ({detail}); {HINT}")
+        return drawn["result"]["result"]["value"].encode("utf-8")
+
     @staticmethod
     async def _overflow(tab, width: int, page_height: float | None = None) -> int:
         """How many CSS pixels the page is wider than the printable width (Chromium would
@@ -208,6 +228,18 @@ class Browser:
             raise CapplanError(f"plan.pdf: the browser did not print within {TIMEOUT:.0f} s; "
                                f"{HINT}") from exc
         return fix_dates(data, stamp)
+
+    def svg(self, figure: dict, width: int) -> bytes:
+        """A plotly figure (plain JSON: dicts and lists) as SVG, `width` CSS pixels wide and as
+        high as its layout says: the drawing kaleido makes, without a browser of its own."""
+        self.wait_ready()
+        future = asyncio.run_coroutine_threadsafe(self._svg(figure, width), self._loop)
+        try:
+            return future.result(TIMEOUT)
+        except TimeoutError as exc:
+            future.cancel()
+            raise CapplanError(f"the browser did not draw a chart within {TIMEOUT:.0f} s; "
+                               f"{HINT}") from exc
 
     def release(self) -> None:
         """The page is printed: let the browser shut down in the background now (`close` waits

@@ -542,6 +542,21 @@ def normalise_svg(svg: bytes) -> bytes:
     return pattern.sub(lambda m: names[m.group(1) or m.group(2)], svg)
 
 
+def stable_uids(fig: dict) -> dict:
+    """The figure with each trace's `uid` set to its index: plotly.js names every trace's SVG
+    group after its uid (class "trace961aa1"), random per render when none is given, so the
+    same figure would give different bytes each run."""
+    if hasattr(fig, "to_plotly_json"):
+        fig = fig.to_plotly_json()
+    data = [{**trace, "uid": trace.get("uid", str(i))} for i, trace in enumerate(fig["data"])]
+    return {**fig, "data": data}
+
+
+def svg_of(fig, browser, width: int = 760) -> bytes:
+    """A figure as the same SVG bytes every run, drawn by the run's `browser`."""
+    return normalise_svg(browser.svg(stable_uids(fig), width))
+
+
 @contextmanager
 def svg_exporter():
     """One headless browser (kaleido) for a run's SVG files; yields a function figure -> SVG
@@ -552,6 +567,6 @@ def svg_exporter():
     pio.defaults.headers = {}
     kaleido.start_sync_server(mathjax=False, silence_warnings=True)
     try:
-        yield lambda fig: normalise_svg(pio.to_image(fig, format="svg", width=760))
+        yield lambda fig: normalise_svg(pio.to_image(stable_uids(fig), format="svg", width=760))
     finally:
         kaleido.stop_sync_server(silence_warnings=True)

@@ -195,9 +195,10 @@ def _versions() -> str:
 
 
 def write_usl_outputs(result, out: Path, latency_slo: str | None, chart: bool = True,
-                      load_test=None) -> list[Path]:
+                      load_test=None, browser=None) -> list[Path]:
     """usl.json and the fitted curve as usl.svg (measured points, N*, extrapolation dotted;
-    with a `load_test`, its steps and their measured latency)."""
+    with a `load_test`, its steps and their measured latency). `browser`: the run's (see
+    `session`: the command line starts it before the fit); one is launched here when None."""
     from capplan.outputs.usl_json import usl_doc
 
     files = {"usl.json": jout.dumps(usl_doc(result, latency_slo, load_test=load_test))}
@@ -210,7 +211,15 @@ def write_usl_outputs(result, out: Path, latency_slo: str | None, chart: bool = 
 
             slo = parse_duration_seconds(latency_slo, "--latency-slo")
         title = "USL fit" if result.n else "USL what-if curve"
-        with ch.svg_exporter() as export:
-            files["usl.svg"] = export(ch.usl_figure(result, title, latency_slo=slo,
-                                                    load_test=load_test))
+        figure = ch.usl_figure(result, title, latency_slo=slo, load_test=load_test)
+        if browser is None:
+            from capplan.outputs.browser import Browser
+
+            with Browser.launch() as own:
+                files["usl.svg"] = ch.svg_of(figure, own)
+        else:
+            try:
+                files["usl.svg"] = ch.svg_of(figure, browser)
+            finally:
+                browser.release()  # one chart a run: it shuts down while the files are written
     return write_set(out, files)
