@@ -212,8 +212,13 @@ def _capacity(settings: Settings, planning_peak: float | None, unit=None):
     from capplan.capacity import build_capacity
     from capplan.units import RateUnit, conversion_note, fleet_in_unit, limit_in_unit
 
-    unit = unit or RateUnit()
+    from capplan.validation import check_fleet_settings
 
+    unit = unit or RateUnit()
+    # One way of giving the limit (the CLI checks it too; a library or fleet caller meets it
+    # here, before a load test is fitted).
+    check_fleet_settings({k: getattr(settings, k)
+                          for k in ("per_instance", "load_test", "utilization", "instances")})
     per_instance = settings.per_instance
     source = None
     usl_fit = fleet_fit = table = res = None

@@ -390,7 +390,14 @@ def check_fleet_settings(values: dict, name=flag) -> None:
     """--utilization is today's fleet's utilization at the planning peak: it derives the
     per-instance limit (peak / (instances x utilization)), so it needs --instances and is refused
     beside another way of giving the limit (the plan would silently use one and ignore the
-    other). Checked once the flags and the service file are merged."""
+    other). --per-instance and --load-test are refused together for the same reason: the
+    plan would take the given number and the report would still show the load test's X(N*).
+    Checked once the flags and the service file are merged."""
+    if values.get("per_instance") is not None and values.get("load_test") is not None:
+        given = f"{name('per_instance')} {_show(values['per_instance'])}"
+        raise CapplanError(f"{given} and {name('load_test')} {_show(values['load_test'])} both "
+                           "give the per-instance limit (the load test's USL fit gives X(N*)); "
+                           f"keep one of the two (drop {given} to plan from the load test)")
     u = values.get("utilization")
     if u is None:
         return

@@ -176,6 +176,9 @@ def test_a_plan_with_a_nan_is_not_written(tmp_path, monkeypatch):
      ["--load-test t.csv and --utilization 0.5", "keep one"]),
     ({"utilization": 0.5}, ["--utilization 0.5 needs --instances"]),
     ({"utilization": 0.5, "per_instance": 100.0}, ["--per-instance 100", "--utilization 0.5"]),
+    # the plan took the number and the report still showed the load test's X(N*)
+    ({"per_instance": 100.0, "load_test": "t.csv"},
+     ["--per-instance 100 and --load-test t.csv", "keep one"]),
 ])
 def test_contradictory_capacity_settings_are_refused(values, words):
     from capplan.validation import check_metrics_settings
@@ -192,11 +195,15 @@ def test_contradictory_capacity_settings_are_refused(values, words):
     check_metrics_settings({"load_test": "t.csv", "instances": 5})
 
 
-@pytest.mark.parametrize("args", [
-    ["--per-instance", "100", "--instances", "5", "--utilization", "0.5"],
-    ["--utilization", "0.5"],
+LOAD_TEST = str(Path(__file__).parents[1] / "inputs" / "loadtest_specsdm91.csv")
+
+
+@pytest.mark.parametrize("args,expected", [
+    (["--per-instance", "100", "--instances", "5", "--utilization", "0.5"], "--utilization 0.5"),
+    (["--utilization", "0.5"], "--utilization 0.5"),
+    (["--per-instance", "100", "--load-test", LOAD_TEST], "both give the per-instance limit"),
 ])
-def test_the_cli_refuses_them_before_any_work(tmp_path, monkeypatch, capsys, args):
+def test_the_cli_refuses_them_before_any_work(tmp_path, monkeypatch, capsys, args, expected):
     import sys
 
     import capplan.pipeline
@@ -213,7 +220,7 @@ def test_the_cli_refuses_them_before_any_work(tmp_path, monkeypatch, capsys, arg
         with pytest.raises(SystemExit) as info:
             main()
         err = capsys.readouterr().err
-        assert info.value.code == 2 and "--utilization 0.5" in err and len(err.splitlines()) == 1
+        assert info.value.code == 2 and expected in err and len(err.splitlines()) == 1
         assert not out.exists()
 
 
@@ -266,3 +273,14 @@ def test_documented_growth_bound_is_the_one_enforced():
     # 1000%/month at the default 6 months names 900% (not 899.9%: the bound is exactly 10^6).
     with pytest.raises(CapplanError, match=r"at most 900%/month over 6 months, or plan at most 5"):
         check_settings({"growth": "1000%/month", "months": 6})
+
+
+def test_a_library_or_fleet_caller_meets_the_one_limit_rule(tmp_path):
+    # The engine checks it too (a fleet service's settings come from its files, not the CLI).
+    from capplan.pipeline import Settings, plan_from_numbers
+    from conftest import ROOT
+
+    with pytest.raises(CapplanError, match="both give the per-instance limit"):
+        plan_from_numbers(Settings(per_instance=100.0, months=1,
+                                   load_test=str(ROOT / "inputs" / "loadtest_specsdm91.csv")),
+                          peak=500.0)
