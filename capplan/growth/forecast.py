@@ -342,10 +342,12 @@ def _demand(st: _Setup, mu, cals, steps, p0: float, worst_quantile: float) -> di
     nominal = np.minimum(np.maximum(hist_c, fut_nom), max(cap, p0))
     worst = np.maximum(hist_r, fut_worst)
     # Where the observed days stop holding the nominal up: its step down, when more than 5%.
+    # Only a step within the window is theirs: a drop after it (a seasonal low, a falling
+    # trend) is the forecast's own, and the observed days no longer hold anything by then.
     held_until = None
     drop = np.flatnonzero(nominal < 0.95 * nominal[0])
-    if drop.size and hist_c[0] >= fut_nom[0]:
-        gone = min(st.window, K) - 1  # the first step with no observed day in the window
+    gone = min(st.window, K) - 1  # the first step with no observed day in the window
+    if drop.size and drop[0] <= gone and hist_c[0] >= fut_nom[0]:
         held_until = (int(steps[drop[0]]), float(nominal[0]), float(nominal[gone]),
                       int(steps[gone]))
     over_w, over_n = worst > WORST_RATIO_CAP * nominal, fut_nom > cap
