@@ -154,9 +154,14 @@ def choose_planning_peak(peaks: pd.Series, anomalies: tuple[Anomaly, ...],
         keep, excluded = recent, ()
     i = int(np.argmax(keep.to_numpy()))
     value = float(keep.iloc[i])
-    n_days = len(recent)
-    method = (f"highest daily peak of the last {n_days} day(s) "
-              f"({start.date()} to {end.date()})")
+    # The window's length is its calendar days; the peaks in it are fewer when days are missing
+    # or the series is coarser than a day (monthly sales: one point in 28 days).
+    span = (end.normalize() - start.normalize()).days + 1
+    daily = len(peaks) < 2 or (peaks.index[1:] - peaks.index[:-1]).min() <= pd.Timedelta(days=1)
+    seen = (f"; {len(recent)} of them with data" if daily and len(recent) < span else
+            "" if daily else f"; {len(recent)} data point(s) in it")
+    method = (f"highest {'daily ' if daily else ''}peak of the last {span} day(s) "
+              f"({start.date()} to {end.date()}{seen})")
     if since is not None:
         kind = "rise" if (level_shift.level_change or 0) > 0 else "drop"
         method += (f", since the level {kind} of {level_shift.level_change:+.0%} on "

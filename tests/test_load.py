@@ -115,3 +115,26 @@ def test_weekday_hour_profile_matches_pandas_calendar_across_dst():
     local = idx.tz_convert("America/New_York")
     expected = rate.groupby([local.day_of_week, local.hour]).mean().unstack()
     assert np.allclose(L.hourly_mean.to_numpy(), expected.to_numpy())
+
+
+def test_the_planning_window_is_named_by_its_calendar_days():
+    # The window is 28 calendar days whatever the data: a series with missing days says how many
+    # have data; a monthly series is not "the last 1 day(s)" of a 28-day range.
+    import pandas as pd
+
+    from capplan.load import choose_planning_peak
+
+    days = pd.date_range("2024-01-01", "2024-03-31", freq="D")
+    peaks = pd.Series(range(len(days)), index=days, dtype=float)
+    peaks = peaks.drop(days[-10:-5])  # 5 of the last 28 days missing: 23 with data
+    pp = choose_planning_peak(peaks, ())
+    assert pp.method == ("highest daily peak of the last 28 day(s) (2024-03-04 to 2024-03-31; "
+                         "23 of them with data)")
+    assert pp.value == len(days) - 1 and pp.date == "2024-03-31"
+    months = pd.date_range("2015-01-01", "2016-05-01", freq="MS")
+    pp = choose_planning_peak(pd.Series(range(len(months)), index=months, dtype=float), ())
+    assert pp.method == ("highest peak of the last 28 day(s) (2016-04-04 to 2016-05-01; "
+                         "1 data point(s) in it)")
+    full = pd.Series(1.0, index=days)
+    assert choose_planning_peak(full, ()).method == (
+        "highest daily peak of the last 28 day(s) (2024-03-04 to 2024-03-31)")

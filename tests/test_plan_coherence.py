@@ -428,7 +428,7 @@ def test_terminal_says_late_orders_events_limits_and_both_utilizations():
 
     from capplan.outputs.terminal import print_plan
 
-    s = Settings(instances=20, utilization=0.4, growth="10%/month", months=3, zones=3, spare=1,
+    s = Settings(instances=20, growth="10%/month", months=3, zones=3, spare=1,
                  per_instance=1250, service_time="50ms", latency_slo="250ms", lead_time=14,
                  events=("sale:2026-01-02:48h:3x",), cost_per_instance=100, currency="USD")
     plan = plan_from_numbers(s, peak=10000, today=START).plan
