@@ -95,6 +95,14 @@ def load_events(settings: Settings):
         if not p.is_file():
             raise CapplanError(f"--events {p}: no such file: check the path")
         events += list(read_events_file(p.read_text(encoding="utf-8-sig"), str(p)))
+    seen: dict = {}
+    for e in events:  # a name may recur (each year's sale), but not at the same start
+        key = (e.name.casefold(), e.start)
+        if key in seen:
+            raise CapplanError(f"event {e.name!r} is given twice starting {e.start:%Y-%m-%d %H:%M} "
+                               f"(x{seen[key].multiplier:g} and x{e.multiplier:g}): give it once, "
+                               "or give the two events different names")
+        seen[key] = e
     return tuple(events)
 
 

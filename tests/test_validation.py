@@ -284,3 +284,19 @@ def test_a_library_or_fleet_caller_meets_the_one_limit_rule(tmp_path):
         plan_from_numbers(Settings(per_instance=100.0, months=1,
                                    load_test=str(ROOT / "inputs" / "loadtest_specsdm91.csv")),
                           peak=500.0)
+
+
+def test_an_event_given_twice_at_one_start_is_refused(tmp_path):
+    # The month table would show "x" twice with two multipliers; a name may recur at another
+    # start (each year's sale), in the flags and the file alike.
+    from capplan.pipeline import Settings, load_events
+
+    with pytest.raises(CapplanError, match=r"'X' is given twice starting 2026-02-10 00:00 "
+                                           r"\(x2 and x3\)"):
+        load_events(Settings(events=("x:2026-02-10:1h:2x", "X:2026-02-10:2h:3x")))
+    f = tmp_path / "events.csv"
+    f.write_text("name,start,duration,multiplier\nsale,2026-11-27,48h,3x\n")
+    with pytest.raises(CapplanError, match="'sale' is given twice"):
+        load_events(Settings(events=("sale:2026-11-27:24h:2x",), events_file=str(f)))
+    yearly = load_events(Settings(events=("sale:2025-11-28:48h:3x", "sale:2026-11-27:48h:3x")))
+    assert [e.start.year for e in yearly] == [2025, 2026]
