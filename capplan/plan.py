@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 from capplan.demand import build_path, crossing_day, date_of
 from capplan.growth import DAYS_PER_MONTH, GRID_PER_MONTH
+from capplan.growth.values import WINDOW_DAYS
 
 COST_METHOD = ("a month's cost = the month's instances x cost_per_instance (one instance for one "
                "month): the month's peak, an event's step included, held all month (a note "
@@ -327,7 +328,11 @@ def build_plan(*, start: dt.date, planning_peak: float, capacity: CapacityModel,
             label, assumptions = "nominal", tuple(forecast.assumptions)
         else:
             label = "worst case = nominal (give --worst-growth)" if same else "worst case"
-            assumptions = (f"the {forecast.worst_quantile:.0%} quantile of each month's peak"
+            # As the growth stage says it: the quantile is of each day's window peak, and a
+            # month is sized for its highest day.
+            assumptions = (f"the {forecast.worst_quantile:.0%} quantile of each day's planning "
+                           f"peak (the highest daily peak of the {WINDOW_DAYS} days up to it); "
+                           "each month is sized for its highest day"
                            if forecast.worst_paths.shape[0] > 1 else
                            f"worst-case growth {forecast.worst_monthly_growth:.1%} a month",)
             if same:

@@ -440,3 +440,20 @@ def test_terminal_says_late_orders_events_limits_and_both_utilizations():
                   "worst case = nominal (give --worst-growth)", "USD", "sale", "in service 7 day(s) before the start"):
         assert words in text, words
     assert "2025-12-" not in text.replace("2025-12-26", "")  # no past date offered as advice
+
+
+def test_the_worst_case_is_described_as_the_growth_stage_computes_it():
+    # Page 1 said "the 95% quantile of each month's peak" while the growth section said the
+    # quantile of each day's 28-day window peak: one quantity, one description.
+    import capplan
+
+    from conftest import ROOT
+
+    p = capplan.forecast(ROOT / "inputs" / "nyc_taxi.csv", per_instance=1500, months=2)
+    worst = p.plan.scenarios["worst_case"].assumptions[0]
+    q = p.plan.forecast.worst_quantile
+    assert worst.startswith(f"the {q:.0%} quantile of each day's planning peak (the highest "
+                            "daily peak of the 28 days up to it)")
+    growth = " ".join(p.plan.forecast.assumptions)
+    assert f"worst case: the {q:.0%} quantile of that window peak" in growth
+    assert "highest daily peak of the 28 days up to it" in growth
