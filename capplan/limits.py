@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from capplan.capacity import CapacityModel, LatencyLimit
 from capplan.units import RateUnit
 from capplan.numbers import duration, plain
+from capplan.numbers import rate as fmt_rate
 
 MARGIN = 0.10  # the recommended rate limit sits this far below the rate at which p99 = objective
 
@@ -103,7 +104,8 @@ def from_mmc(service_time: float, servers: int, slo: float, servers_source: str,
     if rate > 0:
         how = (f"M/M/c with {servers} server(s) of mean service time "
                f"{duration(service_time)}: p99 response reaches {duration(slo)} at "
-               f"{plain(rate)} {unit.per_second} ({rate * service_time / servers:.0%} utilization)")
+               f"{fmt_rate(rate)} {unit.per_second} ({rate * service_time / servers:.0%} "
+               "utilization)")
         rate, how = _in_unit(rate, how, unit, flag)
     else:
         how = (f"M/M/c with {servers} server(s) of mean service time {duration(service_time)}: "

@@ -10,6 +10,17 @@ def plain(x: float, digits: int = 6) -> str:
     return f"{x:,.{digits}g}"
 
 
+def rate(x: float) -> str:
+    """A rate as the reports print it (`outputs.fmt.rate`): whole from 100 up, two decimals from
+    1, three significant digits below; so a sentence and the table beside it give one number
+    (the recommended rate limit 500, not 500.2 in one place and 500 in the other)."""
+    if abs(x) >= 100:
+        return f"{x:,.0f}"
+    if abs(x) >= 1:
+        return f"{x:,.2f}"
+    return plain(x, 3)
+
+
 def duration(seconds: float) -> str:
     """A response, wait or service time in words: 250 ms, 1.84 s, 40 s, 1,234 s; a wait under a
     microsecond is "under 0.001 ms" (M/M/c's mean wait far below saturation is ~1e-16 s, which

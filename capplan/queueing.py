@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from capplan.errors import CapplanError
 from capplan.units import RateUnit
-from capplan.numbers import duration, plain
+from capplan.numbers import duration, plain, rate
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(us|µs|ms|s|sec|m|min)?\s*$", re.IGNORECASE)
 
@@ -190,12 +190,12 @@ def _rate_limit(words: list, *, service_time, servers, capacity, util_rate, targ
         binding = "latency_slo" if slo_rate < util_rate else "utilization"
         limit = slo_rate * (1 - MARGIN)
         basis = (f"the highest rate at which p99 stays within {latency_slo * 1000:g} ms, "
-                 f"{slo_rate:,.4g} {per_s}, less a {MARGIN:.0%} margin")
-        words.append(f"p99 response stays within {latency_slo * 1000:g} ms up to {slo_rate:,.4g} "
+                 f"{rate(slo_rate)} {per_s}, less a {MARGIN:.0%} margin")
+        words.append(f"p99 response stays within {latency_slo * 1000:g} ms up to {rate(slo_rate)} "
                      f"{per_s} per instance ({how}), {slo_util:.0%} utilization: past it waiting "
                      "time climbs steeply (the cliff)")
-        words.append(f"limits per instance: the utilization target allows {util_rate:,.4g} "
-                     f"{per_s}, the latency objective {slo_rate:,.4g}: the "
+        words.append(f"limits per instance: the utilization target allows {rate(util_rate)} "
+                     f"{per_s}, the latency objective {rate(slo_rate)} {per_s}: the "
                      f"{'latency objective' if binding == 'latency_slo' else 'utilization target'}"
                      " binds (the lower)")
     return slo_rate, slo_util, binding, limit, basis
@@ -259,12 +259,12 @@ def worksheet(*, mean_rate, peak_rate, service_time, instances, target_utilizati
     per_instance_peak = peak_rate / instances
     if per_instance_peak > limit:
         shed = (per_instance_peak - limit) / per_instance_peak
-        words.append(f"with a rate limit of {limit:,.4g} {per_s} per instance ({basis}), the "
-                     f"peak of {per_instance_peak:,.4g} {per_s} per instance sheds {shed:.0%} of "
+        words.append(f"with a rate limit of {rate(limit)} {per_s} per instance ({basis}), the "
+                     f"peak of {rate(per_instance_peak)} {per_s} per instance sheds {shed:.0%} of "
                      f"{unit.items}")
     else:
-        words.append(f"a rate limit of {limit:,.4g} {per_s} per instance ({basis}) is not "
-                     f"reached at the peak ({per_instance_peak:,.4g} {per_s} per instance)")
+        words.append(f"a rate limit of {rate(limit)} {per_s} per instance ({basis}) is not "
+                     f"reached at the peak ({rate(per_instance_peak)} {per_s} per instance)")
     if per_instance_peak >= capacity:
         words.append(f"without a limit the queue grows without bound at the peak: "
                      f"{plain(per_instance_peak - capacity)} {per_s} per instance more than "

@@ -156,3 +156,22 @@ def test_worksheet_words():
     over = worksheet(mean_rate=None, peak_rate=4000, service_time=0.05, instances=4,
                      target_utilization=0.6, servers_per_instance=30)
     assert any("grows without bound" in s for s in over.at_peak)
+
+
+def test_a_rate_is_written_one_way_in_the_sentences():
+    from capplan.numbers import rate
+
+    # whole from 100, two decimals from 1, three significant digits below
+    assert [rate(x) for x in (500.236, 555.818, 1234567.8, 55.5, 1.0, 0.12345)] == \
+        ["500", "556", "1,234,568", "55.50", "1.00", "0.123"]
+    # The worksheet of `capplan plan --peak 1500 --service-time 50ms --instances 4
+    # --per-instance 600 --latency-slo 250ms`: M/M/c with 30 servers meets p99 <= 250 ms up to
+    # max_rate_for_slo; the recommended limit is 90% of it. Each rate appears in one form, with
+    # its unit, as the terminal's table writes it.
+    slo_rate = max_rate_for_slo(0.05, 30, 0.25)
+    w = worksheet(mean_rate=200, peak_rate=1500, service_time=0.05, instances=4,
+                  target_utilization=0.6, servers_per_instance=30, latency_slo=0.25)
+    text = " ".join(w.at_peak)
+    assert f"the latency objective {rate(slo_rate)} req/s" in text
+    assert f"a rate limit of {rate(0.9 * slo_rate)} req/s" in text and rate(0.9 * slo_rate) == "500"
+    assert "555.8" not in text and "500.2" not in text
