@@ -441,7 +441,10 @@ def limit_for_plan(result: CapacityFromMetrics, target_utilization: float | None
     source = (f"fitted from production metrics: {fit.name} binds at {limit:,.4g} {unit} per "
               f"instance at {target:.0%} utilization (95% CI {rate(low)} to {rate(high)})"
               + (f"; {others}" if others else "")
-              + f"; {limit / target:,.4g} {unit} at 100% under linear scaling")
+              + f"; {limit / target:,.4g} {unit} at 100% under linear scaling (the limit / "
+              f"{target:.0%}: the plan's utilizations are shares of it; the fitted line itself "
+              f"reaches 100% at {(1 - fit.intercept) / fit.slope:,.4g} {unit}, its idle baseline "
+              f"of {fit.intercept:.1%} included)")
     return PlanLimit(limit / target, None if low is None else low / target,
                      None if high is None else high / target, source)
 

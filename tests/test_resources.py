@@ -278,6 +278,11 @@ def test_limit_for_plan_matches_the_capacity_model():
     assert pl.limit_low * 0.6 == pytest.approx(cpu.limit_low) and pl.limit_high * 0.6 == \
         pytest.approx(cpu.limit_high)
     assert f"cpu binds at {cpu.limit:,.4g} req/s per instance at 60% utilization" in pl.source
+    # The plan's 100% (limit / target) is not where the fitted line reaches 100%: both are
+    # stated, the line's as (1 - a) / b.
+    assert f"{cpu.limit / 0.6:,.4g} req/s at 100% under linear scaling" in pl.source
+    assert f"the fitted line itself reaches 100% at {(1 - cpu.intercept) / cpu.slope:,.4g} " \
+        "req/s" in pl.source
     # Another target: recomputed from the same line, (0.7 - a) / b.
     pl7 = limit_for_plan(r, 0.7)
     assert pl7.limit * 0.7 == pytest.approx((0.7 - cpu.intercept) / cpu.slope, rel=1e-12)
