@@ -155,9 +155,12 @@ class PlanResult:
         for name in ("order_by", "in_service_by"):
             if name in frame.columns:
                 frame[name] = pd.to_datetime(frame[name])
-        for name in ("cells", "cell_size", "instances_low", "instances_high"):
+        for name in ("cells", "cell_size", "instances_low", "instances_high", "order_late_days"):
             if name in frame.columns:
                 frame[name] = frame[name].astype("Int64")
+        for name in ("cost", "utilization", "utilization_after_loss"):  # <NA> without a cost
+            if name in frame.columns:
+                frame[name] = frame[name].astype("Float64")
         return frame
 
     @property

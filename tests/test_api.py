@@ -65,9 +65,18 @@ def test_month_table_columns_are_typed_and_summary_names_every_unit():
     m = p.months
     for name in ("order_by", "in_service_by"):
         assert m[name].dtype.kind == "M"
-    for name in ("cells", "cell_size", "instances_low", "instances_high"):
+    for name in ("cells", "cell_size", "instances_low", "instances_high", "order_late_days"):
         assert str(m[name].dtype) == "Int64"
     doc = [row for s in p.to_dict()["scenarios"].values() for row in s["months"]]
+    # Every column whose plan.json values are numbers (or null) is a number column.
+    for name in m.columns:
+        values = [row.get(name) for row in doc if row.get(name) is not None]
+        if values and all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                          for v in values):
+            assert m[name].dtype != object, name
+    plain = capplan.plan(peak=1000, per_instance=100, growth=0.1, months=3, instances=5,
+                         today=dt.date(2026, 1, 1)).months  # no cost stated: <NA>, not None
+    assert str(plain["cost"].dtype) == "Float64" and plain["cost"].isna().all()
     got = [None if v is pd.NaT else v.strftime("%Y-%m-%d") for v in m["order_by"]]
     assert got == [row["order_by"] for row in doc]
     summary = capplan.analyze(ROOT / "inputs" / "nyc_taxi.csv").summary().set_index("statistic")
