@@ -154,3 +154,12 @@ def test_a_flat_grid_to_rounding_widens_by_the_history_spread_by_hand():
     assert np.all(cal.worst_offset == 0.4)
     _, wo = at(np.array([10, 40]))
     assert wo[1] - wo[0] == pytest.approx(0.07 / math.sqrt(7) * (math.sqrt(40) - math.sqrt(10)))
+
+
+def test_a_coverage_well_short_of_the_quantile_is_said():
+    from capplan.growth.backtest import coverage_words
+
+    assert coverage_words(None, 0.95) == ""
+    assert coverage_words(0.93, 0.95) == ", 93% covered out of sample"  # within 10 points
+    assert coverage_words(0.68, 0.95) == (", 68% covered out of sample (short of the 95% aimed "
+                                          "at: the worst case may be too low)")

@@ -49,6 +49,20 @@ def coverage(actual, lower, upper) -> float:
     return float(np.mean((actual >= np.asarray(lower)) & (actual <= np.asarray(upper))))
 
 
+COVERAGE_SHORTFALL = 0.10  # out-of-sample coverage this far below the quantile is said
+
+
+def coverage_words(covered: float | None, q: float) -> str:
+    """", 68% covered out of sample", and when that is well below the quantile aimed at, that
+    the worst case may be too low: a reviewer reads the 95% and should not miss the 68%."""
+    if covered is None:
+        return ""
+    text = f", {covered:.0%} covered out of sample"
+    if covered < q - COVERAGE_SHORTFALL:
+        text += f" (short of the {q:.0%} aimed at: the worst case may be too low)"
+    return text
+
+
 def conformal_quantile(scores, q: float) -> float | None:
     """The split-conformal q quantile of finite scores: the ceil((n + 1) q)-th smallest; None when
     there are too few scores for it (n < q / (1 - q), e.g. 19 at q = 0.95)."""

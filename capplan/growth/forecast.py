@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from capplan import progress
 from capplan.errors import CapplanError
-from capplan.growth.backtest import (CAL_HORIZON_DAYS, CHOICE_HORIZON_DAYS, choose,
+from capplan.growth.backtest import (CAL_HORIZON_DAYS, CHOICE_HORIZON_DAYS, choose, coverage_words,
                                      future_matrix, mase_by_origin, origins_for, window_max)
 from capplan.growth.calibration import calibrate, history_spread, level_drift_sd
 from capplan.growth.candidates import NAMES, all_candidates
@@ -376,7 +376,7 @@ def _assumptions(st, name, because, growth, cal, worst_quantile, worst_growth, n
         (f"worst case: the {worst_quantile:.0%} quantile of that window peak, {cal.method}"
          + (f"; calibrated over horizons 1-{cal.horizons} {st.unit} from {cal.origins} origins"
             if cal.origins else "")
-         + (f", {cal.coverage:.0%} covered out of sample" if cal.coverage is not None else "")
+         + coverage_words(cal.coverage, worst_quantile)
          + f"; {cal.extrapolation}") if worst_growth is None else
         f"worst case grows {worst_growth:.1%} a month (--worst-growth)",
     ] + list(notes)

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from capplan.errors import CapplanError
-from capplan.growth.backtest import (CAL_HORIZON_DAYS, MIN_TRAIN_STEPS, future_matrix,
-                                     origins_for, window_max)
+from capplan.growth.backtest import (CAL_HORIZON_DAYS, MIN_TRAIN_STEPS, coverage_words,
+                                     future_matrix, origins_for, window_max)
 from capplan.growth.calibration import calibrate, history_spread
 from capplan.growth.history import History, latest_level_shift, prepare
 from capplan.numbers import plain
@@ -101,7 +101,7 @@ def fixed_growth(start, planning_peak: float, months: int, monthly_growth: float
             f"worst case: the stated path widened by the series' own spread around it, the "
             f"{worst_quantile:.0%} quantile of the window peak over the stated path at "
             f"{cal.origins} origins ({cal.method})"
-            + (f", {cal.coverage:.0%} covered out of sample" if cal.coverage is not None else ""))
+            + coverage_words(cal.coverage, worst_quantile))
     else:
         worst = nominal.copy()
         worst_kind = "equal"
