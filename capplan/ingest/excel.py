@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -50,6 +51,7 @@ def _read_excel_table(path: Path, data: bytes, sheet: str | None) -> tuple[pd.Da
             names = [sheet]
         else:
             names = list(wb.sheetnames)
+        rows: dict[int, tuple[int, tuple]] = {}
         for name in names:
             try:
                 rows = _sheet_rows(path, wb, wb[name])
@@ -62,9 +64,51 @@ def _read_excel_table(path: Path, data: bytes, sheet: str | None) -> tuple[pd.Da
                 return frame, name
     finally:
         wb.close()
-    where = f"sheet {sheet!r}" if sheet else f"any of its sheets ({name_list(wb.sheetnames)})"
-    raise CapplanError(f"{path}: no table with a date column and a numeric column in {where}: "
-                       "pick the sheet with --sheet, or export the series as CSV")
+    if len(names) == 1:
+        # One sheet to look in: say what it lacks, not which sheet to pick.
+        raise CapplanError(f"{path}: sheet {names[0]!r} has no table with a date column and a "
+                           f"numeric column ({_missing(rows)}): put the times in one column "
+                           "beside the numbers, or export the series as CSV")
+    raise CapplanError(f"{path}: no table with a date column and a numeric column in any of its "
+                       f"sheets ({name_list(wb.sheetnames)}): pick the sheet with --sheet, or "
+                       "export the series as CSV")
+
+
+def _missing(rows: dict[int, tuple[int, tuple]]) -> str:
+    """What a sheet lacks for a table, in words."""
+    cells = [v for _, values in rows.values() for v in values if v is not None]
+    if not cells:
+        return "it is empty"
+    dates, numbers = any(map(_is_date, cells)), any(map(_is_num, cells))
+    if not dates and not numbers:
+        return "no cell holds a date or a number"
+    if not dates:
+        return "no cell holds a date, as a date cell or as text such as 2024-01-31 13:00"
+    if not numbers:
+        return "no cell holds a number"
+    return "no row holds both a date and a number"
+
+
+# Text that reads as a date: year first (2024-01-31, 2024/01/31 13:00, ISO 8601 with a T),
+# year last (31/01/2024, 01.31.24) or a month's name (31 Jan 2024, Jan 31, 2024).
+_DATE_TEXT = re.compile(r"^\s*(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|"
+                        r"\d{1,2}[ -][A-Za-z]{3,9}[ -]\d{2,4}|[A-Za-z]{3,9} \d{1,2},? \d{4})"
+                        r"(?:$|[ T])")
+
+
+def _is_date(v) -> bool:
+    """A date cell, or text that reads as one: a workbook's text dates are read as a CSV's."""
+    import datetime as dt
+
+    if isinstance(v, (dt.datetime, dt.date)):
+        return True
+    # The layout alone, no parse per cell: a sheet of a million text cells stays fast, and a
+    # cell of that layout that is no real date (2024-13-45) is dropped later with its reason.
+    return isinstance(v, str) and len(v) <= 40 and _DATE_TEXT.match(v) is not None
+
+
+def _is_num(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def _damaged(path: Path, exc: Exception, sheet: str | None = None) -> CapplanError:
@@ -144,21 +188,16 @@ def _table_from_cells(rows: dict[int, tuple[int, tuple]]) -> pd.DataFrame | None
     separated by empty columns (the TfL cycle-hire workbook does both). `rows` is sparse, as
     `_sheet_rows` gives it; rows and columns are numbered from 1, as in the sheet.
     """
-    import datetime as dt
-
     import pandas as pd
 
-    def is_date(v):
-        return isinstance(v, (dt.datetime, dt.date))
-
-    def is_num(v):
-        return isinstance(v, (int, float)) and not isinstance(v, bool)
-
+    is_date, is_num = _is_date, _is_num
     numbers = sorted(rows)
     for k, r in enumerate(numbers):
         lo0, values = rows[r]
+        if not any(is_num(v) for v in values):
+            continue
         date_cols = [lo0 + i for i, v in enumerate(values) if is_date(v)]
-        if not date_cols or not any(is_num(v) for v in values):
+        if not date_cols:
             continue
         c0 = date_cols[0]
         # The header is the nearest row above with text in the first date column.

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from capplan.errors import CapplanError
+from capplan.ingest.sniff import is_workbook
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -122,6 +123,10 @@ def read_metrics(throughput: MetricSpec, resources: list[MetricSpec], *,
         raise CapplanError("give at least one --resource NAME=COLUMN (a utilization to fit), "
                            "e.g. --resource cpu=cpu_util")
     cache: dict[tuple, Traffic] = {}
+    specs_given = [throughput, *resources, *filter(None, [instances])]
+    # --sheet names the sheet of every workbook among the files; a CSV beside one takes no
+    # sheet, but with no workbook at all the reader refuses the flag.
+    books = {s.path for s in specs_given if sheet is not None and is_workbook(s.path)}
 
     def read(spec: MetricSpec, flag: str, **kind) -> Traffic:
         key = (spec.path, spec.column, tuple(sorted(kind.items())))
@@ -129,7 +134,8 @@ def read_metrics(throughput: MetricSpec, resources: list[MetricSpec], *,
             try:
                 cache[key] = read_traffic(spec.path, time_column=time_column,
                                           value_column=spec.column, timezone=timezone,
-                                          sheet=sheet, **kind)
+                                          sheet=sheet if spec.path in books or not books else None,
+                                          **kind)
             except CapplanError as exc:
                 # The reader names its own flag; here the column came from another one.
                 raise CapplanError(str(exc).replace("--value-column", flag)) from exc

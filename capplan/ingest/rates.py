@@ -181,14 +181,15 @@ def decide_kind(requested: str | None, unit: Unit, name: str | None, values: np.
             f"counts per {every} and divided by {interval:g} s; pass --rate if they are "
             "per-second rates already"]
     # A rate that never falls over 50+ samples is rare (traffic has daily cycles); a counter
-    # always rises. A name such as requests_total settles it sooner.
+    # always rises but at its resets. A name such as requests_total settles it sooner.
     rising = _rising_share(finite)
     counter_like = finite.size >= 10 and finite[-1] > finite[0] and (
         (finite.size >= 50 and rising >= 0.99) or
         (name is not None and _COUNTER_NAME.search(name) is not None and rising >= 0.9))
-    if counter_like:
-        return "rate", [f"{WARNING}{col} only ever rises, as a running counter does, but was read "
-                        "as a rate: pass --counter if it is a counter, or --rate to confirm"]
+    shape = _counter_shape(finite) if counter_like else None
+    if shape is not None:
+        return "rate", [f"{WARNING}{col} {shape}, but was read as a rate: pass --counter if it "
+                        "is a counter, or --rate to confirm"]
     if whole and interval >= 60 or (name and _COUNTISH_NAME.search(name)):
         why = (f"every value of {col} is a whole number at a {every} interval" if whole else
                f"{col} is named like a count")
@@ -209,6 +210,26 @@ def _rising_share(v: np.ndarray) -> float:
     if head < 0.9 or v.size <= 10_001:
         return head
     return float((np.diff(v) >= 0).mean())
+
+
+def _counter_shape(v: np.ndarray) -> str | None:
+    """How a mostly rising column is like a running counter, in words true to the data, or None
+    when it is not: a counter never falls but at a reset, where it starts again near zero (the
+    count since its restart), so any fall must take it below half the value before it and not
+    below zero. A rate that rises with a few small dips is not counter-like."""
+    import numpy as np
+
+    falls = np.flatnonzero(np.diff(v) < 0)
+    steps = v.size - 1
+    if falls.size == 0:
+        return f"never falls over its {v.size:,} values, as a running counter does"
+    before, after = v[falls], v[falls + 1]
+    if not ((after >= 0) & (after < 0.5 * before)).all():
+        return None
+    n = falls.size
+    each = "each " if n > 1 else ""
+    return (f"never falls but at {n:,} of its {steps:,} steps, {each}a fall to under half the "
+            "value before it, as a running counter's resets are")
 
 
 def _named_as_count(name: str) -> bool:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from capplan.errors import CapplanError, name_list
 from capplan.ingest import series as ser
 from capplan.ingest.columns import (
+    DateOrderClash,
     ParsedTimes,
     check_timezone,
     choose_time_column,
@@ -206,6 +207,11 @@ def _open_table(src: Source, sheet: str | None, timezone: str) -> _Table | Traff
     head = decode(src.head, encoding)
     notes = tuple(filter(None, [encoding_note(encoding)]))
     kind = text_family(head)
+    if sheet is not None:
+        # Ignored, a --sheet would leave the user believing a sheet was chosen.
+        what = {"log": "an access log", "json": "JSON"}.get(kind, "delimited text (CSV)")
+        raise CapplanError(f"--sheet {sheet!r}: --sheet applies to Excel workbooks (.xlsx), and "
+                           f"{path} is {what}: drop --sheet")
     if kind == "log":
         return _read_log(src, head, encoding, timezone)
     if kind == "json":
@@ -294,8 +300,11 @@ def _build(path: Path, src: Source, table: _Table, loaded: Columns, tcol: str, l
     import numpy as np
     import pandas as pd
 
-    times = parse_times(loaded.frame[tcol], timezone)
-    notes = [*table.notes, *loaded.notes]
+    try:
+        times = parse_times(loaded.frame[tcol], timezone)
+    except DateOrderClash as clash:
+        raise CapplanError(clash.message(path, tcol, loaded.lines)) from None
+    notes = [*table.notes, *loaded.notes, *filter(None, [times.note])]
     chosen, columns, rows_read, picked = _series_columns(path, table, loaded, lay, series,
                                                          aggregate, notes)
     settled = _settled(path, table.series_info, chosen, requested, unit, notes)
@@ -455,7 +464,8 @@ def _to_rate(v, interval: float, requested: str | None, unit, name: str | None, 
 
 
 def _subset(times: ParsedTimes, sel) -> ParsedTimes:
-    return ParsedTimes(times.utc[sel], times.out_of_range[sel], times.dst[sel], times.assumed)
+    return ParsedTimes(times.utc[sel], times.out_of_range[sel], times.dst[sel], times.assumed,
+                       times.note)
 
 
 def _merge_dropped(per_part: list[list[DroppedRows]], same_rows: bool) -> list[DroppedRows]:

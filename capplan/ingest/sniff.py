@@ -274,6 +274,19 @@ def family(src: Source) -> str:
     return "text"
 
 
+def is_workbook(path: str | Path) -> bool:
+    """Whether a path is an Excel workbook by the rule `family` applies (suffix or zip magic),
+    from four bytes; False when it cannot be read (its reader then says why)."""
+    path = Path(path)
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return True
+    try:
+        with path.open("rb") as fh:
+            return fh.read(4) == ZIP_MAGIC
+    except OSError:
+        return False
+
+
 def text_family(text_head: str) -> str:
     """'json', 'log' or 'delimited' from the first characters and lines of decoded text."""
     from capplan.ingest.log_formats import detect_log_format  # not the counting (access_logs)
