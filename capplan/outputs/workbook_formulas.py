@@ -101,17 +101,22 @@ def usl_x(n: str) -> str:
 
 
 def _usl_root(x: str) -> str:
-    """N(X): the smaller N with X(N) = x (usl.USL.concurrency_at_throughput), "" past X(N*)."""
+    """N(X): the smaller N with X(N) = x (usl.USL.concurrency_at_throughput), "" past X(N*) or
+    when x is blank."""
     b = f"({x}*usl_sigma-{x}*usl_kappa-usl_lambda)"
     disc = f"({b}^2-4*{x}*usl_kappa*{x}*(1-usl_sigma))"
-    return (f'=IF(usl_kappa=0,IF(usl_lambda-{x}*usl_sigma<=0,"",{x}*(1-usl_sigma)/'
-            f'(usl_lambda-{x}*usl_sigma)),IF({disc}<0,"",(-{b}-SQRT({disc}))/(2*{x}*usl_kappa)))')
+    return (f'=IF(NOT(ISNUMBER({x})),"",IF(usl_kappa=0,IF(usl_lambda-{x}*usl_sigma<=0,"",'
+            f'{x}*(1-usl_sigma)/(usl_lambda-{x}*usl_sigma)),IF({disc}<0,"",(-{b}-SQRT({disc}))/'
+            f'(2*{x}*usl_kappa))))')
 
 
-def _usl_fewest(cols: Columns, p: str, x: str, key: str, label: str) -> str:
-    """Columns for usl.USL.instances_for(x, limit=N*): the fewest N with X(N) >= x, never past
-    N* ("" when none); returns the result column's name."""
-    cols.add(f"{p}x_{key}", f"X needed, {label}", f"={x}", "#,##0.0", kind="helper")
+def _usl_fewest(cols: Columns, p: str, peak: str, divisor: str, key: str, label: str) -> str:
+    """Columns for usl.USL.instances_for(peak / divisor, limit=N*): the fewest N with X(N) >= it,
+    never past N* ("" when none, or when the peak is blank: no alternative, say); returns the
+    result column's name."""
+    # A blank peak stays blank all along the row: "" fed into arithmetic is #VALUE!.
+    cols.add(f"{p}x_{key}", f"X needed, {label}",
+             f'=IF(ISNUMBER({peak}),{peak}/{divisor},"")', "#,##0.0", kind="helper")
     cols.add(f"{p}root_{key}", f"N(X), {label}", _usl_root("{" + f"{p}x_{key}" + "}"), "0.000",
              kind="helper")
     xr, root = "{" + f"{p}x_{key}" + "}", "{" + f"{p}root_{key}" + "}"
@@ -121,24 +126,24 @@ def _usl_fewest(cols: Columns, p: str, x: str, key: str, label: str) -> str:
     # one step up when rounding left X(N) a hair short (the engine's loop, which never needs more)
     bumped = f"IF({usl_x(c)}<{xr}*(1-1E-12),{c}+1,{c})"
     cols.add(f"{p}n_{key}", f"instances, {label}",
-             f'=IF({xr}<=0,0,IF({xr}<=usl_lambda,1,IF(ISNUMBER({c}),'
-             f'IF({bumped}>usl_n_max,"",{bumped}),"")))', "0", kind="helper")
+             f'=IF(NOT(ISNUMBER({xr})),"",IF({xr}<=0,0,IF({xr}<=usl_lambda,1,IF(ISNUMBER({c}),'
+             f'IF({bumped}>usl_n_max,"",{bumped}),""))))', "0", kind="helper")
     return f"{p}n_{key}"
 
 
 def _fleet(cols: Columns, p: str, peak: str, usl: bool, label: str) -> str:
     """Columns for CapacityModel.fleet_layout(peak): one fleet ("" past N*); returns its name."""
     if usl:
-        normal = _usl_fewest(cols, p, f"{peak}/target_utilization", "normal", f"normal{label}")
-        survive = _usl_fewest(cols, p, f"{peak}/degraded_utilization", "loss", f"after loss{label}")
+        normal = _usl_fewest(cols, p, peak, "target_utilization", "normal", f"normal{label}")
+        survive = _usl_fewest(cols, p, peak, "degraded_utilization", "loss", f"after loss{label}")
     else:
         normal, survive = f"{p}n_normal", f"{p}n_loss"
         cols.add(normal, f"instances, normal running{label}",
-                 f"=IF({peak}<=0,0,MAX(1,ROUNDUP({peak}/usable_per_instance-{EPS},0)))", "0",
-                 kind="helper")
+                 f'=IF(NOT(ISNUMBER({peak})),"",IF({peak}<=0,0,MAX(1,ROUNDUP({peak}/'
+                 f'usable_per_instance-{EPS},0))))', "0", kind="helper")
         cols.add(survive, f"instances, after the loss{label}",
-                 f"=IF({peak}<=0,0,MAX(1,ROUNDUP({peak}/(per_instance_limit*"
-                 f"degraded_utilization)-{EPS},0)))", "0", kind="helper")
+                 f'=IF(NOT(ISNUMBER({peak})),"",IF({peak}<=0,0,MAX(1,ROUNDUP({peak}/'
+                 f'(per_instance_limit*degraded_utilization)-{EPS},0))))', "0", kind="helper")
     n, d = "{" + normal + "}", "{" + survive + "}"
     cols.add(f"{p}per_zone", f"per zone{label}",
              f'=IF(OR(NOT(ISNUMBER({n})),AND(redundant=1,NOT(ISNUMBER({d})))),"",'
@@ -168,7 +173,8 @@ def sizing(cols: Columns, peak_col: str, *, usl: bool, prefix: str = "") -> dict
                  "0")
         size = "{" + f"{p}cell_size" + "}"
         cols.add(f"{p}instances", "instances",
-                 f"=IF(ISNUMBER({fleet}),{fleet},{cells}*{size})", "#,##0")
+                 f'=IF(ISNUMBER({fleet}),{fleet},IF(ISNUMBER({size}),{cells}*{size},""))',
+                 "#,##0")
         cols.add(f"{p}serving", "serving instances (a fleet or a cell)",
                  f"=IF(ISNUMBER({fleet}),{fleet},{cfleet})", "0", kind="helper")
         share = "{" + f"{p}share" + "}"
@@ -178,15 +184,15 @@ def sizing(cols: Columns, peak_col: str, *, usl: bool, prefix: str = "") -> dict
         share = peak
     serving = "{" + f"{p}serving" + "}"
     cols.add(f"{p}survivors", "survivors of the loss",
-             f'=IF(redundant=1,IF(zones>1,(zones-1)*({serving}-spare)/zones,({serving}-spare)'
-             f'/zones),"")', "0", kind="helper")
+             f'=IF(AND(redundant=1,ISNUMBER({serving})),IF(zones>1,(zones-1)*({serving}-spare)'
+             f'/zones,({serving}-spare)/zones),"")', "0", kind="helper")
     surv = "{" + f"{p}survivors" + "}"
 
     def full(n):
         return usl_x(n) if usl else f"(({n})*per_instance_limit)"
 
     cols.add(f"{p}utilization", "utilization, normal running",
-             f'=IF({serving}>0,{share}/{full(serving)},"")', "0.0%")
+             f'=IF(N({serving})>0,{share}/{full(serving)},"")', "0.0%")
     cols.add(f"{p}utilization_after_loss", "utilization after the loss",
              f'=IF(AND(ISNUMBER({surv}),N({surv})>0),{share}/{full(surv)},"")', "0.0%")
     return {"instances": f"{p}instances", "cells": f"{p}cells" if usl else None,

@@ -213,8 +213,8 @@ class ScenarioSheets:
                     c = next(c for c in cols.cols if c.name == name)
                     c.template = f'=IF({{inside}}=1,{c.template[1:]},"")'
             inst = "{" + res["instances"] + "}"
-            cols.add("add", "add", f'=IF(AND({{inside}}=1,ISNUMBER(current_instances)),MAX(0,'
-                     f'{inst}-current_instances),"")', "#,##0")
+            cols.add("add", "add", f'=IF(AND({{inside}}=1,ISNUMBER(current_instances),ISNUMBER({inst})),'
+                     f'MAX(0,{inst}-current_instances),"")', "#,##0")
             cols.add("in_service_by", "in service by",
                      '=IF({inside}=1,plan_start+INT({in_service_day}+1E-6),"")', DATE, 12)
             order = ('AND({inside}=1,OR(NOT(ISNUMBER({add})),N({add})>0))')
@@ -244,7 +244,8 @@ class ScenarioSheets:
             self.month_results = res
             inst = "{" + res["instances"] + "}"
             cols.add("add", "add (beyond today's fleet)",
-                     f'=IF(ISNUMBER(current_instances),MAX(0,{inst}-current_instances),"")',
+                     f'=IF(AND(ISNUMBER(current_instances),ISNUMBER({inst})),MAX(0,{inst}-'
+                     'current_instances),"")',
                      "#,##0", 10)
             self._fleet_has(cols)
             has = (f"SUMPRODUCT(ISNUMBER({p('in_service_cand')})*({p('month')}={{month}}))>0")
@@ -259,7 +260,8 @@ class ScenarioSheets:
                      '{in_service_by}-lead_time_days),"")', DATE, 12)
             cols.add("late", "days late", '=IF(ISNUMBER({in_service_by}),MAX(0,plan_start-'
                      '({in_service_by}-lead_time_days)),"")', "0", 8)
-            cols.add("cost", "cost", f'=IF(ISNUMBER(cost_per_instance),{inst}*cost_per_instance,"")',
+            cols.add("cost", "cost", f'=IF(AND(ISNUMBER(cost_per_instance),ISNUMBER({inst})),'
+                     f'{inst}*cost_per_instance,"")',
                      money_format(self.currency), 12)
             if self.usl:
                 cols.add("alt_cells", "cells that would save 25% or more (capplan's search)",
