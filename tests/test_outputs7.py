@@ -86,3 +86,116 @@ def test_the_alternative_cells_that_apply_agree_with_plan_json_and_by_hand(books
     assert _usl_x(6) < 615.3 / 2 / 0.6 <= _usl_x(7)
     assert rows[0]["instances"] == 14 and rows[0]["alternative: instances"] is None
     assert rows[0]["alternative: cell size"] is None
+
+
+# ---- 2. shown month costs add up to the shown total ----------------------------------------------
+
+def _plan(**flags):
+    """A what-if plan and its plan.json, in-process (no browser)."""
+    from capplan.outputs import report
+    from capplan.pipeline import Settings, plan_from_numbers
+
+    peak = flags.pop("peak")
+    result = plan_from_numbers(Settings(**flags), peak=peak, today=TODAY)
+    return result, json.loads(json.dumps(report.plan_json(result, Settings(**flags))))
+
+
+# By hand: 1,000 req/s growing 10% a month, 100 req/s an instance at the 60% target (60 usable),
+# one zone, no spare: month m's peak is 1,000 x 1.1^m, so 1,100 / 60 = 18.3 -> 19, 1,210 / 60 =
+# 20.2 -> 21, 1,331 / 60 = 22.2 -> 23 instances; at 99.99 GBP: 1,899.81, 2,099.79, 2,299.77,
+# which add to 6,299.37. Whole pounds (1,900 + 2,100 + 2,300 = 6,300) would not add to the total.
+CENTS = dict(peak=1000, per_instance=100, growth="10%/month", months=3, cost_per_instance=99.99,
+             currency="GBP")
+MONTH_COSTS = ("1,899.81", "2,099.79", "2,299.77")
+TOTAL = "6,299.37"
+
+
+def _terminal(result, width=200) -> str:
+    import io
+
+    from rich.console import Console
+
+    from capplan.outputs.terminal import print_plan
+
+    buf = io.StringIO()
+    print_plan(Console(file=buf, width=width, color_system=None), result.plan)
+    return buf.getvalue()
+
+
+def test_costs_are_shown_to_the_cent_when_any_is_not_whole_in_the_terminal():
+    result, _ = _plan(**CENTS)
+    text = _terminal(result)
+    for cost in MONTH_COSTS:
+        assert cost in text
+    assert f"nominal {TOTAL} GBP" in text and "99.99 GBP an instance" in text
+    assert "1,900" not in text and "6,299 " not in text
+
+
+def test_costs_are_shown_to_the_cent_on_the_page_and_add_up():
+    from capplan.outputs import pdf
+    from capplan.outputs.view import page_one
+
+    _, doc = _plan(**CENTS)
+    view = page_one(doc)
+    shown = [r["nominal"]["cost"] for r in view["months"]]
+    assert shown == list(MONTH_COSTS)
+    total = view["scenarios"][0]["total_cost"]
+    assert total == f"{TOTAL} GBP"
+    assert math.isclose(sum(float(c.replace(",", "")) for c in shown),
+                        float(total.split()[0].replace(",", "")), abs_tol=1e-9)
+    assert f"over 3 months {TOTAL} GBP nominal" in view["cost"]
+    page = pdf.render_html(doc, {}, title="t", paper="A4", generated="g", command="c",
+                           versions="v", mode="print")
+    for cost in (*MONTH_COSTS, f"{TOTAL} GBP"):
+        assert cost in page
+    assert ">1,900<" not in page and "6,299 GBP" not in page
+
+
+def test_whole_costs_stay_whole():
+    result, doc = _plan(**{**CENTS, "cost_per_instance": 100})
+    from capplan.outputs.view import page_one
+
+    # 19 + 21 + 23 = 63 instance-months at 100 GBP
+    assert [r["nominal"]["cost"] for r in page_one(doc)["months"]] == ["1,900", "2,100", "2,300"]
+    assert page_one(doc)["scenarios"][0]["total_cost"] == "6,300 GBP"
+    assert "nominal 6,300 GBP" in _terminal(result)
+
+
+def test_the_workbook_formats_costs_to_the_cent_when_any_is_not_whole():
+    import io
+
+    import openpyxl
+
+    from capplan.outputs import workbook
+
+    for cost, fmt in ((99.99, '#,##0.00" GBP"'), (100, '#,##0" GBP"')):
+        _, doc = _plan(**{**CENTS, "cost_per_instance": cost})
+        wb = openpyxl.load_workbook(io.BytesIO(workbook.build(doc, "t")))
+        ws = wb["Nominal"]
+        col = next(c for c in range(1, ws.max_column + 1) if ws.cell(row=5, column=c).value == "cost")
+        assert {ws.cell(row=r, column=col).number_format for r in (6, 7, 8)} == {fmt}
+        dest = wb.defined_names["cost_per_instance"].attr_text.split("!")[1].replace("$", "")
+        assert wb["Inputs"][dest].number_format == fmt
+        sm = wb["Summary"]
+        cells = [c for row in sm.iter_rows() for c in row if c.value == "total cost"]
+        below = sm.cell(row=cells[0].row + 1, column=cells[0].column)
+        assert below.number_format == fmt
+
+
+# ---- 5. the PDF month table: blank where a month orders nothing ---------------------------------
+
+def test_the_page_leaves_order_by_blank_wherever_a_month_orders_nothing():
+    """Flat at 1,000 req/s, 60 usable an instance: every month needs ceil(1,000 / 60) = 17.
+    With 12 today every month adds 5 but only month 1 orders them (later months have nothing
+    new to order: blank, as the months that add nothing at all are); with 17 today nothing is
+    added or ordered."""
+    from capplan.outputs.view import page_one
+
+    for today, adds in ((12, 5), (17, 0)):
+        _, doc = _plan(peak=1000, per_instance=100, growth="0%/month", months=6, instances=today)
+        months = doc["scenarios"]["nominal"]["months"]
+        assert [m["instances"] for m in months] == [17] * 6 and [m["add"] for m in months] == \
+            [adds] * 6
+        shown = [r["nominal"]["order_by"] for r in page_one(doc)["months"]]
+        assert shown[1:] == [""] * 5
+        assert (shown[0] != "") == (adds > 0)

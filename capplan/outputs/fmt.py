@@ -104,11 +104,32 @@ def plural(n: int | None, noun: str, nouns: str | None = None) -> str:
     return f"{text} {noun if text == '1' else (nouns or noun + 's')}"
 
 
-def money(x: float | None, currency: str | None, missing: str = "-") -> str:
-    """A cost with its currency label: 7,750 EUR (the label only when one was given)."""
+def has_cents(costs) -> bool:
+    """True when any of `costs` is not a whole number of currency units (to the cent): then every
+    cost of the plan is shown to the cent, so that the months shown add up to the total shown
+    (99.99 x 4 = 399.96, not 400, beside a total of 6,999.30). None and non-finite are skipped."""
+    return any(_finite(x) and round(abs(x) * 100) % 100 != 0 for x in costs)
+
+
+def plan_costs(doc: dict) -> list:
+    """Every cost a plan.json shows: the cost per instance, each month's, each scenario's total."""
+    out = [doc.get("cost_per_instance")]
+    for s in (doc.get("scenarios") or {}).values():
+        out.append(s.get("total_cost"))
+        out += [m.get("cost") for m in s.get("months") or []]
+    return out
+
+
+def money(x: float | None, currency: str | None, missing: str = "-",
+          cents: bool | None = None) -> str:
+    """A cost with its currency label: 7,750 EUR, 6,999.30 GBP (the label only when one was
+    given). `cents`: the plan's choice (`has_cents` over all its costs), so every cost of a plan
+    has the same decimals; by default, this cost's own (2 decimals unless it is whole)."""
     if not _finite(x):
         return missing
-    text = f"{x:,.0f}" if abs(x) >= 100 or x == int(x) else f"{x:,.2f}"
+    if cents is None:
+        cents = has_cents([x])
+    text = f"{x:,.2f}" if cents else f"{x:,.0f}"
     return f"{text} {currency}" if currency else text
 
 

@@ -93,9 +93,19 @@ def print_flat_topping(console: Console, ft) -> None:
         console.print(f"    {esc(ft.method)}")
 
 
-def money(x: float | None, currency: str | None) -> str:
+def money(x: float | None, currency: str | None, cents: bool | None = None) -> str:
     """A cost as the page, the HTML and the workbook write it: 7,750 USD (`fmt.money`)."""
-    return esc(fmt.money(x, currency))
+    return esc(fmt.money(x, currency, cents=cents))
+
+
+def plan_cents(plan: Plan) -> bool:
+    """Whether the plan's costs are shown to the cent (`fmt.has_cents`, as plan.json's
+    `fmt.plan_costs` for the page): any cost that is not whole makes every cost show cents."""
+    costs = [plan.cost_per_instance]
+    for s in plan.scenarios.values():
+        costs.append(s.total_cost)
+        costs += [r.cost for r in s.months]
+    return fmt.has_cents(costs)
 
 
 def _order_cell(order_by: str | None, late: int | None, start: str) -> str:
@@ -207,10 +217,11 @@ def print_plan(console: Console, plan: Plan, unit: str | None = None) -> None:
         for s in (nominal, worst):
             _runway_line(console, plan, s)
     if plan.cost_per_instance is not None and c.sized:
-        per = money(plan.cost_per_instance, plan.currency)
+        cents = plan_cents(plan)
+        per = money(plan.cost_per_instance, plan.currency, cents)
         console.print(f"  [bold]cost[/] over {plan.months} month(s) (instances x {per} an "
                       f"instance a month): " + "; ".join(
-                          f"{esc(s.label)} {money(s.total_cost, plan.currency)}"
+                          f"{esc(s.label)} {money(s.total_cost, plan.currency, cents)}"
                           for s in (nominal, worst)))
     for n in plan.notes:
         console.print(f"  note: {esc(n)}")
@@ -225,6 +236,7 @@ def _month_table(console: Console, plan: Plan, nominal, worst, unit: str) -> Non
     show_cost = c.sized and plan.cost_per_instance is not None
     show_alt = any(r.cell_alternative is not None for s in (nominal, worst) for r in s.months)
     show_range = c.sized and c.limit_range is not None
+    cents = plan_cents(plan)
     for s in (nominal, worst):
         if s is worst and worst.label != "worst case":
             console.print(f"[bold]{esc(worst.label)}[/]: the same table")
@@ -257,7 +269,7 @@ def _month_table(console: Console, plan: Plan, nominal, worst, unit: str) -> Non
                 row += ["-" if r.add is None else str(r.add),
                         _order_cell(r.order_by, r.order_late_days, plan.start)]
             if show_cost:
-                row.append(money(r.cost, None))
+                row.append(money(r.cost, None, cents))
             if show_alt:
                 a = r.cell_alternative
                 row.append("" if a is None else

@@ -88,6 +88,7 @@ def scenario_sentence(doc: dict, key: str) -> str:
 
 def scenario_rows(doc: dict) -> list[dict]:
     cur = doc.get("currency")
+    cents = fmt.has_cents(fmt.plan_costs(doc))
     rows = []
     for key, _ in SCENARIOS:
         s = doc["scenarios"][key]
@@ -112,7 +113,7 @@ def scenario_rows(doc: dict) -> list[dict]:
             "in_service_by": in_service_text(s.get("in_service_by"), doc["start"]),
             "order_by": order_text(s.get("order_by"), s.get("order_late_days")),
             "late": s.get("order_late_days") or 0,
-            "total_cost": fmt.money(s.get("total_cost"), cur, "–"),
+            "total_cost": fmt.money(s.get("total_cost"), cur, "–", cents=cents),
             "sentence": scenario_sentence(doc, key),
         })
     return rows
@@ -191,9 +192,11 @@ def cost_text(doc: dict) -> str | None:
     cur = doc.get("currency")
     nom, wc = doc["scenarios"]["nominal"], doc["scenarios"]["worst_case"]
     label = "" if cur else " (no currency given: --currency)"
-    return (f"Cost: {fmt.money(doc['cost_per_instance'], cur)} an instance a month{label}; over "
-            f"{doc['months']} months {fmt.money(nom.get('total_cost'), cur)} nominal, "
-            f"{fmt.money(wc.get('total_cost'), cur)} worst case.")
+    cents = fmt.has_cents(fmt.plan_costs(doc))
+    return (f"Cost: {fmt.money(doc['cost_per_instance'], cur, cents=cents)} an instance a month"
+            f"{label}; over {doc['months']} months "
+            f"{fmt.money(nom.get('total_cost'), cur, cents=cents)} nominal, "
+            f"{fmt.money(wc.get('total_cost'), cur, cents=cents)} worst case.")
 
 
 def _per_second(unit: str) -> str:
@@ -235,7 +238,7 @@ def _sentence(text: str) -> str:
 
 
 def month_rows(doc: dict) -> list[dict]:
-    cur = doc.get("currency")
+    cents = fmt.has_cents(fmt.plan_costs(doc))
     nom, wc = doc["scenarios"]["nominal"]["months"], doc["scenarios"]["worst_case"]["months"]
     rows = []
     for n, w in zip(nom, wc):
@@ -243,21 +246,24 @@ def month_rows(doc: dict) -> list[dict]:
         rows.append({
             "month": n["month"], "ends": fmt.day(n["date"]),
             "event": ", ".join(sorted({x for x in (n.get("event"), w.get("event")) if x})),
-            "nominal": _side(n, cur), "worst_case": _side(w, cur),
+            "nominal": _side(n, cents), "worst_case": _side(w, cents),
             "alternative": (f"{alt['cells']} cells × {alt['cell_size']} = {alt['instances']} "
                             f"(−{alt['saving']:.0%})") if alt else None,
         })
     return rows
 
 
-def _side(r: dict, cur: str | None) -> dict:
+def _side(r: dict, cents: bool) -> dict:
     return {"peak": fmt.rate(r["peak"]), "instances": fmt.count(r.get("instances"), "–"),
             "cells": cells_text(r), "event": r.get("event") or "",
             "add": fmt.count(r.get("add"), "–"),
+            # blank where the month orders nothing, whether it adds nothing or what it adds is
+            # already on order from an earlier month (README: a cell where nothing applies is
+            # blank); "–" stays for a count that is unknown (no fleet today)
             "order_by": order_text(r.get("order_by"), r.get("order_late_days"))
-            if r.get("add") else "",
-            "late": bool(r.get("add") and r.get("order_late_days")),
-            "cost": fmt.money(r.get("cost"), None, "–")}
+            if r.get("add") and r.get("order_by") else "",
+            "late": bool(r.get("add") and r.get("order_by") and r.get("order_late_days")),
+            "cost": fmt.money(r.get("cost"), None, "–", cents=cents)}
 
 
 def page_one(doc: dict) -> dict:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from copy import copy
 
+from capplan.outputs.fmt import has_cents, plan_costs
 from capplan.outputs.workbook_formulas import (Columns, alternative, carried_by, col_letter,
                                                 sizing)
 
@@ -27,11 +28,14 @@ MONTH_HEAD = 5  # the month table's header row
 HAS = "\x02has\x02"  # the fleet-has threshold of a step's month, resolved once the month sheet is laid out
 
 
-def money_format(currency: str | None) -> str:
+def money_format(currency: str | None, cents: bool = False) -> str:
+    """A cost's number format: to the cent when any of the plan's costs is not whole
+    (`fmt.has_cents`, as the page and the terminal show them), with the currency label."""
+    number = "#,##0.00" if cents else "#,##0"
     if not currency:
-        return "#,##0"
+        return number
     label = "".join(ch for ch in currency if ch not in '"\\')
-    return f'#,##0" {label}"'
+    return f'{number}" {label}"'
 
 
 class ScenarioSheets:
@@ -47,6 +51,7 @@ class ScenarioSheets:
         self.path_name = f"{label} path"
         self.sized = doc["capacity"].get("per_instance_limit") is not None or usl
         self.currency = doc.get("currency")
+        self.cents = has_cents(plan_costs(doc))
         self.path_cols = self._path_columns_stub()
         self.ev_top = 5 + len(self.scn["months"]) + 3
         self.ev = self.events_ranges(self.ev_top) if event_rows else None
@@ -262,7 +267,7 @@ class ScenarioSheets:
                      '({in_service_by}-lead_time_days)),"")', "0", 8)
             cols.add("cost", "cost", f'=IF(AND(ISNUMBER(cost_per_instance),ISNUMBER({inst})),'
                      f'{inst}*cost_per_instance,"")',
-                     money_format(self.currency), 12)
+                     money_format(self.currency, self.cents), 12)
             if self.usl:
                 cols.add("alt_cells", "cells that would save 25% or more (capplan's search)",
                          None, "0", 12, kind="printed")
