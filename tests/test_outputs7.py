@@ -199,3 +199,99 @@ def test_the_page_leaves_order_by_blank_wherever_a_month_orders_nothing():
         shown = [r["nominal"]["order_by"] for r in page_one(doc)["months"]]
         assert shown[1:] == [""] * 5
         assert (shown[0] != "") == (adds > 0)
+
+
+# ---- 3. numbers are never cut in a terminal table; counts carry separators ------------------------
+
+def _render(printer, width: int) -> str:
+    import io
+
+    from rich.console import Console
+
+    buf = io.StringIO()
+    printer(Console(file=buf, width=width, color_system=None, highlight=False))
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("width", [40, 80, 160])
+def test_the_load_table_shows_every_digit_at_any_width(width):
+    import numpy as np
+    import pandas as pd
+
+    import capplan
+    from capplan.outputs.terminal import print_load
+
+    # 28 days hourly of 2.6e9 + 1e8 sin(day phase): mean 2,600,000,000 (whole cycles), peak
+    # 2,700,000,000 at 06:00 (sin = 1 at a quarter day)
+    t = pd.date_range("2026-01-01", periods=28 * 24, freq="h", tz="UTC")
+    v = 2.6e9 + 1e8 * np.sin(np.arange(len(t)) / 24 * 2 * np.pi)
+    load = capplan.analyze(pd.DataFrame({"time": t, "value": v})).load
+    text = _render(lambda c: print_load(c, load), width)
+    table = text.split("peak at")[0]
+    assert table.count("2,600,000,000") == 2 and table.count("2,700,000,000") >= 3
+    assert "…" not in text
+
+
+@pytest.mark.parametrize("width", [60, 80, 200])
+def test_huge_instance_counts_have_separators_and_every_digit(width):
+    from capplan.outputs.terminal import print_plan
+
+    # 999,999,999,999 req/s x 1.05 at month 1's end = 1,049,999,999,998.95; at 0.001 req/s an
+    # instance and the 60% target, 0.0006 usable: ceil(1.05e12 / 0.0006) = 1,749,999,999,998,251
+    # (float arithmetic of the product, checked below); 8 today, so add 1,749,999,999,998,243.
+    peak1 = 999_999_999_999 * 1.05
+    need = math.ceil(peak1 / (0.001 * 0.6) - 1e-9)
+    result, doc = _plan(peak=999_999_999_999, per_instance=0.001, growth="5%/month", months=2,
+                        instances=8, events=("sale:2027-01-10:24h:2x",))
+    assert doc["scenarios"]["nominal"]["months"][0]["instances"] == need
+    text = _render(lambda c: print_plan(c, result.plan), width)
+    assert f"{need:,}" in text and f"{need - 8:,}" in text
+    assert str(need) not in text.replace(",", ";")  # never without separators
+    ev = doc["events"][0]["scenarios"]["nominal"]
+    assert f"{ev['instances']:,}" in text and f"{ev['peak']:,.0f}" in text
+    assert "…" not in text
+
+
+# ---- 4. header words are not broken at 80 columns ---------------------------------------------------
+
+def test_the_event_and_month_tables_keep_header_words_whole_at_80_columns():
+    from capplan.outputs.terminal import _event_table, _month_table
+
+    result, _ = _plan(peak=30000, per_instance=20000, growth="5%/month", worst_growth="8%/month",
+                      months=3, instances=3, zones=2, cost_per_instance=99.99, currency="GBP",
+                      events=("sale:2027-01-10:24h:2x", "black-friday-weekend-sale:"
+                              "2027-02-10:24h:2x"))
+    plan = result.plan
+
+    def both(c):
+        _event_table(c, plan, "hires/day")
+        _month_table(c, plan, plan.scenarios["nominal"], plan.scenarios["worst_case"], "hires/day")
+
+    text = _render(both, 80)
+    words = {w for line in text.splitlines() for w in line.split()}
+    for head in ("scenario", "nominal", "(hires/day)", "service", "instances", "worst", "event",
+                 "month", "starts", "window"):
+        assert head in words, head
+    for broken in ("scenar", "nomina", "(hires/da", "servic", "instanc"):
+        assert broken not in words
+    assert max(len(line.rstrip()) for line in text.splitlines()) <= 80
+    assert "…" not in text
+
+
+# ---- 6. the usl summary names the unit of every throughput ------------------------------------------
+
+def test_the_usl_summary_gives_the_unit_of_every_throughput():
+    from capplan import api
+    from capplan.outputs.terminal import print_usl
+
+    # sigma 0.05, kappa 0.001, lambda 100: N* = sqrt(0.95 / 0.001) = 30.82; X(N*) = 903.8 -> 904;
+    # the Amdahl ceiling lambda / sigma = 2,000.
+    n_star = math.sqrt(0.95 / 0.001)
+    assert round(_usl_x(n_star)) == 904
+    fit = api.usl_what_if(0.05, 0.001, 100).fit
+    text = _render(lambda c: print_usl(c, fit), 120)
+    assert "X(N*) = 904 req/s at N* = 30.82" in text
+    assert "lambda/sigma = 2,000 req/s" in text
+    assert "lambda (X of one, req/s)" in text
+    text = _render(lambda c: print_usl(c, fit, unit="hires/s"), 120)
+    assert "X(N*) = 904 hires/s" in text and "2,000 hires/s" in text

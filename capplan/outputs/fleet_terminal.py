@@ -8,6 +8,7 @@ from rich.markup import escape as esc
 from rich.table import Table
 
 from capplan.fleet.model import FleetResult
+from capplan.outputs.terminal import print_table
 
 SHOWN = 15
 
@@ -40,7 +41,7 @@ def print_fleet(console: Console, result: FleetResult) -> None:
         for r, w in zip(nom, wc):
             t.add_row(str(r.month), r.date, _n(r.instances), _n(r.add), _money(r.cost),
                       _n(w.instances), _n(w.add), _money(w.cost))
-        console.print(t)
+        print_table(console, t)
         sized = nom[-1].services_sized if nom else 0
         if sized < planned:
             console.print(f"{planned - sized:,} service(s) without capacity facts have load plans "
@@ -60,7 +61,7 @@ def print_fleet(console: Console, result: FleetResult) -> None:
             order = a["order_text"].replace("–", "-")
             t.add_row(esc(a["name"]), a["scenario"].replace("_", " "), a["runway"],
                       f"[bold]{order}[/]" if a["order_late_days"] else order)
-        console.print(t)
+        print_table(console, t)
         if len(result.at_risk) > SHOWN:
             console.print(f"... and {len(result.at_risk) - SHOWN:,} more in fleet.json (at_risk)")
     elif any(r.services_sized for r in nom):

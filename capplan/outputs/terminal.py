@@ -26,6 +26,72 @@ def fmt_seconds(s: float) -> str:
     return fmt.seconds(s)
 
 
+FOLD = 20  # a name (an event's, a model's) longer than this folds onto the next line
+
+
+def print_table(console: Console, table: Table) -> None:
+    """Print `table` without cutting a number or breaking a header word (rich would fold or
+    ellipsize cells to fit the terminal: `1,302,137,…`, `scenar` / `io`). A number is one word
+    and a column is at least as wide as its longest word (a no_wrap column: its whole cell);
+    text wraps at spaces; a name (a left-aligned column's cell) folds past FOLD characters.
+    When that is wider than the terminal the columns are one space apart, then names fold
+    down to their header's width; when it is still wider, the table is printed at the
+    width it needs (the terminal wraps its lines): a number is never cut."""
+    from rich.measure import Measurement
+
+    wide = console.options.update_width(10**6)
+    heads, lows, highs, names = [], [], [], []
+    for col in table.columns:
+        name = col.justify == "left" and not col.no_wrap
+        if name:
+            col.overflow = "fold"
+        m = Measurement.get(console, wide, col.header)
+        head = m.maximum if col.no_wrap else m.minimum
+        low, high = head, m.maximum
+        for cell in col.cells:
+            m = Measurement.get(console, wide, cell)
+            word = m.maximum if col.no_wrap else m.minimum
+            low = max(low, min(word, FOLD) if name else word)
+            high = max(high, m.maximum)
+        heads.append(head)
+        lows.append(low)
+        highs.append(max(high, low))
+        names.append(name)
+
+    def room() -> int:  # the terminal's width less the borders and padding
+        for col in table.columns:
+            col.width = 1
+        return console.width - Measurement.get(console, wide, table).maximum + len(lows)
+
+    left = room()
+    if sum(lows) > left:  # one space between columns
+        table.padding = (0, 0)
+        left = room()
+    over = sum(lows) - left
+    for i in (i for i, name in enumerate(names) if name and over > 0):
+        cut = min(over, lows[i] - heads[i])
+        lows[i] -= cut
+        over -= cut
+    if sum(highs) <= left:
+        widths = highs
+    elif sum(lows) <= left:
+        # the room past the words goes to the columns that wrap, as far as their longest line
+        spare, slack = left - sum(lows), [h - lo for lo, h in zip(lows, highs)]
+        widths = [lo + spare * s // sum(slack) for lo, s in zip(lows, slack)]
+    else:
+        widths = lows
+    need = console.width - left + sum(widths)
+    for col, w in zip(table.columns, widths):
+        col.width = w
+    if need <= console.width:
+        console.print(table)
+        return
+    from rich.segment import Segments
+
+    lines = console.render(table, console.options.update_width(need))
+    console.print(Segments(lines), crop=False, soft_wrap=True)
+
+
 def print_quality(console: Console, traffic: Traffic) -> None:
     q, src = traffic.quality, traffic.source
     sheet = f", sheet {esc(src.sheet)}" if src.sheet else ""
@@ -60,7 +126,7 @@ def print_load(console: Console, load: LoadProfile) -> None:
     t.add_row(fmt_rate(load.mean), fmt_rate(load.peak),
               "-" if load.peak_to_mean is None else f"{load.peak_to_mean:.2f}",
               fmt_rate(load.p50), fmt_rate(load.p95), fmt_rate(load.p99), fmt_rate(load.p999))
-    console.print(t)
+    print_table(console, t)
     console.print(f"  peak at {load.peak_time:%Y-%m-%d %H:%M} UTC")
     if load.busiest_hour:
         wd, hr, v = load.busiest_hour
@@ -120,14 +186,14 @@ def _instances_cell(r) -> str:
     if r.instances is None:
         return "-"
     if r.cells:
-        return f"{r.cells}x{r.cell_size}={r.instances}"
-    return str(r.instances)
+        return f"{r.cells:,}x{r.cell_size:,}={r.instances:,}"
+    return f"{r.instances:,}"
 
 
 def _range_cell(r) -> str:
     """The instances at the two ends of a fitted limit's interval: '1-2', '3' when equal."""
-    low = "-" if r.instances_low is None else str(r.instances_low)
-    high = "unbounded" if r.instances_high is None else str(r.instances_high)
+    low = "-" if r.instances_low is None else f"{r.instances_low:,}"
+    high = "unbounded" if r.instances_high is None else f"{r.instances_high:,}"
     return low if low == high else f"{low}-{high}"
 
 
@@ -205,7 +271,7 @@ def print_plan(console: Console, plan: Plan, unit: str | None = None) -> None:
             bt.add_row(b.model + mark, "-" if b.mase is None else f"{b.mase:.3f}",
                        "-" if b.coverage_80 is None else f"{b.coverage_80:.0%}",
                        "-" if b.coverage_95 is None else f"{b.coverage_95:.0%}", str(b.origins))
-        console.print(bt)
+        print_table(console, bt)
     for a in f.assumptions[2:]:
         console.print(f"  {esc(a)}")
     for r in f.recurring_peaks:
@@ -266,16 +332,16 @@ def _month_table(console: Console, plan: Plan, nominal, worst, unit: str) -> Non
             if show_range:
                 row.append(_range_cell(r))
             if show_add:
-                row += ["-" if r.add is None else str(r.add),
+                row += ["-" if r.add is None else f"{r.add:,}",
                         _order_cell(r.order_by, r.order_late_days, plan.start)]
             if show_cost:
                 row.append(money(r.cost, None, cents))
             if show_alt:
                 a = r.cell_alternative
                 row.append("" if a is None else
-                           f"{a.cells}x{a.cell_size}={a.instances} (-{a.saving:.0%})")
+                           f"{a.cells:,}x{a.cell_size:,}={a.instances:,} (-{a.saving:.0%})")
             t.add_row(*row)
-        console.print(t)
+        print_table(console, t)
 
 
 def _event_table(console: Console, plan: Plan, unit: str) -> None:
@@ -305,13 +371,14 @@ def _event_table(console: Console, plan: Plan, unit: str) -> None:
                 t.add_row(esc(e.name), *window, name, "outside the plan", "-", "-", "-", "-")
                 continue
             inst = "-" if ep.instances is None else (
-                f"{ep.cells}x{ep.cell_size}={ep.instances}" if ep.cells else str(ep.instances))
+                f"{ep.cells:,}x{ep.cell_size:,}={ep.instances:,}" if ep.cells else
+                f"{ep.instances:,}")
             past = ep.in_service_by < plan.start
             t.add_row(esc(e.name), *window, name, fmt_rate(ep.peak), inst,
-                      "-" if ep.add is None else str(ep.add),
+                      "-" if ep.add is None else f"{ep.add:,}",
                       "now (passed)" if past else ep.in_service_by,
                       _order_cell(ep.order_by, ep.order_late_days, plan.start))
-    console.print(t)
+    print_table(console, t)
     worst = plan.scenarios["worst_case"]
     if worst.label != "worst case":
         console.print(f"  [bold]{esc(worst.label)}[/]: the same events")
@@ -333,7 +400,7 @@ def _runway_line(console: Console, plan: Plan, s) -> None:
                       f"{plan.months}-month horizon")
     elif s.runway_months == 0:
         console.print(f"  [bold]{label} runway[/]: today's {fleet} {fmt.verb(n, 'are', 'is')} "
-                      f"already short: the planning peak needs {plan.today_instances_needed} "
+                      f"already short: the planning peak needs {plan.today_instances_needed:,} "
                       f"with the limits and redundancy asked for; {order}")
     else:
         at = f" at {esc(s.runway_event)}" if s.runway_event else ""
@@ -345,27 +412,31 @@ def _runway_line(console: Console, plan: Plan, s) -> None:
                       f"out on {s.runway}{at} ({s.runway_months:.2f} months){ins}; {order}")
 
 
-def print_usl(console: Console, fit, latency_slo: str | None = None) -> None:
+def print_usl(console: Console, fit, latency_slo: str | None = None,
+              unit: str = fmt.DEFAULT_UNIT) -> None:
+    """The fit's coefficients and what follows from them; every throughput in `unit`, the
+    load test's per-second unit (req/s; hires/s beside traffic in hires/day)."""
     m = fit.model
+    u = esc(unit)
     t = Table(title=f"Universal Scalability Law ({fit.source})", title_justify="left")
     for col in ("coefficient", "value", "std. error", "95% interval (t, n-3 df)"):
         t.add_column(col, justify="right" if col != "coefficient" else "left")
     for name, label, v in (("sigma", "sigma (contention)", m.sigma),
                            ("kappa", "kappa (coherency)", m.kappa),
-                           ("lambda", "lambda (X of one)", m.lambda_)):
+                           ("lambda", f"lambda (X of one, {u})", m.lambda_)):
         se = fit.stderr.get(name) if fit.stderr else None
         ci = fit.ci.get(name) if fit.ci else None
         t.add_row(label, fmt.sig(v, 6), fmt.sig(se, 3),
                   "-" if ci is None else f"[{fmt.sig(ci[0])}, {fmt.sig(ci[1])}]")
-    console.print(t)
+    print_table(console, t)
     if m.n_star is not None:
         flag = " (extrapolated)" if fit.is_extrapolation(m.n_star) else ""
-        console.print(f"  peak: X(N*) = {fmt_rate(m.x_max)} at N* = {m.n_star:.2f}{flag}")
+        console.print(f"  peak: X(N*) = {fmt_rate(m.x_max)} {u} at N* = {m.n_star:.2f}{flag}")
     if m.amdahl_ceiling is not None:
-        console.print(f"  Amdahl ceiling lambda/sigma = {fmt_rate(m.amdahl_ceiling)}")
+        console.print(f"  Amdahl ceiling lambda/sigma = {fmt_rate(m.amdahl_ceiling)} {u}")
     if fit.r_squared is not None:
         console.print(f"  R^2 = {fit.r_squared:.4f}, residual standard error "
-                      f"{fmt.sig(fit.residual_se)} on {len(fit.n) - 3} df")
+                      f"{fmt.sig(fit.residual_se)} {u} on {len(fit.n) - 3} df")
     if latency_slo:
         from capplan.errors import CapplanError
         from capplan.limits import for_load_test
@@ -376,7 +447,7 @@ def print_usl(console: Console, fit, latency_slo: str | None = None) -> None:
         except CapplanError as exc:
             console.print(f"  p99 objective {esc(latency_slo)}: {esc(str(exc))}")
         else:
-            console.print(f"  p99 objective {esc(latency_slo)}: up to {fmt_rate(lim.rate)} req/s "
+            console.print(f"  p99 objective {esc(latency_slo)}: up to {fmt_rate(lim.rate)} {u} "
                           f"an instance ({lim.method}; {esc(lim.statistic)})")
             console.print(f"    {esc(lim.description)}")
             if lim.servers_source:
@@ -388,11 +459,14 @@ def print_usl(console: Console, fit, latency_slo: str | None = None) -> None:
 
 
 def print_capacity_models(console: Console, result) -> None:
+    from capplan.units import rate_unit
+
+    per_second = rate_unit(_unit_of(result)).per_second  # the load tests' own unit
     if result.usl is not None:
-        print_usl(console, result.usl)
+        print_usl(console, result.usl, unit=per_second)
     if result.fleet_usl is not None:
         console.print("[bold]Fleet scale-out[/] (instances against throughput):")
-        print_usl(console, result.fleet_usl)
+        print_usl(console, result.fleet_usl, unit=per_second)
     w = result.queueing
     if w is not None:
         console.print("[bold]Queueing worksheet[/] (Little's Law, M/M/c per instance)")
@@ -410,7 +484,7 @@ def print_capacity_models(console: Console, result) -> None:
             for rho, w99, r99 in w.utilization_table:
                 t.add_row(f"{rho:.0%}", f"{fmt.sig(w99 * 1000, 3)} ms",
                           f"{fmt.sig(r99 * 1000, 3)} ms")
-            console.print(t)
+            print_table(console, t)
         for line in w.at_peak:
             console.print(f"  {line}")
 
@@ -439,7 +513,7 @@ def print_resource_outlook(console: Console, result) -> None:
         mark = " *" if f.name == res.binding else ""
         head = (f"  {esc(f.name)}{mark}: {o.utilization_today:.1%} at today's planning peak "
                 f"({fmt_rate(o.per_instance_peak)} {esc(_unit_of(result))} on each of "
-                f"{c.current_instances})")
+                f"{c.current_instances:,})")
         if o.headroom_today is not None:
             head += f", headroom {o.headroom_today:.2f}x to {fmt_rate(f.limit)} at {target}"
         crossings = []
@@ -449,7 +523,7 @@ def print_resource_outlook(console: Console, result) -> None:
                                                    f"not within {plan.months} months"))
         console.print(head)
         if f.limit is not None:
-            console.print(f"    past {target} on today's {c.current_instances} instance(s): "
+            console.print(f"    past {target} on today's {c.current_instances:,} instance(s): "
                           + ", ".join(crossings))
 
 
@@ -472,6 +546,6 @@ def print_unclipped(console: Console, result) -> None:
         line = (f"  {label}, month {last.month}: {fmt_rate(peak)} unclipped against "
                 f"{fmt_rate(row.peak)} in the plan")
         if n is not None and row.instances is not None:
-            line += f"; {fmt.plural(n, 'instance')} against {row.instances}"
+            line += f"; {fmt.plural(n, 'instance')} against {row.instances:,}"
         console.print(line)
     console.print(f"  {esc(u.method)}")
