@@ -295,3 +295,34 @@ def test_the_usl_summary_gives_the_unit_of_every_throughput():
     assert "lambda (X of one, req/s)" in text
     text = _render(lambda c: print_usl(c, fit, unit="hires/s"), 120)
     assert "X(N*) = 904 hires/s" in text and "2,000 hires/s" in text
+
+
+# ---- 2 (fleet). the fleet's costs follow the same rule ------------------------------------------
+
+def test_the_fleets_costs_are_shown_to_the_cent_when_any_is_not_whole(tmp_path):
+    """Flat services at the 60% target, no growth: api 500 req/s at 100 an instance (60 usable)
+    needs ceil(8.33) = 9 at 20 = 180.00; web 1,200 at 50 (30 usable) needs 40 at 7.5 = 300.00;
+    db 100 at 100 needs ceil(1.67) = 2 at 99.99 = 199.98. A month of the fleet: 679.98, not 680."""
+    import openpyxl
+
+    from conftest import daily_csv, run_cli
+
+    folder = tmp_path / "services"
+    folder.mkdir()
+    for name, peak, per, cost in (("api", 500, 100, 20), ("web", 1200, 50, 7.5),
+                                  ("db", 100, 100, 99.99)):
+        daily_csv(folder / f"{name}.csv", [float(peak)] * 30)
+        (folder / f"{name}.toml").write_text(f"per_instance = {per}\ncost_per_instance = {cost}\n")
+    out = tmp_path / "out"
+    code, so, se = run_cli("fleet", folder, "--growth", "0%/month", "--months", 2, "--out", out,
+                           "--jobs", 1)
+    assert code == 0, se
+    assert 180 + 300 + 199.98 == pytest.approx(679.98)
+    assert so.count("679.98") == 4 and "680" not in so  # 2 months x 2 scenarios
+    html = (out / "fleet.html").read_text()
+    for shown in ("679.98", "180.00", "300.00", "199.98"):
+        assert shown in html
+    wb = openpyxl.load_workbook(out / "fleet.xlsx")
+    heads = [c.value for c in wb["Months"][1]]
+    col = heads.index("nominal cost") + 1
+    assert wb["Months"].cell(row=2, column=col).number_format == "#,##0.00"

@@ -32,8 +32,10 @@ def _n(x) -> str:
     return "" if x is None else f"{x:,}"
 
 
-def _money(x) -> str:
-    return "" if x is None else f"{x:,.0f}"
+def _money(x, cents: bool) -> str:
+    from capplan.outputs import fmt
+
+    return fmt.money(x, None, "", cents=cents)
 
 
 def _rate(x) -> str:
@@ -68,7 +70,7 @@ def _totals(v: dict, cur: str):
         for name in ("nominal", "worst_case"):
             m = r[name]
             cells += [_td(_n(m.instances), value=m.instances), _td(_n(m.add), value=m.add)]
-            cells += [_td(_money(m.cost), value=m.cost)] if v["any_cost"] else []
+            cells += [_td(_money(m.cost, v["cents"]), value=m.cost)] if v["any_cost"] else []
         rows.append(f"<tr>{''.join(cells)}</tr>")
     return heads, rows
 
@@ -113,7 +115,7 @@ def render(result: FleetResult, title: str) -> bytes:
         unit = "" if r["unit"] == DEFAULT_UNIT else f" {r['unit']}"
         order = dates_in_text(r["order"]["nominal"]) if r["nominal"].order_by else ""
         cost = ln.cost if ln else None
-        cost_text = "" if cost is None else _money(cost) + (
+        cost_text = "" if cost is None else _money(cost, v["cents"]) + (
             "" if v["currency"] or not r["currency"] else f" {r['currency']}")
         rows.append(f"<tr>{_td(r['name'], True)}{_td(_rate(r['peak']) + unit, value=r['peak'])}"
                     f"{_td(r['model'], True)}"

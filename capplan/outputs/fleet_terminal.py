@@ -17,8 +17,10 @@ def _n(x) -> str:
     return "-" if x is None else f"{x:,}"
 
 
-def _money(x) -> str:
-    return "-" if x is None else f"{x:,.0f}"
+def _money(x, cents: bool) -> str:
+    from capplan.outputs import fmt
+
+    return fmt.money(x, None, cents=cents)
 
 
 def print_fleet(console: Console, result: FleetResult) -> None:
@@ -36,11 +38,14 @@ def print_fleet(console: Console, result: FleetResult) -> None:
         t = Table(title="Fleet totals by month (instances summed over the sized services)",
                   title_justify="left")
         cost = f"cost ({result.currency})" if result.currency else "cost"
+        from capplan.outputs import fmt
+
+        cents = fmt.has_cents(fmt.fleet_costs(result))  # every cost to the cent, or none
         for col in ("month", "ends", "nominal", "add", cost, "worst case", "add", cost):
             t.add_column(col, justify="right")
         for r, w in zip(nom, wc):
-            t.add_row(str(r.month), r.date, _n(r.instances), _n(r.add), _money(r.cost),
-                      _n(w.instances), _n(w.add), _money(w.cost))
+            t.add_row(str(r.month), r.date, _n(r.instances), _n(r.add), _money(r.cost, cents),
+                      _n(w.instances), _n(w.add), _money(w.cost, cents))
         print_table(console, t)
         sized = nom[-1].services_sized if nom else 0
         if sized < planned:

@@ -14,7 +14,7 @@ from capplan.fleet.model import SCENARIOS, FleetResult
 RATE = "#,##0.0"
 INT = "#,##0"
 PCT = "0.0%"
-MONEY = "#,##0"
+WHOLE_MONEY = "#,##0"
 DATE = "d mmm yyyy"  # as the plan's workbook writes a date: a real date, not text
 HEADER_FILL = "DDDDDD"
 # Peaks are in each service's own unit (its --unit; req/s when none), named in the last column.
@@ -84,8 +84,12 @@ def _last(s, name: str, field: str):
 def build(result: FleetResult, title: str) -> bytes:
     from openpyxl import Workbook
 
+    from capplan.outputs.fmt import fleet_costs, has_cents
+
     wb = Workbook(write_only=True)
     m = result.months
+    # every cost to the cent when any is not whole (as the page and the terminal show them)
+    money = "#,##0.00" if has_cents(fleet_costs(result)) else WHOLE_MONEY
     n_services = len(result.planned)
     from capplan.outputs.fleet_pdf import at_risk_rows, service_unit
 
@@ -108,8 +112,8 @@ def build(result: FleetResult, title: str) -> bytes:
                      (INT, sm.instances_needed_today), (INT, _last(s, "nominal", "instances")),
                      (INT, _last(s, "worst_case", "instances")), _date(nom.runway),
                      _date(nom.order_by), _date(wc.runway), _date(wc.order_by),
-                     (MONEY, sm.cost_per_instance),
-                     (MONEY, _last(s, "nominal", "cost")), (MONEY, _last(s, "worst_case", "cost")),
+                     (money, sm.cost_per_instance),
+                     (money, _last(s, "nominal", "cost")), (money, _last(s, "worst_case", "cost")),
                      s.config, "; ".join(s.notes) or None, units[s.name],
                      (INT, late.get((s.name, "nominal"))),
                      (INT, late.get((s.name, "worst_case"))), sm.currency)
@@ -124,8 +128,8 @@ def build(result: FleetResult, title: str) -> bytes:
         wc = s.summary.scenarios["worst_case"].months
         for r, w in zip(nom, wc):
             months.row(s.name, (INT, r.month), _date(r.date), (RATE, r.peak), (INT, r.instances),
-                       (INT, r.add), (MONEY, r.cost), (RATE, w.peak), (INT, w.instances),
-                       (INT, w.add), (MONEY, w.cost), units[s.name], s.summary.currency)
+                       (INT, r.add), (money, r.cost), (RATE, w.peak), (INT, w.instances),
+                       (INT, w.add), (money, w.cost), units[s.name], s.summary.currency)
     last = n_rows + 1
 
     totals = _Sheet(wb, "Totals", {"A": 12, "B": 12})
@@ -144,7 +148,7 @@ def build(result: FleetResult, title: str) -> bytes:
         cells = [(INT, r.month), _date(r.date)]
         for name in SCENARIOS:
             month = result.rollup[name][i]
-            for col, fmt, what in zip(SUMMED[name], (INT, INT, MONEY),
+            for col, fmt, what in zip(SUMMED[name], (INT, INT, money),
                                       ("instances", "add", "cost")):
                 if what == "cost" and not addable:  # 100 EUR and 100 USD are not 200 of anything
                     cells.append("not added: the services' costs are in different currencies")

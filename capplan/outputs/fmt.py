@@ -120,6 +120,15 @@ def plan_costs(doc: dict) -> list:
     return out
 
 
+def fleet_costs(result) -> list:
+    """Every cost a fleet's outputs show: each service's cost per instance (its costs are whole
+    numbers of instances of it) and the fleet's month totals."""
+    out = [s.summary.cost_per_instance for s in result.planned]
+    for rows in result.rollup.values():
+        out += [r.cost for r in rows]
+    return out
+
+
 def money(x: float | None, currency: str | None, missing: str = "-",
           cents: bool | None = None) -> str:
     """A cost with its currency label: 7,750 EUR, 6,999.30 GBP (the label only when one was

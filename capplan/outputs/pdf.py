@@ -57,7 +57,7 @@ FILTERS = {
     "pct1": lambda x: fmt.signed_pct(x, "–"),
     "ratio": lambda x: "–" if x is None else f"{x:.2f}",
     "sig": lambda x: fmt.sig(x, 4, "–"),
-    "money": lambda x: "–" if x is None else f"{x:,.0f}",
+    "money": lambda x, cents=False: fmt.money(x, None, "–", cents=cents),
     "ms": lambda x: "–" if x is None or not math.isfinite(x) else f"{fmt.sig(x * 1000, 3)} ms",
     "seconds": lambda x: fmt.seconds(x, "–"),
     "count": lambda x: fmt.count(x, "–"),
