@@ -8,7 +8,7 @@ from rich.markup import escape as esc
 from rich.table import Table
 
 from capplan.fleet.model import FleetResult
-from capplan.outputs.terminal import print_table
+from capplan.outputs.terminal_table import print_table
 
 SHOWN = 15
 

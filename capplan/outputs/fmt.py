@@ -40,10 +40,10 @@ def rate(x: float | None, missing: str = "-") -> str:
     """Requests per second: thousands separated, decimals only where they matter."""
     if not _finite(x):
         return missing
-    if abs(x) >= 100:
-        return f"{x:,.0f}"
-    if abs(x) >= 1:
-        return f"{x:,.2f}"
+    if abs(x) >= 1:  # the engine's sentences write a rate by the same rule
+        from capplan.numbers import rate as sentence_rate
+
+        return sentence_rate(x)
     return sig(x, 3)
 
 

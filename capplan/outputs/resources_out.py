@@ -174,7 +174,7 @@ def print_resources(console, result: CapacityFromMetrics, unit: str = "req/s") -
                   "yes" if f.linear else f"no, {f.curvature}", limit,
                   fmt.rate(f.peak_throughput),
                   "-" if f.headroom is None else f"{f.headroom:.2f}x")
-    from capplan.outputs.terminal import print_table
+    from capplan.outputs.terminal_table import print_table
 
     print_table(console, t)
     console.print(f"  {esc(result.instances_note)}")
