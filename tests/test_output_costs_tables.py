@@ -295,6 +295,11 @@ def test_the_usl_summary_gives_the_unit_of_every_throughput():
     assert "lambda (X of one, req/s)" in text
     text = _render(lambda c: print_usl(c, fit, unit="hires/s"), 120)
     assert "X(N*) = 904 hires/s" in text and "2,000 hires/s" in text
+    # An objective no rate meets: with lambda 0.5/s, R(1) is 2 s and the p99 of M/M/c already
+    # passes 500 ms unloaded. Said in words, not "up to 0 req/s an instance".
+    slow = api.usl_what_if(0.05, 0.001, 0.5).fit
+    text = _render(lambda c: print_usl(c, slow, "500ms"), 160)
+    assert "p99 objective 500ms: not met at any rate" in text and "up to 0 " not in text
 
 
 # ---- 2 (fleet). the fleet's costs follow the same rule ------------------------------------------

@@ -382,8 +382,10 @@ def print_usl(console: Console, fit, latency_slo: str | None = None,
         except CapplanError as exc:
             console.print(f"  p99 objective {esc(latency_slo)}: {esc(str(exc))}")
         else:
-            console.print(f"  p99 objective {esc(latency_slo)}: up to {fmt_rate(lim.rate)} {u} "
-                          f"an instance ({lim.method}; {esc(lim.statistic)})")
+            reach = (f"up to {fmt_rate(lim.rate)} {u} an instance" if lim.rate > 0 else
+                     "not met at any rate")  # the description below says why
+            console.print(f"  p99 objective {esc(latency_slo)}: {reach} ({lim.method}; "
+                          f"{esc(lim.statistic)})")
             console.print(f"    {esc(lim.description)}")
             if lim.servers_source:
                 console.print(f"    servers: {esc(lim.servers_source)}")
