@@ -213,8 +213,8 @@ def test_the_pdf_tables_stay_inside_the_page_with_long_names(tmp_path):
     text = ('[defaults]\nper_instance = 100\ninstances = 5\ngrowth = "0%/month"\n'
             'cost_per_instance = 250\ncurrency = "USD"\nlead_time = 30\n')
     names = ["svc_20230401-2023-04-30T10:00:00Z", "checkout-api-2024-01-05-eu-west-1b"]
-    for i, name in enumerate(names):
-        daily_csv(tmp_path / f"s{i}.csv", [600] * 20)
+    for i, name in enumerate(names):  # data to 29 Feb: month 3 ends 30 May, a wide date
+        daily_csv(tmp_path / f"s{i}.csv", [600] * 20, start=dt.date(2024, 2, 10))
         text += f'\n[[service]]\nname = "{name}"\nfile = "s{i}.csv"\n'
     (tmp_path / "fleet.toml").write_text(text)
     result = plan(tmp_path, 3)
@@ -230,3 +230,9 @@ def test_the_pdf_tables_stay_inside_the_page_with_long_names(tmp_path):
     plain = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
                            text=True, check=True).stdout
     assert "(USD)" in plain.split("All services")[1]  # the cost column is on the page
+    # Each service page's month table: a month's end is one date on one line ("30 May 202"
+    # over "4" once: the dense table let its cells break anywhere).
+    for s in result.services:
+        for m in s.plan()["scenarios"]["nominal"]["months"]:
+            day = dt.date.fromisoformat(m["date"])
+            assert f"{day.day} {MONTHS[day.month - 1]} {day.year}" in plain, m["date"]

@@ -21,28 +21,36 @@ from capplan.outputs.atomic import write_set
 
 
 class Browser:
-    """The run's one headless browser for chart SVGs, started at the first chart and stopped at
-    the end of the run (`with Browser() as export: export(fig) -> svg bytes`)."""
+    """The run's one headless browser (`outputs.browser`), started at its first use and stopped
+    at the end of the run: it draws the fleet PDF's charts as SVG (`with Browser() as export:
+    export(fig) -> svg bytes`) and prints the services' own reports (`page()`)."""
 
     def __init__(self):
-        self._ctx = None
-        self._export = None
+        self._browser = None
 
     def __enter__(self):
         return self
 
+    def page(self):
+        """The browser itself, launched now if it is not yet."""
+        if self._browser is None:
+            from capplan.outputs.browser import Browser as PageBrowser
+
+            self._browser = PageBrowser.launch(reusable=True)
+        return self._browser
+
     def __call__(self, fig) -> bytes:
-        if self._export is None:
-            from capplan.outputs.charts import svg_exporter
+        from capplan.outputs.charts import svg_of
 
-            self._ctx = svg_exporter()
-            self._export = self._ctx.__enter__()
-        return self._export(fig)
+        return svg_of(fig, self.page())
 
-    def __exit__(self, *exc):
-        if self._ctx is not None:
-            self._ctx.__exit__(*exc)
-            self._ctx = self._export = None
+    def __exit__(self, exc_type, *exc):
+        if self._browser is not None:
+            if exc_type is None:
+                self._browser.close()
+            else:
+                self._browser.abort()  # a failed run is not held up by the browser
+            self._browser = None
         return False
 
 
@@ -63,7 +71,8 @@ class ServiceReports:
         self.files: dict[str, Path] = {}
         self.problems: list[str] = []
         self._stems: set[str] = set()
-        self.browser = None  # the page printer, launched at the first service's report
+        self.browser = None  # the page printer, at the first service's report
+        self._own = False  # launched here (no shared browser given), so closed here
 
     def add(self, result, kept) -> None:
         """Render one service's plan set from (ForecastResult, Settings) (nothing for a failed
@@ -94,9 +103,13 @@ class ServiceReports:
         from capplan.outputs.report import report_files
 
         if self.browser is None:
-            from capplan.outputs.browser import Browser as PageBrowser
+            page = getattr(self.export, "page", None)  # the run's one browser, shared
+            if page is not None:
+                self.browser = page()
+            else:
+                from capplan.outputs.browser import Browser as PageBrowser
 
-            self.browser = PageBrowser.launch(reusable=True)
+                self.browser, self._own = PageBrowser.launch(reusable=True), True
         doc = result.plan()  # the plan as fleet.json holds it (a split series names its file)
         title = settings.title or settings.service or result.name
         files = report_files(forecast, settings, doc, title=title, argv=self.argv,
@@ -116,9 +129,9 @@ class ServiceReports:
                          name="service-plans")
 
     def close(self) -> None:
-        if self.browser is not None:
+        if self.browser is not None and self._own:  # a shared one is closed by its owner
             self.browser.close()
-            self.browser = None
+        self.browser = None
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
