@@ -55,17 +55,9 @@ def frozen_clock(when: real_dt.datetime):
         sys.modules["datetime"], time.time, time.time_ns = saved
 
 
-@contextlib.contextmanager
-def tiny_svgs():
-    # The charts' browser is not what this test is about: every chart is one small SVG.
-    yield lambda fig: b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'
-
-
 def reports_on(day: real_dt.datetime, monkeypatch) -> dict:
-    from capplan.outputs import charts
     from capplan.pipeline import Settings, plan_from_numbers
 
-    monkeypatch.setattr(charts, "svg_exporter", tiny_svgs)
     settings = Settings(per_instance=100, months=2, growth="5%/month")
     with frozen_clock(day):
         import datetime

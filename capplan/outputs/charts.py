@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from contextlib import contextmanager
 
 from capplan.outputs import fmt
 
@@ -555,18 +554,3 @@ def stable_uids(fig: dict) -> dict:
 def svg_of(fig, browser, width: int = 760) -> bytes:
     """A figure as the same SVG bytes every run, drawn by the run's `browser`."""
     return normalise_svg(browser.svg(stable_uids(fig), width))
-
-
-@contextmanager
-def svg_exporter():
-    """One headless browser (kaleido) for a run's SVG files; yields a function figure -> SVG
-    bytes. The report's PDF does not use it: its browser draws the charts in the page."""
-    import kaleido
-    import plotly.io as pio
-
-    pio.defaults.headers = {}
-    kaleido.start_sync_server(mathjax=False, silence_warnings=True)
-    try:
-        yield lambda fig: normalise_svg(pio.to_image(stable_uids(fig), format="svg", width=760))
-    finally:
-        kaleido.stop_sync_server(silence_warnings=True)
