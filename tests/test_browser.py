@@ -74,3 +74,24 @@ def test_no_page_is_wider_than_the_paper(tmp_path):
                                    command="c", versions="v", mode="print")
             data = b.print_pdf(page, sized, stamp=doc["start"], width=width)
             assert data.startswith(b"%PDF") and b.overflow == 0, paper
+
+
+def test_a_browser_that_cannot_start_is_one_line_for_any_command(monkeypatch):
+    # usl.svg and the fleet's charts use it too: the message names neither plan.pdf nor
+    # plan.json, and says how to go on without it.
+    import choreographer
+
+    class Broken:
+        def __init__(self, *a, **k):
+            raise FileNotFoundError("chromium not found")
+
+    monkeypatch.setattr(choreographer, "Browser", Broken)
+    b = br.Browser.launch()
+    with pytest.raises(CapplanError) as info:
+        b.svg({"data": [], "layout": {"height": 10}}, 10)
+    msg = str(info.value)
+    assert msg.startswith("the headless browser (it draws the charts and prints the PDF) could "
+                          "not start (FileNotFoundError: chromium not found)")
+    assert "--no-report for the JSON alone" in msg and "plan." not in msg
+    assert "\n" not in msg
+    b.close()

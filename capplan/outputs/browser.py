@@ -24,7 +24,7 @@ from pathlib import Path
 from capplan.errors import CapplanError
 
 TIMEOUT = 90.0  # seconds for any one step: launch, load, draw, print
-HINT = "give --no-report for plan.json alone, or run setup.sh to install Chromium"
+HINT = "give --no-report for the JSON alone, or run setup.sh to install Chromium"
 
 _DRAW = """async function (html, figures) {
   const parsed = new DOMParser().parseFromString(html, "text/html");
@@ -160,7 +160,7 @@ class Browser:
             "arguments": [{"value": html}, {"value": [[k, v] for k, v in figures.items()]}]})
         if "error" in drawn or "exceptionDetails" in drawn.get("result", {}):
             detail = drawn.get("error") or drawn["result"]["exceptionDetails"]
-            raise CapplanError(f"plan.pdf: the browser could not draw the charts ({detail}); {HINT}")
+            raise CapplanError(f"the PDF: the browser could not draw the charts ({detail}); {HINT}")
         if width:
             self.overflow = await self._overflow(tab, width, page_height)
         pdf = await tab.send_command("Page.printToPDF", {
@@ -168,7 +168,7 @@ class Browser:
             "generateDocumentOutline": True, "generateTaggedPDF": False,
             "transferMode": "ReturnAsBase64"})
         if "error" in pdf:
-            raise CapplanError(f"plan.pdf: the browser could not print ({pdf['error']}); {HINT}")
+            raise CapplanError(f"the PDF: the browser could not print ({pdf['error']}); {HINT}")
         return base64.b64decode(pdf["result"]["data"])
 
     async def _svg(self, figure: dict, width: int) -> bytes:
@@ -205,12 +205,13 @@ class Browser:
     # ---- the caller's side ------------------------------------------------------------------
     def wait_ready(self) -> None:
         if not self._ready.wait(TIMEOUT * 2):
-            raise CapplanError(f"plan.pdf: the headless browser did not start within "
-                               f"{TIMEOUT * 2:.0f} s; {HINT}")
+            raise CapplanError(f"the headless browser (it draws the charts and prints the PDF) "
+                               f"did not start within {TIMEOUT * 2:.0f} s; {HINT}")
         if self._tab is None:
             exc = self._error
             why = f"{type(exc).__name__}: {exc}".splitlines()[0][:160] if exc else "it stopped"
-            raise CapplanError(f"plan.pdf: the headless browser could not start ({why}); {HINT}")
+            raise CapplanError(f"the headless browser (it draws the charts and prints the PDF) "
+                               f"could not start ({why}); {HINT}")
 
     def print_pdf(self, html: str, figures: dict, *, stamp: str, width: int | None = None,
                   page_height: float | None = None) -> bytes:
@@ -225,7 +226,7 @@ class Browser:
             data = future.result(TIMEOUT)
         except TimeoutError as exc:
             future.cancel()
-            raise CapplanError(f"plan.pdf: the browser did not print within {TIMEOUT:.0f} s; "
+            raise CapplanError(f"the PDF: the browser did not print within {TIMEOUT:.0f} s; "
                                f"{HINT}") from exc
         return fix_dates(data, stamp)
 
