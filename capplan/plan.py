@@ -377,6 +377,8 @@ def _event_cost_notes(scenarios: dict, needs: _Needs, cost: float | None, curren
     if not cost or not needs.capacity.sized:
         return []
     unit = f" {currency}" if currency else ""
+    # To the cent when a cost per instance has cents, as the reports show every cost then.
+    places = 0 if float(cost).is_integer() else 2
     out = []
     nominal = scenarios["nominal"]
     for k, st in enumerate(nominal.path.events if nominal.path else ()):
@@ -397,9 +399,9 @@ def _event_cost_notes(scenarios: dict, needs: _Needs, cost: float | None, curren
             f"{months[0]} to {months[-1]}"
         out.append(f"event {st.event.name} sets the peak of month{'s' if len(months) > 1 else ''} "
                    f"{which}: the cost holds it all month, charging its extra instances "
-                   f"{c_n:,.0f}{unit} (worst case {c_w:,.0f}{unit}); held only from its pre-scale "
-                   f"date to its end ({days:g} days) they would cost about {p_n:,.0f}{unit} "
-                   f"(worst case {p_w:,.0f}{unit})")
+                   f"{c_n:,.{places}f}{unit} (worst case {c_w:,.{places}f}{unit}); held only "
+                   f"from its pre-scale date to its end ({days:g} days) they would cost about "
+                   f"{p_n:,.{places}f}{unit} (worst case {p_w:,.{places}f}{unit})")
     return out
 
 

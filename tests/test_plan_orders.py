@@ -106,6 +106,14 @@ def test_an_events_cost_is_stated_as_charged_and_pro_rata():
                     f"from its pre-scale date to its end (9 days) they would cost about "
                     f"{pro:,.0f} USD (worst case {pro:,.0f} USD)"]
     assert "held all month" in p.cost_method
+    # A cost per instance with cents: every figure to the cent, as the reports show costs then.
+    # 26 x 99.99 x 2 = 5,199.48; 26 x 99.99 x 9 / 30.4375 = 768.71.
+    c = build_plan(start=START, planning_peak=10000, capacity=cap, forecast=fc, months=6,
+                   events=(parse_event("launch:2026-03-02:48h:3x"),), cost_per_instance=99.99,
+                   currency="USD", prescale_days=7)
+    cents = [n for n in c.notes if n.startswith("event launch")][0]
+    assert "charging its extra instances 5,199.48 USD (worst case 5,199.48 USD)" in cents
+    assert f"cost about {26 * 99.99 * 9 / M:,.2f} USD" in cents
     # Without a cost per instance there is nothing to say.
     q = build_plan(start=START, planning_peak=10000, capacity=cap, forecast=fc, months=6,
                    events=(parse_event("launch:2026-03-02:48h:3x"),))
