@@ -116,7 +116,7 @@ def view(result: FleetResult, title: str) -> dict:
         "any_cost": any(r.cost is not None for r in nom),  # the fleet's costs are added up
         "any_service_cost": any(r.services_costed for r in nom),
         "currency": result.currency,
-        "cents": fmt.has_cents(fmt.fleet_costs(result)),  # every cost to the cent, or none
+        "cents": fmt.fleet_cents(result),  # every cost to the cent, or none
         "n_sized": max((r.services_sized for r in nom), default=0),
         "last": {"nominal": nom[-1] if nom else None, "worst_case": wc[-1] if wc else None},
         "rows": _month_rows(result), "at_risk": at_risk,

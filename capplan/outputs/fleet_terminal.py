@@ -8,6 +8,7 @@ from rich.markup import escape as esc
 from rich.table import Table
 
 from capplan.fleet.model import FleetResult
+from capplan.outputs import fmt
 from capplan.outputs.terminal_table import print_table
 
 SHOWN = 15
@@ -18,8 +19,6 @@ def _n(x) -> str:
 
 
 def _money(x, cents: bool) -> str:
-    from capplan.outputs import fmt
-
     return fmt.money(x, None, cents=cents)
 
 
@@ -38,9 +37,7 @@ def print_fleet(console: Console, result: FleetResult) -> None:
         t = Table(title="Fleet totals by month (instances summed over the sized services)",
                   title_justify="left")
         cost = f"cost ({result.currency})" if result.currency else "cost"
-        from capplan.outputs import fmt
-
-        cents = fmt.has_cents(fmt.fleet_costs(result))  # every cost to the cent, or none
+        cents = fmt.fleet_cents(result)  # every cost to the cent, or none
         for col in ("month", "ends", "nominal", "add", cost, "worst case", "add", cost):
             t.add_column(col, justify="right")
         for r, w in zip(nom, wc):

@@ -84,12 +84,12 @@ def _last(s, name: str, field: str):
 def build(result: FleetResult, title: str) -> bytes:
     from openpyxl import Workbook
 
-    from capplan.outputs.fmt import fleet_costs, has_cents
+    from capplan.outputs.fmt import fleet_cents
 
     wb = Workbook(write_only=True)
     m = result.months
     # every cost to the cent when any is not whole (as the page and the terminal show them)
-    money = "#,##0.00" if has_cents(fleet_costs(result)) else WHOLE_MONEY
+    money = "#,##0.00" if fleet_cents(result) else WHOLE_MONEY
     n_services = len(result.planned)
     from capplan.outputs.fleet_pdf import at_risk_rows, service_unit
 

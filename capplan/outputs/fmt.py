@@ -7,6 +7,8 @@ import datetime as dt
 import math
 import re
 
+from capplan.numbers import rate as sentence_rate
+
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -41,8 +43,6 @@ def rate(x: float | None, missing: str = "-") -> str:
     if not _finite(x):
         return missing
     if abs(x) >= 1:  # the engine's sentences write a rate by the same rule
-        from capplan.numbers import rate as sentence_rate
-
         return sentence_rate(x)
     return sig(x, 3)
 
@@ -111,28 +111,29 @@ def has_cents(costs) -> bool:
     return any(_finite(x) and round(abs(x) * 100) % 100 != 0 for x in costs)
 
 
-def plan_costs(doc: dict) -> list:
-    """Every cost a plan.json shows: the cost per instance, each month's, each scenario's total."""
+def plan_cents(doc: dict) -> bool:
+    """Whether a plan.json's costs are shown to the cent (`has_cents` over every cost it shows:
+    the cost per instance, each month's, each scenario's total)."""
     out = [doc.get("cost_per_instance")]
     for s in (doc.get("scenarios") or {}).values():
         out.append(s.get("total_cost"))
         out += [m.get("cost") for m in s.get("months") or []]
-    return out
+    return has_cents(out)
 
 
-def fleet_costs(result) -> list:
-    """Every cost a fleet's outputs show: each service's cost per instance (its costs are whole
-    numbers of instances of it) and the fleet's month totals."""
+def fleet_cents(result) -> bool:
+    """Whether a fleet's costs are shown to the cent (`has_cents` over each service's cost per
+    instance, whose costs are whole numbers of instances of it, and the fleet's month totals)."""
     out = [s.summary.cost_per_instance for s in result.planned]
     for rows in result.rollup.values():
         out += [r.cost for r in rows]
-    return out
+    return has_cents(out)
 
 
 def money(x: float | None, currency: str | None, missing: str = "-",
           cents: bool | None = None) -> str:
     """A cost with its currency label: 7,750 EUR, 6,999.30 GBP (the label only when one was
-    given). `cents`: the plan's choice (`has_cents` over all its costs), so every cost of a plan
+    given). `cents`: the plan's choice (`plan_cents`, `fleet_cents`), so every cost of a plan
     has the same decimals; by default, this cost's own (2 decimals unless it is whole)."""
     if not _finite(x):
         return missing

@@ -100,8 +100,8 @@ def money(x: float | None, currency: str | None, cents: bool | None = None) -> s
 
 
 def plan_cents(plan: Plan) -> bool:
-    """Whether the plan's costs are shown to the cent (`fmt.has_cents`, as plan.json's
-    `fmt.plan_costs` for the page): any cost that is not whole makes every cost show cents."""
+    """Whether the plan's costs are shown to the cent: `fmt.plan_cents`'s rule, on the engine's
+    Plan rather than its plan.json (any cost that is not whole makes every cost show cents)."""
     costs = [plan.cost_per_instance]
     for s in plan.scenarios.values():
         costs.append(s.total_cost)

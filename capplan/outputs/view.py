@@ -88,7 +88,7 @@ def scenario_sentence(doc: dict, key: str) -> str:
 
 def scenario_rows(doc: dict) -> list[dict]:
     cur = doc.get("currency")
-    cents = fmt.has_cents(fmt.plan_costs(doc))
+    cents = fmt.plan_cents(doc)
     rows = []
     for key, _ in SCENARIOS:
         s = doc["scenarios"][key]
@@ -192,7 +192,7 @@ def cost_text(doc: dict) -> str | None:
     cur = doc.get("currency")
     nom, wc = doc["scenarios"]["nominal"], doc["scenarios"]["worst_case"]
     label = "" if cur else " (no currency given: --currency)"
-    cents = fmt.has_cents(fmt.plan_costs(doc))
+    cents = fmt.plan_cents(doc)
     return (f"Cost: {fmt.money(doc['cost_per_instance'], cur, cents=cents)} an instance a month"
             f"{label}; over {doc['months']} months "
             f"{fmt.money(nom.get('total_cost'), cur, cents=cents)} nominal, "
@@ -238,7 +238,7 @@ def _sentence(text: str) -> str:
 
 
 def month_rows(doc: dict) -> list[dict]:
-    cents = fmt.has_cents(fmt.plan_costs(doc))
+    cents = fmt.plan_cents(doc)
     nom, wc = doc["scenarios"]["nominal"]["months"], doc["scenarios"]["worst_case"]["months"]
     rows = []
     for n, w in zip(nom, wc):

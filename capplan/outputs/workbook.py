@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 
-from capplan.outputs.fmt import has_cents, plan_costs
+from capplan.outputs.fmt import plan_cents
 from capplan.outputs.fmt import unit as plan_unit
 from capplan.outputs.workbook_formulas import Columns, carried_by, col_letter, sizing
 from capplan.outputs.workbook_resources import add_resources_sheet
@@ -134,7 +134,7 @@ def _input_rows(doc: dict, usl: bool) -> list[tuple]:
         ("current_instances", "Instances today", cap.get("current_instances"), "instances", INT,
          "blank: no fleet today", True),
         ("cost_per_instance", "Cost per instance a month", doc.get("cost_per_instance"),
-         cur or "", money_format(cur, has_cents(plan_costs(doc))), "blank: no cost", True),
+         cur or "", money_format(cur, plan_cents(doc)), "blank: no cost", True),
         ("lead_time_days", "Lead time", doc.get("lead_time_days") or 0, "days", INT,
          "from order to instances in service", True),
         ("prescale_days", "Pre-scale before an event", doc.get("prescale_days") or 0, "days", INT,
@@ -291,7 +291,7 @@ def _write_summary(ws, st, doc: dict, title: str, results: dict, sheets: dict, *
             if fmt:
                 c.number_format = fmt
         row += 2
-    money = money_format(doc.get("currency"), has_cents(plan_costs(doc)))
+    money = money_format(doc.get("currency"), plan_cents(doc))
     cols = Columns()
     cols.add("scenario", "scenario", None, None, 34)
     if sized:

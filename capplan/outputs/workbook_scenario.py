@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from copy import copy
 
-from capplan.outputs.fmt import has_cents, plan_costs
+from capplan.outputs.fmt import plan_cents
 from capplan.outputs.workbook_formulas import (Columns, alternative, carried_by, col_letter,
                                                 sizing)
 
@@ -30,7 +30,7 @@ HAS = "\x02has\x02"  # the fleet-has threshold of a step's month, resolved once 
 
 def money_format(currency: str | None, cents: bool = False) -> str:
     """A cost's number format: to the cent when any of the plan's costs is not whole
-    (`fmt.has_cents`, as the page and the terminal show them), with the currency label."""
+    (`fmt.plan_cents`, as the page and the terminal show them), with the currency label."""
     number = "#,##0.00" if cents else "#,##0"
     if not currency:
         return number
@@ -51,7 +51,7 @@ class ScenarioSheets:
         self.path_name = f"{label} path"
         self.sized = doc["capacity"].get("per_instance_limit") is not None or usl
         self.currency = doc.get("currency")
-        self.cents = has_cents(plan_costs(doc))
+        self.cents = plan_cents(doc)
         self.path_cols = self._path_columns_stub()
         self.ev_top = 5 + len(self.scn["months"]) + 3
         self.ev = self.events_ranges(self.ev_top) if event_rows else None
