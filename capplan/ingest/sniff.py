@@ -264,10 +264,14 @@ def encoding_note(encoding: str) -> str | None:
 # Which family
 
 
+def _xlsx(path: Path, head: bytes) -> bool:
+    return head[:4] == ZIP_MAGIC or path.suffix.lower() in (".xlsx", ".xlsm")
+
+
 def family(src: Source) -> str:
     """'xlsx', 'xls', or 'text' (delimited, JSON and logs are told apart from the decoded head)."""
     suffix = src.path.suffix.lower()
-    if src.head[:4] == ZIP_MAGIC or suffix in (".xlsx", ".xlsm"):
+    if _xlsx(src.path, src.head):
         return "xlsx"
     if suffix == ".xls" or src.head[:8] == OLE_MAGIC:
         return "xls"
@@ -278,13 +282,11 @@ def is_workbook(path: str | Path) -> bool:
     """Whether a path is an Excel workbook by the rule `family` applies (suffix or zip magic),
     from four bytes; False when it cannot be read (its reader then says why)."""
     path = Path(path)
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        return True
     try:
         with path.open("rb") as fh:
-            return fh.read(4) == ZIP_MAGIC
+            return _xlsx(path, fh.read(4))
     except OSError:
-        return False
+        return _xlsx(path, b"")
 
 
 def text_family(text_head: str) -> str:
