@@ -22,7 +22,8 @@ __all__ = ["app", "main", "run"]
 
 
 def run() -> None:
-    """The console script: `main()`, then `leave` with its exit status. (`main` itself ends with
+    """The command line as the console script runs it (`capplan.startup.console`, which sets the
+    process up first): `main()`, then `leave` with its exit status. (`main` itself ends with
     SystemExit, as notebooks and the tests call it.)"""
     try:
         main()

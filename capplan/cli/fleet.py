@@ -71,7 +71,7 @@ def fleet(
 
     Example: capplan fleet ../shared/data/traffic/prophet_example_pedestrians_multivariate.csv --months 3 --jobs 2
     """
-    from capplan.fleet.executors import one_blas_thread
+    from capplan.startup import one_blas_thread
 
     one_blas_thread()  # before numpy loads: --jobs 1 plans in this process
     _stop_on_sigterm()

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from capplan.errors import CapplanError
+from capplan.startup import BLAS_THREADS, one_blas_thread
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,18 +21,6 @@ class WorkerLost:
     """The process planning a task died (killed, out of memory) before it returned."""
 
     reason: str
-
-
-BLAS_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-
-
-def one_blas_thread() -> None:
-    """Ask numpy's BLAS for one thread in processes started from now on (unless the user set
-    it): services are planned in parallel, and a service's small fits only lose time to BLAS
-    threads competing for the same cores (3x slower on a busy 2-core machine). Only takes effect
-    in a process that has not loaded numpy yet."""
-    for name in BLAS_THREADS:
-        os.environ.setdefault(name, "1")
 
 
 def cores() -> int:

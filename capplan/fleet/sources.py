@@ -27,6 +27,7 @@ from pathlib import Path
 
 from capplan.errors import CapplanError, name_list
 from capplan.fleet.model import InputHash, ServiceTask
+from capplan.startup import resumes_collection
 
 # Files in a services folder that are never exports: notes, reports, the services' own TOML.
 NOT_EXPORTS = (".toml", ".md", ".rst", ".pdf", ".html", ".htm", ".png", ".svg", ".py", ".sh",
@@ -48,6 +49,7 @@ class FleetSource:
     notes: tuple[str, ...] = ()
 
 
+@resumes_collection
 def read_sources(path: str | Path, *, service_column: str | None = None,
                  time_column: str | None = None, sheet: str | None = None) -> FleetSource:
     """The services at `path` (a folder, a fleet.toml, or one export holding several series)."""

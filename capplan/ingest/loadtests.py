@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from capplan.errors import CapplanError, name_list
+from capplan.startup import resumes_collection
 
 CONCURRENCY_NAMES = ("concurrency", "threads", "users", "user_count", "vus", "connections",
                      "clients", "load", "nodes", "instances", "n", "processors", "workers",
@@ -126,6 +127,7 @@ def read_load_test(path: str, concurrency_column: str | None = None,
     return test.arrays()
 
 
+@resumes_collection
 def read_load_test_steps(path: str | Path, concurrency_column: str | None = None,
                          throughput_column: str | None = None, latency_column: str | None = None,
                          throughput_unit: str = "second",

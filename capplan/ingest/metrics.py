@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from capplan.errors import CapplanError
 from capplan.ingest.sniff import is_workbook
+from capplan.startup import resumes_collection
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -105,6 +106,7 @@ def rebase_spec(text: str, base: Path, role: str | None = None) -> str:
     return text
 
 
+@resumes_collection
 def read_metrics(throughput: MetricSpec, resources: list[MetricSpec], *,
                  instances: MetricSpec | None = None, time_column: str | None = None,
                  timezone: str = "UTC", per_interval: bool = False, counter: bool = False,

@@ -62,6 +62,7 @@ from capplan.ingest.sniff import (
     text_family,
     utf8_lines,
 )
+from capplan.startup import resumes_collection
 
 if TYPE_CHECKING:  # pandas is imported lazily so the CLI starts fast
     import pandas as pd
@@ -93,6 +94,7 @@ class _Table:
         finish_early_read(self.early)
 
 
+@resumes_collection
 def read_traffic(path: str | Path, *, time_column: str | None = None,
                  value_column: str | None = None, series: str | None = None,
                  aggregate: str | None = None, sheet: str | None = None, timezone: str = "UTC",
