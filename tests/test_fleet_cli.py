@@ -304,3 +304,18 @@ def test_readme_fleet_toml_plans(tmp_path):
     ped = next(s for s in result.planned if s.name == "pedestrians-4").plan()
     assert ped["input"]["series"] == "location_4" and ped["capacity"]["per_instance_limit"] == 150
     assert ped["cost_per_instance"] == 250 and ped["lead_time_days"] == 30  # from [defaults]
+
+
+def test_a_fleet_without_capacity_facts_is_told_every_way_to_give_them(tmp_path):
+    """A single export of several services has no TOML beside each service: the advice names
+    --per-instance and fleet.toml too, not a per-service TOML alone."""
+    folder = tmp_path / "services"
+    folder.mkdir()
+    daily_csv(folder / "api.csv", [500.0] * 30)
+    daily_csv(folder / "web.csv", [900.0] * 30)
+    code, so, se = run_cli("fleet", folder, "--no-report", "--out", tmp_path / "out", "--jobs", 1)
+    assert code == 0, se
+    text = " ".join(so.split())
+    assert "No service has capacity facts" in text
+    for way in ("--per-instance", "fleet.toml", "beside its export"):
+        assert way in text, way

@@ -50,8 +50,9 @@ def print_fleet(console: Console, result: FleetResult) -> None:
                           "only (peaks and growth, no instances)")
     else:
         console.print("No service has capacity facts: load plans only (peaks per month and "
-                      "growth). Put per_instance, or instances and utilization, in each "
-                      "service's TOML.")
+                      "growth). Give --per-instance for every service, or per_instance (or "
+                      "instances and utilization) in a fleet.toml's [defaults] or [[service]] "
+                      "tables, or in a service's TOML beside its export in a folder of exports.")
     if result.at_risk:
         t = Table(title=f"At risk: runway inside the {result.months}-month horizon "
                         f"({len(result.at_risk):,}; earliest first)", title_justify="left")
