@@ -154,7 +154,7 @@ class USLFit:
     stderr: dict  # sigma, kappa, lambda -> standard error (None for a what-if)
     ci: dict  # sigma, kappa, lambda -> (lo, hi): t quantile with n - 3 degrees of freedom
     r_squared: float | None
-    residuals: tuple[float, ...]
+    residuals: tuple[float, ...]  # measured - fitted, per measurement (R's residuals())
     residual_se: float | None
     warnings: tuple[str, ...]
     source: str
@@ -261,7 +261,8 @@ UPPER = (1.0, 1.0, math.inf)
 
 
 def _residuals(n, x, p):
-    """X(N) - x and its Jacobian in (sigma, kappa, lambda), analytic."""
+    """X(N) - x (fitted - measured, the solver's sign) and its Jacobian in (sigma, kappa,
+    lambda), analytic. `USLFit.residuals` are the opposite, measured - fitted, as R's residuals()."""
     import numpy as np
 
     s, k, lam = p
@@ -411,7 +412,7 @@ def fit_usl(n, x, latency=None, source: str = "load test", latency_column: str |
     warns += _fit_warnings(s, k, lam, r2)
     return USLFit(model=model, n=tuple(n.tolist()), x=tuple(x.tolist()),
                   latency=None if latency is None else tuple(np.asarray(latency, float).tolist()),
-                  stderr=stderr, ci=ci, r_squared=r2, residuals=tuple(r.tolist()),
+                  stderr=stderr, ci=ci, r_squared=r2, residuals=tuple((-r).tolist()),
                   residual_se=math.sqrt(s2), warnings=tuple(warns), source=source,
                   latency_column=latency_column if latency is not None else None,
                   latency_statistic=latency_statistic if latency is not None else None)

@@ -36,7 +36,7 @@ def test_specsdm91_standard_errors_and_residuals_match_r():
     assert f.stderr["lambda"] == pytest.approx(14.2134906, rel=5e-3)
     assert f.residual_se == pytest.approx(82.85, rel=1e-3)
     # tests/residuals.Rout.save: -25.10 -81.66 111.09 3.05 -49.99 -46.60 56.00 (x - fitted).
-    assert np.allclose(-np.array(f.residuals), [-25.10, -81.66, 111.09, 3.05, -49.99, -46.60, 56.00],
+    assert np.allclose(np.array(f.residuals), [-25.10, -81.66, 111.09, 3.05, -49.99, -46.60, 56.00],
                        atol=0.02)
     # Interval: estimate +- t(0.975, 4) SE.
     lo, hi = f.ci["sigma"]
