@@ -20,13 +20,13 @@ add tables and writers and compute nothing of their own.
 
 from __future__ import annotations
 
-import difflib
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from capplan.errors import CapplanError
-from capplan.options import PATH_KEYS, duration_text, flag_value, plain
+from capplan.options import (PATH_KEYS, duration_text, flag_value, keywords_checked, path_text,
+                              plain, unknown_keyword)
 
 if TYPE_CHECKING:
     from capplan.ingest import Traffic
@@ -114,6 +114,7 @@ def need_peak(peak) -> None:
                            "from a traffic file use capplan forecast FILE")
 
 
+@keywords_checked("fit_usl")
 def fit_usl(n, x=None, latency=None, *, concurrency_column=None, throughput_column=None,
             latency_column=None, latency_slo=None, throughput_unit=None,
             max_error_rate=None) -> USLResult:
@@ -170,6 +171,7 @@ def _numbers(values, name: str):
     return array
 
 
+@keywords_checked("usl_what_if")
 def usl_what_if(sigma, kappa, lambda_, *, latency_slo=None) -> USLResult:
     """The USL curve of given coefficients (`capplan usl --sigma --kappa --lambda`)."""
     from capplan.results import USLResult
@@ -204,7 +206,7 @@ def build_settings(kind: str, options: dict, *, config=None, inputs: dict | None
         check_input_file(path, label)
     if config is not None and kind == "read":
         raise CapplanError("config= applies to analyze, forecast and plan, not to read_traffic")
-    base = read_config(config) if config is not None else {}
+    base = read_config(path_text("config", config)) if config is not None else {}
     merged = merge(base, values)
     check_settings({k: merged.get(k) for k in ("growth", "worst_growth")})
     if kind in ("forecast", "plan"):  # the metrics settings (--capacity-from), file and flags
@@ -294,11 +296,7 @@ def check_output_folder(out, default=None, label: str = "--out") -> Path:
 
 
 def _unknown_option(kind: str, key: str, allowed) -> str:
-    close = difflib.get_close_matches(key, allowed, n=1)
-    hint = f"did you mean {close[0]}=?" if close else \
-        f"the options are {', '.join(sorted(allowed))}"
-    call = "read_traffic" if kind == "read" else kind
-    return f"capplan.{call}: no option {key!r}: {hint}"
+    return unknown_keyword("read_traffic" if kind == "read" else kind, key, allowed)
 
 
 # ---- inputs --------------------------------------------------------------------------------

@@ -9,6 +9,9 @@ plan.json is the same whichever was written. Pure: no I/O.
 
 from __future__ import annotations
 
+import difflib
+import functools
+import inspect
 import math
 import numbers
 import os
@@ -29,8 +32,48 @@ def flag_value(key: str, value):
     if key in ("latency_slo", "service_time"):
         return duration_text(key, value)
     if key in PATH_KEYS or key == "config":
-        return os.fspath(value)
+        return path_text(key, value)
     return _typed(key, plain(value))
+
+
+def path_text(key: str, value) -> str:
+    """A path option (str or os.PathLike) as text, or one line naming the keyword: these options
+    name a file to read, never data in memory."""
+    if isinstance(value, (str, os.PathLike)):
+        return os.fspath(value)
+    from capplan.validation import flag
+
+    raise CapplanError(f"{key}={type(value).__name__}: give the path of a file (a str or "
+                       f"pathlib.Path), as {'--config' if key == 'config' else flag(key)} takes")
+
+
+def unknown_keyword(call: str, key: str, allowed) -> str:
+    """The line for a keyword `call` does not take: the nearest name, else the names it takes."""
+    close = difflib.get_close_matches(key, list(allowed), n=1)
+    hint = f"did you mean {close[0]}=?" if close else \
+        f"the options are {', '.join(sorted(allowed))}"
+    return f"capplan.{call}: no option {key!r}: {hint}"
+
+
+def keywords_checked(call: str):
+    """A library call whose misspelt keyword (or missing or surplus argument) is one
+    `CapplanError` naming it, with the nearest name, as the options of forecast and plan are."""
+    def wrap(fn):
+        signature = inspect.signature(fn)
+        names = [p for p in signature.parameters if p != "self"]
+
+        @functools.wraps(fn)
+        def checked(*args, **kwargs):
+            for key in kwargs:
+                if key not in names:
+                    raise CapplanError(unknown_keyword(call, key, names))
+            try:
+                signature.bind(*args, **kwargs)
+            except TypeError as exc:
+                raise CapplanError(f"capplan.{call}: {exc}: see help(capplan.{call})") from None
+            return fn(*args, **kwargs)
+        return checked
+    return wrap
 
 
 def _typed(key: str, value):

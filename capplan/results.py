@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 from capplan.numbers import plain
+from capplan.options import keywords_checked
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -79,6 +80,7 @@ class Analysis:
 
         return _dumps(jout.analysis_doc(self.traffic, self.load))
 
+    @keywords_checked("Analysis.write")
     def write(self, out) -> list[Path]:
         """Write analysis.json into the folder `out` (as one set, like the command line)."""
         from capplan.api import check_output_folder
@@ -203,6 +205,7 @@ class PlanResult:
         check_plan_finite(self._doc)
         return _dumps(self._doc)
 
+    @keywords_checked("PlanResult.write")
     def write(self, out, *, reports: bool = True, command=None, browser=None) -> list[Path]:
         """Write plan.json and (with `reports`) plan.pdf, plan.xlsx and plan.html into the
         folder `out`, as one set: the command line's files. `command` is the command line the
@@ -291,6 +294,7 @@ class USLResult:
 
         return _dumps(usl_doc(self.fit, self.latency_slo, load_test=self.load_test))
 
+    @keywords_checked("USLResult.write")
     def write(self, out, *, chart: bool = True, browser=None) -> list[Path]:
         """Write usl.json and (with `chart`) usl.svg into the folder `out`, as one set.
         `browser`: a running report browser to draw with (the command line starts one before
