@@ -117,15 +117,16 @@ def need_peak(peak) -> None:
 @keywords_checked("fit_usl")
 def fit_usl(n, x=None, latency=None, *, concurrency_column=None, throughput_column=None,
             latency_column=None, latency_slo=None, throughput_unit=None,
-            max_error_rate=None) -> USLResult:
+            max_error_rate=None, latency_statistic=None) -> USLResult:
     """Fit the Universal Scalability Law (`capplan usl`): measured concurrency `n` and
     throughput `x` (sequences), or a load-test file (any format `capplan usl` reads, or a
     folder of them) or DataFrame as `n` alone (columns found by name, or named).
     `throughput_unit` (second, minute or hour) is the unit of the throughput given;
     `max_error_rate` (a fraction, default 0.01) leaves out a step whose failed requests exceed
     it; `latency_slo` adds the p99 objective's limit to the JSON. `latency` given as numbers is
-    in seconds; the objective uses a measured latency only where its statistic is known (a
-    file's or a frame's named column), else M/M/c on the fit."""
+    in seconds, one per measurement, and the objective is checked against it as against a
+    file's latency column: `latency_statistic` says which statistic it is ("p99", "p95", "mean",
+    ...; default "unstated", as a column whose name does not say, which the JSON notes)."""
     from capplan.results import USLResult
     from capplan.usl import check_throughput_unit
     from capplan.usl import fit_usl as fit
@@ -137,6 +138,10 @@ def fit_usl(n, x=None, latency=None, *, concurrency_column=None, throughput_colu
     if max_error_rate is not None:
         max_error_rate = _fraction("max_error_rate", max_error_rate)
     if x is None:
+        if latency is not None or latency_statistic is not None:
+            raise CapplanError("latency= and latency_statistic= go with n and x given as numbers; "
+                               "a load-test file or DataFrame names its latency column "
+                               "(latency_column=)")
         test = _load_test(n, concurrency_column, throughput_column, latency_column, unit,
                           0.01 if max_error_rate is None else max_error_rate)
         return USLResult(fit(**test.fit_arguments(), source=test.path if test.path ==
@@ -145,15 +150,34 @@ def fit_usl(n, x=None, latency=None, *, concurrency_column=None, throughput_colu
     if max_error_rate is not None:
         raise CapplanError("max_error_rate applies to a load-test file or DataFrame, not to n "
                            "and x given as numbers")
+    if latency_statistic is not None and latency is None:
+        raise CapplanError("latency_statistic names the statistic of latency= given as numbers: "
+                           "give latency= too, or leave latency_statistic out")
     else:
         if any(c is not None for c in (concurrency_column, throughput_column, latency_column)):
             raise CapplanError("the column names apply to a load-test file or DataFrame, not to "
                                "n and x given as numbers")
         n, x = _numbers(n, "n"), _numbers(x, "x") * check_throughput_unit(unit)
-        latency = None if latency is None else _numbers(latency, "latency")
         source = "load test"
-    return USLResult(fit(n, x, latency, source=source, latency_column=latency_column),
-                     latency_slo)
+        if latency is None:
+            return USLResult(fit(n, x, source=source), latency_slo)
+        latency = _numbers(latency, "latency")
+        statistic = _statistic(latency_statistic)
+    return USLResult(fit(n, x, latency, source=source, latency_column="latency= (seconds)",
+                         latency_statistic=statistic), latency_slo)
+
+
+def _statistic(name) -> str:
+    """The statistic of latencies given as numbers: p99, p95, ..., mean, max, or unstated."""
+    import re
+
+    if name is None:
+        return "unstated"
+    text = str(name).strip().lower()
+    if text in ("mean", "max", "unstated") or re.fullmatch(r"p\d{1,2}(\.\d+)?", text):
+        return text
+    raise CapplanError(f"latency_statistic={name!r}: give the statistic the latencies are, "
+                       "such as 'p99', 'p95', 'p50' or 'mean'")
 
 
 def _numbers(values, name: str):

@@ -367,6 +367,15 @@ def fit_usl(n, x, latency=None, source: str = "load test", latency_column: str |
         raise CapplanError(f"{source}: {n.size} measurement(s); a USL fit needs at least "
                            f"{MIN_MEASUREMENTS} (three coefficients and their errors): measure "
                            "more concurrency levels")
+    if latency is not None:
+        latency = np.asarray(latency, dtype=float)
+        if latency.ndim != 1 or latency.size != n.size:
+            raise CapplanError(f"{source}: {latency.size} latency value(s) for {n.size} "
+                               "measurement(s): give one latency per concurrency level, in the "
+                               "same order")
+        if not np.all(np.isfinite(latency)) or np.any(latency < 0):
+            raise CapplanError(f"{source}: latency must be finite and not negative (seconds, one "
+                               "per measurement)")
     if not np.all(np.isfinite(n)) or not np.all(np.isfinite(x)):
         raise CapplanError(f"{source}: non-numeric concurrency or throughput values")
     if np.any(n <= 0):
