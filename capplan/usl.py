@@ -178,8 +178,11 @@ def what_if(model: USL) -> USLFit:
     if model.sigma < 0 or model.kappa < 0 or model.lambda_ <= 0:
         raise CapplanError("--sigma and --kappa must be 0 or more and --lambda positive")
     warns = []
-    if model.kappa == 0:
+    if model.kappa == 0 and model.sigma > 0:
         warns.append("kappa = 0: no peak; throughput approaches the Amdahl ceiling lambda/sigma")
+    elif model.kappa == 0:
+        warns.append("sigma = kappa = 0: throughput rises linearly (X(N) = lambda N) with no "
+                     "peak and no ceiling, so the curve sets no per-instance limit")
     return USLFit(model, (), (), None, {}, {}, None, (), None, tuple(warns), "what-if")
 
 
@@ -418,7 +421,11 @@ def fit_usl(n, x, latency=None, source: str = "load test", latency_column: str |
     ss_tot = float(np.sum((x - x.mean()) ** 2))
     r2 = 1 - sse / ss_tot if ss_tot > 0 else None
     model = USL(s, k, lam)
-    warns += _fit_warnings(s, k, lam, r2)
+    # On sigma's lower bound, the gradient of the squared error says whether the data pull
+    # sigma below 0 (superlinear) or merely sit at it (linear): J's sigma column against r.
+    pull = float(J[:, 0] @ r)
+    superlinear = s <= 0 and pull > 1e-9 * float(np.linalg.norm(J[:, 0]) * np.linalg.norm(x))
+    warns += _fit_warnings(s, k, lam, r2, superlinear)
     return USLFit(model=model, n=tuple(n.tolist()), x=tuple(x.tolist()),
                   latency=None if latency is None else tuple(np.asarray(latency, float).tolist()),
                   stderr=stderr, ci=ci, r_squared=r2, residuals=tuple((-r).tolist()),
@@ -427,17 +434,27 @@ def fit_usl(n, x, latency=None, source: str = "load test", latency_column: str |
                   latency_statistic=latency_statistic if latency is not None else None)
 
 
-def _fit_warnings(s: float, k: float, lam: float, r2: float | None) -> list[str]:
-    """What a reader must know about a fit: coefficients on their bounds, a poor R^2."""
+def _fit_warnings(s: float, k: float, lam: float, r2: float | None,
+                  superlinear: bool = False) -> list[str]:
+    """What a reader must know about a fit: coefficients on their bounds, a poor R^2.
+    `superlinear`: the data pull sigma below its bound 0 (not merely scale linearly)."""
     warns = []
-    if s <= 0:
+    if s <= 0 and superlinear:
         warns.append("sigma is on its lower bound 0: the data look superlinear (better than "
                      "linear scaling); capacity degradation usually follows such a phase, so do "
                      "not extrapolate it")
-    if k <= 0:
+    elif s <= 0:
+        warns.append("sigma = 0: the data scale linearly over the measured range (no contention "
+                     "measured); do not extrapolate it past the largest measured "
+                     "concurrency")
+    if k <= 0 and s > 0:
         warns.append("kappa is on its lower bound 0: too small to place a peak N*; the "
-                     f"throughput ceiling is Amdahl's lambda/sigma"
-                     + (f" = {plain(lam / s)}" if s > 0 else ""))
+                     f"throughput ceiling is Amdahl's lambda/sigma = {plain(lam / s)}")
+    elif k <= 0:
+        warns.append("kappa is on its lower bound 0 and sigma is 0: the fitted curve rises "
+                     "linearly with no peak and no ceiling; the per-instance limit is the "
+                     "throughput at the largest measured concurrency, and nothing is known past "
+                     "it")
     if s >= 1 - 1e-9 or k >= 1 - 1e-9:
         warns.append("a coefficient is on its upper bound 1: the fit is unreliable; check the "
                      "concurrency column")
@@ -467,6 +484,9 @@ def per_instance_limit(fit: USLFit, unit: str = "req/s") -> tuple[float, str]:
         x = m.amdahl_ceiling
         how = f"the Amdahl ceiling lambda / sigma = {plain(x)} {unit} (kappa = 0: no peak)"
     else:
-        raise CapplanError("sigma = kappa = 0: the curve scales linearly without a limit; give "
-                           "--per-instance, or a load test that reaches its limit")
+        # Only coefficients given without measurements get here (a fit has a largest N).
+        raise CapplanError("sigma = kappa = 0: the curve rises linearly without a limit, so it "
+                           "gives no per-instance limit and no rate at which the objective is "
+                           "reached: give --sigma or --kappa above 0 (from a load test that "
+                           "reaches its limit)")
     return x, f"USL fit of the load test: {how}"
