@@ -417,7 +417,10 @@ def fit_usl(n, x, latency=None, source: str = "load test", latency_column: str |
     names = ("sigma", "kappa", "lambda")
     vals = (s, k, lam)
     stderr = {nm: float(e) for nm, e in zip(names, se)}
-    ci = {nm: (v - tq * e, v + tq * e) for nm, v, e in zip(names, vals, se)}
+    # An interval never leaves its coefficient's range (sigma and kappa in [0, 1], lambda >= 0):
+    # values outside it are not models the fit could have returned.
+    ci = {nm: (max(v - tq * e, low), min(v + tq * e, high))
+          for nm, v, e, low, high in zip(names, vals, se, LOWER, UPPER)}
     ss_tot = float(np.sum((x - x.mean()) ** 2))
     r2 = 1 - sse / ss_tot if ss_tot > 0 else None
     model = USL(s, k, lam)
@@ -426,6 +429,12 @@ def fit_usl(n, x, latency=None, source: str = "load test", latency_column: str |
     pull = float(J[:, 0] @ r)
     superlinear = s <= 0 and pull > 1e-9 * float(np.linalg.norm(J[:, 0]) * np.linalg.norm(x))
     warns += _fit_warnings(s, k, lam, r2, superlinear)
+    if model.n_star is not None and model.n_star < float(n.min()):
+        warns.append(f"N* = {model.n_star:.2f} is below the lowest measured concurrency "
+                     f"{float(n.min()):g}: throughput falls from the first step, so the load "
+                     "test never scaled; the per-instance limit is the highest measured "
+                     "throughput, not the curve's X(N*); check the test (a client or warm-up "
+                     "bottleneck, the concurrency column) before trusting it")
     return USLFit(model=model, n=tuple(n.tolist()), x=tuple(x.tolist()),
                   latency=None if latency is None else tuple(np.asarray(latency, float).tolist()),
                   stderr=stderr, ci=ci, r_squared=r2, residuals=tuple((-r).tolist()),
@@ -470,7 +479,15 @@ def per_instance_limit(fit: USLFit, unit: str = "req/s") -> tuple[float, str]:
     objective (`capplan.limits`), and the lower of the two binds. `unit` labels the load test's
     throughput (per second) in the sentence: the traffic's count, e.g. orders/s."""
     m = fit.model
-    if m.n_star is not None:
+    if m.n_star is not None and fit.n and m.n_star < min(fit.n):
+        # The curve's peak lies below the data: only a measured rate is defensible, and it is
+        # a lower bound on what the instance carries (fit_usl warns that the test never scaled).
+        i = max(range(len(fit.x)), key=lambda j: (fit.x[j], -fit.n[j]))
+        x = fit.x[i]
+        how = (f"the highest measured throughput, {plain(x)} {unit} at N = {fit.n[i]:g} (N* = "
+               f"{m.n_star:.2f} is below the lowest measured concurrency {min(fit.n):g}: the "
+               "test never scaled, so the curve's X(N*) is not used)")
+    elif m.n_star is not None:
         x = m.x_max
         how = f"X(N*) = {plain(x)} {unit} at N* = {m.n_star:.1f}, the highest throughput"
         if fit.is_extrapolation(m.n_star):
