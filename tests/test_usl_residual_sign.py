@@ -23,3 +23,13 @@ def test_usl_json_residuals_keep_r_sign(tmp_path):
 
     doc = json.loads(json.dumps(usl_doc(fit_usl(N, X))))
     assert np.allclose(doc["residuals"], R_RESIDUALS, atol=0.02)
+
+
+def test_residuals_per_hour_input_are_r_values_per_second(tmp_path):
+    import capplan
+
+    csv = tmp_path / "sdm91.csv"
+    csv.write_text("load,throughput\n" + "".join(f"{n},{x}\n" for n, x in zip(N, X)))
+    doc = capplan.fit_usl(str(csv), throughput_unit="hour").to_dict()
+    # usl.json throughputs are per second: R's per-hour residuals / 3600.
+    assert np.allclose(np.array(doc["residuals"]) * 3600, R_RESIDUALS, atol=0.02)
