@@ -40,6 +40,10 @@ from typing import TYPE_CHECKING
 from capplan.errors import CapplanError
 from capplan.numbers import plain
 
+# The recommended rate limit (load shedding) sits this far below the rate at which p99 reaches
+# the latency objective; the fleet is sized to run under it, so it never throttles planned traffic.
+RATE_LIMIT_MARGIN = 0.10
+
 if TYPE_CHECKING:
     from capplan.usl import USL
 
@@ -117,11 +121,19 @@ class CapacityModel:
         return self.per_instance_limit * self.target_utilization
 
     @property
+    def latency_rate(self) -> float | None:
+        """The rate one instance may carry under the latency objective: where p99 reaches it,
+        less the recommended rate limit's margin. Sized to it, normal running never meets the
+        rate limit, which is set at the same figure."""
+        lat = self.latency_limit
+        return None if lat is None else lat.rate * (1 - RATE_LIMIT_MARGIN)
+
+    @property
     def binding(self) -> str:
-        """Which limit sets the normal per-instance rate: 'latency_slo' when p99 reaches the
-        objective below the utilization target, else 'utilization'."""
-        u, lat = self.utilization_rate, self.latency_limit
-        if self.fleet_usl is None and u is not None and lat is not None and lat.rate < u:
+        """Which limit sets the normal per-instance rate: 'latency_slo' when the latency rate
+        (`latency_rate`) is below the utilization target's, else 'utilization'."""
+        u, lat = self.utilization_rate, self.latency_rate
+        if self.fleet_usl is None and u is not None and lat is not None and lat < u:
             return "latency_slo"
         return "utilization"
 
@@ -131,7 +143,7 @@ class CapacityModel:
         if self.per_instance_limit is None:
             return None
         if self.binding == "latency_slo":
-            return self.latency_limit.rate
+            return self.latency_rate
         return self.utilization_rate
 
     @property

@@ -10,7 +10,8 @@ meets the objective. It comes from
   with `--service-time`, s is given and c = limit x s.
 The lower of the two limits binds the normal per-instance rate (`CapacityModel.binding`). The
 recommended rate limit (load shedding) is the highest rate at which the objective holds, less a
-stated margin; it is not the headroom target, which is for sizing.
+stated margin; the latency limit that sizes the fleet carries the same margin, so the rate
+limit never throttles the traffic the fleet is sized for. It is not the headroom target.
 
 Rates are in the traffic's unit (`units.RateUnit`); the load test's throughput and M/M/c are per
 second, so with a unit of another time base (hires/day) their rates are converted exactly and the
@@ -22,12 +23,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from capplan.capacity import CapacityModel, LatencyLimit
+from capplan.capacity import RATE_LIMIT_MARGIN, CapacityModel, LatencyLimit
 from capplan.units import RateUnit
 from capplan.numbers import duration, plain
 from capplan.numbers import rate as fmt_rate
 
-MARGIN = 0.10  # the recommended rate limit sits this far below the rate at which p99 = objective
+MARGIN = RATE_LIMIT_MARGIN  # the rate limit sits this far below the rate at which p99 = objective
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +159,7 @@ def rate_limits(capacity: CapacityModel) -> RateLimits:
     u = capacity.utilization_rate
     label = capacity.unit
     binding = capacity.binding
-    recommended = None if lat is None else lat.rate * (1 - MARGIN)
+    recommended = capacity.latency_rate  # p99's rate less the margin: what a latency-bound fleet is sized to
     if lat is None:
         note = ("no latency objective: the utilization target alone limits the rate; give "
                 "--latency-slo (with --service-time or a --load-test) for a rate limit")
@@ -166,9 +167,12 @@ def rate_limits(capacity: CapacityModel) -> RateLimits:
         note = ("the fleet is sized by its scale-out fit at the target utilization; the latency "
                 "limit is one instance's and sets the recommended rate limit only")
     elif binding == "latency_slo":
-        note = (f"p99 reaches the objective at {plain(lat.rate)} {label} an instance, below the "
-                f"utilization target's {plain(u)}: the latency objective binds and sizes the fleet")
+        note = (f"p99 reaches the objective at {plain(lat.rate)} {label} an instance; less the "
+                f"rate limit's {MARGIN:.0%} margin, {plain(recommended)} is below the utilization "
+                f"target's {plain(u)}: the latency objective binds and sizes the fleet, which then "
+                "never meets the rate limit in normal running")
     else:
         note = (f"the utilization target ({plain(u)} {label} an instance) is below the rate at which "
-                f"p99 reaches the objective ({plain(lat.rate)}): the target binds")
+                f"p99 reaches the objective ({plain(lat.rate)}) less the rate limit's "
+                f"{MARGIN:.0%} margin ({plain(recommended)}): the target binds")
     return RateLimits(u, lat, binding, recommended, MARGIN, note)

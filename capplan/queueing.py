@@ -167,7 +167,7 @@ def _rate_limit(words: list, *, service_time, servers, capacity, util_rate, targ
                 latency_slo, latency_limit, unit: RateUnit):
     """(SLO rate, its utilization, which limit binds, the recommended rate limit, its basis in
     words), per second; the sentences about them go into `words`."""
-    from capplan.limits import MARGIN
+    from capplan.capacity import RATE_LIMIT_MARGIN as MARGIN
 
     per_s = unit.per_second
 
@@ -187,15 +187,16 @@ def _rate_limit(words: list, *, service_time, servers, capacity, util_rate, targ
             slo_rate = max_rate_for_slo(service_time, c, latency_slo)
             how = f"M/M/c with {c} server(s) of {service_time * 1000:.4g} ms"
         slo_util = slo_rate / capacity
-        binding = "latency_slo" if slo_rate < util_rate else "utilization"
-        limit = slo_rate * (1 - MARGIN)
+        limit = slo_rate * (1 - MARGIN)  # also the rate a latency-bound fleet is sized to
+        binding = "latency_slo" if limit < util_rate else "utilization"
         basis = (f"the highest rate at which p99 stays within {latency_slo * 1000:g} ms, "
                  f"{rate(slo_rate)} {per_s}, less a {MARGIN:.0%} margin")
         words.append(f"p99 response stays within {latency_slo * 1000:g} ms up to {rate(slo_rate)} "
                      f"{per_s} per instance ({how}), {slo_util:.0%} utilization: past it waiting "
                      "time climbs steeply (the cliff)")
         words.append(f"limits per instance: the utilization target allows {rate(util_rate)} "
-                     f"{per_s}, the latency objective {rate(slo_rate)} {per_s}: the "
+                     f"{per_s}, the latency objective {rate(limit)} {per_s} (with the rate "
+                     f"limit's {MARGIN:.0%} margin): the "
                      f"{'latency objective' if binding == 'latency_slo' else 'utilization target'}"
                      " binds (the lower)")
     return slo_rate, slo_util, binding, limit, basis

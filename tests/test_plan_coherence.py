@@ -298,10 +298,11 @@ def test_measured_latency_sets_the_slo_rate(tmp_path, column, scale):
     lim = c.latency_limit
     assert lim.method == "measured" and lim.rate == pytest.approx(400)
     assert (column in lim.statistic) and (("p99" in lim.statistic) == (column != "latency"))
-    # The fit's X(N*) x 0.6 is above 400: the objective binds and sizes the fleet.
-    assert c.per_instance_limit * 0.6 > 400 and c.binding == "latency_slo"
-    assert c.usable_per_instance == pytest.approx(400)
-    assert res.plan.scenarios["nominal"].months[0].instances == 10  # 4,000 / 400
+    # The fit's X(N*) x 0.6 is above 400 less the rate limit's 10% margin: the objective binds
+    # and sizes the fleet at 360, the recommended rate limit, which normal running never meets.
+    assert c.per_instance_limit * 0.6 > 360 and c.binding == "latency_slo"
+    assert c.usable_per_instance == pytest.approx(360)
+    assert res.plan.scenarios["nominal"].months[0].instances == 12  # 4,000 / 360 = 11.1
     assert res.plan.rate_limits.recommended_rate_limit == pytest.approx(360)  # 400 less 10%
 
 
@@ -352,8 +353,30 @@ def test_service_time_limit_both_limits_and_the_recommended_rate():
     ct = tight.plan.capacity
     want = 20 - math.log(100) / 0.25
     assert ct.latency_limit.servers_per_instance == 1
-    assert ct.binding == "latency_slo" and ct.usable_per_instance == pytest.approx(want, rel=1e-6)
-    assert tight.plan.scenarios["nominal"].months[0].instances == math.ceil(1500 / want)
+    assert ct.binding == "latency_slo"
+    assert ct.usable_per_instance == pytest.approx(want * 0.9, rel=1e-6)  # less the 10% margin
+    assert tight.plan.scenarios["nominal"].months[0].instances == math.ceil(1500 / (want * 0.9))
+
+
+@pytest.mark.parametrize("share", [0.5, 0.85, 0.92, 0.97, 1.05])
+def test_the_rate_limit_never_throttles_the_rate_the_fleet_is_sized_for(share):
+    """The utilization target's rate at `share` of the rate where p99 reaches the objective:
+    between 90% and 100% of it (0.92, 0.97) the target's rate used to size the fleet above the
+    recommended rate limit (the latency rate less 10%), so planned traffic would be shed."""
+    s = Settings(per_instance=600, instances=4, service_time="50ms", latency_slo="250ms",
+                 months=1)
+    slo_rate = plan_from_numbers(s, peak=1500, mean=200,
+                                 today=START).plan.capacity.latency_limit.rate
+    target = share * slo_rate / 600
+    res = plan_from_numbers(dataclasses.replace(s, target_utilization=target), peak=1500,
+                            mean=200, today=START)
+    c, lim = res.plan.capacity, res.plan.rate_limits
+    assert lim.recommended_rate_limit == pytest.approx(0.9 * slo_rate)
+    assert c.usable_per_instance == pytest.approx(min(share, 0.9) * slo_rate)
+    assert c.usable_per_instance <= lim.recommended_rate_limit * (1 + 1e-12)
+    assert c.binding == ("latency_slo" if share > 0.9 else "utilization") == lim.binding
+    assert res.queueing.binding == lim.binding
+    assert res.queueing.rate_limit_per_instance == pytest.approx(lim.recommended_rate_limit)
 
 
 def test_throughput_unit_scales_to_per_second():

@@ -172,6 +172,8 @@ def test_a_rate_is_written_one_way_in_the_sentences():
     w = worksheet(mean_rate=200, peak_rate=1500, service_time=0.05, instances=4,
                   target_utilization=0.6, servers_per_instance=30, latency_slo=0.25)
     text = " ".join(w.at_peak)
-    assert f"the latency objective {rate(slo_rate)} req/s" in text
+    assert f"p99 response stays within 250 ms up to {rate(slo_rate)} req/s" in text
+    assert f"the latency objective {rate(0.9 * slo_rate)} req/s (with the rate limit's 10% " \
+        "margin)" in text
     assert f"a rate limit of {rate(0.9 * slo_rate)} req/s" in text and rate(0.9 * slo_rate) == "500"
     assert "555.8" not in text and "500.2" not in text

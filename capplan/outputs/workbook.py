@@ -122,7 +122,10 @@ def _input_rows(doc: dict, usl: bool) -> list[tuple]:
                   unit, RATE, cap["limit_source"], True),
                  ("latency_limit_rate", "Latency-SLO rate per instance", lat.get("rate"), unit,
                   RATE, (lat.get("description")
-                         or "blank: no latency objective")[:200], True)]
+                         or "blank: no latency objective")[:200], True),
+                 ("rate_limit_margin", "Rate limit's margin below it", lim.get("margin", 0.1),
+                  "fraction", PCT, "the recommended rate limit, and a latency-bound fleet's rate "
+                  "per instance, sit this far below the latency-SLO rate", True)]
     rows += [
         ("target_utilization", "Target utilization", cap["target_utilization"], "fraction", PCT,
          "headroom kept on every instance in normal running", True),
@@ -167,10 +170,12 @@ def _derived_rows(usl: bool) -> list[tuple]:
                   '=IF(ISNUMBER(per_instance_limit),per_instance_limit*target_utilization,"")', RATE,
                   "per instance: limit × target"),
                  ("usable_per_instance", "Usable per instance (the binding limit)",
-                  "=IF(ISNUMBER(latency_limit_rate),MIN(utilization_rate,latency_limit_rate),"
-                  "utilization_rate)", RATE, "the lower of the two limits"),
+                  "=IF(ISNUMBER(latency_limit_rate),MIN(utilization_rate,"
+                  "latency_limit_rate*(1-rate_limit_margin)),utilization_rate)", RATE,
+                  "the lower of the two limits (the latency one less the rate limit's margin)"),
                  ("binding", "Binding limit",
-                  '=IF(AND(ISNUMBER(latency_limit_rate),latency_limit_rate<utilization_rate),'
+                  '=IF(AND(ISNUMBER(latency_limit_rate),'
+                  'latency_limit_rate*(1-rate_limit_margin)<utilization_rate),'
                   '"latency SLO","utilization target")', None, ""),
                  ("fleet_carries", "Today's fleet carries",
                   '=IF(ISNUMBER(current_instances),' + carried_by("current_instances", usl=False)
