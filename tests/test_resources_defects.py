@@ -1,0 +1,83 @@
+"""Defects found by a fresh-eyes trial of `capplan capacity` / `forecast --capacity-from`, each
+checked against a value worked by hand or by an independent fit."""
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from capplan.ingest.metrics import MetricSpec, read_metrics
+from capplan.resources import fit_resources, limit_for_plan
+
+# util = 0.1 + 0.004 x + 0.00005 x^2: 0.6 is reached where 0.00005 x^2 + 0.004 x - 0.5 = 0,
+# x = (-0.004 + sqrt(0.004^2 + 4 * 0.00005 * 0.5)) / (2 * 0.00005) = 67.70 req/s.
+A, B, C = 0.1, 0.004, 0.00005
+HAND_LIMIT = (-B + math.sqrt(B * B + 4 * C * (0.6 - A))) / (2 * C)
+
+
+def convex_csv(tmp_path, n=600, seed=3):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(5, 60, n)  # independent samples: no autocorrelation to widen the interval
+    y = A + B * x + C * x * x + rng.normal(0, 0.01, n)
+    path = tmp_path / "convex.csv"
+    pd.DataFrame({"time": pd.date_range("2024-01-01", periods=n, freq="5min", tz="UTC"),
+                  "rps": x, "cpu": y}).to_csv(path, index=False)
+    return path, x, y
+
+
+def test_hand_limit():
+    assert HAND_LIMIT == pytest.approx(67.7033, abs=1e-3)
+
+
+def test_convex_relation_plans_on_the_quadratic_limit(tmp_path):
+    import statsmodels.api as sm
+    from scipy import stats
+
+    path, x, y = convex_csv(tmp_path)
+    table = read_metrics(MetricSpec("throughput", "rps", str(path)),
+                         [MetricSpec("cpu", "cpu", str(path))])
+    r = fit_resources(table)
+    f = r.fit("cpu")
+    assert not f.linear and f.curvature == "convex"
+    assert f.limit_method == "quadratic"
+    assert f.limit == pytest.approx(HAND_LIMIT, abs=0.6)  # the hand value, within the noise
+    assert f.limit_line > HAND_LIMIT + 3  # the straight line overstates it (about 75)
+    assert f.limit_low < HAND_LIMIT < f.limit_high
+    # The interval against an independent first-order (delta-method) one from a plain OLS
+    # quadratic: Var(L) = g'Vg / q'(L)^2, g = (1, L, L^2).
+    X = np.column_stack([np.ones_like(x), x, x * x])
+    ols = sm.OLS(y, X).fit()
+    c0, c1, c2 = ols.params
+    lim = (-c1 + math.sqrt(c1 * c1 - 4 * c2 * (c0 - 0.6))) / (2 * c2)
+    g = np.array([1, lim, lim * lim])
+    se = math.sqrt(g @ ols.cov_params() @ g) / (c1 + 2 * c2 * lim)
+    half = stats.t.ppf(0.975, x.size - 3) * se
+    assert f.limit == pytest.approx(lim, rel=1e-6)
+    assert (f.limit_high - f.limit_low) / 2 == pytest.approx(half, rel=0.05)
+    assert any("the limit used is the quadratic's" in w for w in f.warnings)
+    # Downstream: the plan sizes on the quadratic's limit (at 100%: divided by the target).
+    pl = limit_for_plan(r)
+    assert pl.limit * 0.6 == pytest.approx(f.limit, rel=1e-12)
+    assert pl.limit_low * 0.6 == pytest.approx(f.limit_low, rel=1e-12)
+    assert "quadratic" in pl.source
+    # The same fit at another target: the quadratic solved by hand at 0.5.
+    at_half = (-c1 + math.sqrt(c1 * c1 - 4 * c2 * (c0 - 0.5))) / (2 * c2)
+    assert f.limit_at(0.5)[0] == pytest.approx(at_half, rel=1e-6)
+    assert f.headroom == pytest.approx(f.limit / x.max(), rel=1e-9)
+
+
+def test_convex_capacity_json_is_coherent(tmp_path, cli):
+    path, x, _ = convex_csv(tmp_path)
+    code, so, se = cli("capacity", path, "--throughput", "rps", "--resource", "cpu=cpu",
+                       "--no-report", "--out", tmp_path / "o")
+    assert code == 0, se
+    doc = json.loads((tmp_path / "o" / "capacity.json").read_text())
+    (cpu,) = doc["resources"]
+    assert cpu["limit"] == pytest.approx(HAND_LIMIT, abs=0.6)
+    assert cpu["limit_method"] == "quadratic" and cpu["limit"] == cpu["limit_quadratic"]
+    assert cpu["limit_line"] > cpu["limit"]
+    assert doc["plan_limit"]["limit"] * 0.6 == pytest.approx(cpu["limit"], rel=1e-12)
+    assert cpu["headroom"] == pytest.approx(cpu["limit"] / x.max(), rel=1e-9)
+    assert f"{cpu['limit']:.2f}" in so
+    assert f"{cpu['limit_line']:.2f}" not in so.split("binding resource")[1]
