@@ -81,3 +81,54 @@ def test_convex_capacity_json_is_coherent(tmp_path, cli):
     assert cpu["headroom"] == pytest.approx(cpu["limit"] / x.max(), rel=1e-9)
     assert f"{cpu['limit']:.2f}" in so
     assert f"{cpu['limit_line']:.2f}" not in so.split("binding resource")[1]
+
+
+def counts_csv(tmp_path, n=120):
+    """cnt: requests counted per 5 minutes (whole numbers); cpu = 10% + 0.5 points per req/s,
+    so by hand the 60% limit is (60 - 10) / 0.5 = 100 req/s, i.e. 30,000 per 5 minutes."""
+    rng = np.random.default_rng(7)
+    rps = rng.uniform(20, 70, n)
+    cnt = np.round(rps * 300)
+    path = tmp_path / "cnt.csv"
+    pd.DataFrame({"time": pd.date_range("2024-01-01", periods=n, freq="5min", tz="UTC"),
+                  "cnt": cnt, "cpu": 10 + 0.5 * cnt / 300 + rng.normal(0, 0.05, n)}
+                 ).to_csv(path, index=False)
+    return path
+
+
+def test_counts_per_interval_warned_on_the_capacity_path(tmp_path, cli):
+    path = counts_csv(tmp_path)
+    code, so, se = cli("capacity", path, "--throughput", "cnt", "--resource", "cpu=cpu",
+                       "--no-report", "--out", tmp_path / "o")
+    assert code == 0, se
+    flat = " ".join(so.split())
+    said = "every value of column 'cnt' is a whole number at a 5 min interval"
+    assert said in flat and "pass --per-interval if each counts 5 min" in flat
+    doc = json.loads((tmp_path / "o" / "capacity.json").read_text())
+    assert any(said in n and n.startswith("warning: ") for n in doc["notes"])
+    # With --per-interval the limit is the hand value, and the warning is gone.
+    code, so, se = cli("capacity", path, "--throughput", "cnt", "--resource", "cpu=cpu",
+                       "--per-interval", "--no-report", "--out", tmp_path / "p")
+    assert code == 0, se
+    doc = json.loads((tmp_path / "p" / "capacity.json").read_text())
+    assert doc["resources"][0]["limit"] == pytest.approx(100, rel=0.01)
+    assert not any(said in n for n in doc["notes"])
+    # --rate confirms the column as a rate: no warning.
+    code, so, se = cli("capacity", path, "--throughput", "cnt", "--resource", "cpu=cpu",
+                       "--rate", "--no-report", "--out", tmp_path / "q")
+    assert code == 0 and said not in " ".join(so.split())
+
+
+def test_counts_warning_uses_the_readers_detection(tmp_path):
+    """The words come from `rates.decide_kind` (what `analyze` says), the advice is the one
+    `forecast --capacity-from` can follow (its --per-interval is the traffic's)."""
+    from capplan.ingest import read_traffic
+
+    path = counts_csv(tmp_path)
+    (reader,) = read_traffic(str(path), value_column="cnt").quality.notes
+    table = read_metrics(MetricSpec("throughput", "cnt", str(path)),
+                         [MetricSpec("cpu", "cpu", str(path))])
+    (note,) = [n for n in table.notes if "whole number" in n]
+    assert reader.split(": pass --per-interval")[0].removeprefix("warning: ") in note
+    assert "must be a per-second rate" in note
+    assert note in fit_resources(table).notes  # and so in capacity.json / plan.json notes

@@ -110,10 +110,14 @@ def rebase_spec(text: str, base: Path, role: str | None = None) -> str:
 def read_metrics(throughput: MetricSpec, resources: list[MetricSpec], *,
                  instances: MetricSpec | None = None, time_column: str | None = None,
                  timezone: str = "UTC", per_interval: bool = False, counter: bool = False,
-                 sheet: str | None = None) -> MetricsTable:
+                 rate: bool = False, sheet: str | None = None,
+                 throughput_flags: bool = False) -> MetricsTable:
     """Read every column and join them on identical timestamps.
 
-    `per_interval` / `counter` apply to the throughput column only (utilizations are levels).
+    `per_interval` / `counter` / `rate` apply to the throughput column only (utilizations are
+    levels). `throughput_flags`: the command takes those flags for the metrics' throughput
+    (`capplan capacity`), so a warning on its reading may advise them; else (`forecast
+    --capacity-from`, whose --per-interval is the traffic's) it advises a per-second export.
     """
     from capplan.ingest import read_traffic
 
@@ -143,8 +147,8 @@ def read_metrics(throughput: MetricSpec, resources: list[MetricSpec], *,
                 raise CapplanError(str(exc).replace("--value-column", flag)) from exc
         return cache[key]
 
-    series = {"throughput": read(throughput, "--throughput", per_interval=per_interval,
-                                 counter=counter)}
+    kind = {"rate": True} if rate else {"per_interval": per_interval, "counter": counter}
+    series = {"throughput": read(throughput, "--throughput", **kind)}
     # Utilizations and instance counts are levels: read as given (rate=True), never taken for
     # counts per interval from their name or whole numbers.
     for r in resources:
@@ -155,10 +159,37 @@ def read_metrics(throughput: MetricSpec, resources: list[MetricSpec], *,
     if instances is not None:
         specs["instances"] = instances
     frame, notes = _join(series, specs)
+    notes = _reader_notes(series, specs, throughput_flags) + notes
     interval = series["throughput"].interval_seconds
     return MetricsTable(frame=frame, throughput=throughput, resources=tuple(resources),
                         instances=instances, series=series, interval_seconds=interval,
                         timezone=timezone, notes=tuple(notes))
+
+
+def _reader_notes(series: dict, specs: dict, throughput_flags: bool) -> list[str]:
+    """What the reader said of each column (its quality notes: a throughput of whole numbers
+    read as a rate, dropped rows, ...), naming the column; a warning keeps its "warning: "
+    head, so every output shows it as one. The reader's advice names `analyze`'s flags; here
+    it names what this command takes."""
+    from capplan.ingest.rates import WARNING, _fmt_seconds
+
+    out = []
+    for name, t in series.items():
+        for note in t.quality.notes:
+            warn = note.startswith(WARNING)
+            body = note[len(WARNING):] if warn else note
+            head, sep, _ = body.partition(": pass --per-interval")
+            if sep:
+                every = _fmt_seconds(t.interval_seconds)
+                body = head + (f": pass --per-interval if each counts {every}, or --rate to "
+                               "confirm" if throughput_flags else
+                               ": the metrics' throughput must be a per-second rate: export it "
+                               "as one, or fit it with `capplan capacity ... --per-interval`")
+            text = f"{specs[name].describe()} ({name}): {body}"
+            text = WARNING + text if warn else text
+            if text not in out:
+                out.append(text)
+    return out
 
 
 def _join(series: dict, specs: dict) -> tuple[pd.DataFrame, list[str]]:

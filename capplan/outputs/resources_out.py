@@ -207,7 +207,7 @@ def print_resources(console, result: CapacityFromMetrics, unit: str = "req/s") -
         verdict = "flat-topping DETECTED" if ft.detected else "no flat-topping"
         console.print(f"  [{style}]{esc(str(label))}: {verdict}: {esc(ft.method)}[/]")
     for n in result.notes:
-        console.print(f"  {esc(n)}")
+        console.print(f"  [yellow]{esc(n)}[/]" if n.startswith("warning: ") else f"  {esc(n)}")
 
 
 # ---- figures -------------------------------------------------------------------------------
