@@ -34,6 +34,7 @@ The binding resource is the one with the lowest limit.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -258,12 +259,28 @@ def quadratic_limit_interval(coefs, cov, target: float, dof: int,
     return limit, low, high
 
 
+def _exact_fit_warning(fit, y) -> str | None:
+    """The robust scale is 0 (to rounding) when more than half the points lie exactly on the
+    line: metrics do not; one column computed from the other does."""
+    import numpy as np
+
+    if float(fit.scale) > 1e-9 * float(np.ptp(y)):
+        return None
+    return ("more than half the points lie exactly on the fitted line (robust scale 0): real "
+            "utilization is noisy, so check the column is measured, not computed from the "
+            "throughput; the intervals shown are near zero width and mean little")
+
+
 def _robust_line(x, y):
     import numpy as np
     import statsmodels.api as sm
 
     X = np.column_stack([np.ones_like(x), x])
-    return sm.RLM(y, X, M=sm.robust.norms.HuberT()).fit()
+    # statsmodels warns (ConvergenceWarning) when the robust scale is 0: the caller says that in
+    # words (`_exact_fit_warning`), so the library's line never reaches the user's terminal.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return sm.RLM(y, X, M=sm.robust.norms.HuberT()).fit()
 
 
 def _quadratic_check(x, y, intercept, slope, limit, target):
@@ -303,7 +320,13 @@ def _set_aside_outliers(x, y, times):
     from statsmodels.nonparametric.smoothers_lowess import lowess
 
     frac = min(1.0, max(LOWESS_SHARE, LOWESS_NEIGHBOURS / x.size))
-    trend = lowess(y, x, frac=frac, it=3, delta=0.01 * float(np.ptp(x)), return_sorted=False)
+    # LOWESS can divide 0 by 0 inside (a throughput range it cannot resolve, such as 1e-9
+    # wide; residuals exactly 0): numpy's warning is kept off the terminal, and a NaN trend
+    # leaves its points in (a NaN z is never beyond the limit).
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore")
+        trend = lowess(y, x, frac=frac, it=3, delta=0.01 * float(np.ptp(x)),
+                       return_sorted=False)
     resid = y - trend
     scale = float(np.median(np.abs(resid))) / 0.6745
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -313,7 +336,7 @@ def _set_aside_outliers(x, y, times):
     if out.sum() > MAX_OUTLIER_SHARE * x.size or x.size - out.sum() < MIN_POINTS:
         # Many points far out: heavy tails or two regimes, not a few bad samples. Keep them all
         # (Huber already limits their pull) and say so.
-        warns.append(f"{int(out.sum())} of {x.size} points lie beyond {OUTLIER_LIMIT:g} robust "
+        warns.append(f"{int(out.sum()):,} of {x.size:,} points lie beyond {OUTLIER_LIMIT:g} robust "
                      f"SDs, more than {MAX_OUTLIER_SHARE:.0%} (or too many to leave out): kept; "
                      "the residuals are heavy-tailed or mix two regimes")
         out = np.zeros_like(out)
@@ -389,6 +412,9 @@ def fit_resource(name: str, source: str, x, y, times, target: float, unit_read: 
                            "needs throughput that varies")
     fit = _robust_line(xk, yk)
     intercept, slope = (float(v) for v in fit.params)
+    exact = _exact_fit_warning(fit, yk)
+    if exact:
+        warns.append(exact)
     resid = yk - (intercept + slope * xk)
     r_e, r_x = _lag1(resid), _lag1(xk)
     product = min(r_e * r_x, 0.99)

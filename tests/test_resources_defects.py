@@ -132,3 +132,45 @@ def test_counts_warning_uses_the_readers_detection(tmp_path):
     assert reader.split(": pass --per-interval")[0].removeprefix("warning: ") in note
     assert "must be a per-second rate" in note
     assert note in fit_resources(table).notes  # and so in capacity.json / plan.json notes
+
+
+def _times(n):
+    return pd.date_range("2024-01-01", periods=n, freq="5min", tz="UTC")
+
+
+def test_exact_line_no_library_warning_and_said_in_words():
+    """utilization = 0.1 + 0.005 x exactly (a column computed from another): statsmodels' RLM
+    warns that its scale is 0; the user gets a sentence instead, and the hand limit
+    (0.6 - 0.1) / 0.005 = 100."""
+    import warnings
+
+    from capplan.resources import fit_resource
+
+    x = np.random.default_rng(0).uniform(20, 70, 300)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        f = fit_resource("cpu", "m.csv column 'cpu'", x, 0.1 + 0.005 * x, _times(300), 0.6)
+    assert [str(w.message) for w in seen] == []
+    assert f.limit == pytest.approx(100, rel=1e-9)
+    assert any("lie exactly on the fitted line" in w for w in f.warnings)
+
+
+def test_tiny_throughput_no_library_warning_and_plain_numbers():
+    """Throughput 0 or 1e-9 (tiny.csv): LOWESS divides 0 by 0 inside; no warning line leaks, and
+    the slope in the sentence has no e-notation."""
+    import warnings
+
+    from capplan.resources import fit_resource
+
+    rng = np.random.default_rng(1)
+    n = 2000
+    x = np.where(np.arange(n) % 50 == 0, 1e-9, 0.0)
+    y = 0.3 + rng.normal(0, 0.005, n) - 3.0e6 * x  # falls with throughput: slope about -3e6
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        f = fit_resource("cpu", "t.csv column 'cpu'", x, y, _times(n), 0.6)
+    assert [str(w.message) for w in seen] == []
+    (said,) = [w for w in f.warnings if "does not rise" in w]
+    assert "e+" not in said and "e-" not in said
+    assert f"{f.slope:,.0f}" in said  # a number of millions in plain digits
+    assert f.slope < -1e6
