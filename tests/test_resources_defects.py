@@ -174,3 +174,54 @@ def test_tiny_throughput_no_library_warning_and_plain_numbers():
     assert "e+" not in said and "e-" not in said
     assert f"{f.slope:,.0f}" in said  # a number of millions in plain digits
     assert f.slope < -1e6
+
+
+def _csv(path, start, n, col, values, freq="5min"):
+    pd.DataFrame({"time": pd.date_range(start, periods=n, freq=freq, tz="UTC"), col: values}
+                 ).to_csv(path, index=False)
+    return path
+
+
+def test_name_equals_file_errors_name_the_column_found(tmp_path, cli, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # short names: an error line elides long paths
+    _csv(tmp_path / "tp.csv", "2024-01-01", 60, "rps", np.linspace(10, 60, 60))
+    _csv(tmp_path / "cpu_late.csv", "2024-01-31", 60, "cpu", np.linspace(20, 50, 60))
+    code, _, se = cli("capacity", "tp.csv", "--throughput", "rps", "--resource", "cpu=cpu_late.csv",
+                      "--out", tmp_path / "o")
+    assert code == 2
+    assert "its value column" not in se
+    assert "cpu_late.csv column 'cpu' from 2024-01-31 00:00" in " ".join(se.split())
+    _csv(tmp_path / "cpu_shift.csv", "2024-01-01 00:01", 60, "cpu",
+                 np.linspace(20, 50, 60))
+    code, _, se = cli("capacity", "tp.csv", "--throughput", "rps", "--resource", "cpu=cpu_shift.csv",
+                      "--out", tmp_path / "o")
+    assert code == 2 and "misaligned" in se and "its value column" not in se
+    assert "cpu_shift.csv column 'cpu'" in " ".join(se.split())
+
+
+def test_too_few_common_timestamps_names_the_columns(tmp_path, cli, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = "three.csv"
+    pd.DataFrame({"time": pd.date_range("2024-01-01", periods=3, freq="5min", tz="UTC"),
+                  "rps": [50.0, 60.0, 70.0], "cpu": [0.3, 0.35, 0.4]}).to_csv(path, index=False)
+    code, _, se = cli("capacity", path, "--throughput", "rps", "--resource", "cpu=cpu",
+                      "--out", tmp_path / "o")
+    flat = " ".join(se.split())
+    assert code == 2 and "only 3 timestamp(s)" in flat
+    assert f"{path} column 'rps': 3" in flat and f"{path} column 'cpu': 3" in flat
+
+
+def test_dropped_rows_by_file_line(tmp_path, cli):
+    """A negative throughput on the 10th data row is line 11 of the file (header line 1)."""
+    rng = np.random.default_rng(4)
+    rps = rng.uniform(20, 70, 60)
+    rps[9] = -5.0
+    path = tmp_path / "neg.csv"
+    pd.DataFrame({"time": pd.date_range("2024-01-01", periods=60, freq="5min", tz="UTC"),
+                  "rps": rps, "cpu": 0.1 + 0.005 * rps + rng.normal(0, 0.01, 60)}
+                 ).to_csv(path, index=False)
+    assert path.read_text().splitlines()[10].split(",")[1] == "-5.0"  # line 11, counted by hand
+    code, so, se = cli("capacity", path, "--throughput", "rps", "--resource", "cpu=cpu",
+                       "--no-report", "--out", tmp_path / "o")
+    assert code == 0, se
+    assert "1 dropped (1 with negative value, first at line 11)" in " ".join(so.split())

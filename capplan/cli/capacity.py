@@ -112,7 +112,11 @@ def capacity(
         if console is not None:
             for role, t in table.series.items():
                 q = t.quality
-                dropped = f", {q.rows_dropped:,} dropped" if q.rows_dropped else ""
+                # Rows by the file's line numbers (the header is line 1), as the reader counts.
+                why = "; ".join(f"{d.count:,} with {d.reason}, first at line {d.first_lines[0]}"
+                                for d in q.dropped if d.first_lines)
+                dropped = (f", {q.rows_dropped:,} dropped" + (f" ({why})" if why else "")
+                           if q.rows_dropped else "")
                 console.print(f"{role}: {t.source.path} column {t.source.value_column!r}: "
                               f"{q.rows_used:,} of {q.rows_read:,} rows used{dropped}",
                               markup=False)

@@ -43,8 +43,9 @@ class MetricSpec:
     path: str
 
     def describe(self) -> str:
-        col = repr(self.column) if self.column else "its value column"
-        return f"{self.path} column {col}"
+        if self.column:
+            return f"{self.path} column {self.column!r}"
+        return f"the value column of {self.path}"  # before the reader has found it
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +156,15 @@ def read_metrics(throughput: MetricSpec, resources: list[MetricSpec], *,
         series[r.name] = read(r, f"--resource {r.name}=COLUMN", rate=True)
     if instances is not None:
         series["instances"] = read(instances, "--instances-column", rate=True)
+    # NAME=FILE and FILE forms: from here on, name the column the reader found.
+    def found(spec: MetricSpec, role: str) -> MetricSpec:
+        column = spec.column or series[role].source.value_column
+        return MetricSpec(spec.name, column, spec.path) if column else spec
+
+    throughput = found(throughput, "throughput")
+    resources = [found(r, r.name) for r in resources]
+    if instances is not None:
+        instances = found(instances, "instances")
     specs = {"throughput": throughput, **{r.name: r for r in resources}}
     if instances is not None:
         specs["instances"] = instances
@@ -199,7 +209,7 @@ def _join(series: dict, specs: dict) -> tuple[pd.DataFrame, list[str]]:
     start = max(s.index[0] for s in rates.values())
     end = min(s.index[-1] for s in rates.values())
     if start > end:
-        spans = "; ".join(f"{specs[n].describe()} {s.index[0]:%Y-%m-%d %H:%M} to "
+        spans = "; ".join(f"{specs[n].describe()} from {s.index[0]:%Y-%m-%d %H:%M} to "
                           f"{s.index[-1]:%Y-%m-%d %H:%M}" for n, s in rates.items())
         raise CapplanError(f"the metrics do not overlap in time ({spans} UTC): export the same "
                            "time range for every column")
@@ -219,8 +229,10 @@ def _join(series: dict, specs: dict) -> tuple[pd.DataFrame, list[str]]:
                 f"{specs[other].describe()} at the same instant (e.g. {a0:%Y-%m-%d %H:%M:%S} vs "
                 f"{b0:%Y-%m-%d %H:%M:%S} UTC): export every column at the same step and "
                 "alignment")
-        raise CapplanError(f"only {matched} timestamp(s) are common to every metric; a fit "
-                           f"needs at least {MIN_ALIGNED}: export a longer common time range")
+        named = "; ".join(f"{specs[n].describe()}: {len(s):,}" for n, s in rates.items())
+        raise CapplanError(f"only {matched} timestamp(s) are common to every metric (samples "
+                           f"read: {named}); a fit needs at least {MIN_ALIGNED}: export a longer "
+                           "common time range")
     notes = []
     for n, s in rates.items():
         lost = inside[n] - matched
