@@ -102,6 +102,12 @@ class ResourceFit:
     quadratic_covariance: tuple = ()  # of (c0, c1, c2), inflated as the line's
 
     @property
+    def interval_widening(self) -> float:
+        """How much wider the intervals are for autocorrelation: the square root of
+        `interval_inflation`, which multiplies the covariance (a variance)."""
+        return math.sqrt(self.interval_inflation)
+
+    @property
     def headroom(self) -> float | None:
         """The limit over the highest per-instance throughput seen (2.0: carries twice that)."""
         if self.limit is None or self.peak_throughput <= 0:
@@ -384,7 +390,8 @@ def _fit_warnings(name, intercept, slope, target, limit, low, high, peak_x, line
                                                "lower" if limit_q is not None and limit else ""))
     if math.sqrt(inflation) >= 1.05:
         warns.append(f"samples are autocorrelated (residual lag-1 r = {r_e:.2f}, throughput "
-                     f"{r_x:.2f}): intervals widened by {math.sqrt(inflation):.2f}x")
+                     f"{r_x:.2f}): intervals widened by {math.sqrt(inflation):.2f}x (the "
+                     f"covariance by {inflation:.2f}x, its square)")
     return warns
 
 

@@ -225,3 +225,35 @@ def test_dropped_rows_by_file_line(tmp_path, cli):
                        "--no-report", "--out", tmp_path / "o")
     assert code == 0, se
     assert "1 dropped (1 with negative value, first at line 11)" in " ".join(so.split())
+
+
+def test_interval_widening_is_the_square_root_of_the_inflation(tmp_path, cli):
+    """AR(1) throughput and residuals (phi 0.8 each): the factor on the covariance,
+    (1 + r_e r_x) / (1 - r_e r_x) from the lag-1 autocorrelations computed here by hand, and the
+    widening the warning and capacity.json state, its square root."""
+    rng = np.random.default_rng(11)
+    n = 400
+    x, e = np.empty(n), np.empty(n)
+    x[0], e[0] = 40.0, 0.0
+    for i in range(1, n):
+        x[i] = 40 + 0.8 * (x[i - 1] - 40) + rng.normal(0, 5)
+        e[i] = 0.8 * e[i - 1] + rng.normal(0, 0.01)
+    path = tmp_path / "ar.csv"
+    pd.DataFrame({"time": pd.date_range("2024-01-01", periods=n, freq="5min", tz="UTC"),
+                  "rps": x, "cpu": 0.1 + 0.005 * x + e}).to_csv(path, index=False)
+    code, so, se = cli("capacity", path, "--throughput", "rps", "--resource", "cpu=cpu",
+                       "--no-report", "--out", tmp_path / "o")
+    assert code == 0, se
+    (cpu,) = json.loads((tmp_path / "o" / "capacity.json").read_text())["resources"]
+
+    def lag1(v):
+        v = np.asarray(v) - np.mean(v)
+        return float(v[:-1] @ v[1:] / (v @ v))
+
+    p = cpu["residual_autocorrelation"] * lag1(x)
+    assert cpu["throughput_autocorrelation"] == pytest.approx(lag1(x), rel=1e-9)
+    assert cpu["interval_inflation"] == pytest.approx((1 + p) / (1 - p), rel=1e-9)
+    assert cpu["interval_widening"] == pytest.approx(math.sqrt((1 + p) / (1 - p)), rel=1e-9)
+    (said,) = [w for w in cpu["warnings"] if "widened" in w]
+    assert f"widened by {cpu['interval_widening']:.2f}x" in said
+    assert f"covariance by {cpu['interval_inflation']:.2f}x" in said

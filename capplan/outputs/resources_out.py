@@ -82,7 +82,8 @@ def resource_doc(f: ResourceFit, binding: str | None) -> dict:
             "peak_throughput": f.peak_throughput, "peak_utilization": f.peak_utilization,
             "headroom": f.headroom, "residual_autocorrelation": f.residual_autocorrelation,
             "throughput_autocorrelation": f.throughput_autocorrelation,
-            "interval_inflation": f.interval_inflation, "warnings": list(f.warnings),
+            "interval_inflation": f.interval_inflation,
+            "interval_widening": f.interval_widening, "warnings": list(f.warnings),
             "outliers": [_exclusion(e) for e in f.outliers]}
 
 
