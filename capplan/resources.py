@@ -34,6 +34,7 @@ The binding resource is the one with the lowest limit.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -91,6 +92,20 @@ class ResourceFit:
     y: np.ndarray  # utilization (fraction) of the points used
     outliers: tuple[Exclusion, ...]
     warnings: tuple[str, ...]
+    # Which curve `limit` comes from: "line", or "quadratic" when the relation curves upwards
+    # (the curvature rule fired) and the quadratic reaches the target first; then `limit_low` /
+    # `limit_high` are the quadratic's interval and `limit_line*` keep the straight line's.
+    limit_method: str = "line"
+    limit_line: float | None = None
+    limit_line_low: float | None = None
+    limit_line_high: float | None = None
+    quadratic_covariance: tuple = ()  # of (c0, c1, c2), inflated as the line's
+
+    @property
+    def interval_widening(self) -> float:
+        """How much wider the intervals are for autocorrelation: the square root of
+        `interval_inflation`, which multiplies the covariance (a variance)."""
+        return math.sqrt(self.interval_inflation)
 
     @property
     def headroom(self) -> float | None:
@@ -100,8 +115,28 @@ class ResourceFit:
         return self.limit / self.peak_throughput
 
     def limit_at(self, target: float) -> tuple[float | None, float | None, float | None]:
-        """(limit, low, high) at another target utilization, from the same fit."""
-        return limit_interval(self.intercept, self.slope, self.covariance, target, self.dof)
+        """(limit, low, high) at another target utilization, from the same fit: the line's, or,
+        when the limit is the quadratic's, the quadratic's where it reaches that target first."""
+        line = limit_interval(self.intercept, self.slope, self.covariance, target, self.dof)
+        if self.limit_method != "quadratic":
+            return line
+        quad = quadratic_limit_interval(self.quadratic, self.quadratic_covariance, target,
+                                        self.dof - 1)
+        if quad[0] is not None and (line[0] is None or quad[0] < line[0]):
+            return quad
+        return line
+
+    def limit_at_line(self, target: float) -> float | None:
+        """The straight line's limit at `target`, whichever curve `limit` comes from."""
+        return limit_interval(self.intercept, self.slope, self.covariance, target, self.dof)[0]
+
+    def utilization_at(self, x: float) -> float:
+        """The fitted utilization (a fraction) at per-instance throughput `x`, on the curve the
+        limit comes from."""
+        if self.limit_method == "quadratic":
+            c0, c1, c2 = self.quadratic
+            return c0 + c1 * x + c2 * x * x
+        return self.intercept + self.slope * x
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,16 +220,78 @@ def limit_interval(intercept: float, slope: float, cov, target: float, dof: int,
     return limit, max((b1 - root) / a2, 0.0), (b1 + root) / a2
 
 
+def _quadratic_limit(coefs, target) -> float | None:
+    """The first crossing of `target` by c0 + c1 X + c2 X^2 on a rising part of the curve."""
+    import numpy as np
+
+    c0, c1, c2 = coefs
+    roots = np.roots([c2, c1, c0 - target]) if c2 else \
+        np.array([(target - c0) / c1]) if c1 else np.array([])
+    rising = [float(r.real) for r in np.atleast_1d(roots) if abs(r.imag) < 1e-12 and r.real > 0
+              and c1 + 2 * c2 * r.real > 0]
+    return min(rising) if rising else None
+
+
+def quadratic_limit_interval(coefs, cov, target: float, dof: int,
+                             confidence: float = CONFIDENCE):
+    """(L, low, high): L where the quadratic reaches `target` first, and the Fieller-type
+    interval {L : (target - q(L))^2 <= t^2 Var(q(L))}, q(L) = c0 + c1 L + c2 L^2,
+    Var(q(L)) = g' V g with g = (1, L, L^2): a quartic in L, whose real roots around L bound
+    the interval (the same construction as `limit_interval`, one degree up). A bound the
+    quartic never reaches is None (unbounded); the low end is at least 0."""
+    import numpy as np
+    from numpy.polynomial import polynomial as P
+    from scipy import stats
+
+    limit = _quadratic_limit(coefs, target)
+    if limit is None:
+        return None, None, None
+    if not len(cov):
+        return limit, None, None
+    q = float(stats.t.ppf(0.5 + confidence / 2, dof))
+    c0, c1, c2 = coefs
+    v = np.asarray(cov, dtype=float)
+    var_poly = np.zeros(5)
+    for i in range(3):
+        for j in range(3):
+            var_poly[i + j] += v[i, j]
+    quartic = P.polysub(P.polymul([target - c0, -c1, -c2], [target - c0, -c1, -c2]),
+                        q * q * var_poly)
+    roots = [float(r.real) for r in P.polyroots(quartic) if abs(r.imag) <= 1e-9 * max(1.0, abs(r))]
+    below = [r for r in roots if r < limit]
+    above = [r for r in roots if r > limit]
+    low = max(max(below), 0.0) if below else 0.0
+    high = min(above) if above else None
+    return limit, low, high
+
+
+def _exact_fit_warning(fit, y) -> str | None:
+    """The robust scale is 0 (to rounding) when more than half the points lie exactly on the
+    line: metrics do not; one column computed from the other does."""
+    import numpy as np
+
+    if float(fit.scale) > 1e-9 * float(np.ptp(y)):
+        return None
+    return ("more than half the points lie exactly on the fitted line (robust scale 0): real "
+            "utilization is noisy, so check the column is measured, not computed from the "
+            "throughput; the intervals shown are near zero width and mean little")
+
+
 def _robust_line(x, y):
     import numpy as np
     import statsmodels.api as sm
 
     X = np.column_stack([np.ones_like(x), x])
-    return sm.RLM(y, X, M=sm.robust.norms.HuberT()).fit()
+    # statsmodels warns (ConvergenceWarning) when the robust scale is 0: the caller says that in
+    # words (`_exact_fit_warning`), so the library's line never reaches the user's terminal.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return sm.RLM(y, X, M=sm.robust.norms.HuberT()).fit()
 
 
 def _quadratic_check(x, y, intercept, slope, limit, target):
-    """AIC of OLS line vs OLS quadratic; the quadratic's coefficients and its limit."""
+    """AIC of OLS line vs OLS quadratic; the quadratic's coefficients, their covariance
+    (inflated for autocorrelation as the line's is) and its limit."""
     import numpy as np
     import statsmodels.api as sm
 
@@ -208,13 +305,12 @@ def _quadratic_check(x, y, intercept, slope, limit, target):
     gap = abs((coefs[0] + coefs[1] * at + coefs[2] * at * at) - (intercept + slope * at))
     linear = not (lin.aic - quad.aic > AIC_MARGIN and gap > CURVE_EFFECT)
     curvature = None if linear else ("convex" if coefs[2] > 0 else "concave")
-    roots = np.roots([coefs[2], coefs[1], coefs[0] - target]) if coefs[2] else \
-        np.array([(target - coefs[0]) / coefs[1]]) if coefs[1] else np.array([])
-    # The quadratic's limit: the first crossing of the target on a rising part of the curve.
-    rising = [float(r.real) for r in np.atleast_1d(roots) if abs(r.imag) < 1e-12 and r.real > 0
-              and coefs[1] + 2 * coefs[2] * r.real > 0]
+    product = min(_lag1(quad.resid) * _lag1(x), 0.99)
+    inflation = (1 + product) / (1 - product) if product > 0 else 1.0
+    back = np.diag([1.0, 1 / s, 1 / (s * s)])
+    cov = back @ np.asarray(quad.cov_params()) @ back * inflation
     return (linear, curvature, float(lin.aic), float(quad.aic), coefs,
-            min(rising) if rising else None)
+            _quadratic_limit(coefs, target), tuple(tuple(float(v) for v in row) for row in cov))
 
 
 def _set_aside_outliers(x, y, times):
@@ -230,7 +326,13 @@ def _set_aside_outliers(x, y, times):
     from statsmodels.nonparametric.smoothers_lowess import lowess
 
     frac = min(1.0, max(LOWESS_SHARE, LOWESS_NEIGHBOURS / x.size))
-    trend = lowess(y, x, frac=frac, it=3, delta=0.01 * float(np.ptp(x)), return_sorted=False)
+    # LOWESS can divide 0 by 0 inside (a throughput range it cannot resolve, such as 1e-9
+    # wide; residuals exactly 0): numpy's warning is kept off the terminal, and a NaN trend
+    # leaves its points in (a NaN z is never beyond the limit).
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore")
+        trend = lowess(y, x, frac=frac, it=3, delta=0.01 * float(np.ptp(x)),
+                       return_sorted=False)
     resid = y - trend
     scale = float(np.median(np.abs(resid))) / 0.6745
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -240,7 +342,7 @@ def _set_aside_outliers(x, y, times):
     if out.sum() > MAX_OUTLIER_SHARE * x.size or x.size - out.sum() < MIN_POINTS:
         # Many points far out: heavy tails or two regimes, not a few bad samples. Keep them all
         # (Huber already limits their pull) and say so.
-        warns.append(f"{int(out.sum())} of {x.size} points lie beyond {OUTLIER_LIMIT:g} robust "
+        warns.append(f"{int(out.sum()):,} of {x.size:,} points lie beyond {OUTLIER_LIMIT:g} robust "
                      f"SDs, more than {MAX_OUTLIER_SHARE:.0%} (or too many to leave out): kept; "
                      "the residuals are heavy-tailed or mix two regimes")
         out = np.zeros_like(out)
@@ -251,12 +353,15 @@ def _set_aside_outliers(x, y, times):
     return out, outliers, warns
 
 
-def _fit_warnings(name, intercept, slope, target, limit, low, peak_x, linear, curvature,
-                  aic_gain, limit_q, r_e, r_x, inflation) -> list[str]:
+def _fit_warnings(name, intercept, slope, target, limit, low, high, peak_x, linear, curvature,
+                  aic_gain, limit_q, r_e, r_x, inflation, method="line",
+                  line=(None, None, None)) -> list[str]:
+    from capplan.numbers import plain, rate
+
     warns = []
     if limit is None:
-        warns.append(f"utilization does not rise with throughput (slope {slope:.3g}): {name} "
-                     "sets no limit here")
+        warns.append(f"utilization does not rise with throughput (slope {plain(slope)} "
+                     f"utilization per unit of throughput): {name} sets no limit here")
     elif limit == 0:
         warns.append(f"the idle baseline {intercept:.0%} is at or above the target "
                      f"{target:.0%}: {name} cannot stay under the target at any load")
@@ -266,18 +371,27 @@ def _fit_warnings(name, intercept, slope, target, limit, low, peak_x, linear, cu
                          "unbounded")
         if limit > EXTRAPOLATION_WARN * peak_x:
             warns.append(f"the limit is {limit / peak_x:.1f}x the highest per-instance "
-                         f"throughput seen ({peak_x:,.4g}): a straight-line extrapolation; "
-                         "confirm it with a load test")
+                         f"throughput seen ({rate(peak_x)}): "
+                         + ("an extrapolation of the quadratic" if method == "quadratic" else
+                            "a straight-line extrapolation") + "; confirm it with a load test")
     if not linear:
-        where = (f"a quadratic reaches the target at {limit_q:,.4g}" if limit_q is not None
-                 else "a quadratic never reaches the target")
-        warns.append(f"the relation curves ({curvature}; AIC {aic_gain:.0f} lower with a "
-                     f"squared term): {where}"
-                     + (", so the straight-line limit overstates capacity" if curvature ==
-                        "convex" else ""))
+        head = f"the relation curves ({curvature}; AIC {aic_gain:.0f} lower with a squared term)"
+        if method == "quadratic":
+            def end(v):
+                return "unbounded" if v is None else rate(v)
+
+            warns.append(f"{head}: the limit used is the quadratic's, {rate(limit)} (95% CI "
+                         f"{end(low)} to {end(high)}), where it reaches the target; the straight "
+                         f"line would give {rate(line[0])}, which overstates capacity")
+        else:
+            where = (f"a quadratic reaches the target at {rate(limit_q)}" if limit_q is not None
+                     else "a quadratic never reaches the target")
+            warns.append(f"{head}: {where}" + ("; the limit used is the straight line's, the "
+                                               "lower" if limit_q is not None and limit else ""))
     if math.sqrt(inflation) >= 1.05:
         warns.append(f"samples are autocorrelated (residual lag-1 r = {r_e:.2f}, throughput "
-                     f"{r_x:.2f}): intervals widened by {math.sqrt(inflation):.2f}x")
+                     f"{r_x:.2f}): intervals widened by {math.sqrt(inflation):.2f}x (the "
+                     f"covariance by {inflation:.2f}x, its square)")
     return warns
 
 
@@ -305,6 +419,9 @@ def fit_resource(name: str, source: str, x, y, times, target: float, unit_read: 
                            "needs throughput that varies")
     fit = _robust_line(xk, yk)
     intercept, slope = (float(v) for v in fit.params)
+    exact = _exact_fit_warning(fit, yk)
+    if exact:
+        warns.append(exact)
     resid = yk - (intercept + slope * xk)
     r_e, r_x = _lag1(resid), _lag1(xk)
     product = min(r_e * r_x, 0.99)
@@ -317,11 +434,18 @@ def fit_resource(name: str, source: str, x, y, times, target: float, unit_read: 
     r2 = 1 - float(resid @ resid) / sst if sst > 0 else None
     cov_t = ((float(cov[0, 0]), float(cov[0, 1])), (float(cov[1, 0]), float(cov[1, 1])))
     limit, low, high = limit_interval(intercept, slope, cov_t, target, dof)
-    linear, curvature, aic_l, aic_q, coefs, limit_q = _quadratic_check(
+    linear, curvature, aic_l, aic_q, coefs, limit_q, cov_q = _quadratic_check(
         xk, yk, intercept, slope, limit, target)
+    line = (limit, low, high)
+    method = "line"
+    if not linear and limit_q is not None and limit is not None and 0 < limit_q < limit:
+        # The curvature rule fired and the quadratic reaches the target first: the line
+        # overstates capacity, so the limit is the quadratic's, with its own interval.
+        method = "quadratic"
+        limit, low, high = quadratic_limit_interval(coefs, cov_q, target, dof - 1)
     peak_x = float(xk.max())
-    warns += _fit_warnings(name, intercept, slope, target, limit, low, peak_x, linear,
-                           curvature, aic_l - aic_q, limit_q, r_e, r_x, inflation)
+    warns += _fit_warnings(name, intercept, slope, target, limit, low, high, peak_x, linear,
+                           curvature, aic_l - aic_q, limit_q, r_e, r_x, inflation, method, line)
     return ResourceFit(
         name=name, source=source, unit_read=unit_read, unit_note=unit_note,
         intercept=intercept, slope=slope,
@@ -333,7 +457,8 @@ def fit_resource(name: str, source: str, x, y, times, target: float, unit_read: 
         aic_quadratic=aic_q, quadratic=coefs, limit_quadratic=limit_q,
         points_used=int(xk.size), peak_throughput=peak_x,
         peak_utilization=intercept + slope * peak_x, x=xk, y=yk, outliers=outliers,
-        warnings=tuple(warns))
+        warnings=tuple(warns), limit_method=method, limit_line=line[0], limit_line_low=line[1],
+        limit_line_high=line[2], quadratic_covariance=cov_q)
 
 
 # ---- the whole set -------------------------------------------------------------------------
@@ -441,6 +566,10 @@ def limit_for_plan(result: CapacityFromMetrics, target_utilization: float | None
     source = (f"fitted from production metrics: {fit.name} binds at {limit:,.4g} {unit} per "
               f"instance at {target:.0%} utilization (95% CI {rate(low)} to {rate(high)})"
               + (f"; {others}" if others else "")
+              + (f"; the quadratic's limit, as {fit.name}'s utilization curves upwards (the "
+                 f"straight line would give {fit.limit_at_line(target):,.4g})"
+                 if fit.limit_method == "quadratic" and limit != fit.limit_at_line(target)
+                 else "")
               + f"; {limit / target:,.4g} {unit} at 100% under linear scaling (the limit / "
               f"{target:.0%}: the plan's utilizations are shares of it; the fitted line itself "
               f"reaches 100% at {(1 - fit.intercept) / fit.slope:,.4g} {unit}, its idle baseline "
@@ -464,7 +593,7 @@ def outlook(result: CapacityFromMetrics, planning_peak: float, instances: int,
         if f.limit is not None:
             crosses = next((m for m, peak in month_peaks if peak / instances > f.limit), None)
         rows.append(ResourceOutlook(
-            name=f.name, per_instance_peak=per, utilization_today=f.intercept + f.slope * per,
+            name=f.name, per_instance_peak=per, utilization_today=f.utilization_at(per),
             headroom_today=None if f.limit is None or per <= 0 else f.limit / per,
             crosses_target_month=crosses))
     return tuple(rows)

@@ -201,7 +201,9 @@ def test_usl_shaped_resource_is_flagged_non_linear(tmp_path):
     r = fit_frame(tmp_path, df, ["threads", "cpu"])
     curved = r.fit("threads")
     assert not curved.linear and curved.curvature == "convex"
-    assert curved.limit_quadratic < curved.limit  # the straight line overstates capacity
+    # the straight line overstates capacity, so the limit used is the quadratic's
+    assert curved.limit_method == "quadratic" and curved.limit == curved.limit_quadratic
+    assert curved.limit_quadratic < curved.limit_line
     assert any("overstates capacity" in w for w in curved.warnings)
     assert r.fit("cpu").linear
     assert curved.outliers == ()  # the bend near saturation is not set aside as outliers

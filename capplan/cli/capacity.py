@@ -46,6 +46,7 @@ def capacity(
     timezone: Timezone = None, sheet: Sheet = None,
     per_interval: Annotated[bool, typer.Option("--per-interval", help="The throughput column holds counts per interval, not per-second rates.")] = False,
     counter: Annotated[bool, typer.Option("--counter", help="The throughput column is a monotonically increasing counter (Prometheus style).")] = False,
+    rate: Annotated[bool, typer.Option("--rate", help="The throughput column holds per-second rates already: no warning when its values look like counts.")] = False,
     no_report: Annotated[bool, typer.Option("--no-report", help="Write capacity.json only (no capacity.html).")] = False,
     json: Json = False, quiet: Quiet = False,
 ) -> None:
@@ -77,6 +78,9 @@ def capacity(
     if not resource:
         raise CapplanError("capplan capacity needs at least one --resource NAME=COLUMN (a "
                            "utilization to fit), e.g. --resource cpu=cpu_util")
+    if rate and (per_interval or counter):
+        raise CapplanError("--rate says the throughput is a per-second rate already: give it, "
+                           "--per-interval or --counter, not two of them")
     if instances is not None and instances_column is not None:
         raise CapplanError("give --instances N or --instances-column, not both")
     zone = timezone or "UTC"
@@ -98,7 +102,8 @@ def capacity(
 
         progress.stage("reading the metrics")
         table = read_metrics(thr, specs, instances=inst, time_column=time_column, timezone=zone,
-                             per_interval=per_interval, counter=counter, sheet=sheet)
+                             per_interval=per_interval, counter=counter, rate=rate,
+                             sheet=sheet, throughput_flags=True)
         progress.stage("fitting the resources")
         result = fit_resources(table, target_utilization=target, instances=instances,
                                windows=windows, deploys=deploys, warm_up_seconds=warm,
@@ -107,7 +112,11 @@ def capacity(
         if console is not None:
             for role, t in table.series.items():
                 q = t.quality
-                dropped = f", {q.rows_dropped:,} dropped" if q.rows_dropped else ""
+                # Rows by the file's line numbers (the header is line 1), as the reader counts.
+                why = "; ".join(f"{d.count:,} with {d.reason}, first at line {d.first_lines[0]}"
+                                for d in q.dropped if d.first_lines)
+                dropped = (f", {q.rows_dropped:,} dropped" + (f" ({why})" if why else "")
+                           if q.rows_dropped else "")
                 console.print(f"{role}: {t.source.path} column {t.source.value_column!r}: "
                               f"{q.rows_used:,} of {q.rows_read:,} rows used{dropped}",
                               markup=False)

@@ -43,8 +43,9 @@ class MetricSpec:
     path: str
 
     def describe(self) -> str:
-        col = repr(self.column) if self.column else "its value column"
-        return f"{self.path} column {col}"
+        if self.column:
+            return f"{self.path} column {self.column!r}"
+        return f"the value column of {self.path}"  # before the reader has found it
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,10 +111,14 @@ def rebase_spec(text: str, base: Path, role: str | None = None) -> str:
 def read_metrics(throughput: MetricSpec, resources: list[MetricSpec], *,
                  instances: MetricSpec | None = None, time_column: str | None = None,
                  timezone: str = "UTC", per_interval: bool = False, counter: bool = False,
-                 sheet: str | None = None) -> MetricsTable:
+                 rate: bool = False, sheet: str | None = None,
+                 throughput_flags: bool = False) -> MetricsTable:
     """Read every column and join them on identical timestamps.
 
-    `per_interval` / `counter` apply to the throughput column only (utilizations are levels).
+    `per_interval` / `counter` / `rate` apply to the throughput column only (utilizations are
+    levels). `throughput_flags`: the command takes those flags for the metrics' throughput
+    (`capplan capacity`), so a warning on its reading may advise them; else (`forecast
+    --capacity-from`, whose --per-interval is the traffic's) it advises a per-second export.
     """
     from capplan.ingest import read_traffic
 
@@ -143,22 +148,58 @@ def read_metrics(throughput: MetricSpec, resources: list[MetricSpec], *,
                 raise CapplanError(str(exc).replace("--value-column", flag)) from exc
         return cache[key]
 
-    series = {"throughput": read(throughput, "--throughput", per_interval=per_interval,
-                                 counter=counter)}
+    kind = {"rate": True} if rate else {"per_interval": per_interval, "counter": counter}
+    series = {"throughput": read(throughput, "--throughput", **kind)}
     # Utilizations and instance counts are levels: read as given (rate=True), never taken for
     # counts per interval from their name or whole numbers.
     for r in resources:
         series[r.name] = read(r, f"--resource {r.name}=COLUMN", rate=True)
     if instances is not None:
         series["instances"] = read(instances, "--instances-column", rate=True)
+    # NAME=FILE and FILE forms: from here on, name the column the reader found.
+    def found(spec: MetricSpec, role: str) -> MetricSpec:
+        column = spec.column or series[role].source.value_column
+        return MetricSpec(spec.name, column, spec.path) if column else spec
+
+    throughput = found(throughput, "throughput")
+    resources = [found(r, r.name) for r in resources]
+    if instances is not None:
+        instances = found(instances, "instances")
     specs = {"throughput": throughput, **{r.name: r for r in resources}}
     if instances is not None:
         specs["instances"] = instances
     frame, notes = _join(series, specs)
+    notes = _reader_notes(series, specs, throughput_flags) + notes
     interval = series["throughput"].interval_seconds
     return MetricsTable(frame=frame, throughput=throughput, resources=tuple(resources),
                         instances=instances, series=series, interval_seconds=interval,
                         timezone=timezone, notes=tuple(notes))
+
+
+def _reader_notes(series: dict, specs: dict, throughput_flags: bool) -> list[str]:
+    """What the reader said of each column (its quality notes: a throughput of whole numbers
+    read as a rate, dropped rows, ...), naming the column; a warning keeps its "warning: "
+    head, so every output shows it as one. The reader's advice names `analyze`'s flags; here
+    it names what this command takes."""
+    from capplan.ingest.rates import WARNING, _fmt_seconds
+
+    out = []
+    for name, t in series.items():
+        for note in t.quality.notes:
+            warn = note.startswith(WARNING)
+            body = note[len(WARNING):] if warn else note
+            head, sep, _ = body.partition(": pass --per-interval")
+            if sep:
+                every = _fmt_seconds(t.interval_seconds)
+                body = head + (f": pass --per-interval if each counts {every}, or --rate to "
+                               "confirm" if throughput_flags else
+                               ": the metrics' throughput must be a per-second rate: export it "
+                               "as one, or fit it with `capplan capacity ... --per-interval`")
+            text = f"{specs[name].describe()} ({name}): {body}"
+            text = WARNING + text if warn else text
+            if text not in out:
+                out.append(text)
+    return out
 
 
 def _join(series: dict, specs: dict) -> tuple[pd.DataFrame, list[str]]:
@@ -168,7 +209,7 @@ def _join(series: dict, specs: dict) -> tuple[pd.DataFrame, list[str]]:
     start = max(s.index[0] for s in rates.values())
     end = min(s.index[-1] for s in rates.values())
     if start > end:
-        spans = "; ".join(f"{specs[n].describe()} {s.index[0]:%Y-%m-%d %H:%M} to "
+        spans = "; ".join(f"{specs[n].describe()} from {s.index[0]:%Y-%m-%d %H:%M} to "
                           f"{s.index[-1]:%Y-%m-%d %H:%M}" for n, s in rates.items())
         raise CapplanError(f"the metrics do not overlap in time ({spans} UTC): export the same "
                            "time range for every column")
@@ -188,8 +229,10 @@ def _join(series: dict, specs: dict) -> tuple[pd.DataFrame, list[str]]:
                 f"{specs[other].describe()} at the same instant (e.g. {a0:%Y-%m-%d %H:%M:%S} vs "
                 f"{b0:%Y-%m-%d %H:%M:%S} UTC): export every column at the same step and "
                 "alignment")
-        raise CapplanError(f"only {matched} timestamp(s) are common to every metric; a fit "
-                           f"needs at least {MIN_ALIGNED}: export a longer common time range")
+        named = "; ".join(f"{specs[n].describe()}: {len(s):,}" for n, s in rates.items())
+        raise CapplanError(f"only {matched} timestamp(s) are common to every metric (samples "
+                           f"read: {named}); a fit needs at least {MIN_ALIGNED}: export a longer "
+                           "common time range")
     notes = []
     for n, s in rates.items():
         lost = inside[n] - matched

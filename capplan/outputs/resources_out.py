@@ -26,7 +26,10 @@ INTERVAL_METHOD = ("95%: RLM covariance (H1) times (1 + r_e r_x)/(1 - r_e r_x) f
                    "when the slope is not distinguishable from 0")
 LINEARITY_METHOD = ("OLS line vs OLS quadratic by AIC: non-linear when the quadratic is lower by "
                     "more than 10 and the two differ by more than 5 utilization points at the "
-                    "limit (or at the highest throughput seen)")
+                    "limit (or at the highest throughput seen); then, when the quadratic reaches "
+                    "the target first, the limit is the quadratic's, with the interval "
+                    "{L : (target - q(L))^2 <= t(n - 3)^2 Var(q(L))} from its OLS covariance "
+                    "(widened for autocorrelation as the line's)")
 EXCLUSION_RULES = ("samples inside --exclude windows", "samples within --warm-up after a "
                    "--deploy time or after the instance count changes", "samples with no "
                    "instance in service", "outliers: residual beyond 3.5 robust SDs (median "
@@ -73,11 +76,14 @@ def resource_doc(f: ResourceFit, binding: str | None) -> dict:
             "limit_high": f.limit_high, "linear": f.linear, "curvature": f.curvature,
             "aic_linear": f.aic_linear, "aic_quadratic": f.aic_quadratic,
             "quadratic": list(f.quadratic), "limit_quadratic": f.limit_quadratic,
+            "limit_method": f.limit_method, "limit_line": f.limit_line,
+            "limit_line_low": f.limit_line_low, "limit_line_high": f.limit_line_high,
             "binding": f.name == binding, "points_used": f.points_used,
             "peak_throughput": f.peak_throughput, "peak_utilization": f.peak_utilization,
             "headroom": f.headroom, "residual_autocorrelation": f.residual_autocorrelation,
             "throughput_autocorrelation": f.throughput_autocorrelation,
-            "interval_inflation": f.interval_inflation, "warnings": list(f.warnings),
+            "interval_inflation": f.interval_inflation,
+            "interval_widening": f.interval_widening, "warnings": list(f.warnings),
             "outliers": [_exclusion(e) for e in f.outliers]}
 
 
@@ -202,7 +208,7 @@ def print_resources(console, result: CapacityFromMetrics, unit: str = "req/s") -
         verdict = "flat-topping DETECTED" if ft.detected else "no flat-topping"
         console.print(f"  [{style}]{esc(str(label))}: {verdict}: {esc(ft.method)}[/]")
     for n in result.notes:
-        console.print(f"  {esc(n)}")
+        console.print(f"  [yellow]{esc(n)}[/]" if n.startswith("warning: ") else f"  {esc(n)}")
 
 
 # ---- figures -------------------------------------------------------------------------------
@@ -283,7 +289,8 @@ def resource_figure(f: ResourceFit, binding: bool = False, unit: str = "req/s"):
               else " (95% CI unbounded)")
         fig.add_trace(go.Scatter(
             x=[f.limit], y=[100 * f.target_utilization], mode="markers",
-            name=f"limit {fmt.sig(f.limit)}{ci}",
+            name=f"limit {fmt.sig(f.limit)}{ci}"
+                 + (" (the quadratic's)" if f.limit_method == "quadratic" else ""),
             marker={"symbol": "diamond", "size": 11, "color": line_color},
             error_x=({"type": "data", "symmetric": False, "array": [f.limit_high - f.limit],
                       "arrayminus": [f.limit - f.limit_low], "color": line_color,
