@@ -2,6 +2,7 @@
 checked against a value worked by hand or by an independent fit."""
 import json
 import math
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -81,6 +82,36 @@ def test_convex_capacity_json_is_coherent(tmp_path, cli):
     assert cpu["headroom"] == pytest.approx(cpu["limit"] / x.max(), rel=1e-9)
     assert f"{cpu['limit']:.2f}" in so
     assert f"{cpu['limit_line']:.2f}" not in so.split("binding resource")[1]
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed")
+def test_convex_workbook_recalculates_to_the_quadratic_limit(tmp_path):
+    """plan.xlsx's Resources sheet solves the quadratic where capplan's limit is the quadratic's:
+    recalculated, it equals plan.json (not the straight line's 75), and the whole plan agrees."""
+    from capplan.api import forecast
+    from test_workbook import mismatches, recalc
+
+    path, _, _ = convex_csv(tmp_path)
+    days = pd.date_range("2024-01-01", periods=60, freq="h", tz="UTC")
+    traffic = pd.Series(500 + 100 * np.sin(np.arange(days.size) / 4), index=days)
+    p = forecast(traffic, months=3, capacity_from=str(path), throughput="rps",
+                 resources=["cpu=cpu"])
+    p.write(tmp_path / "out")
+    doc = json.loads((tmp_path / "out" / "plan.json").read_text())
+    (cpu,) = doc["capacity"]["resources"]
+    assert cpu["limit_method"] == "quadratic"
+    shutil.copy(tmp_path / "out" / "plan.xlsx", tmp_path / "fit.xlsx")
+    wb = recalc(tmp_path, ["fit"])["fit"]
+    assert mismatches(doc, wb) == []
+    ws = wb["Resources"]
+    row = next(i for i in range(1, ws.max_row + 1) if ws.cell(row=i, column=1).value == "cpu")
+    c0, c1, c2 = cpu["quadratic"]
+    by_hand = (-c1 + math.sqrt(c1 * c1 - 4 * c2 * (c0 - 0.6))) / (2 * c2)
+    assert ws.cell(row=row, column=4).value == pytest.approx(by_hand, rel=1e-9)
+    assert ws.cell(row=row, column=4).value == pytest.approx(cpu["limit"], rel=1e-9)
+    sheet, ref = wb.defined_names["per_instance_limit"].attr_text.split("!")
+    assert wb[sheet][ref.replace("$", "")].value == pytest.approx(
+        doc["capacity"]["per_instance_limit"], rel=1e-9)
 
 
 def counts_csv(tmp_path, n=120):

@@ -5,7 +5,9 @@ formula, the binding one, and the per-instance limit the plan uses, which the In
 
 The formulas are the ones `resources.limit_interval` and `resources.limit_for_plan` compute:
 limit = (target - intercept) / slope at the target utilization (0 when the idle baseline is
-already at the target; blank when utilization does not rise with throughput), the binding limit
+already at the target; blank when utilization does not rise with throughput), or, where the
+relation curves upwards and capplan's limit is the quadratic's (`limit_method`), the quadratic's
+rising root (-c1 + sqrt(c1^2 - 4 c2 (c0 - target))) / (2 c2); the binding limit
 the lowest, the plan's limit at 100% = binding / target. The target is the Inputs sheet's
 `target_utilization` (one target for the whole workbook: edit it there). The 95% intervals need
 the fit's covariance and are printed as capplan computed them (grey), not recalculated.
@@ -35,9 +37,10 @@ def add_resources_sheet(wb, doc: dict) -> None:
     ws["A1"] = "Resources: the per-instance limit fitted from production metrics"
     ws["A1"].font = Font(bold=True, size=13)
     ws["A2"] = ("utilization = intercept + slope x throughput per instance (a fraction; Huber "
-                "line). Edit the blue intercepts and slopes: each limit, the binding one and the "
-                "plan's per-instance limit (Inputs) follow. The target is Inputs' target "
-                "utilization.")
+                "line), or c0 + c1 x + c2 x² where the relation curves upwards (the quadratic "
+                "columns are filled): the limit is where it reaches the target. Edit the blue "
+                "coefficients: each limit, the binding one and the plan's per-instance limit "
+                "(Inputs) follow. The target is Inputs' target utilization.")
     ws["A2"].font = Font(italic=True, color="444444")
     ws["A4"], ws["B4"] = "Target utilization", "=target_utilization"
     ws["B4"].number_format = FRACTION
@@ -47,7 +50,8 @@ def add_resources_sheet(wb, doc: dict) -> None:
     unit = plan_unit(doc)
     heads = ("resource", "intercept (idle)", f"slope (per {unit})", f"limit at the target ({unit})",
              "capplan: limit", "capplan: 95% low", "capplan: 95% high", "R²", "linear",
-             "binding (capplan)")
+             "binding (capplan)", "quadratic c0", f"quadratic c1 (per {unit})",
+             f"quadratic c2 (per {unit}²)")
     head_row = 6
     for col, text in enumerate(heads, start=1):
         c = ws.cell(row=head_row, column=col, value=text)
@@ -59,8 +63,17 @@ def add_resources_sheet(wb, doc: dict) -> None:
         for col, key, fmt in ((2, "intercept", FRACTION), (3, "slope", SLOPE)):
             c = ws.cell(row=row, column=col, value=r[key])
             c.number_format, c.font = fmt, blue
-        c = ws.cell(row=row, column=4,
-                    value=f'=IF(C{row}>0,MAX(0,($B$4-B{row})/C{row}),"")')
+        line = f'IF(C{row}>0,MAX(0,($B$4-B{row})/C{row}),"")'
+        if r.get("limit_method") == "quadratic":
+            # The relation curves upwards and the limit is where the quadratic reaches the
+            # target on its rising part: (-c1 + sqrt(c1^2 - 4 c2 (c0 - target))) / (2 c2).
+            for col, value in zip((11, 12, 13), r["quadratic"]):
+                c = ws.cell(row=row, column=col, value=value)
+                c.number_format, c.font = SLOPE, blue
+            k, m, q = f"K{row}", f"L{row}", f"M{row}"
+            line = (f'IF(AND(ISNUMBER({q}),{q}<>0),MAX(0,(-{m}+SQRT(MAX(0,{m}^2-4*{q}*({k}-$B$4))))'
+                    f'/(2*{q})),{line})')
+        c = ws.cell(row=row, column=4, value="=" + line)
         c.number_format = RATE
         for col, key in ((5, "limit"), (6, "limit_low"), (7, "limit_high")):
             c = ws.cell(row=row, column=col, value=r.get(key))
