@@ -120,7 +120,16 @@ def start_early_read(src: Source, encoding: str, dialect: Dialect, types: dict):
             or len(types) > EARLY_MAX_COLUMNS):
         return None
     threads = "pandas" in sys.modules
-    return Background(_read_at_once, src, dialect, list(types), types, threads)
+    return Background(_read_then_hash, src, dialect, list(types), types, threads)
+
+
+def _read_then_hash(src: Source, *args):
+    """`_read_at_once`, then the file's hash started: the parse had the cores, and the main
+    thread's work after it leaves one free."""
+    try:
+        return _read_at_once(src, *args)
+    finally:
+        src.start_hash()
 
 
 def finish_early_read(early: Background | None) -> None:

@@ -197,6 +197,7 @@ def _open_table(src: Source, sheet: str | None, timezone: str) -> _Table | Traff
                            "two rows of data")
     fam = family(src)
     if fam == "xlsx":
+        src.start_hash()
         from capplan.ingest.excel import _read_excel_table  # each family's reader when met
 
         frame, sheet_used = _read_excel_table(path, read_whole(src, "xlsx"), sheet)
@@ -209,6 +210,8 @@ def _open_table(src: Source, sheet: str | None, timezone: str) -> _Table | Traff
     head = decode(src.head, encoding)
     notes = tuple(filter(None, [encoding_note(encoding)]))
     kind = text_family(head)
+    if kind in ("log", "json"):
+        src.start_hash()
     if sheet is not None:
         # Ignored, a --sheet would leave the user believing a sheet was chosen.
         what = {"log": "an access log", "json": "JSON"}.get(kind, "delimited text (CSV)")
@@ -231,6 +234,8 @@ def _open_table(src: Source, sheet: str | None, timezone: str) -> _Table | Traff
     types = stream_types(sample)
     # The parse starts before pandas is first imported (by sample_frame) and runs beside it.
     early = start_early_read(src, encoding, dialect, types)
+    if early is None:
+        src.start_hash()  # else the early read starts it when its parse ends
     try:
         frame = sample_frame(sample)
     except BaseException:

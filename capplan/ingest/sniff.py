@@ -17,6 +17,7 @@ import gzip
 import hashlib
 import io
 import re
+import threading
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,21 +48,46 @@ class Source:
     gzip: bool
     head: bytes
     size: int
-    digest: object  # a str, or a threads.Background hashing it
+    digest: object  # a str, or a `Digest` hashing it
 
     @property
     def fmt_prefix(self) -> str:
         return "gzip " if self.gzip else ""
 
+    def start_hash(self) -> None:
+        """Start hashing the file on a thread now, if it is not already (`Digest`)."""
+        if not isinstance(self.digest, str):
+            self.digest.start()
+
     @property
     def sha256(self) -> str:
         if isinstance(self.digest, str):
             return self.digest
-        try:  # computed on a thread while the file is parsed (hashlib releases the GIL)
+        try:  # computed on a thread while the file is read (hashlib releases the GIL)
             return self.digest.result()
         except OSError as exc:
             raise CapplanError(f"{self.path}: cannot be read ({exc.strerror or exc}): check its "
                                "permissions") from exc
+
+
+class Digest:
+    """A file's SHA-256, hashed on a thread from the first `start()`: the reader starts it when
+    a core is free (for a table read at once, when its parse ends: the parse uses both cores,
+    the main thread's work after it only one). `result()` starts it if no one has."""
+
+    def __init__(self, path: Path):
+        self._path = path
+        self._job: Background | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        with self._lock:
+            if self._job is None:
+                self._job = Background(_sha256_of, self._path)
+
+    def result(self) -> str:
+        self.start()
+        return self._job.result()
 
 
 def _sha256_of(path: Path) -> str:
@@ -73,8 +99,8 @@ def _sha256_of(path: Path) -> str:
 
 
 def open_source(path: Path) -> Source:
-    """Check the path, start hashing the file and read its first `HEAD_BYTES` (inflated when
-    gzip)."""
+    """Check the path and read its first `HEAD_BYTES` (inflated when gzip); its hash is started
+    by the reader (`Digest`)."""
     if not path.exists():
         raise CapplanError(f"{path}: no such file: check the path")
     if path.is_dir():
@@ -96,7 +122,7 @@ def open_source(path: Path) -> Source:
     except OSError as exc:
         raise CapplanError(f"{path}: cannot be read ({exc.strerror or exc}): check its "
                            "permissions") from exc
-    return Source(path, is_gzip, head, size, Background(_sha256_of, path))
+    return Source(path, is_gzip, head, size, Digest(path))
 
 
 def _log_head(path: Path, head: bytes) -> bool:
