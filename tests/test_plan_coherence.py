@@ -2,6 +2,7 @@
 two-state sizing rule, the latency objective as a second limit. Every expected number is worked
 out here by hand or by an independent method (a brute-force search, numerical integration)."""
 import dataclasses
+import json
 import datetime as dt
 import math
 
@@ -377,6 +378,18 @@ def test_the_rate_limit_never_throttles_the_rate_the_fleet_is_sized_for(share):
     assert c.binding == ("latency_slo" if share > 0.9 else "utilization") == lim.binding
     assert res.queueing.binding == lim.binding
     assert res.queueing.rate_limit_per_instance == pytest.approx(lim.recommended_rate_limit)
+    # The reports name the rate the fleet is sized to beside the rate where p99 reaches 250 ms.
+    from capplan.numbers import rate
+    from capplan.outputs import report, view
+    from capplan.outputs.charts import _limit_lines
+
+    doc = json.loads(json.dumps(report.plan_json(res)))
+    text = " ".join(view.limits_text(doc))
+    assert f"holds up to {rate(slo_rate)} req/s an instance" in text
+    assert f"{rate(0.9 * slo_rate)} less the rate limit's 10% margin" in text
+    assert ("the rate the fleet is sized to" in text) == (share > 0.9)
+    labels = " ".join(label for label, _ in _limit_lines(doc, "req/s"))
+    assert (f"(less 10%: {rate(0.9 * slo_rate)} binds)" in labels) == (share > 0.9)
 
 
 def test_throughput_unit_scales_to_per_second():

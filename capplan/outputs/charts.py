@@ -466,9 +466,12 @@ def _limit_lines(doc: dict, unit: str, per: float = 1.0) -> tuple:
     lat = lim.get("latency_slo")
     if lat and lat.get("rate"):
         rate = lat["rate"] / per
+        # The fleet is sized to the latency rate less the rate limit's margin when it binds.
+        sized = rate * (1 - (lim.get("margin") or 0))
         out.append((f"latency SLO p99 ≤ {fmt.seconds(lat['slo_seconds'])}: "
                     f"{fmt.rate(rate)} {unit}"
-                    + (" (binds)" if lim.get("binding") == "latency_slo" else ""), rate))
+                    + (f" (less {fmt.pct(lim.get('margin') or 0)}: {fmt.rate(sized)} binds)"
+                       if lim.get("binding") == "latency_slo" else ""), rate))
     return tuple(out)
 
 

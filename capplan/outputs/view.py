@@ -161,8 +161,12 @@ def limits_text(doc: dict) -> list[str]:
     lat_txt = (f"latency SLO: p99 ≤ {fmt.seconds(lat['slo_seconds'])} holds up to "
                f"{fmt.rate(lat['rate'])} {unit} an instance ({lat['method']}: "
                f"{lat['statistic']})")
+    if lim.get("recommended_rate_limit") is not None:
+        lat_txt += (f", {fmt.rate(lim['recommended_rate_limit'])} less the rate limit's "
+                    f"{fmt.pct(lim['margin'])} margin")
     if lim["binding"] == "latency_slo":
-        lines = [f"Binding limit: the {lat_txt}; the {util_txt} would allow more."]
+        lines = [f"Binding limit: the {lat_txt}, the rate the fleet is sized to; the {util_txt} "
+                 "would allow more."]
     else:
         lines = [f"Binding limit: the {util_txt}; the {lat_txt}."]
     if lim.get("recommended_rate_limit") is not None:
