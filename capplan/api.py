@@ -153,18 +153,15 @@ def fit_usl(n, x=None, latency=None, *, concurrency_column=None, throughput_colu
     if latency_statistic is not None and latency is None:
         raise CapplanError("latency_statistic names the statistic of latency= given as numbers: "
                            "give latency= too, or leave latency_statistic out")
-    else:
-        if any(c is not None for c in (concurrency_column, throughput_column, latency_column)):
-            raise CapplanError("the column names apply to a load-test file or DataFrame, not to "
-                               "n and x given as numbers")
-        n, x = _numbers(n, "n"), _numbers(x, "x") * check_throughput_unit(unit)
-        source = "load test"
-        if latency is None:
-            return USLResult(fit(n, x, source=source), latency_slo)
-        latency = _numbers(latency, "latency")
-        statistic = _statistic(latency_statistic)
-    return USLResult(fit(n, x, latency, source=source, latency_column="latency= (seconds)",
-                         latency_statistic=statistic), latency_slo)
+    if any(c is not None for c in (concurrency_column, throughput_column, latency_column)):
+        raise CapplanError("the column names apply to a load-test file or DataFrame, not to n "
+                           "and x given as numbers")
+    n, x = _numbers(n, "n"), _numbers(x, "x") * check_throughput_unit(unit)
+    if latency is None:
+        return USLResult(fit(n, x, source="load test"), latency_slo)
+    return USLResult(fit(n, x, _numbers(latency, "latency"), source="load test",
+                         latency_column="latency= (seconds)",
+                         latency_statistic=_statistic(latency_statistic)), latency_slo)
 
 
 def _statistic(name) -> str:

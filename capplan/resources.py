@@ -134,8 +134,7 @@ class ResourceFit:
         """The fitted utilization (a fraction) at per-instance throughput `x`, on the curve the
         limit comes from."""
         if self.limit_method == "quadratic":
-            c0, c1, c2 = self.quadratic
-            return c0 + c1 * x + c2 * x * x
+            return _on_quadratic(self.quadratic, x)
         return self.intercept + self.slope * x
 
 
@@ -218,6 +217,11 @@ def limit_interval(intercept: float, slope: float, cov, target: float, dof: int,
         return limit, None, None
     root = math.sqrt(max(b1 * b1 - a2 * c0, 0.0))
     return limit, max((b1 - root) / a2, 0.0), (b1 + root) / a2
+
+
+def _on_quadratic(coefs, x: float) -> float:
+    c0, c1, c2 = coefs
+    return c0 + c1 * x + c2 * x * x
 
 
 def _quadratic_limit(coefs, target) -> float | None:
@@ -456,7 +460,8 @@ def fit_resource(name: str, source: str, x, y, times, target: float, unit_read: 
         limit_high=high, linear=linear, curvature=curvature, aic_linear=aic_l,
         aic_quadratic=aic_q, quadratic=coefs, limit_quadratic=limit_q,
         points_used=int(xk.size), peak_throughput=peak_x,
-        peak_utilization=intercept + slope * peak_x, x=xk, y=yk, outliers=outliers,
+        peak_utilization=(_on_quadratic(coefs, peak_x) if method == "quadratic" else
+                          intercept + slope * peak_x), x=xk, y=yk, outliers=outliers,
         warnings=tuple(warns), limit_method=method, limit_line=line[0], limit_line_low=line[1],
         limit_line_high=line[2], quadratic_covariance=cov_q)
 
@@ -561,6 +566,12 @@ def limit_for_plan(result: CapacityFromMetrics, target_utilization: float | None
     def rate(v):
         return "unbounded" if v is None else f"{v:,.4g}"
 
+    # Where the curve the limit comes from reaches 100% (the line's (1 - a) / b, or the
+    # quadratic's root), beside the plan's own 100%, the limit / target.
+    quadratic = fit.limit_method == "quadratic" and fit.limit_at(1.0)[0] is not None
+    curve = "quadratic" if quadratic else "line"
+    full = fit.limit_at(1.0)[0] if quadratic else (1 - fit.intercept) / fit.slope
+    baseline = fit.quadratic[0] if quadratic else fit.intercept
     others = "; ".join(f"{f.name} at {lim[0]:,.4g}" for f, lim in sorted(
         limited, key=lambda p: p[1][0]) if f is not fit)
     source = (f"fitted from production metrics: {fit.name} binds at {limit:,.4g} {unit} per "
@@ -571,9 +582,9 @@ def limit_for_plan(result: CapacityFromMetrics, target_utilization: float | None
                  if fit.limit_method == "quadratic" and limit != fit.limit_at_line(target)
                  else "")
               + f"; {limit / target:,.4g} {unit} at 100% under linear scaling (the limit / "
-              f"{target:.0%}: the plan's utilizations are shares of it; the fitted line itself "
-              f"reaches 100% at {(1 - fit.intercept) / fit.slope:,.4g} {unit}, its idle baseline "
-              f"of {fit.intercept:.1%} included)")
+              f"{target:.0%}: the plan's utilizations are shares of it; the fitted {curve} "
+              f"itself reaches 100% at {full:,.4g} {unit}, its idle baseline of "
+              f"{baseline:.1%} included)")
     return PlanLimit(limit / target, None if low is None else low / target,
                      None if high is None else high / target, source)
 

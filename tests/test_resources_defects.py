@@ -62,10 +62,15 @@ def test_convex_relation_plans_on_the_quadratic_limit(tmp_path):
     assert pl.limit * 0.6 == pytest.approx(f.limit, rel=1e-12)
     assert pl.limit_low * 0.6 == pytest.approx(f.limit_low, rel=1e-12)
     assert "quadratic" in pl.source
+    # Where the quadratic itself reaches 100%, solved by hand, not the straight line's (1 - a) / b.
+    at_full = (-c1 + math.sqrt(c1 * c1 - 4 * c2 * (c0 - 1.0))) / (2 * c2)
+    assert f"the fitted quadratic itself reaches 100% at {at_full:,.4g}" in pl.source
     # The same fit at another target: the quadratic solved by hand at 0.5.
     at_half = (-c1 + math.sqrt(c1 * c1 - 4 * c2 * (c0 - 0.5))) / (2 * c2)
     assert f.limit_at(0.5)[0] == pytest.approx(at_half, rel=1e-6)
     assert f.headroom == pytest.approx(f.limit / x.max(), rel=1e-9)
+    # The fitted utilization at the highest throughput is the quadratic's there too.
+    assert f.peak_utilization == pytest.approx(c0 + c1 * x.max() + c2 * x.max() ** 2, rel=1e-9)
 
 
 def test_convex_capacity_json_is_coherent(tmp_path, cli):
